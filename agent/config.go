@@ -1,0 +1,48 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/opcua"
+	"github.com/edgetag/edgetag/opcua/sim"
+	"github.com/edgetag/edgetag/sink"
+)
+
+// Defaults for Config fields the site file leaves out.
+const (
+	DefaultStateDir        = "./edgetag-state"
+	DefaultHTTPListen      = "127.0.0.1:9450"
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultQueueSize       = 1024
+)
+
+// LogConfig is the log block. Level is a zerolog level name; Format is
+// auto (console on a terminal, else json), json or console.
+type LogConfig struct {
+	Level  string
+	Format string
+}
+
+// Config is a validated site file with every default applied.
+type Config struct {
+	// File is the path the config was read from ("" when parsed from a reader
+	// without a name).
+	File     string
+	Site     string
+	StateDir string
+	Log      LogConfig
+	// HTTPListen is where /metrics, /healthz and /readyz are served; "" = off.
+	HTTPListen string
+	// Simulator, when not nil, runs the built-in OPC UA simulator in-process.
+	Simulator *sim.Config
+	Sources   []opcua.Config
+	Engine    engine.Config
+	NATS      sink.Config
+	// Workers is the number of engine workers (0 = number of CPUs).
+	Workers int
+	// QueueSize bounds each worker's input queue (samples).
+	QueueSize int
+	// ShutdownTimeout bounds the ordered shutdown.
+	ShutdownTimeout time.Duration
+}

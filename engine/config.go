@@ -1,0 +1,43 @@
+package engine
+
+import "time"
+
+// Defaults for Config fields left zero.
+const (
+	DefaultSubjectPrefix = "umh.v1"
+	DefaultTimeout       = 100 * time.Millisecond
+)
+
+// Snippet is one piece of user JavaScript and where it came from, so errors
+// can point into the site file.
+type Snippet struct {
+	// Code is the JavaScript text: a function body for defaults, then and
+	// advancedProcessing; an expression for if.
+	Code string
+	// File is the site file the snippet was read from ("" when not from a file).
+	File string
+	// Line is the 1-based line in File of the snippet's first code line
+	// (0 when unknown). A snippet line n is reported as file line Line+n-1.
+	Line int
+}
+
+// Condition is one entry of tag_processor.conditions.
+type Condition struct {
+	If   Snippet
+	Then Snippet
+}
+
+// Config is the validated tag_processor block.
+type Config struct {
+	Defaults           Snippet
+	Conditions         []Condition
+	AdvancedProcessing Snippet
+	// SubjectPrefix is prepended to every subject; "" means
+	// DefaultSubjectPrefix. It may contain dots (umh.v1).
+	SubjectPrefix string
+	// Timeout is the deadline for all stages of one sample; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// Runtimes bounds the pool of goja runtimes; 0 means runtime.GOMAXPROCS(0).
+	Runtimes int
+}

@@ -1,0 +1,29 @@
+package tag
+
+import "time"
+
+// Header is one message header (final metadata key and value).
+type Header struct {
+	Key   string
+	Value string
+}
+
+// Message is one message ready to publish. It is passed by value; Payload and
+// Headers are owned by the message once emitted and are never modified after.
+type Message struct {
+	// Subject is the complete NATS subject, prefix included.
+	Subject string
+	// Payload is the exact bytes to publish:
+	// {"value": <v>, "timestamp_ms": <int64>}.
+	Payload []byte
+	// Headers are the final metadata, in a stable order.
+	Headers []Header
+	// TimestampMs is the message timestamp written into the payload.
+	TimestampMs int64
+	// Node is the node the message was made from; nil for messages that do
+	// not come from a sample. Stages use it to keep per-node order.
+	Node *Node
+	// SourceTime is the OPC UA source timestamp of the originating sample
+	// (zero when absent); it takes part in the de-duplication id.
+	SourceTime time.Time
+}

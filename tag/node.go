@@ -1,0 +1,35 @@
+package tag
+
+// Node is the static description of one OPC UA variable as a source knows it.
+// A source builds one Node per variable (after browsing) and shares the
+// pointer with every Sample of that variable, so per-node facts cost nothing
+// per value. A Node is immutable once a Sample refers to it; stages may use
+// the pointer as a map key for per-node caches.
+type Node struct {
+	// Source is the configured source name (site file sources[].name).
+	Source string
+	// Endpoint is the OPC UA endpoint URL the value was read from.
+	Endpoint string
+	// ID is the node id in its standard string form (ns=2;s=Line1.Temp).
+	ID string
+	// BrowseName is the node's browse name as the server reports it.
+	BrowseName string
+	// Name is BrowseName made subject-safe: every character outside
+	// [A-Za-z0-9_-] becomes '_'.
+	Name string
+	// Group is the dot-separated, subject-safe folder path below the
+	// configured browse root ("" for a node configured directly).
+	Group string
+	// Path is Group + "." + Name, or Name when Group is empty.
+	Path string
+	// DataType is the OPC UA built-in type name of the value (Double,
+	// UInt64, String, ...); "" when unknown.
+	DataType string
+	// Extra holds further metadata that reaches the engine as msg.meta keys
+	// (e.g. meta given on an offline `process` input line). It may be nil.
+	Extra map[string]string
+}
+
+// Key returns the identity of the node across the whole site:
+// source name and node id.
+func (n *Node) Key() string { return n.Source + "|" + n.ID }
