@@ -1,0 +1,62 @@
+package opcua
+
+// Seams between the session side (connect, subscribe, poll, reconnect) and
+// the address-space side (node ids, values, names, browse). These stubs are
+// replaced by their implementations (nodeid.go, value.go, names.go, browse.go).
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	gopcua "github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/tag"
+)
+
+var errTODO = errors.New("not implemented")
+
+// ParseNodeID parses every node id form (i=, s=, g=, b=, ns=..., and
+// nsu=<uri>;... resolved against namespaces, the server's NamespaceArray).
+func ParseNodeID(s string, namespaces []string) (*ua.NodeID, error) { return nil, errTODO }
+
+// Value converts a variant to the typed Go value carried by tag.Sample and
+// returns the OPC UA built-in type name (Double, UInt64, ...).
+func Value(v *ua.Variant) (value any, dataType string) { return nil, "" }
+
+// SafeName makes a browse name subject-safe: Siemens quotes stripped, every
+// character outside [A-Za-z0-9_-] becomes '_'.
+func SafeName(s string) string { return s }
+
+// NameNodes builds the tag.Node of every variable (Name, Group, Path from
+// the browse names) and tells apart, deterministically, variables that
+// would get the same Path.
+func NameNodes(source, endpoint string, vars []Variable) []*tag.Node { return nil }
+
+// BrowseOptions bound one recursive browse.
+type BrowseOptions struct {
+	MaxDepth int
+	MaxNodes int
+	Include  []string
+	Exclude  []string
+	// PerRequest bounds the nodes per Browse request and the references
+	// requested per node (continuation points are followed).
+	PerRequest int
+	// Concurrency bounds browse requests in flight.
+	Concurrency int
+}
+
+// Browse walks root over hierarchical references and returns its variables
+// (root itself when it is a variable), cycle-safe, with progress logged for
+// long browses. A node that cannot be browsed is logged and skipped.
+func Browse(ctx context.Context, c *gopcua.Client, root *ua.NodeID, opt BrowseOptions, log zerolog.Logger) ([]Variable, error) {
+	return nil, errTODO
+}
+
+// BrowseEndpoint connects with cfg, browses root (Objects when "") and
+// prints the tree (format "text") or a nodes: block to paste (format "yaml").
+func BrowseEndpoint(ctx context.Context, cfg Config, root string, opt BrowseOptions, w io.Writer, format string, log zerolog.Logger) error {
+	return errTODO
+}
