@@ -18,13 +18,6 @@ import (
 
 var errTODO = errors.New("not implemented")
 
-// ParseNodeID parses every node id form (i=, s=, g=, b=, ns=..., and
-// nsu=<uri>;... resolved against namespaces, the server's NamespaceArray).
-func ParseNodeID(s string, namespaces []string) (*ua.NodeID, error) { return nil, errTODO }
-
-// Value converts a variant to the typed Go value carried by tag.Sample and
-// returns the OPC UA built-in type name (Double, UInt64, ...).
-func Value(v *ua.Variant) (value any, dataType string) { return nil, "" }
 
 // SafeName makes a browse name subject-safe: Siemens quotes stripped, every
 // character outside [A-Za-z0-9_-] becomes '_'.
