@@ -12,21 +12,9 @@ import (
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
-
-	"github.com/edgetag/edgetag/tag"
 )
 
 var errTODO = errors.New("not implemented")
-
-
-// SafeName makes a browse name subject-safe: Siemens quotes stripped, every
-// character outside [A-Za-z0-9_-] becomes '_'.
-func SafeName(s string) string { return s }
-
-// NameNodes builds the tag.Node of every variable (Name, Group, Path from
-// the browse names) and tells apart, deterministically, variables that
-// would get the same Path.
-func NameNodes(source, endpoint string, vars []Variable) []*tag.Node { return nil }
 
 // BrowseOptions bound one recursive browse.
 type BrowseOptions struct {

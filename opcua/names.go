@@ -1,0 +1,136 @@
+package opcua
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/edgetag/edgetag/tag"
+)
+
+// SafeName makes a browse name subject-safe: Siemens quotes ("DB1"."Motor")
+// are stripped, then every character outside [A-Za-z0-9_-] becomes '_'
+// (one '_' per character, not per byte, so "Düse" is "D_se"). A name that
+// would be empty becomes "_", so it is always a valid subject token.
+// An already safe name is returned without allocating.
+func SafeName(s string) string {
+	safe := s != ""
+	for i := 0; i < len(s); i++ {
+		if !safeByte(s[i]) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '"':
+			// Siemens quotes around DB and member names.
+		case r < utf8.RuneSelf && safeByte(byte(r)):
+			b.WriteByte(byte(r))
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+func safeByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+}
+
+// NameNodes builds the tag.Node of every variable: ID in the ns=N form the
+// server uses (an id configured as nsu=... is reported with its resolved
+// index, which is what the server sends back), BrowseName as reported,
+// Name = SafeName(BrowseName), Group = the safe folder names joined by '.',
+// Path = Group.Name (Name alone when Group is empty), DataType as browsed.
+// The result is parallel to vars: same length, same order.
+//
+// Two variables that would get the same Path are told apart
+// deterministically: among them, ordered by node id (standard string form,
+// byte-wise), the first keeps its Path and the others get "_2", "_3", ...
+// appended to their Name (and so to their Path), skipping any suffix whose
+// Path another variable already has. The outcome depends only on the set of
+// variables, not on the order the server returned them.
+func NameNodes(source, endpoint string, vars []Variable) []*tag.Node {
+	nodes := make([]*tag.Node, len(vars))
+	byPath := make(map[string][]int, len(vars))
+	for i, v := range vars {
+		n := &tag.Node{
+			Source:     source,
+			Endpoint:   endpoint,
+			ID:         FormatNodeID(v.ID),
+			BrowseName: v.BrowseName,
+			Name:       SafeName(v.BrowseName),
+			Group:      safeGroup(v.Path),
+			DataType:   v.DataType,
+		}
+		n.Path = joinPath(n.Group, n.Name)
+		nodes[i] = n
+		byPath[n.Path] = append(byPath[n.Path], i)
+	}
+	var clashes []string
+	for p, idx := range byPath {
+		if len(idx) > 1 {
+			clashes = append(clashes, p)
+		}
+	}
+	if len(clashes) == 0 {
+		return nodes
+	}
+	sort.Strings(clashes)
+	for _, p := range clashes {
+		idx := byPath[p]
+		sort.SliceStable(idx, func(a, b int) bool { return nodes[idx[a]].ID < nodes[idx[b]].ID })
+		k := 2
+		for _, i := range idx[1:] {
+			n := nodes[i]
+			base := n.Name
+			for {
+				name := base + "_" + strconv.Itoa(k)
+				k++
+				path := joinPath(n.Group, name)
+				if _, taken := byPath[path]; taken {
+					continue
+				}
+				n.Name, n.Path = name, path
+				byPath[path] = []int{i}
+				break
+			}
+		}
+	}
+	return nodes
+}
+
+// safeGroup joins the safe form of each folder name with '.'.
+func safeGroup(path []string) string {
+	switch len(path) {
+	case 0:
+		return ""
+	case 1:
+		return SafeName(path[0])
+	}
+	var b strings.Builder
+	for i, p := range path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(SafeName(p))
+	}
+	return b.String()
+}
+
+func joinPath(group, name string) string {
+	if group == "" {
+		return name
+	}
+	return group + "." + name
+}

@@ -1,0 +1,93 @@
+package opcua
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gopcua/opcua/ua"
+)
+
+func TestSafeName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "safe", in: "Motor_1-a", want: "Motor_1-a"},
+		{name: "siemens", in: `"DB1"."Motor"`, want: "DB1_Motor"},
+		{name: "siemens array", in: `"DB1"."Axis"[3]`, want: "DB1_Axis_3_"},
+		{name: "space and dot", in: "Line 1.Temp", want: "Line_1_Temp"},
+		{name: "umlaut one rune one underscore", in: "Düse", want: "D_se"},
+		{name: "nats wildcards", in: "a*b>c", want: "a_b_c"},
+		{name: "empty", in: "", want: "_"},
+		{name: "only quotes", in: `""`, want: "_"},
+		{name: "invalid utf8", in: "a\xffb", want: "a_b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := SafeName(tt.in); got != tt.want {
+				t.Fatalf("SafeName(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNameNodes(t *testing.T) {
+	t.Parallel()
+	v := func(id, bn string, path ...string) Variable {
+		return Variable{ID: ua.MustParseNodeID(id), BrowseName: bn, Path: path, DataType: "Double"}
+	}
+	type named struct{ ID, Name, Group, Path string }
+	tests := []struct {
+		name string
+		in   []Variable
+		want []named
+	}{
+		{
+			name: "plain",
+			in:   []Variable{v("ns=2;s=T", "Temperature", "Plant", "Line 1", "Press"), v("ns=2;i=7", `"DB1".Speed`)},
+			want: []named{{"ns=2;s=T", "Temperature", "Plant.Line_1.Press", "Plant.Line_1.Press.Temperature"}, {"ns=2;i=7", "DB1_Speed", "", "DB1_Speed"}},
+		},
+		{
+			name: "clash ordered by node id, not input order",
+			in:   []Variable{v("ns=2;s=b", "Temp.1", "L"), v("ns=2;s=a", "Temp 1", "L"), v("ns=2;s=c", "Temp_1", "L")},
+			want: []named{{"ns=2;s=b", "Temp_1_2", "L", "L.Temp_1_2"}, {"ns=2;s=a", "Temp_1", "L", "L.Temp_1"}, {"ns=2;s=c", "Temp_1_3", "L", "L.Temp_1_3"}},
+		},
+		{
+			name: "suffix skips a taken path",
+			in:   []Variable{v("ns=2;s=a", "X"), v("ns=2;s=b", "X"), v("ns=2;s=c", "X_2")},
+			want: []named{{"ns=2;s=a", "X", "", "X"}, {"ns=2;s=b", "X_3", "", "X_3"}, {"ns=2;s=c", "X_2", "", "X_2"}},
+		},
+		{
+			name: "folder clash",
+			in:   []Variable{v("ns=2;s=a", "T", "Line.1"), v("ns=2;s=b", "T", "Line 1")},
+			want: []named{{"ns=2;s=a", "T", "Line_1", "Line_1.T"}, {"ns=2;s=b", "T_2", "Line_1", "Line_1.T_2"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			nodes := NameNodes("press", "opc.tcp://h:4840", tt.in)
+			var got []named
+			for i, n := range nodes {
+				if n.Source != "press" || n.Endpoint != "opc.tcp://h:4840" || n.DataType != "Double" || n.BrowseName != tt.in[i].BrowseName {
+					t.Fatalf("node %d: static fields wrong: %+v", i, n)
+				}
+				got = append(got, named{n.ID, n.Name, n.Group, n.Path})
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
+			}
+			// Deterministic whatever the input order.
+			rev := make([]Variable, len(tt.in))
+			for i := range tt.in {
+				rev[len(tt.in)-1-i] = tt.in[i]
+			}
+			for i, n := range NameNodes("press", "", rev) {
+				if w := tt.want[len(tt.in)-1-i]; n.Path != w.Path {
+					t.Fatalf("reversed input: %s got path %s, want %s", n.ID, n.Path, w.Path)
+				}
+			}
+		})
+	}
+}
