@@ -1,15 +1,24 @@
 package sink
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
 
 // Defaults for Config fields left zero.
 const (
 	DefaultEmbeddedListen = "127.0.0.1:4222"
 	DefaultStream         = "EDGETAG"
+	DefaultSubject        = "umh.v1.>"
 	DefaultMaxAckPending  = 4000
 	DefaultReconnectBuf   = 8 << 20
 	DefaultMaxBytes       = 1 << 30
 	DefaultDupeWindow     = 2 * time.Minute
+	DefaultAckTimeout     = 5 * time.Second
+	DefaultDrainTimeout   = 5 * time.Second
 )
 
 // TLS configures client TLS: CA to verify the server, and an optional
@@ -20,6 +29,16 @@ type TLS struct {
 	Key  string
 }
 
+// enabled reports whether any TLS setting is given.
+func (t TLS) enabled() bool { return t.CA != "" || t.Cert != "" || t.Key != "" }
+
+func (t TLS) validate(where string) error {
+	if (t.Cert == "") != (t.Key == "") {
+		return fmt.Errorf("%s.tls: cert and key must be given together", where)
+	}
+	return nil
+}
+
 // Auth is how the sink (or the leafnode remote) authenticates. At most one
 // method is set.
 type Auth struct {
@@ -28,6 +47,22 @@ type Auth struct {
 	User            string
 	Password        string
 	Token           string
+}
+
+func (a Auth) validate(where string) error {
+	n := 0
+	for _, set := range []bool{a.CredentialsFile != "", a.NKeySeedFile != "", a.User != "", a.Token != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("%s.auth: set at most one of credentials file, nkey seed file, user/password, token", where)
+	}
+	if a.Password != "" && a.User == "" {
+		return fmt.Errorf("%s.auth: password given without user", where)
+	}
+	return nil
 }
 
 // Leafnode is the embedded server's uplink to a hub.
@@ -54,16 +89,23 @@ type JetStream struct {
 	Enabled bool
 	// Stream is the stream name; "" = DefaultStream. It is created (or
 	// updated) to capture Subjects.
-	Stream   string
+	Stream string
+	// Subjects the stream captures; empty = DefaultSubject plus the
+	// errors subject when one is set.
 	Subjects []string
 	// MaxBytes and MaxAge limit the stream (discard oldest); 0 = defaults
 	// (DefaultMaxBytes, unlimited age).
 	MaxBytes int64
 	MaxAge   time.Duration
-	// DuplicateWindow is the stream's de-duplication window.
+	// DuplicateWindow is the stream's de-duplication window; 0 =
+	// DefaultDupeWindow.
 	DuplicateWindow time.Duration
-	// MaxAckPending bounds async publishes awaiting an ack.
+	// MaxAckPending bounds messages accepted by Publish and not yet acked
+	// (in flight or waiting for a retry); 0 = DefaultMaxAckPending.
 	MaxAckPending int
+	// AckTimeout is how long an ack is awaited before the publish is
+	// retried; 0 = DefaultAckTimeout.
+	AckTimeout time.Duration
 }
 
 // Config is the validated nats block.
@@ -78,6 +120,118 @@ type Config struct {
 	JetStream JetStream
 	// ErrorsSubject receives engine failures ("" = off).
 	ErrorsSubject string
-	// ReconnectBufSize bounds what core NATS buffers while disconnected.
+	// ReconnectBufSize bounds what core NATS buffers while disconnected;
+	// 0 = DefaultReconnectBuf.
 	ReconnectBufSize int
+	// DrainTimeout bounds Close's drain of the connection; 0 =
+	// DefaultDrainTimeout.
+	DrainTimeout time.Duration
+}
+
+// withDefaults returns c with every zero field replaced by its default.
+func (c Config) withDefaults() Config {
+	if c.Name == "" {
+		c.Name = "edgetag"
+	}
+	if c.Embedded.Listen == "" {
+		c.Embedded.Listen = DefaultEmbeddedListen
+	}
+	js := &c.JetStream
+	if js.Stream == "" {
+		js.Stream = DefaultStream
+	}
+	if len(js.Subjects) == 0 {
+		js.Subjects = []string{DefaultSubject}
+		if c.ErrorsSubject != "" {
+			js.Subjects = append(js.Subjects, c.ErrorsSubject)
+		}
+	}
+	if js.MaxBytes == 0 {
+		js.MaxBytes = DefaultMaxBytes
+	}
+	if js.DuplicateWindow == 0 {
+		js.DuplicateWindow = DefaultDupeWindow
+	}
+	if js.MaxAckPending == 0 {
+		js.MaxAckPending = DefaultMaxAckPending
+	}
+	if js.AckTimeout == 0 {
+		js.AckTimeout = DefaultAckTimeout
+	}
+	if c.ReconnectBufSize == 0 {
+		c.ReconnectBufSize = DefaultReconnectBuf
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	return c
+}
+
+// validate reports every problem of a defaulted config at once.
+func (c Config) validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	add(c.Auth.validate("nats"))
+	add(c.TLS.validate("nats"))
+	if c.URL == "" {
+		if _, _, err := splitListen(c.Embedded.Listen); err != nil {
+			add(fmt.Errorf("nats.embedded.listen: %w", err))
+		}
+		if c.JetStream.Enabled && c.Embedded.StoreDir == "" {
+			add(errors.New("nats.embedded.store_dir: required when jetstream is enabled"))
+		}
+		l := c.Embedded.Leafnode
+		add(l.Auth.validate("nats.embedded.leafnode"))
+		add(l.TLS.validate("nats.embedded.leafnode"))
+		if l.Auth.NKeySeedFile != "" {
+			add(errors.New("nats.embedded.leafnode.auth: nkey seed files are not supported for a leafnode, use a credentials file"))
+		}
+		if l.URL == "" && (l.Auth != Auth{} || l.TLS.enabled()) {
+			add(errors.New("nats.embedded.leafnode: auth or tls given without url"))
+		}
+	}
+	js := c.JetStream
+	if js.MaxBytes < -1 {
+		add(fmt.Errorf("nats.jetstream.max_bytes: %d is negative", js.MaxBytes))
+	}
+	if js.MaxAge < 0 {
+		add(fmt.Errorf("nats.jetstream.max_age: %s is negative", js.MaxAge))
+	}
+	if js.DuplicateWindow < 0 {
+		add(fmt.Errorf("nats.jetstream.duplicate_window: %s is negative", js.DuplicateWindow))
+	}
+	if js.MaxAge > 0 && js.DuplicateWindow > js.MaxAge {
+		add(fmt.Errorf("nats.jetstream.duplicate_window: %s is longer than max_age %s", js.DuplicateWindow, js.MaxAge))
+	}
+	if js.MaxAckPending < 1 {
+		add(fmt.Errorf("nats.jetstream.max_ack_pending: %d must be at least 1", js.MaxAckPending))
+	}
+	if js.AckTimeout < 0 {
+		add(fmt.Errorf("nats.jetstream.ack_timeout: %s is negative", js.AckTimeout))
+	}
+	if c.ReconnectBufSize < 0 {
+		add(fmt.Errorf("nats.reconnect_buf_size: %d is negative", c.ReconnectBufSize))
+	}
+	return errors.Join(errs...)
+}
+
+// splitListen parses host:port; a port of 0 or -1 means a random port and is
+// returned as -1 (the server's convention).
+func splitListen(listen string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q: %w", listen, err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("%q: port must be a number from 0 to 65535", listen)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return host, port, nil
 }

@@ -3,60 +3,312 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/tag"
 )
 
+// logEvery is the interval of rate-limited log lines.
+const logEvery = 5 * time.Second
+
 // Sink publishes messages to NATS. Publish is safe for concurrent use; the
 // messages of one caller goroutine are published in call order.
+//
+// The lifecycle is New, Start, any number of Publish calls, Flush, Close.
 type Sink struct {
 	cfg Config
 	log zerolog.Logger
+
+	srv   *server.Server // embedded server; nil with an external URL
+	nc    *nats.Conn
+	js    jetstream.JetStream // nil with JetStream disabled
+	state *connState
+	c     counters
+
+	// slots holds one token per JetStream message accepted by Publish and
+	// not yet acked or lost; its capacity is MaxAckPending.
+	slots  chan struct{}
+	retryq chan retryItem
+	// attempts counts the failed attempts of messages being retried.
+	retryMu   sync.Mutex
+	attempts  map[*nats.Msg]int
+	nRetrying atomic.Int64
+
+	streamReady atomic.Bool
+	// buffered counts core messages published while disconnected since the
+	// last (re)connect: what Close loses if the connection never comes back.
+	buffered atomic.Uint64
+
+	errLog, lossLog, bufFullLog, reconnLog rateLog
+
+	stop      chan struct{} // closed by Close
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// Stats is a snapshot of the sink's counters.
-type Stats struct {
-	Published     uint64
-	PublishErrors uint64
-	Retried       uint64
-	Lost          map[string]uint64 // by reason; every loss is counted here
-	AcksPending   int
-	BufferedBytes int
-	Connected     bool
-}
-
-// New validates cfg; it starts nothing.
+// New validates cfg (with defaults applied) and reports every problem at
+// once; it starts nothing.
 func New(cfg Config, log zerolog.Logger) (*Sink, error) {
-	return &Sink{cfg: cfg, log: log}, nil
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("sink config: %w", err)
+	}
+	s := &Sink{
+		cfg:        cfg,
+		log:        log,
+		state:      newConnState(),
+		stop:       make(chan struct{}),
+		errLog:     rateLog{every: logEvery},
+		lossLog:    rateLog{every: logEvery},
+		bufFullLog: rateLog{every: logEvery},
+		reconnLog:  rateLog{every: logEvery},
+	}
+	if cfg.JetStream.Enabled {
+		s.slots = make(chan struct{}, cfg.JetStream.MaxAckPending)
+		s.retryq = make(chan retryItem, cfg.JetStream.MaxAckPending)
+		s.attempts = make(map[*nats.Msg]int)
+	}
+	return s, nil
 }
 
 // Start starts the embedded server (when URL is ""), connects, and creates
 // or updates the JetStream stream. With an external URL a broker that is not
-// reachable yet does not fail Start (RetryOnFailedConnect).
-func (s *Sink) Start(ctx context.Context) error { return errors.New("sink: not implemented") }
-
-// Publish sends one message. With JetStream it blocks while MaxAckPending
-// acks are in flight (backpressure) and retries a failed publish with the
-// same Nats-Msg-Id. It returns ctx.Err() when ctx is done first.
-func (s *Sink) Publish(ctx context.Context, m *tag.Message) error {
-	return errors.New("sink: not implemented")
+// reachable yet does not fail Start (RetryOnFailedConnect): the client keeps
+// connecting in the background, Publish buffers or blocks meanwhile, and the
+// stream is set up once connected. Start must be called once; after an
+// error the caller still calls Close.
+func (s *Sink) Start(ctx context.Context) error {
+	if s.cfg.URL == "" {
+		srv, err := startEmbedded(s.cfg, s.log)
+		if err != nil {
+			return fmt.Errorf("sink: %w", err)
+		}
+		s.srv = srv
+		s.log.Info().Str("url", srv.ClientURL()).Bool("jetstream", s.cfg.JetStream.Enabled).
+			Str("domain", s.cfg.Embedded.Domain).Str("leafnode", redact(s.cfg.Embedded.Leafnode.URL)).
+			Msg("embedded nats-server started")
+	}
+	opts, err := s.connOptions(s.srv)
+	if err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	url := s.cfg.URL
+	if s.srv != nil {
+		url = s.srv.ClientURL()
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return fmt.Errorf("sink: connect %s: %w", redact(url), err)
+	}
+	s.nc = nc
+	if nc.IsConnected() {
+		s.state.set(true)
+	} else {
+		s.log.Warn().Str("url", redact(url)).Msg("nats not reachable yet; retrying in the background")
+	}
+	if !s.cfg.JetStream.Enabled {
+		return nil
+	}
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(s.cfg.JetStream.MaxAckPending),
+		jetstream.WithPublishAsyncTimeout(s.cfg.JetStream.AckTimeout),
+		jetstream.WithPublishAsyncAckHandler(s.onAck),
+		jetstream.WithPublishAsyncErrHandler(s.onPublishError),
+	)
+	if err != nil {
+		return fmt.Errorf("sink: jetstream: %w", err)
+	}
+	s.js = js
+	s.wg.Add(1)
+	go s.retryLoop()
+	if s.srv != nil {
+		if err := s.ensureStream(ctx); err != nil {
+			return fmt.Errorf("sink: %w", err)
+		}
+		return nil
+	}
+	s.wg.Add(1)
+	go s.streamSetupLoop()
+	return nil
 }
 
-// Flush waits until every published message is acknowledged (JetStream) or
-// flushed to the server (core), or ctx is done.
-func (s *Sink) Flush(ctx context.Context) error { return errors.New("sink: not implemented") }
+// Publish sends one message. With JetStream it blocks while MaxAckPending
+// messages await their ack (backpressure) and retries a failed publish with
+// the same Nats-Msg-Id until it is acked; the ack arrives after Publish
+// returns (see Flush). With core NATS it blocks while disconnected with a
+// full reconnect buffer. A nil error means the sink has taken the message
+// over. A non-nil error means the message was not delivered and has already
+// been counted in Stats.Lost and logged: ctx.Err() (wrapped) when ctx ended
+// first, or the reason the server can never take it.
+func (s *Sink) Publish(ctx context.Context, m *tag.Message) error {
+	if s.nc == nil {
+		return s.lose(LostClosed, m.Subject, errors.New("sink not started"))
+	}
+	msg := s.natsMsg(m)
+	if s.js != nil {
+		return s.publishJS(ctx, msg)
+	}
+	return s.publishCore(ctx, msg)
+}
 
-// Close drains the connection and shuts the embedded server down.
-func (s *Sink) Close() error { return nil }
+// Flush waits until every published message is acknowledged (JetStream:
+// in flight and awaiting a retry) or flushed to the server (core), or ctx is
+// done. Messages still unacknowledged when ctx ends are not counted as lost
+// yet: the sink keeps retrying them until Close.
+func (s *Sink) Flush(ctx context.Context) error {
+	if s.nc == nil {
+		return nil
+	}
+	if s.js == nil {
+		if !s.nc.IsConnected() {
+			if err := s.state.wait(ctx); err != nil {
+				return fmt.Errorf("sink flush: waiting for the connection: %w", err)
+			}
+		}
+		if err := s.nc.FlushWithContext(ctx); err != nil {
+			return fmt.Errorf("sink flush: %w", err)
+		}
+		return nil
+	}
+	timer := time.NewTimer(time.Millisecond)
+	defer timer.Stop()
+	for len(s.slots) > 0 {
+		select {
+		case <-s.js.PublishAsyncComplete():
+			// In-flight acks are done; messages awaiting a retry may
+			// still hold slots, so check again shortly.
+			timer.Reset(5 * time.Millisecond)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return fmt.Errorf("sink flush: %d messages not acked: %w", len(s.slots), ctx.Err())
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("sink flush: %d messages not acked: %w", len(s.slots), ctx.Err())
+		}
+	}
+	return nil
+}
 
-// Ready reports whether the sink can publish now.
-func (s *Sink) Ready() bool { return false }
+// Close stops retrying, counts every message not yet acked (JetStream) or
+// still in the reconnect buffer without a connection (core) as lost, drains
+// the connection (bounded by DrainTimeout) and shuts the embedded server
+// down, waiting for it. Call Flush first to deliver what is pending. Close
+// is idempotent.
+func (s *Sink) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		var errs []error
+		if s.nc != nil {
+			if n := len(s.slots); n > 0 {
+				s.c.addLost(LostUnackedAtClose, uint64(n))
+				s.log.Error().Int("messages", n).Str("reason", LostUnackedAtClose).
+					Msg("nats messages lost: not acked by the stream at close")
+			}
+			if !s.nc.IsConnected() {
+				if n := s.buffered.Load(); n > 0 {
+					s.c.addLost(LostBufferedAtClose, n)
+					s.log.Error().Uint64("messages", n).Str("reason", LostBufferedAtClose).
+						Msg("nats messages lost: still in the reconnect buffer at close")
+				}
+			}
+			errs = append(errs, s.drain())
+		}
+		if s.srv != nil {
+			s.srv.Shutdown()
+			s.srv.WaitForShutdown()
+			s.log.Info().Msg("embedded nats-server stopped")
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
 
-// ClientURL is the URL local clients use (the embedded server's, or the
-// configured one).
-func (s *Sink) ClientURL() string { return s.cfg.URL }
+// drain drains the connection and waits for it to close, at most
+// DrainTimeout (plus a margin); a connection that is not connected is
+// closed directly.
+func (s *Sink) drain() error {
+	if !s.nc.IsConnected() {
+		s.nc.Close()
+		return nil
+	}
+	closed := s.nc.StatusChanged(nats.CLOSED)
+	if err := s.nc.Drain(); err != nil {
+		s.nc.Close()
+		return fmt.Errorf("sink drain: %w", err)
+	}
+	timer := time.NewTimer(s.cfg.DrainTimeout + time.Second)
+	defer timer.Stop()
+	select {
+	case <-closed:
+	case <-timer.C:
+		s.nc.Close()
+		return fmt.Errorf("sink drain: not closed within %s", s.cfg.DrainTimeout)
+	}
+	return nil
+}
+
+// Ready reports whether the sink can publish now: connected, and with
+// JetStream, the stream exists.
+func (s *Sink) Ready() bool {
+	if s.nc == nil || !s.nc.IsConnected() {
+		return false
+	}
+	return s.js == nil || s.streamReady.Load()
+}
+
+// ClientURL is the URL local clients use: the embedded server's TCP URL, or
+// the configured one without credentials.
+func (s *Sink) ClientURL() string {
+	if s.srv != nil {
+		return s.srv.ClientURL()
+	}
+	return redact(s.cfg.URL)
+}
 
 // Stats returns a snapshot of the counters.
-func (s *Sink) Stats() Stats { return Stats{} }
+func (s *Sink) Stats() Stats {
+	st := Stats{
+		Published:     s.c.published.Load(),
+		PublishErrors: s.c.publishErrors.Load(),
+		Retried:       s.c.retried.Load(),
+		Lost:          s.c.lostSnapshot(),
+		AcksPending:   len(s.slots),
+	}
+	if s.nc != nil {
+		st.Connected = s.nc.IsConnected()
+		if b, err := s.nc.Buffered(); err == nil {
+			st.BufferedBytes = b
+		}
+	}
+	return st
+}
+
+// redact removes user information from each URL of a comma-separated list.
+func redact(urls string) string {
+	if urls == "" {
+		return ""
+	}
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		u.User = nil
+		parts[i] = u.String()
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,118 @@
+package sink
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
+)
+
+// embeddedReadyTimeout bounds how long the embedded server may take to accept
+// clients (JetStream recovers its store before that).
+const embeddedReadyTimeout = 60 * time.Second
+
+// serverOptions builds the embedded nats-server's options from the config:
+// clients on Embedded.Listen, JetStream on a file store in Embedded.StoreDir
+// in Embedded.Domain, and the optional leafnode remote.
+func serverOptions(c Config) (*server.Options, error) {
+	host, port, err := splitListen(c.Embedded.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("embedded listen: %w", err)
+	}
+	o := &server.Options{
+		ServerName: c.Name,
+		Host:       host,
+		Port:       port,
+		NoSigs:     true,
+	}
+	if c.JetStream.Enabled {
+		o.JetStream = true
+		o.StoreDir = c.Embedded.StoreDir
+		o.JetStreamDomain = c.Embedded.Domain
+	}
+	l := c.Embedded.Leafnode
+	if l.URL == "" {
+		return o, nil
+	}
+	remote := &server.RemoteLeafOpts{Credentials: l.Auth.CredentialsFile}
+	for _, raw := range strings.Split(l.URL, ",") {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			return nil, fmt.Errorf("leafnode url %q: %w", raw, err)
+		}
+		switch {
+		case l.Auth.User != "":
+			u.User = url.UserPassword(l.Auth.User, l.Auth.Password)
+		case l.Auth.Token != "":
+			u.User = url.User(l.Auth.Token)
+		}
+		remote.URLs = append(remote.URLs, u)
+	}
+	if l.TLS.enabled() {
+		tc, err := tlsConfig(l.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("leafnode tls: %w", err)
+		}
+		remote.TLS = true
+		remote.TLSConfig = tc
+	}
+	o.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
+	o.LeafNode.ReconnectInterval = time.Second
+	return o, nil
+}
+
+// startEmbedded starts the in-process nats-server and waits until it accepts
+// clients. Its log goes to log.
+func startEmbedded(c Config, log zerolog.Logger) (*server.Server, error) {
+	o, err := serverOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.NewServer(o)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats-server on %s: %w", c.Embedded.Listen, err)
+	}
+	srv.SetLoggerV2(serverLogger{log: log.With().Str("component", "nats-server").Logger()}, false, false, false)
+	srv.Start()
+	if !srv.ReadyForConnections(embeddedReadyTimeout) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("embedded nats-server on %s: not ready within %s (port in use or store dir %q unusable?)",
+			c.Embedded.Listen, embeddedReadyTimeout, c.Embedded.StoreDir)
+	}
+	return srv, nil
+}
+
+// serverLogger adapts zerolog to server.Logger. The server's notices are
+// mostly start-up banners, so they go to debug, except those about leafnode
+// connections, which an operator wants to see at info. Warnings and errors
+// keep their level; fatal errors are logged as errors (the server shuts
+// itself down; the sink reports that through its connection state).
+type serverLogger struct{ log zerolog.Logger }
+
+// Noticef implements server.Logger.
+func (l serverLogger) Noticef(format string, v ...any) {
+	ev := l.log.Debug()
+	if strings.Contains(format, "eafnode") || strings.Contains(format, "JetStream domain") {
+		ev = l.log.Info()
+	}
+	ev.Msgf(format, v...)
+}
+
+// Warnf implements server.Logger.
+func (l serverLogger) Warnf(format string, v ...any) { l.log.Warn().Msgf(format, v...) }
+
+// Fatalf implements server.Logger.
+func (l serverLogger) Fatalf(format string, v ...any) { l.log.Error().Msgf(format, v...) }
+
+// Errorf implements server.Logger.
+func (l serverLogger) Errorf(format string, v ...any) { l.log.Error().Msgf(format, v...) }
+
+// Debugf implements server.Logger.
+func (l serverLogger) Debugf(format string, v ...any) { l.log.Debug().Msgf(format, v...) }
+
+// Tracef implements server.Logger.
+func (l serverLogger) Tracef(format string, v ...any) { l.log.Trace().Msgf(format, v...) }

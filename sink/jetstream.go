@@ -1,0 +1,84 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// streamSetupTimeout bounds one create-or-update request.
+const streamSetupTimeout = 10 * time.Second
+
+// streamConfig is the stream the sink publishes into: file storage, limits
+// by bytes and age discarding the oldest messages, and the de-duplication
+// window that makes retried publishes idempotent.
+func streamConfig(js JetStream) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        js.Stream,
+		Description: "edgetag store-and-forward stream",
+		Subjects:    js.Subjects,
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Discard:     jetstream.DiscardOld,
+		MaxBytes:    js.MaxBytes,
+		MaxAge:      js.MaxAge,
+		MaxMsgs:     -1,
+		Duplicates:  js.DuplicateWindow,
+		Replicas:    1,
+	}
+}
+
+// ensureStream creates the stream or updates it to the configured shape.
+func (s *Sink) ensureStream(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
+	defer cancel()
+	cfg := streamConfig(s.cfg.JetStream)
+	if _, err := s.js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("create or update stream %s (subjects %v): %w", cfg.Name, cfg.Subjects, err)
+	}
+	s.streamReady.Store(true)
+	s.log.Info().Str("stream", cfg.Name).Strs("subjects", cfg.Subjects).Int64("max_bytes", cfg.MaxBytes).
+		Dur("max_age", cfg.MaxAge).Dur("duplicate_window", cfg.Duplicates).Msg("jetstream stream ready")
+	return nil
+}
+
+// streamSetupLoop ensures the stream of an external server in the
+// background, so Start does not depend on the broker being reachable: it
+// waits for the connection and retries with a capped backoff until it
+// succeeds or Close is called. Messages published before that are retried
+// by the publisher until the stream exists.
+func (s *Sink) streamSetupLoop() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Owned by streamSetupLoop: ends when the loop returns or on Close.
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	backoff := time.Second
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		if err := s.state.wait(ctx); err != nil {
+			return
+		}
+		err := s.ensureStream(ctx)
+		if err == nil {
+			return
+		}
+		s.log.Error().Err(err).Dur("retry_in", backoff).Msg("jetstream stream not ready")
+		timer.Reset(backoff)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
