@@ -1,16 +1,14 @@
 package opcua
 
-// The API below is the contract between this package's parts and the agent.
-// Implementations live in the other files.
+// The types below are the contract between this package's parts and the
+// agent. Source, NewSource, Run, Status live in source.go; Connect in
+// connect.go.
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
-	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/tag"
 )
@@ -43,36 +41,6 @@ type Status struct {
 // Emit hands one sample downstream. It blocks until the sample is accepted
 // (backpressure) and returns ctx.Err() when ctx is done.
 type Emit func(ctx context.Context, s tag.Sample) error
-
-// Source acquires the values of one configured server.
-type Source struct {
-	cfg Config
-	log zerolog.Logger
-}
-
-// NewSource validates cfg and returns an unconnected source.
-func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
-	return &Source{cfg: cfg, log: log}, nil
-}
-
-// Run connects, browses, subscribes or polls and emits every value until ctx
-// is done. It owns reconnection (capped backoff with jitter, at most one
-// session), so it returns nil when ctx is cancelled and an error only for a
-// fatal problem that retrying cannot fix (unreadable certificate files).
-// The session is closed before Run returns.
-func (s *Source) Run(ctx context.Context, emit Emit) error {
-	return errors.New("opcua: not implemented")
-}
-
-// Status returns a snapshot of the source's state.
-func (s *Source) Status() Status { return Status{Name: s.cfg.Name, State: StateStopped} }
-
-// Connect opens one session to cfg.Endpoint with the configured security,
-// identity, client certificate (created in StateDir on first use) and trust
-// list. The caller closes the client. Used by Source and by `edgetag browse`.
-func Connect(ctx context.Context, cfg Config, log zerolog.Logger) (*gopcua.Client, error) {
-	return nil, errors.New("opcua: not implemented")
-}
 
 // Variable is one variable found by browsing (or configured directly).
 type Variable struct {

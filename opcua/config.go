@@ -1,6 +1,11 @@
 package opcua
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
 
 // Acquisition modes.
 const (
@@ -21,6 +26,10 @@ const (
 	DefaultHeartbeat          = 5 * time.Second
 	DefaultRequestTimeout     = 10 * time.Second
 	DefaultRetryFailedItems   = time.Minute
+	// DefaultKeepAlive is the target time between keep-alive messages of a
+	// quiet subscription; a subscription silent for three times that is
+	// probed and, if gone, recreated.
+	DefaultKeepAlive = 10 * time.Second
 )
 
 // Security selects the endpoint. Policy is auto or a policy short name
@@ -80,7 +89,10 @@ type Limits struct {
 
 // Config is one validated source.
 type Config struct {
-	Name     string
+	Name string
+	// Site is the site name; the client certificate's application URI is
+	// urn:edgetag:<hostname>:<Site> (the source Name when Site is empty).
+	Site     string
 	Endpoint string
 	Security Security
 	Auth     Auth
@@ -110,4 +122,123 @@ type Config struct {
 	ReadAfterReconnect *bool
 	// RetryFailedItems is how often nodes that failed are tried again.
 	RetryFailedItems time.Duration
+	// KeepAlive is the requested time between keep-alive messages of a
+	// quiet subscription (0 = DefaultKeepAlive).
+	KeepAlive time.Duration
+}
+
+// withDefaults returns cfg with every zero field set to its default.
+func (cfg Config) withDefaults() Config {
+	if cfg.Mode == "" {
+		cfg.Mode = ModeSubscribe
+	}
+	if cfg.Security.Policy == "" {
+		cfg.Security.Policy = "auto"
+	}
+	if cfg.Security.Mode == "" {
+		cfg.Security.Mode = "auto"
+	}
+	if cfg.Deadband.Type == "" {
+		cfg.Deadband.Type = "none"
+	}
+	if cfg.Limits.Profile == "" {
+		cfg.Limits.Profile = "auto"
+	}
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	setDur(&cfg.PublishingInterval, DefaultPublishingInterval)
+	setDur(&cfg.SamplingInterval, DefaultSamplingInterval)
+	setDur(&cfg.PollInterval, DefaultPollInterval)
+	setDur(&cfg.ReconnectMin, DefaultReconnectMin)
+	setDur(&cfg.ReconnectMax, DefaultReconnectMax)
+	setDur(&cfg.Heartbeat, DefaultHeartbeat)
+	setDur(&cfg.RequestTimeout, DefaultRequestTimeout)
+	setDur(&cfg.RetryFailedItems, DefaultRetryFailedItems)
+	setDur(&cfg.KeepAlive, DefaultKeepAlive)
+	if cfg.ReconnectMax < cfg.ReconnectMin {
+		cfg.ReconnectMax = cfg.ReconnectMin
+	}
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.ReadAfterReconnect == nil {
+		t := true
+		cfg.ReadAfterReconnect = &t
+	}
+	return cfg
+}
+
+// validate reports every problem of a defaulted cfg at once. Acquisition
+// settings (name, nodes) are checked only when forSource is set; Connect
+// alone (as used by `edgetag browse`) needs only the connection settings.
+func (cfg Config) validate(forSource bool) error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if forSource && cfg.Name == "" {
+		bad("name is empty")
+	}
+	if u, err := url.Parse(cfg.Endpoint); err != nil || u.Scheme != "opc.tcp" || u.Host == "" {
+		bad("endpoint %q: want opc.tcp://host:port", cfg.Endpoint)
+	}
+	if cfg.Security.Policy != "auto" {
+		if _, ok := policyURIs[cfg.Security.Policy]; !ok {
+			bad("security.policy %q: want auto, None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, Basic256 or Basic128Rsa15", cfg.Security.Policy)
+		}
+	}
+	switch cfg.Security.Mode {
+	case "auto", "None", "Sign", "SignAndEncrypt":
+	default:
+		bad("security.mode %q: want auto, None, Sign or SignAndEncrypt", cfg.Security.Mode)
+	}
+	if (cfg.Security.Policy == "None") != (cfg.Security.Mode == "None") &&
+		cfg.Security.Policy != "auto" && cfg.Security.Mode != "auto" {
+		bad("security: policy %s with mode %s is not a valid pair", cfg.Security.Policy, cfg.Security.Mode)
+	}
+	if (cfg.Auth.Certificate == "") != (cfg.Auth.Key == "") {
+		bad("auth: certificate and key go together")
+	}
+	if cfg.Auth.Certificate != "" && cfg.Auth.Username != "" {
+		bad("auth: username and certificate are exclusive")
+	}
+	if cfg.Auth.Password != "" && cfg.Auth.Username == "" {
+		bad("auth: password without username")
+	}
+	switch cfg.Mode {
+	case ModeSubscribe, ModePoll:
+	default:
+		bad("mode %q: want subscribe or poll", cfg.Mode)
+	}
+	switch cfg.Deadband.Type {
+	case "none":
+	case "absolute", "percent":
+		if cfg.Deadband.Value < 0 {
+			bad("deadband.value %v: must not be negative", cfg.Deadband.Value)
+		}
+	default:
+		bad("deadband.type %q: want none, absolute or percent", cfg.Deadband.Type)
+	}
+	if _, ok := profiles[cfg.Limits.Profile]; !ok && cfg.Limits.Profile != "auto" {
+		bad("limits.profile %q: unknown", cfg.Limits.Profile)
+	}
+	if cfg.Limits.MaxNodesPerRead < 0 || cfg.Limits.MaxNodesPerBrowse < 0 || cfg.Limits.MaxMonitoredItemsPerCall < 0 {
+		bad("limits: negative batch size")
+	}
+	if forSource && len(cfg.Nodes) == 0 {
+		bad("nodes: empty")
+	}
+	for i, n := range cfg.Nodes {
+		if n.ID == "" {
+			bad("nodes[%d].id is empty", i)
+		}
+	}
+	if cfg.StateDir == "" {
+		bad("state_dir is empty")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("opcua source %q: %w", cfg.Name, err)
+	}
+	return nil
 }

@@ -1,0 +1,94 @@
+package opcua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Source acquires the values of one configured server. Run owns its one
+// session at a time; Status may be called concurrently from anywhere.
+type Source struct {
+	cfg    Config
+	log    zerolog.Logger
+	status *statusBox
+}
+
+// NewSource validates cfg (applying the defaults of config.go) and returns
+// an unconnected source. It does no network I/O.
+func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(true); err != nil {
+		return nil, err
+	}
+	return &Source{
+		cfg:    cfg,
+		log:    log.With().Str("component", "opcua").Str("source", cfg.Name).Logger(),
+		status: newStatusBox(cfg.Name),
+	}, nil
+}
+
+// Status returns a snapshot of the source's state. Safe for concurrent use.
+func (s *Source) Status() Status { return s.status.snapshot() }
+
+// Run connects, browses, subscribes or polls and emits every value until ctx
+// is done. It owns reconnection (capped backoff with jitter, at most one
+// session: the old client is closed before a new one is dialled), so it
+// returns nil when ctx is cancelled and an error only for a fatal problem
+// that retrying cannot fix (a *FatalError: unreadable certificate files).
+// The session is closed before Run returns. emit is called from Run's
+// goroutine only, one sample at a time, in the order values arrive.
+func (s *Source) Run(ctx context.Context, emit Emit) error {
+	defer s.status.setState(StateStopped, nil)
+	bo := backoff{Min: s.cfg.ReconnectMin, Max: s.cfg.ReconnectMax}
+	connectedBefore := false
+	for {
+		s.status.setState(StateConnecting, nil)
+		sess := &session{src: s, emit: emit, reconnect: connectedBefore}
+		err := sess.run(ctx)
+		if sess.connected {
+			connectedBefore = true
+			bo.Reset()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var fatal *FatalError
+		if errors.As(err, &fatal) {
+			s.status.setState(StateStopped, err)
+			s.log.Error().Err(err).Msg("source stopped: fatal error")
+			return err
+		}
+		if err == nil {
+			err = errors.New("session ended")
+		}
+		s.status.setState(StateDisconnected, err)
+		d := bo.Next()
+		ev := s.log.Warn()
+		var untrusted *UntrustedError
+		if errors.As(err, &untrusted) {
+			ev = s.log.Error().Str("thumbprint", untrusted.Thumbprint).Str("rejected", untrusted.Rejected)
+		}
+		ev.Err(err).Int("attempt", bo.Attempt()).Dur("retry_in", d).Msg("disconnected; reconnecting")
+		if !wait(ctx, d) {
+			return nil
+		}
+	}
+}
+
+// errDead is returned by the session loop when the subscription or the
+// connection stopped answering.
+var errDead = errors.New("connection dead")
+
+// emitErr marks an error returned by emit (ctx done): the session ends
+// without a reconnect.
+type emitErr struct{ err error }
+
+func (e emitErr) Error() string { return fmt.Sprintf("emit: %v", e.err) }
+func (e emitErr) Unwrap() error { return e.err }
+
+// elapsed is time.Since, named for readability in log fields.
+func elapsed(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -1,0 +1,74 @@
+package opcua
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// statusBox holds a source's observable state. Safe for concurrent use: it
+// is read by /metrics while the source runs.
+type statusBox struct {
+	samples atomic.Uint64 // samples emitted; hot path, so outside mu
+
+	mu sync.Mutex // guards the fields below
+	st Status
+}
+
+func newStatusBox(name string) *statusBox {
+	b := &statusBox{}
+	b.st = Status{Name: name, State: StateStopped, Since: time.Now()}
+	return b
+}
+
+// snapshot returns a copy of the status.
+func (b *statusBox) snapshot() Status {
+	b.mu.Lock()
+	st := b.st
+	b.mu.Unlock()
+	st.Samples = b.samples.Load()
+	return st
+}
+
+// setState moves to s (Since changes only when the state does). A non-nil
+// err becomes LastError.
+func (b *statusBox) setState(s State, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.st.State != s {
+		b.st.State = s
+		b.st.Since = time.Now()
+	}
+	if err != nil {
+		b.st.LastError = err.Error()
+	}
+}
+
+// setItems records the node count and the failed items, and derives
+// connected or degraded.
+func (b *statusBox) setItems(nodes, failed int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.st.Nodes = nodes
+	b.st.FailedItems = failed
+	s := StateConnected
+	if failed > 0 {
+		s = StateDegraded
+	}
+	if b.st.State != s {
+		b.st.State = s
+		b.st.Since = time.Now()
+	}
+}
+
+func (b *statusBox) setBrowseTime(d time.Duration) {
+	b.mu.Lock()
+	b.st.BrowseTime = d
+	b.mu.Unlock()
+}
+
+func (b *statusBox) addReconnect() {
+	b.mu.Lock()
+	b.st.Reconnects++
+	b.mu.Unlock()
+}

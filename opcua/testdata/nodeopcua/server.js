@@ -1,0 +1,139 @@
+// A node-opcua server used as an independent peer by the opcua package
+// tests. Configured by environment variables:
+//
+//   PORT       TCP port to listen on (required)
+//   PKI_DIR    folder of the server's PKI store (own certificate, trusted
+//              and rejected client certificates); reused across restarts so
+//              a restarted server keeps its certificate
+//   OPC_USER   with OPC_PASS: the one accepted user (anonymous is allowed
+//              too unless NO_ANONYMOUS=1)
+//   COUNT      number of extra changing Double variables (default 10)
+//   RATE_MS    change period of every variable in ms (default 100)
+//
+// Address space (namespace urn:edgetag:test:nodeopcua, index 1 on a fresh
+// server): Objects/Plant with Counter (UInt32), Temperature (Double),
+// Running (Boolean), State (String), Big (UInt64), and Plant/Scale with
+// Tag00000..Tag<COUNT-1> (Double). String node ids are "Plant.<name>" and
+// "Plant.Scale.<name>".
+//
+// It prints "ready <endpoint>" on stdout once it listens and exits on
+// SIGTERM/SIGINT after shutting down.
+"use strict";
+const {
+    OPCUAServer,
+    OPCUACertificateManager,
+    Variant,
+    DataType,
+    VariantArrayType,
+    SecurityPolicy,
+    MessageSecurityMode,
+} = require("node-opcua");
+
+async function main() {
+    const port = parseInt(process.env.PORT || "0", 10);
+    if (!port) {
+        throw new Error("PORT is required");
+    }
+    const pkiDir = process.env.PKI_DIR || "./pki";
+    const user = process.env.OPC_USER || "";
+    const pass = process.env.OPC_PASS || "";
+    const count = parseInt(process.env.COUNT || "10", 10);
+    const rate = parseInt(process.env.RATE_MS || "100", 10);
+
+    const serverCertificateManager = new OPCUACertificateManager({
+        rootFolder: pkiDir,
+        automaticallyAcceptUnknownCertificate: true,
+        disableFileWatchers: true,
+    });
+    await serverCertificateManager.initialize();
+
+    const server = new OPCUAServer({
+        port,
+        hostname: "127.0.0.1",
+        serverCertificateManager,
+        allowAnonymous: process.env.NO_ANONYMOUS !== "1",
+        securityPolicies: [
+            SecurityPolicy.None,
+            SecurityPolicy.Basic256Sha256,
+            SecurityPolicy.Aes128_Sha256_RsaOaep,
+            SecurityPolicy.Aes256_Sha256_RsaPss,
+        ],
+        securityModes: [
+            MessageSecurityMode.None,
+            MessageSecurityMode.Sign,
+            MessageSecurityMode.SignAndEncrypt,
+        ],
+        userManager: {
+            isValidUser: (u, p) => user !== "" && u === user && p === pass,
+        },
+        buildInfo: {
+            productName: "edgetag node-opcua peer",
+            manufacturerName: "node-opcua",
+        },
+        serverCapabilities: {
+            maxSessions: 50,
+            operationLimits: {
+                maxMonitoredItemsPerCall: 1000,
+                maxNodesPerRead: 1000,
+                maxNodesPerBrowse: 1000,
+            },
+        },
+        maxConnectionsPerEndpoint: 50,
+    });
+    await server.initialize();
+
+    const addressSpace = server.engine.addressSpace;
+    const ns = addressSpace.registerNamespace("urn:edgetag:test:nodeopcua");
+    const plant = ns.addFolder(addressSpace.rootFolder.objects, {
+        browseName: "Plant",
+        nodeId: "s=Plant",
+    });
+    const scale = ns.addFolder(plant, { browseName: "Scale", nodeId: "s=Plant.Scale" });
+
+    let tick = 0;
+    const vars = [];
+    const add = (parent, name, dataType, value) => {
+        const v = ns.addVariable({
+            componentOf: parent,
+            browseName: name,
+            nodeId: "s=" + (parent === plant ? "Plant." : "Plant.Scale.") + name,
+            dataType,
+            minimumSamplingInterval: 50,
+        });
+        v.setValueFromSource(new Variant({ dataType: DataType[dataType], arrayType: VariantArrayType.Scalar, value: value(0) }));
+        vars.push({ v, dataType, value });
+    };
+    add(plant, "Counter", "UInt32", (t) => t);
+    add(plant, "Temperature", "Double", (t) => 20 + (t % 100) / 10);
+    add(plant, "Running", "Boolean", (t) => t % 2 === 0);
+    add(plant, "State", "String", (t) => "state-" + (t % 5));
+    // 2^53 + 1 + t, beyond the exact range of a double
+    add(plant, "Big", "UInt64", (t) => [0x200000, 1 + t]);
+    for (let i = 0; i < count; i++) {
+        const name = "Tag" + String(i).padStart(5, "0");
+        add(scale, name, "Double", (t) => i + t / 1000);
+    }
+
+    const timer = setInterval(() => {
+        tick++;
+        for (const { v, dataType, value } of vars) {
+            v.setValueFromSource(new Variant({ dataType: DataType[dataType], arrayType: VariantArrayType.Scalar, value: value(tick) }));
+        }
+    }, rate);
+
+    await server.start();
+    process.stdout.write("ready " + server.getEndpointUrl() + "\n");
+
+    const stop = async () => {
+        clearInterval(timer);
+        await server.shutdown(0);
+        process.exit(0);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+}
+
+main().catch((err) => {
+    process.stderr.write("server: " + (err && err.stack ? err.stack : err) + "\n");
+    process.exit(1);
+});
