@@ -1,0 +1,174 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgetag/edgetag/engine"
+)
+
+// Load reads the site file at path and returns the validated Config with
+// every default applied. lookupEnv resolves ${VAR} references (nil means
+// os.LookupEnv). When the file is invalid the error is a ConfigErrors with
+// every problem found, sorted by line; when it cannot be read, a
+// ConfigErrors with one entry wrapping the read error.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	cfg, errs := load(path, lookupEnv)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// Parse is Load for a site file already in memory; file names it in
+// messages and gives the default site name ("" when it has no name).
+func Parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	cfg, errs := parse(data, file, lookupEnv)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// Check validates the site file at path as Load does and, when its
+// tag_processor block is valid, compiles its JavaScript as the engine will
+// (engine.New). It returns every problem found, each a *ConfigError (those
+// from the engine wrap an *engine.CompileError); none means the file is
+// ready to run.
+func Check(path string, lookupEnv func(string) (string, bool)) []error {
+	cfg, errs := load(path, lookupEnv)
+	if cfg != nil && !errs.touch("tag_processor") {
+		errs = append(errs, compileErrors(cfg)...)
+		sortErrors(errs)
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return out
+}
+
+// touch reports whether any problem is at path or below it.
+func (es ConfigErrors) touch(path string) bool {
+	for _, e := range es {
+		if e.Path == path || strings.HasPrefix(e.Path, path+".") || strings.HasPrefix(e.Path, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// compileErrors compiles cfg's engine and locates each compile error in
+// the site file.
+func compileErrors(cfg *Config) ConfigErrors {
+	_, err := engine.New(cfg.Engine, zerolog.Nop())
+	if err == nil {
+		return nil
+	}
+	var leaves []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		leaves = j.Unwrap()
+	} else {
+		leaves = []error{err}
+	}
+	var out ConfigErrors
+	for _, e := range leaves {
+		ce := &ConfigError{File: cfg.File, Path: "tag_processor", Msg: e.Error(), Err: e}
+		var cerr *engine.CompileError
+		if errors.As(e, &cerr) {
+			ce.Path = "tag_processor." + cerr.Stage
+			ce.Line = cerr.FileLine
+			ce.Msg = cerr.Err.Error()
+			if cerr.Line > 0 {
+				ce.Msg = fmt.Sprintf("line %d, column %d of the script: %s", cerr.Line, cerr.Column, ce.Msg)
+			}
+		}
+		out = append(out, ce)
+	}
+	return out
+}
+
+// load reads and parses the file at path.
+func load(path string, lookupEnv lookupFunc) (*Config, ConfigErrors) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ConfigErrors{{File: path, Msg: fmt.Sprintf("read site file: %v", err), Err: err}}
+	}
+	return parse(data, path, lookupEnv)
+}
+
+// parse decodes, expands, defaults and validates one site file. It returns
+// the best Config it could build (nil only when the YAML itself is
+// unreadable) and every problem found, sorted.
+func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, ConfigErrors) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	root, errs := parseYAML(data, file)
+	if errs != nil {
+		return nil, errs
+	}
+	expanded, failed, errs := expandEnv(root, file, lookupEnv)
+	d := newDecoder(file, expanded)
+	for _, p := range failed {
+		d.failed[p] = true
+	}
+	var f siteFile
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
+	} else {
+		root = root.Content[0]
+	}
+	d.nodes[""] = root
+	if root.Kind != yaml.MappingNode && !isNull(root) {
+		d.errorf(root, "", "a site file is a mapping of keys such as site, sources, tag_processor and nats; got %s", describe(root))
+	} else {
+		d.decode(root, reflect.ValueOf(&f).Elem(), "", 0)
+	}
+	applyDefaults(&f, file)
+	cfg := (&converter{d: d, file: file}).convert(&f)
+	errs = append(errs, d.errs...)
+	sortErrors(errs)
+	return cfg, errs
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses exactly one YAML document into a node tree.
+func parseYAML(data []byte, file string) (*yaml.Node, ConfigErrors) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, ConfigErrors{syntaxError(file, err)}
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, ConfigErrors{syntaxError(file, err)}
+	default:
+		return nil, ConfigErrors{{File: file, Line: extra.Line, Column: extra.Column,
+			Msg: "a site file holds one YAML document; remove the second (after ---)"}}
+	}
+	return &doc, nil
+}
+
+// syntaxError locates a YAML syntax error by the line yaml.v3 names.
+func syntaxError(file string, err error) *ConfigError {
+	ce := &ConfigError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		ce.Line, _ = strconv.Atoi(m[1])
+		ce.Msg = "invalid YAML: " + m[2]
+	}
+	return ce
+}

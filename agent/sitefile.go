@@ -1,0 +1,168 @@
+package agent
+
+// The file layer: the site file exactly as written. Every optional value is
+// a pointer (or a nil slice) so that "absent" is distinct from an explicit
+// zero value, e.g. http.listen: "" (off) versus no http.listen (default).
+// applyDefaults fills the absent values, and convert turns the result into
+// the validated Config. The yaml tags are the key names of the site file;
+// DESIGN §6 names are a contract: keys may be added, never renamed.
+
+// siteFile is the root of a site file.
+type siteFile struct {
+	Site            *string           `yaml:"site"`
+	StateDir        *string           `yaml:"state_dir"`
+	Log             *logFile          `yaml:"log"`
+	HTTP            *httpFile         `yaml:"http"`
+	Workers         *int              `yaml:"workers"`
+	QueueSize       *int              `yaml:"queue_size"`
+	ShutdownTimeout *duration         `yaml:"shutdown_timeout"`
+	Simulator       *simulatorFile    `yaml:"simulator"`
+	Sources         []sourceFile      `yaml:"sources"`
+	TagProcessor    *tagProcessorFile `yaml:"tag_processor"`
+	NATS            *natsFile         `yaml:"nats"`
+}
+
+type logFile struct {
+	Level  *string `yaml:"level"`
+	Format *string `yaml:"format"`
+}
+
+type httpFile struct {
+	Listen *string `yaml:"listen"`
+}
+
+type simulatorFile struct {
+	Listen    *string   `yaml:"listen"`
+	Rate      *duration `yaml:"rate"`
+	ExtraTags *int      `yaml:"extra_tags"`
+	Username  *string   `yaml:"username"`
+	Password  *string   `yaml:"password"`
+	Security  *bool     `yaml:"security"`
+	CertDir   *string   `yaml:"cert_dir"`
+}
+
+type sourceFile struct {
+	Name               *string       `yaml:"name"`
+	Endpoint           *string       `yaml:"endpoint"`
+	Security           *securityFile `yaml:"security"`
+	Auth               *authFile     `yaml:"auth"`
+	Trust              *trustFile    `yaml:"trust"`
+	Mode               *string       `yaml:"mode"`
+	PublishingInterval *duration     `yaml:"publishing_interval"`
+	SamplingInterval   *duration     `yaml:"sampling_interval"`
+	QueueSize          *int64        `yaml:"queue_size"`
+	PollInterval       *duration     `yaml:"poll_interval"`
+	Deadband           *deadbandFile `yaml:"deadband"`
+	Nodes              []nodeFile    `yaml:"nodes"`
+	Limits             *limitsFile   `yaml:"limits"`
+	Reconnect          *backoffFile  `yaml:"reconnect"`
+	Heartbeat          *duration     `yaml:"heartbeat"`
+	KeepAlive          *duration     `yaml:"keep_alive"`
+	RequestTimeout     *duration     `yaml:"request_timeout"`
+	ReadAfterReconnect *bool         `yaml:"read_after_reconnect"`
+	RetryFailedItems   *duration     `yaml:"retry_failed_items"`
+}
+
+type securityFile struct {
+	Policy *string `yaml:"policy"`
+	Mode   *string `yaml:"mode"`
+}
+
+type authFile struct {
+	Username    *string `yaml:"username"`
+	Password    *string `yaml:"password"`
+	Certificate *string `yaml:"certificate"`
+	Key         *string `yaml:"key"`
+}
+
+type trustFile struct {
+	AcceptAny *bool `yaml:"accept_any"`
+}
+
+type deadbandFile struct {
+	Type  *string  `yaml:"type"`
+	Value *float64 `yaml:"value"`
+}
+
+type nodeFile struct {
+	ID       *string  `yaml:"id"`
+	Include  []string `yaml:"include"`
+	Exclude  []string `yaml:"exclude"`
+	MaxDepth *int     `yaml:"max_depth"`
+	MaxNodes *int     `yaml:"max_nodes"`
+}
+
+type limitsFile struct {
+	Profile                  *string `yaml:"profile"`
+	MaxNodesPerRead          *int    `yaml:"max_nodes_per_read"`
+	MaxNodesPerBrowse        *int    `yaml:"max_nodes_per_browse"`
+	MaxMonitoredItemsPerCall *int    `yaml:"max_monitored_items_per_call"`
+}
+
+type backoffFile struct {
+	Min *duration `yaml:"min"`
+	Max *duration `yaml:"max"`
+}
+
+// tagProcessorFile accepts a UMH tag_processor block pasted unchanged
+// (defaults, conditions, advancedProcessing) plus edgetag's own keys.
+type tagProcessorFile struct {
+	Defaults           *script         `yaml:"defaults"`
+	Conditions         []conditionFile `yaml:"conditions"`
+	AdvancedProcessing *script         `yaml:"advancedProcessing"`
+	SubjectPrefix      *string         `yaml:"subject_prefix"`
+	Timeout            *duration       `yaml:"timeout"`
+	Runtimes           *int            `yaml:"runtimes"`
+}
+
+type conditionFile struct {
+	If   *script `yaml:"if"`
+	Then *script `yaml:"then"`
+}
+
+type natsFile struct {
+	URL             stringList     `yaml:"url"`
+	Credentials     *string        `yaml:"credentials"`
+	NKey            *string        `yaml:"nkey"`
+	User            *string        `yaml:"user"`
+	Password        *string        `yaml:"password"`
+	Token           *string        `yaml:"token"`
+	TLS             *tlsFile       `yaml:"tls"`
+	ReconnectBuffer *byteSize      `yaml:"reconnect_buffer"`
+	DrainTimeout    *duration      `yaml:"drain_timeout"`
+	Embedded        *embeddedFile  `yaml:"embedded"`
+	JetStream       *jetStreamFile `yaml:"jetstream"`
+	ErrorsSubject   *string        `yaml:"errors_subject"`
+}
+
+type tlsFile struct {
+	CA   *string `yaml:"ca"`
+	Cert *string `yaml:"cert"`
+	Key  *string `yaml:"key"`
+}
+
+type embeddedFile struct {
+	Listen   *string       `yaml:"listen"`
+	StoreDir *string       `yaml:"store_dir"`
+	Domain   *string       `yaml:"domain"`
+	Leafnode *leafnodeFile `yaml:"leafnode"`
+}
+
+type leafnodeFile struct {
+	URL         *string  `yaml:"url"`
+	Credentials *string  `yaml:"credentials"`
+	User        *string  `yaml:"user"`
+	Password    *string  `yaml:"password"`
+	TLS         *tlsFile `yaml:"tls"`
+}
+
+type jetStreamFile struct {
+	Enabled         *bool      `yaml:"enabled"`
+	Stream          *string    `yaml:"stream"`
+	Subjects        stringList `yaml:"subjects"`
+	MaxBytes        *byteSize  `yaml:"max_bytes"`
+	MaxAge          *duration  `yaml:"max_age"`
+	DuplicateWindow *duration  `yaml:"duplicate_window"`
+	MaxAckPending   *int       `yaml:"max_ack_pending"`
+	AckTimeout      *duration  `yaml:"ack_timeout"`
+}

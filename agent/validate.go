@@ -1,0 +1,615 @@
+package agent
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/opcua"
+	"github.com/edgetag/edgetag/opcua/sim"
+	"github.com/edgetag/edgetag/sink"
+)
+
+// Allowed values of the enums, in the order messages list them.
+var (
+	logLevels        = []string{"trace", "debug", "info", "warn", "error", "disabled"}
+	logFormats       = []string{"auto", "json", "console"}
+	securityPolicies = []string{"auto", "None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss", "Basic256", "Basic128Rsa15"}
+	securityModes    = []string{"auto", "None", "Sign", "SignAndEncrypt"}
+	sourceModes      = []string{opcua.ModeSubscribe, opcua.ModePoll}
+	deadbandTypes    = []string{"none", "absolute", "percent"}
+	profiles         = []string{"auto", "default", "siemens-s7-1200", "siemens-s7-1500", "kepware", "ignition", "prosys", "open62541"}
+	natsSchemes      = []string{"nats", "tls", "ws", "wss"}
+	leafnodeSchemes  = []string{"nats-leaf", "nats", "tls", "ws", "wss"}
+)
+
+// converter turns a defaulted file into a Config, validating as it goes
+// and reporting every problem at the place it was written.
+type converter struct {
+	d    *decoder
+	file string
+}
+
+// at returns the node written at path, or at its closest written ancestor
+// when the value was defaulted (nil when nothing is known).
+func (c *converter) at(p string) *yaml.Node {
+	for {
+		if n, ok := c.d.nodes[p]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return c.d.nodes[""]
+		}
+		p = p[:i]
+	}
+}
+
+// written reports whether path was written in the file (not defaulted).
+func (c *converter) written(p string) bool {
+	_, ok := c.d.nodes[p]
+	return ok
+}
+
+// errorf records a problem at path, unless the value there (or around it)
+// already has one: a value that could not be decoded, or whose variable is
+// missing, is not reported again as empty or invalid.
+func (c *converter) errorf(p, format string, args ...any) {
+	for q := p; ; {
+		if c.d.failed[q] {
+			return
+		}
+		i := strings.LastIndexAny(q, ".[")
+		if i < 0 {
+			break
+		}
+		q = q[:i]
+	}
+	c.d.errorf(c.at(p), p, format, args...)
+}
+
+// oneOf checks an enum value.
+func (c *converter) oneOf(p, v string, allowed []string) {
+	if !slices.Contains(allowed, v) {
+		hint := ""
+		if best := closest(v, allowed); best != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", best)
+		}
+		c.errorf(p, "%q is not allowed%s; use one of %s", v, hint, strings.Join(allowed, ", "))
+	}
+}
+
+// positive checks a duration that must be greater than zero.
+func (c *converter) positive(p string, d duration) time.Duration {
+	if d <= 0 {
+		c.errorf(p, "%s must be greater than 0", d.std())
+	}
+	return d.std()
+}
+
+// nonNegative checks a duration that may be zero.
+func (c *converter) nonNegative(p string, d duration) time.Duration {
+	if d < 0 {
+		c.errorf(p, "%s must not be negative", d.std())
+	}
+	return d.std()
+}
+
+// atLeast checks an integer's lower bound.
+func (c *converter) atLeast(p string, v, lo int) int {
+	if v < lo {
+		c.errorf(p, "%d must be at least %d", v, lo)
+	}
+	return v
+}
+
+// name checks a site or source name: it ends up in subjects, message ids
+// and metric labels.
+func (c *converter) name(p, v string) {
+	if v == "" {
+		c.errorf(p, "is required: a name of letters, digits, '_' and '-'")
+		return
+	}
+	if !isSafeName(v) {
+		c.errorf(p, "%q may contain only letters, digits, '_' and '-' (it is used in subjects and metric labels)", v)
+	}
+}
+
+// listen checks a host:port listen address; allowRandom admits port -1.
+func (c *converter) listen(p, v string, allowRandom bool) {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		c.errorf(p, "%q is not host:port (such as 127.0.0.1:4222 or :4222)", v)
+		return
+	}
+	_ = host
+	n, err := strconv.Atoi(port)
+	lo := 0
+	if allowRandom {
+		lo = -1
+	}
+	if err != nil || n < lo || n > 65535 {
+		c.errorf(p, "%q: port %q must be a number from 0 to 65535", v, port)
+	}
+}
+
+// convert validates the defaulted file f and builds the Config.
+func (c *converter) convert(f *siteFile) *Config {
+	cfg := &Config{
+		File:     c.file,
+		Site:     *f.Site,
+		StateDir: *f.StateDir,
+		Log:      LogConfig{Level: *f.Log.Level, Format: *f.Log.Format},
+	}
+	c.name("site", cfg.Site)
+	if cfg.StateDir == "" {
+		c.errorf("state_dir", "must not be empty: generated certificates, trust lists and the JetStream store live there")
+	}
+	c.oneOf("log.level", cfg.Log.Level, logLevels)
+	c.oneOf("log.format", cfg.Log.Format, logFormats)
+	cfg.HTTPListen = *f.HTTP.Listen
+	if cfg.HTTPListen != "" {
+		c.listen("http.listen", cfg.HTTPListen, false)
+	}
+	cfg.Workers = c.atLeast("workers", *f.Workers, 0)
+	cfg.QueueSize = c.atLeast("queue_size", *f.QueueSize, 1)
+	cfg.ShutdownTimeout = c.positive("shutdown_timeout", *f.ShutdownTimeout)
+
+	if s := f.Simulator; s != nil {
+		cfg.Simulator = c.simulator(s)
+	}
+	if len(f.Sources) == 0 && f.Simulator == nil {
+		c.errorf("sources", "at least one source is required (or a simulator block, as in the demo)")
+	}
+	firstName := map[string]int{}
+	for i := range f.Sources {
+		p := fmt.Sprintf("sources[%d]", i)
+		sc := c.source(p, &f.Sources[i], cfg)
+		if first, dup := firstName[sc.Name]; dup && sc.Name != "" {
+			c.errorf(p+".name", "duplicate source name %q (first used by sources[%d], line %d)", sc.Name, first, lineOf(c.at(fmt.Sprintf("sources[%d].name", first))))
+		} else {
+			firstName[sc.Name] = i
+		}
+		cfg.Sources = append(cfg.Sources, sc)
+	}
+	cfg.Engine = c.engine(f.TagProcessor)
+	cfg.NATS = c.nats(f.NATS, cfg)
+	return cfg
+}
+
+func lineOf(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
+}
+
+func (c *converter) simulator(s *simulatorFile) *sim.Config {
+	c.listen("simulator.listen", *s.Listen, false)
+	return &sim.Config{
+		Listen:    *s.Listen,
+		Rate:      c.positive("simulator.rate", *s.Rate),
+		ExtraTags: c.atLeast("simulator.extra_tags", *s.ExtraTags, 0),
+		Username:  *s.Username,
+		Password:  *s.Password,
+		Security:  *s.Security,
+		CertDir:   *s.CertDir,
+	}
+}
+
+// source validates and converts sources[i].
+func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
+	sc := opcua.Config{
+		Name:     *s.Name,
+		Site:     cfg.Site,
+		Endpoint: *s.Endpoint,
+		Security: opcua.Security{Policy: *s.Security.Policy, Mode: *s.Security.Mode},
+		Auth: opcua.Auth{Username: *s.Auth.Username, Password: *s.Auth.Password,
+			Certificate: *s.Auth.Certificate, Key: *s.Auth.Key},
+		Trust:              opcua.Trust{AcceptAny: *s.Trust.AcceptAny},
+		Mode:               *s.Mode,
+		PublishingInterval: c.positive(p+".publishing_interval", *s.PublishingInterval),
+		SamplingInterval:   c.positive(p+".sampling_interval", *s.SamplingInterval),
+		PollInterval:       c.positive(p+".poll_interval", *s.PollInterval),
+		Deadband:           opcua.Deadband{Type: *s.Deadband.Type, Value: *s.Deadband.Value},
+		Limits: opcua.Limits{
+			Profile:                  *s.Limits.Profile,
+			MaxNodesPerRead:          c.atLeast(p+".limits.max_nodes_per_read", *s.Limits.MaxNodesPerRead, 0),
+			MaxNodesPerBrowse:        c.atLeast(p+".limits.max_nodes_per_browse", *s.Limits.MaxNodesPerBrowse, 0),
+			MaxMonitoredItemsPerCall: c.atLeast(p+".limits.max_monitored_items_per_call", *s.Limits.MaxMonitoredItemsPerCall, 0),
+		},
+		StateDir:           cfg.StateDir,
+		ReconnectMin:       c.positive(p+".reconnect.min", *s.Reconnect.Min),
+		ReconnectMax:       c.positive(p+".reconnect.max", *s.Reconnect.Max),
+		Heartbeat:          c.positive(p+".heartbeat", *s.Heartbeat),
+		KeepAlive:          c.positive(p+".keep_alive", *s.KeepAlive),
+		RequestTimeout:     c.positive(p+".request_timeout", *s.RequestTimeout),
+		ReadAfterReconnect: s.ReadAfterReconnect,
+		RetryFailedItems:   c.positive(p+".retry_failed_items", *s.RetryFailedItems),
+	}
+	c.name(p+".name", sc.Name)
+	c.endpoint(p+".endpoint", sc.Endpoint)
+	c.oneOf(p+".security.policy", sc.Security.Policy, securityPolicies)
+	c.oneOf(p+".security.mode", sc.Security.Mode, securityModes)
+	if pol, mode := sc.Security.Policy, sc.Security.Mode; pol != "auto" && mode != "auto" && (pol == "None") != (mode == "None") {
+		c.errorf(p+".security", "policy %s with mode %s is not a valid pair: None goes with None, every other policy with Sign or SignAndEncrypt", pol, mode)
+	}
+	a := sc.Auth
+	if a.Password != "" && a.Username == "" {
+		c.errorf(p+".auth.password", "is set without auth.username")
+	}
+	if a.Username != "" && a.Certificate != "" {
+		c.errorf(p+".auth", "username and certificate are exclusive: a user signs in with one identity")
+	}
+	if (a.Certificate == "") != (a.Key == "") {
+		c.errorf(p+".auth", "certificate and key go together (PEM or DER files of the X.509 user identity)")
+	}
+	c.oneOf(p+".mode", sc.Mode, sourceModes)
+	if q := *s.QueueSize; q < 1 || q > math.MaxUint32 {
+		c.errorf(p+".queue_size", "%d must be from 1 to %d", q, uint32(math.MaxUint32))
+	} else {
+		sc.QueueSize = uint32(q)
+	}
+	c.deadband(p, sc)
+	c.oneOf(p+".limits.profile", sc.Limits.Profile, profiles)
+	if sc.ReconnectMin > sc.ReconnectMax {
+		c.errorf(p+".reconnect", "min %s is longer than max %s", sc.ReconnectMin, sc.ReconnectMax)
+	}
+	if len(s.Nodes) == 0 {
+		c.errorf(p+".nodes", "at least one node is required: a variable, or a folder or object to browse")
+	}
+	firstID := map[string]int{}
+	for i := range s.Nodes {
+		np := fmt.Sprintf("%s.nodes[%d]", p, i)
+		nc := c.node(np, &s.Nodes[i])
+		if first, dup := firstID[nc.ID]; dup && nc.ID != "" {
+			c.errorf(np+".id", "duplicate node %q (already nodes[%d], line %d)", nc.ID, first, lineOf(c.at(fmt.Sprintf("%s.nodes[%d].id", p, first))))
+		} else {
+			firstID[nc.ID] = i
+		}
+		sc.Nodes = append(sc.Nodes, nc)
+	}
+	return sc
+}
+
+func (c *converter) deadband(p string, sc opcua.Config) {
+	db := sc.Deadband
+	c.oneOf(p+".deadband.type", db.Type, deadbandTypes)
+	switch {
+	case db.Value < 0:
+		c.errorf(p+".deadband.value", "%v must not be negative", db.Value)
+	case db.Type == "percent" && db.Value > 100:
+		c.errorf(p+".deadband.value", "%v is not a percentage from 0 to 100", db.Value)
+	case db.Type == "none" && db.Value != 0:
+		c.errorf(p+".deadband.value", "%v has no effect with type none; set deadband.type to absolute or percent", db.Value)
+	}
+	if db.Type != "none" && sc.Mode == opcua.ModePoll {
+		c.errorf(p+".deadband", "applies only to mode subscribe (a server-side filter); this source polls")
+	}
+}
+
+// endpoint checks an OPC UA endpoint URL: opc.tcp://host[:port][/path].
+func (c *converter) endpoint(p, v string) {
+	if v == "" {
+		c.errorf(p, "is required: opc.tcp://host:port")
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "opc.tcp" || u.Hostname() == "" {
+		c.errorf(p, "%q is not an OPC UA endpoint: use opc.tcp://host:port[/path]", v)
+		return
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			c.errorf(p, "%q: port %q must be a number from 1 to 65535", v, port)
+		}
+	}
+}
+
+func (c *converter) node(p string, n *nodeFile) opcua.NodeConfig {
+	nc := opcua.NodeConfig{
+		ID:       strings.TrimSpace(*n.ID),
+		Include:  n.Include,
+		Exclude:  n.Exclude,
+		MaxDepth: c.atLeast(p+".max_depth", *n.MaxDepth, 1),
+		MaxNodes: c.atLeast(p+".max_nodes", *n.MaxNodes, 1),
+	}
+	if nc.ID == "" {
+		c.errorf(p+".id", "is required: a node id such as ns=2;s=Line1, i=85 or nsu=urn:acme:plc;s=Motor")
+	} else if err := checkNodeID(nc.ID); err != nil {
+		c.errorf(p+".id", "%v", err)
+	}
+	for _, list := range []struct {
+		key      string
+		patterns []string
+	}{{"include", nc.Include}, {"exclude", nc.Exclude}} {
+		for i, g := range list.patterns {
+			if _, err := path.Match(g, ""); err != nil || g == "" {
+				c.errorf(fmt.Sprintf("%s.%s[%d]", p, list.key, i), "%q is not a valid glob (\"**\" spans path elements, \"*\" and \"?\" match within one, [...] a class)", g)
+			}
+		}
+	}
+	return nc
+}
+
+// engine converts the tag_processor block.
+func (c *converter) engine(tp *tagProcessorFile) engine.Config {
+	snip := func(s *script) engine.Snippet {
+		return engine.Snippet{Code: s.Code, File: c.file, Line: s.Line}
+	}
+	ec := engine.Config{
+		Defaults:           snip(tp.Defaults),
+		AdvancedProcessing: snip(tp.AdvancedProcessing),
+		SubjectPrefix:      *tp.SubjectPrefix,
+		Timeout:            c.positive("tag_processor.timeout", *tp.Timeout),
+		Runtimes:           c.atLeast("tag_processor.runtimes", *tp.Runtimes, 0),
+	}
+	for i, cond := range tp.Conditions {
+		p := fmt.Sprintf("tag_processor.conditions[%d]", i)
+		if strings.TrimSpace(cond.If.Code) == "" {
+			c.errorf(p+".if", "is required: a JavaScript expression such as msg.meta.opcua_tag_group.startsWith(\"axis\")")
+		}
+		if strings.TrimSpace(cond.Then.Code) == "" {
+			c.errorf(p+".then", "is required: a JavaScript function body that returns msg")
+		}
+		ec.Conditions = append(ec.Conditions, engine.Condition{If: snip(cond.If), Then: snip(cond.Then)})
+	}
+	if !tokensSafe(ec.SubjectPrefix) {
+		c.errorf("tag_processor.subject_prefix", "%q must be dot-separated tokens of letters, digits, '_' and '-' (such as umh.v1)", ec.SubjectPrefix)
+	}
+	return ec
+}
+
+// nats converts the nats block.
+func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
+	sc := sink.Config{
+		Name: cfg.Site,
+		URL:  strings.Join(n.URL, ","),
+		Auth: sink.Auth{CredentialsFile: *n.Credentials, NKeySeedFile: *n.NKey,
+			User: *n.User, Password: *n.Password, Token: *n.Token},
+		TLS:           sink.TLS{CA: *n.TLS.CA, Cert: *n.TLS.Cert, Key: *n.TLS.Key},
+		ErrorsSubject: *n.ErrorsSubject,
+		DrainTimeout:  c.positive("nats.drain_timeout", *n.DrainTimeout),
+	}
+	for i, u := range n.URL {
+		p := "nats.url"
+		if c.written(fmt.Sprintf("nats.url[%d]", i)) {
+			p = fmt.Sprintf("nats.url[%d]", i)
+		}
+		c.serverURL(p, u, natsSchemes, "nats://host:4222")
+	}
+	if rb := int64(*n.ReconnectBuffer); rb < 0 || rb > math.MaxInt32 {
+		c.errorf("nats.reconnect_buffer", "%d must be from 0 to 2GiB", rb)
+	} else {
+		sc.ReconnectBufSize = int(rb)
+	}
+	c.auth("nats", sc.Auth)
+	c.tls("nats.tls", sc.TLS)
+	if sc.URL == "" && (sc.Auth != sink.Auth{} || sc.TLS != sink.TLS{}) {
+		c.errorf("nats", "credentials, nkey, user, password, token and tls apply to an external server (nats.url); the embedded server needs none")
+	}
+	if sc.ErrorsSubject != "" && !validSubject(sc.ErrorsSubject, false) {
+		c.errorf("nats.errors_subject", "%q is not a valid subject: dot-separated tokens without spaces or wildcards", sc.ErrorsSubject)
+	}
+
+	e := n.Embedded
+	l := e.Leafnode
+	sc.Embedded = sink.Embedded{
+		Listen:   *e.Listen,
+		StoreDir: *e.StoreDir,
+		Domain:   *e.Domain,
+		Leafnode: sink.Leafnode{
+			URL:  *l.URL,
+			Auth: sink.Auth{CredentialsFile: *l.Credentials, User: *l.User, Password: *l.Password},
+			TLS:  sink.TLS{CA: *l.TLS.CA, Cert: *l.TLS.Cert, Key: *l.TLS.Key},
+		},
+	}
+	if sc.URL != "" && c.written("nats.embedded") {
+		c.errorf("nats.embedded", "applies only to the embedded server, but nats.url is set: remove one of them")
+	}
+	c.listen("nats.embedded.listen", sc.Embedded.Listen, true)
+	if sc.Embedded.StoreDir == "" {
+		c.errorf("nats.embedded.store_dir", "must not be empty: it holds the JetStream file store")
+	}
+	if d := sc.Embedded.Domain; d != "" && !isSafeName(d) {
+		c.errorf("nats.embedded.domain", "%q may contain only letters, digits, '_' and '-'", d)
+	}
+	ln := sc.Embedded.Leafnode
+	if ln.URL != "" {
+		c.serverURL("nats.embedded.leafnode.url", ln.URL, leafnodeSchemes, "nats-leaf://hub:7422")
+	} else if (ln.Auth != sink.Auth{} || ln.TLS != sink.TLS{}) {
+		c.errorf("nats.embedded.leafnode", "credentials, user, password or tls are set but url is empty")
+	}
+	c.auth("nats.embedded.leafnode", ln.Auth)
+	c.tls("nats.embedded.leafnode.tls", ln.TLS)
+
+	js := n.JetStream
+	sc.JetStream = sink.JetStream{
+		Enabled:         *js.Enabled,
+		Stream:          *js.Stream,
+		Subjects:        js.Subjects,
+		MaxBytes:        int64(*js.MaxBytes),
+		MaxAge:          c.nonNegative("nats.jetstream.max_age", *js.MaxAge),
+		DuplicateWindow: c.positive("nats.jetstream.duplicate_window", *js.DuplicateWindow),
+		MaxAckPending:   c.atLeast("nats.jetstream.max_ack_pending", *js.MaxAckPending, 1),
+		AckTimeout:      c.positive("nats.jetstream.ack_timeout", *js.AckTimeout),
+	}
+	if !validStreamName(sc.JetStream.Stream) {
+		c.errorf("nats.jetstream.stream", "%q is not a stream name: no spaces, '.', '*', '>', '/' or '\\'", sc.JetStream.Stream)
+	}
+	if len(sc.JetStream.Subjects) == 0 {
+		c.errorf("nats.jetstream.subjects", "must not be empty")
+	}
+	for i, s := range sc.JetStream.Subjects {
+		p := "nats.jetstream.subjects"
+		if c.written(fmt.Sprintf("%s[%d]", p, i)) {
+			p = fmt.Sprintf("%s[%d]", p, i)
+		}
+		if !validSubject(s, true) {
+			c.errorf(p, "%q is not a valid subject filter: dot-separated tokens, '*' for one token, '>' last", s)
+		}
+	}
+	if mb := sc.JetStream.MaxBytes; mb == 0 || mb < -1 {
+		c.errorf("nats.jetstream.max_bytes", "%d must be a size greater than 0, or -1 for no limit", mb)
+	}
+	if ma, dw := sc.JetStream.MaxAge, sc.JetStream.DuplicateWindow; ma > 0 && dw > ma {
+		c.errorf("nats.jetstream.duplicate_window", "%s is longer than max_age %s", dw, ma)
+	}
+	return sc
+}
+
+// serverURL checks one NATS server URL.
+func (c *converter) serverURL(p, v string, schemes []string, example string) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		c.errorf(p, "%q is not a server URL such as %s", v, example)
+		return
+	}
+	if !slices.Contains(schemes, u.Scheme) {
+		c.errorf(p, "%q: scheme %q is not allowed; use one of %s", v, u.Scheme, strings.Join(schemes, ", "))
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			c.errorf(p, "%q: port %q must be a number from 1 to 65535", v, port)
+		}
+	}
+}
+
+// auth checks that at most one authentication method is given.
+func (c *converter) auth(p string, a sink.Auth) {
+	var set []string
+	for _, m := range []struct {
+		key string
+		on  bool
+	}{{"credentials", a.CredentialsFile != ""}, {"nkey", a.NKeySeedFile != ""}, {"user", a.User != ""}, {"token", a.Token != ""}} {
+		if m.on {
+			set = append(set, m.key)
+		}
+	}
+	if len(set) > 1 {
+		c.errorf(p, "%s are all set: use one way to authenticate", strings.Join(set, ", "))
+	}
+	if a.Password != "" && a.User == "" {
+		c.errorf(p+".password", "is set without user")
+	}
+}
+
+func (c *converter) tls(p string, t sink.TLS) {
+	if (t.Cert == "") != (t.Key == "") {
+		c.errorf(p, "cert and key go together (a client certificate and its private key)")
+	}
+}
+
+// isSafeName reports whether s is one or more of [A-Za-z0-9_-].
+func isSafeName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// tokensSafe reports whether every dot-separated token of s is a safe name.
+func tokensSafe(s string) bool {
+	for tok := range strings.SplitSeq(s, ".") {
+		if !isSafeName(tok) {
+			return false
+		}
+	}
+	return true
+}
+
+// validSubject reports whether s is a NATS subject: dot-separated non-empty
+// tokens without white space; with wildcards, '*' may be a whole token and
+// '>' the whole last token.
+func validSubject(s string, wildcards bool) bool {
+	if s == "" {
+		return false
+	}
+	toks := strings.Split(s, ".")
+	for i, tok := range toks {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+			return false
+		}
+		if strings.ContainsAny(tok, "*>") {
+			if !wildcards || !(tok == "*" || tok == ">" && i == len(toks)-1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// subjectMatches reports whether the subject filter matches subject.
+func subjectMatches(filter, subject string) bool {
+	ft, st := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, f := range ft {
+		if f == ">" {
+			return len(st) > i
+		}
+		if i >= len(st) || f != "*" && f != st[i] {
+			return false
+		}
+	}
+	return len(ft) == len(st)
+}
+
+func validStreamName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t\r\n.*>/\\")
+}
+
+// checkNodeID is a syntax check of a node id in the string forms of OPC UA
+// Part 6 (i=, s=, g=, b=, optionally after ns=<index>; or nsu=<uri>;).
+// The namespace URI of an nsu= id is resolved only once connected.
+func checkNodeID(id string) error {
+	rest := id
+	switch {
+	case strings.HasPrefix(rest, "nsu="):
+		uri, ident, ok := strings.Cut(rest[len("nsu="):], ";")
+		if !ok || uri == "" {
+			return fmt.Errorf("node id %q: want nsu=<namespace uri>;<i|s|g|b>=<identifier>", id)
+		}
+		rest = ident
+	case strings.HasPrefix(rest, "ns="):
+		num, ident, ok := strings.Cut(rest[len("ns="):], ";")
+		if _, err := strconv.ParseUint(num, 10, 16); !ok || err != nil {
+			return fmt.Errorf("node id %q: want ns=<index 0..65535>;<i|s|g|b>=<identifier>", id)
+		}
+		rest = ident
+	}
+	kind, ident, ok := strings.Cut(rest, "=")
+	if !ok || ident == "" {
+		return fmt.Errorf("node id %q: want i=, s=, g= or b= and an identifier (such as ns=2;s=Line1)", id)
+	}
+	switch kind {
+	case "i":
+		if _, err := strconv.ParseUint(ident, 10, 32); err != nil {
+			return fmt.Errorf("node id %q: numeric identifier %q is not a number in 0..4294967295", id, ident)
+		}
+	case "s", "b":
+	case "g":
+		if len(ident) != 36 || strings.Count(ident, "-") != 4 {
+			return fmt.Errorf("node id %q: guid %q is not of the form 01234567-89ab-cdef-0123-456789abcdef", id, ident)
+		}
+	default:
+		return fmt.Errorf("node id %q: identifier type %q is not i, s, g or b", id, kind)
+	}
+	return nil
+}
