@@ -2,21 +2,121 @@ package engine
 
 import (
 	"errors"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/edgetag/edgetag/tag"
 )
 
+// Log rate limits: failure lines per stage, console lines per engine.
+const (
+	failLogEvery    = time.Second
+	failLogBurst    = 10
+	consoleLogEvery = 10 * time.Millisecond
+	consoleLogBurst = 100
+)
+
 // Engine runs the compiled tag_processor on a bounded pool of runtimes.
 // It is safe for concurrent use.
-type Engine struct{}
+type Engine struct {
+	log     zerolog.Logger
+	prefix  string
+	timeout time.Duration
+	// stages in pipeline order; see stage.
+	stages []*stage
+	conds  int
+	// pool holds the idle runtimes; rts all of them (for Stats and Close).
+	pool chan *jsRuntime
+	rts  []*jsRuntime
+
+	cache             *jsCache
+	consoleLimit      *rate.Limiter
+	consoleSuppressed atomic.Uint64
+}
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
 // every compile error at once (each a *CompileError, joined).
+//
+// An empty defaults or advancedProcessing is skipped; a condition needs both
+// an if and a then. Condition stages are named with 0-based indexes:
+// conditions[0].if is the first condition's if.
 func New(cfg Config, log zerolog.Logger) (*Engine, error) {
-	return nil, errors.New("engine: not implemented")
+	e := &Engine{
+		log:          log,
+		prefix:       cfg.SubjectPrefix,
+		timeout:      cfg.Timeout,
+		cache:        newCache(),
+		conds:        len(cfg.Conditions),
+		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
+	}
+	if e.prefix == "" {
+		e.prefix = DefaultSubjectPrefix
+	}
+	if e.timeout <= 0 {
+		e.timeout = DefaultTimeout
+	}
+	var errs []error
+	add := func(name string, kind stageKind, sn Snippet, required bool) {
+		st := &stage{name: name, limit: rate.NewLimiter(rate.Every(failLogEvery), failLogBurst)}
+		e.stages = append(e.stages, st)
+		if strings.TrimSpace(sn.Code) == "" {
+			if required {
+				errs = append(errs, &CompileError{Stage: name, File: sn.File, FileLine: sn.Line, Err: errors.New("snippet is empty")})
+			}
+			return
+		}
+		s, err := compileScript(name, kind, sn)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		st.script = s
+	}
+	add(StageDefaults, kindBody, cfg.Defaults, false)
+	for i, c := range cfg.Conditions {
+		n := "conditions[" + strconv.Itoa(i) + "]"
+		add(n+".if", kindExpr, c.If, true)
+		add(n+".then", kindBody, c.Then, true)
+	}
+	add(StageAdvancedProcessing, kindBody, cfg.AdvancedProcessing, false)
+	e.stages = append(e.stages, &stage{name: StageFinalize, limit: rate.NewLimiter(rate.Every(failLogEvery), failLogBurst)})
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	n := cfg.Runtimes
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	e.pool = make(chan *jsRuntime, n)
+	for range n {
+		rt, err := e.newRuntime()
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.rts = append(e.rts, rt)
+		e.pool <- rt
+	}
+	return e, nil
 }
+
+// Close releases the runtimes' timers. It must be called only when no
+// Process call is running; the engine must not be used after.
+func (e *Engine) Close() {
+	for _, rt := range e.rts {
+		rt.close()
+	}
+}
+
+// emptyNode stands in for a sample without a node.
+var emptyNode = &tag.Node{}
 
 // Process runs all stages for one sample and appends the resulting messages
 // to dst, returning the extended slice. Every message that fails is reported
@@ -24,8 +124,58 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 // blocks only while waiting for a free runtime and for at most the
 // configured timeout while scripts run.
 func (e *Engine) Process(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+	rt := <-e.pool
+	dst = rt.process(s, dst, fail)
+	e.pool <- rt
 	return dst
 }
 
-// Stats returns a snapshot of the counters.
-func (e *Engine) Stats() Stats { return Stats{} }
+// process runs one sample on rt: builds msg, runs the stages in order on
+// the list of messages (which fan-out may grow), then finalizes each.
+func (rt *jsRuntime) process(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+	rt.samples.Add(1)
+	if s.Node == nil {
+		sc := *s
+		sc.Node = emptyNode
+		s = &sc
+	}
+	rt.node = s.Node
+	rt.arm()
+	defer rt.disarm()
+
+	rt.orig = toJS(rt.vm, s.Value)
+	rt.msg.payload, rt.msg.meta, rt.msg.touched = rt.orig, rt.metaObj, false
+	rt.msg.extra = rt.msg.extra[:0]
+	rt.fillMeta(&rt.meta, s)
+	if rt.msgObj.Prototype() != rt.objProto {
+		_ = rt.msgObj.SetPrototype(rt.objProto)
+	}
+	if rt.metaObj.Prototype() != rt.objProto {
+		_ = rt.metaObj.SetPrototype(rt.objProto)
+	}
+
+	cur := append(rt.cur[:0], rt.msgObj)
+	next := rt.next[:0]
+	if rt.fns[0] != nil {
+		next = rt.runStage(0, cur, next[:0], fail)
+		cur, next = next, cur
+	}
+	for k := 0; k < rt.e.conds && len(cur) > 0; k++ {
+		next = rt.runCondition(1+2*k, cur, next[:0], fail)
+		cur, next = next, cur
+	}
+	if adv := 1 + 2*rt.e.conds; rt.fns[adv] != nil && len(cur) > 0 {
+		next = rt.runStage(adv, cur, next[:0], fail)
+		cur, next = next, cur
+	}
+	for _, m := range cur {
+		dst = rt.finalize(s, m, dst, fail)
+	}
+	clear(cur)
+	clear(next[:cap(next)])
+	rt.cur, rt.next = cur[:0], next[:0]
+	rt.orig = nil
+	rt.msg.payload, rt.msg.meta = nil, nil
+	rt.node = nil
+	return dst
+}

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/dop251/goja"
+)
+
+// maxCallStack bounds the JS call depth of one runtime; deeper recursion
+// throws a RangeError-like uncatchable error that fails the message.
+const maxCallStack = 1024
+
+// sandboxSrc runs once per runtime after console and cache are installed.
+// It removes every way to generate code from strings (eval, Function and
+// the constructors reachable as (function(){}).constructor, also for
+// generator and async functions) and then freezes everything reachable from
+// the global object, including prototypes that are reachable only through
+// instances (iterators, generators). After it ran, no message can leave
+// anything behind for the next one: in strict mode an assignment to an
+// undeclared name, a new global property or a change to a built-in object
+// throws a TypeError or ReferenceError.
+const sandboxSrc = `(function(){
+"use strict";
+var g = globalThis;
+var FP = Function.prototype;
+var roots = [g, FP];
+var ctorProtos = [FP];
+function tryPush(f) { try { var p = f(); if (p) { ctorProtos.push(p); roots.push(p); } } catch (e) {} }
+tryPush(function(){ return Object.getPrototypeOf(new Function("return function*(){}")()); });
+tryPush(function(){ return Object.getPrototypeOf(new Function("return async function(){}")()); });
+tryPush(function(){ return Object.getPrototypeOf(new Function("return async function*(){}")()); });
+function tryRoot(f) { try { var v = f(); if (v) roots.push(v); } catch (e) {} }
+tryRoot(function(){ return [][Symbol.iterator](); });
+tryRoot(function(){ return new Map()[Symbol.iterator](); });
+tryRoot(function(){ return new Set()[Symbol.iterator](); });
+tryRoot(function(){ return ""[Symbol.iterator](); });
+tryRoot(function(){ return /x/[Symbol.matchAll]("x"); });
+tryRoot(function(){ return new Function("return (function*(){})()")(); });
+tryRoot(function(){ return new Function("return (async function*(){})()")(); });
+tryRoot(function(){ return Object.getPrototypeOf(Int8Array); });
+tryRoot(function(){ return (function(){ return arguments; })(); });
+tryRoot(function(){ return Promise.resolve(); });
+var blocked = function() { throw new TypeError("code generation from strings is disabled"); };
+Object.freeze(blocked);
+for (var i = 0; i < ctorProtos.length; i++) {
+	Object.defineProperty(ctorProtos[i], "constructor", {value: blocked, writable: false, enumerable: false, configurable: false});
+}
+delete g.eval;
+delete g.Function;
+var seen = new Set();
+var stack = roots.slice();
+while (stack.length > 0) {
+	var o = stack.pop();
+	if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o)) continue;
+	seen.add(o);
+	var keys = Reflect.ownKeys(o);
+	for (var k = 0; k < keys.length; k++) {
+		var d = Reflect.getOwnPropertyDescriptor(o, keys[k]);
+		if (!d) continue;
+		if ("value" in d) { stack.push(d.value); } else { stack.push(d.get); stack.push(d.set); }
+	}
+	stack.push(Object.getPrototypeOf(o));
+	Object.freeze(o);
+}
+})()`
+
+var (
+	sandboxOnce sync.Once
+	sandboxPrg  *goja.Program
+)
+
+// sandboxProgram returns the compiled sandbox setup; a Program may be run by
+// any number of runtimes.
+func sandboxProgram() *goja.Program {
+	sandboxOnce.Do(func() {
+		sandboxPrg = goja.MustCompile("sandbox", sandboxSrc, true)
+	})
+	return sandboxPrg
+}

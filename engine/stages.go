@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/dop251/goja"
+)
+
+// Errors of a stage's return value (reason bad_return).
+var (
+	errReturnType  = errors.New("stage returned neither a message object, an array of messages, null nor undefined")
+	errReturnElem  = errors.New("stage returned an array holding something other than a message object or null")
+	errReturnMeta  = errors.New("stage returned a message whose meta is not an object")
+	errMissingRetn = "stage returned undefined on each of its first 100 calls: does it lack `return msg;`?"
+)
+
+// runStage runs the function stage idx on every message of in, appending
+// what it returns to out in order. A message whose call fails is reported
+// and dropped; the others go on.
+func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure)) []*goja.Object {
+	fn := rt.fns[idx]
+	for _, m := range in {
+		rt.stage = idx
+		rt.args[0] = m
+		ret, err := fn(goja.Undefined(), rt.args[:]...)
+		if err != nil {
+			rt.report(rt.jsFailure(idx, err), idx, fail)
+			continue
+		}
+		out = rt.collect(idx, ret, out, fail)
+	}
+	rt.args[0] = nil
+	return out
+}
+
+// runCondition runs conditions[k]: for every message of in, its if (stage
+// ifIdx); a truthy result runs then (stage ifIdx+1) on it, a falsy one
+// passes the message on unchanged.
+func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(Failure)) []*goja.Object {
+	cond, then := rt.fns[ifIdx], rt.fns[ifIdx+1]
+	for _, m := range in {
+		rt.stage = ifIdx
+		rt.args[0] = m
+		ok, err := cond(goja.Undefined(), rt.args[:]...)
+		if err != nil {
+			rt.report(rt.jsFailure(ifIdx, err), ifIdx, fail)
+			continue
+		}
+		if !ok.ToBoolean() {
+			out = append(out, m)
+			continue
+		}
+		rt.stage = ifIdx + 1
+		rt.args[0] = m
+		ret, err := then(goja.Undefined(), rt.args[:]...)
+		if err != nil {
+			rt.report(rt.jsFailure(ifIdx+1, err), ifIdx+1, fail)
+			continue
+		}
+		out = rt.collect(ifIdx+1, ret, out, fail)
+	}
+	rt.args[0] = nil
+	return out
+}
+
+// collect classifies a stage's return value: a message object continues, an
+// array fans out (null elements skipped), null or undefined drops the
+// message (reason filtered), anything else fails it (reason bad_return).
+func (rt *jsRuntime) collect(idx int, ret goja.Value, out []*goja.Object, fail func(Failure)) []*goja.Object {
+	st := rt.e.stages[idx]
+	undefined := ret == nil || goja.IsUndefined(ret)
+	if st.watchReturn(undefined) {
+		rt.e.log.Warn().Str("stage", st.name).Msg(errMissingRetn)
+	}
+	if undefined || goja.IsNull(ret) {
+		st.filtered.Add(1)
+		return out
+	}
+	obj, ok := ret.(*goja.Object)
+	if !ok {
+		rt.report(Failure{Stage: st.name, Reason: ReasonBadReturn, Err: errReturnType}, idx, fail)
+		return out
+	}
+	if obj == rt.msgObj {
+		if !isPlainObject(rt.msg.meta) {
+			rt.report(Failure{Stage: st.name, Reason: ReasonBadReturn, Err: errReturnMeta}, idx, fail)
+			return out
+		}
+		return append(out, obj)
+	}
+	if obj.ClassName() != "Array" {
+		if err := rt.checkMessage(obj); err != nil {
+			rt.report(Failure{Stage: st.name, Reason: ReasonBadReturn, Err: err}, idx, fail)
+			return out
+		}
+		return append(out, obj)
+	}
+	// Fan-out: check every element before emitting any, so a bad element
+	// fails the whole return value rather than half of it.
+	start := len(out)
+	var n int64
+	if ex := rt.vm.Try(func() { n = obj.Get("length").ToInteger() }); ex != nil {
+		rt.report(rt.jsFailure(idx, ex), idx, fail)
+		return out
+	}
+	for i := int64(0); i < n; i++ {
+		var el goja.Value
+		if ex := rt.vm.Try(func() { el = obj.Get(indexKey(i)) }); ex != nil {
+			rt.report(rt.jsFailure(idx, ex), idx, fail)
+			return out[:start]
+		}
+		if el == nil || goja.IsNull(el) || goja.IsUndefined(el) {
+			continue
+		}
+		m, ok := el.(*goja.Object)
+		if !ok || m.ClassName() == "Array" {
+			rt.report(Failure{Stage: st.name, Reason: ReasonBadReturn, Err: errReturnElem}, idx, fail)
+			return out[:start]
+		}
+		if m != rt.msgObj {
+			if err := rt.checkMessage(m); err != nil {
+				rt.report(Failure{Stage: st.name, Reason: ReasonBadReturn, Err: err}, idx, fail)
+				return out[:start]
+			}
+		} else if !isPlainObject(rt.msg.meta) {
+			rt.report(Failure{Stage: st.name, Reason: ReasonBadReturn, Err: errReturnMeta}, idx, fail)
+			return out[:start]
+		}
+		out = append(out, m)
+	}
+	if len(out) == start {
+		st.filtered.Add(1)
+	}
+	return out
+}
+
+// checkMessage verifies that a returned object other than msg has an object
+// meta.
+func (rt *jsRuntime) checkMessage(o *goja.Object) error {
+	var meta goja.Value
+	if ex := rt.vm.Try(func() { meta = o.Get("meta") }); ex != nil {
+		return errors.New(rt.exceptionText(ex))
+	}
+	if !isPlainObject(meta) {
+		return errReturnMeta
+	}
+	return nil
+}
+
+// isPlainObject reports whether v is an object that is neither an array nor
+// a function.
+func isPlainObject(v goja.Value) bool {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return false
+	}
+	if _, fn := goja.AssertFunction(o); fn {
+		return false
+	}
+	return o.ClassName() != "Array"
+}
+
+var indexKeys = func() (k [64]string) {
+	for i := range k {
+		k[i] = strconv.Itoa(i)
+	}
+	return k
+}()
+
+func indexKey(i int64) string {
+	if i < int64(len(indexKeys)) {
+		return indexKeys[i]
+	}
+	return strconv.FormatInt(i, 10)
+}
