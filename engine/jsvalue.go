@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// The reflect types goja reports from Value.ExportType for its primitives.
+// Comparing them tells an integer from a float without allocating.
+var (
+	typeInt64    = reflect.TypeFor[int64]()
+	typeFloat64  = reflect.TypeFor[float64]()
+	typeBool     = reflect.TypeFor[bool]()
+	typeString   = reflect.TypeFor[string]()
+	typeTime     = reflect.TypeFor[time.Time]()
+	typeBigInt   = reflect.TypeFor[*big.Int]()
+	typeAnySlice = reflect.TypeFor[[]any]()
+)
+
+// jsKind classifies a goja value for the encoders.
+type jsKind uint8
+
+const (
+	jsUndefined jsKind = iota
+	jsNull
+	jsInt    // goja integer: v.ToInteger() is exact
+	jsFloat  // goja float: v.ToFloat()
+	jsBool   // v.ToBoolean()
+	jsString // v.String()
+	jsBigInt // v.Export().(*big.Int)
+	jsDate   // *goja.Object of class Date
+	jsArray  // *goja.Object of class Array
+	jsObject // any other object (plain objects, wrapped Go values, boxed primitives)
+	jsFunc   // a function: not data
+	jsSymbol // a symbol: not data
+)
+
+// kindOf classifies v without allocating. A nil v counts as undefined.
+func kindOf(v goja.Value) jsKind {
+	switch x := v.(type) {
+	case nil:
+		return jsUndefined
+	case *goja.Object:
+		t := x.ExportType()
+		switch {
+		case t == typeTime:
+			return jsDate
+		case t != nil && t.Kind() == reflect.Func:
+			return jsFunc
+		case x.ClassName() == "Array":
+			return jsArray
+		}
+		return jsObject
+	case *goja.Symbol:
+		return jsSymbol
+	}
+	switch v.ExportType() {
+	case typeInt64:
+		return jsInt
+	case typeFloat64:
+		return jsFloat
+	case typeBool:
+		return jsBool
+	case typeString:
+		return jsString
+	case typeBigInt:
+		return jsBigInt
+	}
+	if goja.IsNull(v) {
+		return jsNull
+	}
+	return jsUndefined
+}
+
+// errNotData is wrapped by the errors for JS values that are not data.
+var errNotData = errors.New("not a data value")
+
+// appendJS appends v, a value user code produced, as JSON: integers as
+// integers, floats in shortest form (appendFloat), strings as strings (never
+// guessed into numbers), BigInt exactly, Date as an RFC 3339 UTC string,
+// arrays as arrays (holes and undefined as null), objects with their own
+// enumerable keys in JavaScript order (keys whose value is undefined are
+// left out, as JSON.stringify does), null and undefined as null. A function
+// or symbol anywhere in the value is an error: it is not data, and leaving
+// it out would lose it silently. Exceptions thrown by getters or proxies
+// while reading the value are returned as errors. On error dst is returned
+// unchanged.
+func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
+	n := len(dst)
+	defer func() {
+		if r := recover(); r != nil {
+			err = recoveredJSError(r)
+			out = dst[:n]
+		}
+	}()
+	out, err = appendJSDepth(dst, v, 0)
+	if err != nil {
+		return dst[:n], err
+	}
+	return out, nil
+}
+
+// recoveredJSError turns a panic raised by goja while reading a value (a JS
+// exception from a getter, an interrupt) into an error; any other panic is
+// re-raised.
+func recoveredJSError(r any) error {
+	switch e := r.(type) {
+	case *goja.Exception:
+		return fmt.Errorf("reading value: %w", e)
+	case *goja.InterruptedError:
+		return fmt.Errorf("reading value: %w", e)
+	}
+	panic(r)
+}
+
+func appendJSDepth(dst []byte, v goja.Value, depth int) ([]byte, error) {
+	switch kindOf(v) {
+	case jsUndefined, jsNull:
+		return append(dst, "null"...), nil
+	case jsInt:
+		return strconv.AppendInt(dst, v.ToInteger(), 10), nil
+	case jsFloat:
+		return appendFloat(dst, v.ToFloat(), 64), nil
+	case jsBool:
+		return strconv.AppendBool(dst, v.ToBoolean()), nil
+	case jsString:
+		return appendString(dst, v.String()), nil
+	case jsBigInt:
+		b, _ := v.Export().(*big.Int)
+		return b.Append(dst, 10), nil
+	case jsDate:
+		t, ok := v.Export().(time.Time)
+		if !ok {
+			return dst, fmt.Errorf("invalid Date: %w", errNotData)
+		}
+		return appendTimeJSON(dst, t), nil
+	case jsFunc:
+		return dst, fmt.Errorf("a function: %w", errNotData)
+	case jsSymbol:
+		return dst, fmt.Errorf("a symbol %s: %w", v.String(), errNotData)
+	}
+	if depth >= maxDepth {
+		return dst, errTooDeep
+	}
+	o := v.(*goja.Object)
+	if kindOf(v) == jsArray {
+		return appendJSArray(dst, o, depth)
+	}
+	switch o.ClassName() {
+	// A boxed primitive (new Number(5)) is encoded as its primitive, as
+	// JSON.stringify does.
+	case "Number":
+		return appendJSDepth(dst, o.ToNumber(), depth)
+	case "String":
+		return appendString(dst, o.String()), nil
+	case "Boolean":
+		return appendGo(dst, o.Export(), depth)
+	}
+	if t := o.ExportType(); t != nil && t.Kind() == reflect.Slice && t != typeAnySlice {
+		// A typed array or a wrapped Go slice.
+		return appendGo(dst, o.Export(), depth)
+	}
+	dst = append(dst, '{')
+	first := true
+	var err error
+	for _, k := range o.Keys() {
+		e := o.Get(k)
+		if e == nil || goja.IsUndefined(e) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		if dst, err = appendJSDepth(dst, e, depth+1); err != nil {
+			return dst, fmt.Errorf("key %q: %w", k, err)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func appendJSArray(dst []byte, o *goja.Object, depth int) ([]byte, error) {
+	n := o.Get("length").ToInteger()
+	dst = append(dst, '[')
+	var err error
+	for i := int64(0); i < n; i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if dst, err = appendJSDepth(dst, o.Get(strconv.FormatInt(i, 10)), depth+1); err != nil {
+			return dst, fmt.Errorf("index %d: %w", i, err)
+		}
+	}
+	return append(dst, ']'), nil
+}
