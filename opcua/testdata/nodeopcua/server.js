@@ -12,7 +12,8 @@
 //
 // Address space (namespace urn:edgetag:test:nodeopcua, index 1 on a fresh
 // server): Objects/Plant with Counter (UInt32), Temperature (Double),
-// Running (Boolean), State (String), Big (UInt64), and Plant/Scale with
+// Running (Boolean), State (String), Big (UInt64), Static (String, never
+// changes), and Plant/Scale with
 // Tag00000..Tag<COUNT-1> (Double). String node ids are "Plant.<name>" and
 // "Plant.Scale.<name>".
 //
@@ -109,6 +110,9 @@ async function main() {
     add(plant, "State", "String", (t) => "state-" + (t % 5));
     // 2^53 + 1 + t, beyond the exact range of a double
     add(plant, "Big", "UInt64", (t) => [0x200000, 1 + t]);
+    // Static never changes: a value seen twice after a reconnect proves
+    // the client read it again.
+    add(plant, "Static", "String", () => "constant");
     for (let i = 0; i < count; i++) {
         const name = "Tag" + String(i).padStart(5, "0");
         add(scale, name, "Double", (t) => i + t / 1000);
@@ -117,6 +121,9 @@ async function main() {
     const timer = setInterval(() => {
         tick++;
         for (const { v, dataType, value } of vars) {
+            if (v.browseName.name === "Static") {
+                continue;
+            }
             v.setValueFromSource(new Variant({ dataType: DataType[dataType], arrayType: VariantArrayType.Scalar, value: value(tick) }));
         }
     }, rate);

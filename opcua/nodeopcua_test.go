@@ -1,0 +1,239 @@
+package opcua
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gopcua "github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/id"
+	"github.com/gopcua/opcua/ua"
+)
+
+func nsuID(s string) string { return "nsu=" + nodeOPCUANS + ";s=" + s }
+
+// peerConfig is a source of the peer with short timers for tests.
+func peerConfig(t testing.TB, endpoint string) Config {
+	return Config{
+		Name:               "peer",
+		Site:               "test",
+		Endpoint:           endpoint,
+		Security:           Security{Policy: "None", Mode: "None"},
+		StateDir:           t.TempDir(),
+		PublishingInterval: 100 * time.Millisecond,
+		SamplingInterval:   50 * time.Millisecond,
+		PollInterval:       100 * time.Millisecond,
+		ReconnectMin:       50 * time.Millisecond,
+		ReconnectMax:       500 * time.Millisecond,
+		Heartbeat:          300 * time.Millisecond,
+		RequestTimeout:     3 * time.Second,
+		RetryFailedItems:   time.Hour,
+	}
+}
+
+// readUint32 reads one UInt32 variable of namespace 0.
+func readUint32(t testing.TB, c *gopcua.Client, nodeID uint32) uint32 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.Read(ctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{{
+		NodeID: ua.NewNumericNodeID(0, nodeID), AttributeID: ua.AttributeIDValue,
+	}}})
+	if err != nil {
+		t.Fatalf("read i=%d: %v", nodeID, err)
+	}
+	if res.Results[0].Status != ua.StatusOK {
+		t.Fatalf("read i=%d: %v", nodeID, res.Results[0].Status)
+	}
+	v, ok := res.Results[0].Value.Value().(uint32)
+	if !ok {
+		t.Fatalf("read i=%d: %T, want uint32", nodeID, res.Results[0].Value.Value())
+	}
+	return v
+}
+
+func TestNodeOPCUAConnect(t *testing.T) {
+	p := startPeer(t)
+	tests := []struct {
+		name     string
+		security Security
+		auth     Auth
+		accept   bool
+		wantErr  error
+	}{
+		{name: "none anonymous", security: Security{"None", "None"}},
+		{name: "basic256sha256 sign and encrypt", security: Security{"Basic256Sha256", "SignAndEncrypt"}, accept: true},
+		{name: "aes256 sign", security: Security{"Aes256_Sha256_RsaPss", "Sign"}, accept: true},
+		{name: "auto", security: Security{"auto", "auto"}, accept: true},
+		{name: "right password", security: Security{"Basic256Sha256", "SignAndEncrypt"}, accept: true,
+			auth: Auth{Username: peerUser, Password: peerPass}},
+		{name: "wrong password", security: Security{"Basic256Sha256", "SignAndEncrypt"}, accept: true,
+			auth: Auth{Username: peerUser, Password: "wrong"}, wantErr: ua.StatusBadUserAccessDenied},
+		{name: "password over none needs a trusted server certificate", security: Security{"None", "None"},
+			auth: Auth{Username: peerUser, Password: peerPass}, wantErr: ErrUntrusted},
+		{name: "unknown server certificate refused", security: Security{"Basic256Sha256", "SignAndEncrypt"},
+			wantErr: ErrUntrusted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := peerConfig(t, p.Endpoint)
+			cfg.Security, cfg.Auth, cfg.Trust.AcceptAny = tt.security, tt.auth, tt.accept
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c, err := Connect(ctx, cfg, testLogger(t))
+			if tt.wantErr != nil {
+				if c != nil {
+					closeClient(c, time.Second)
+				}
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Connect: got %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			defer closeClient(c, 5*time.Second)
+			if readUint32(t, c, id.Server_ServerDiagnostics_ServerDiagnosticsSummary_CurrentSessionCount) < 1 {
+				t.Fatal("server reports no session")
+			}
+		})
+	}
+}
+
+// TestNodeOPCUATrust runs a source against a server whose certificate is
+// unknown: it is refused and written to rejected/, and once the file is
+// moved to trusted/ the running source connects and values flow.
+func TestNodeOPCUATrust(t *testing.T) {
+	p := startPeer(t)
+	cfg := peerConfig(t, p.Endpoint)
+	cfg.Security = Security{"Basic256Sha256", "SignAndEncrypt"}
+	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+
+	rejectedDir := filepath.Join(cfg.StateDir, "pki", "rejected")
+	var rejected []os.DirEntry
+	waitFor(t, 30*time.Second, "certificate in rejected/", func() bool {
+		rejected, _ = os.ReadDir(rejectedDir)
+		return len(rejected) == 1
+	})
+	st := src.Status()
+	if st.State == StateConnected || col.len() != 0 {
+		t.Fatalf("connected with an untrusted certificate: %+v", st)
+	}
+	name := rejected[0].Name()
+	if want := name[:len(name)-len(".der")]; !strings.Contains(st.LastError, want) {
+		t.Fatalf("last error %q does not name thumbprint %s", st.LastError, want)
+	}
+
+	if err := os.Rename(filepath.Join(rejectedDir, name), filepath.Join(cfg.StateDir, "pki", "trusted", name)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "values after trusting", func() bool { return col.count(0, "Plant.Counter") >= 2 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if st := src.Status(); st.State != StateStopped {
+		t.Fatalf("state after stop: %s", st.State)
+	}
+}
+
+// TestNodeOPCUAAcquire subscribes and polls a browsed folder plus one
+// unknown node: the others flow, the unknown one is counted as failed.
+func TestNodeOPCUAAcquire(t *testing.T) {
+	p := startPeer(t, "COUNT=10")
+	for _, mode := range []string{ModeSubscribe, ModePoll} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := peerConfig(t, p.Endpoint)
+			cfg.Mode = mode
+			cfg.Nodes = []NodeConfig{
+				{ID: nsuID("Plant")},
+				{ID: nsuID("Plant.DoesNotExist")},
+			}
+			src, err := NewSource(cfg, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var col collector
+			stop := runSource(t, src, col.emit)
+			// 6 plant variables and 10 scale tags.
+			waitFor(t, 30*time.Second, "changing values", func() bool {
+				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.Scale.Tag00009") >= 3
+			})
+			st := src.Status()
+			if st.Nodes != 16 || st.FailedItems != 1 || st.State != StateDegraded {
+				t.Fatalf("status: got nodes %d, failed %d, state %s; want 16, 1, degraded", st.Nodes, st.FailedItems, st.State)
+			}
+			big, _ := col.last("Plant.Big")
+			if v, ok := big.Value.(uint64); !ok || v <= 1<<53 {
+				t.Fatalf("Big: got %T %v, want uint64 above 2^53", big.Value, big.Value)
+			}
+			if big.SourceTime.IsZero() || big.ServerTime.IsZero() || big.ReceivedAt.IsZero() || big.Status != 0 {
+				t.Fatalf("Big: timestamps or status missing: %+v", big)
+			}
+			if big.Node.Group != "Plant" && big.Node.Group != "" {
+				t.Logf("Big group %q", big.Node.Group)
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}
+
+// TestNodeOPCUAReconnect kills the server mid-stream and starts it again:
+// values resume without restarting the source, every value is read once
+// after the gap, exactly one session is open afterwards, and stopping the
+// source closes it.
+func TestNodeOPCUAReconnect(t *testing.T) {
+	p := startPeer(t)
+	cfg := peerConfig(t, p.Endpoint)
+	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.Static")}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
+	if n := col.count(0, "Plant.Static"); n != 1 {
+		t.Fatalf("Static before the gap: %d samples, want 1 (the subscription's initial value)", n)
+	}
+
+	p.kill()
+	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	mark := col.len()
+	p.restart()
+
+	waitFor(t, 60*time.Second, "values after restart", func() bool { return col.count(mark, "Plant.Counter") >= 3 })
+	waitFor(t, 10*time.Second, "read after reconnect", func() bool { return col.count(mark, "Plant.Static") >= 2 })
+	if st := src.Status(); st.Reconnects < 1 || st.State != StateConnected {
+		t.Fatalf("status after restart: %+v", st)
+	}
+
+	check := peerConfig(t, p.Endpoint)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Connect(ctx, check, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeClient(c, 5*time.Second)
+	const sessions = id.Server_ServerDiagnostics_ServerDiagnosticsSummary_CurrentSessionCount
+	if n := readUint32(t, c, sessions); n != 2 {
+		t.Fatalf("sessions after reconnect: %d, want 2 (the source and this check)", n)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	waitFor(t, 10*time.Second, "source session closed", func() bool { return readUint32(t, c, sessions) == 1 })
+}

@@ -1,0 +1,275 @@
+package opcua
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/tag"
+)
+
+// nodeOPCUADir holds the node-opcua peer harness (npm ci installs it).
+const nodeOPCUADir = "testdata/nodeopcua"
+
+// nodeOPCUANS is the namespace URI of the peer's variables.
+const nodeOPCUANS = "urn:edgetag:test:nodeopcua"
+
+// peerUser and peerPass are the one user the peer accepts.
+const (
+	peerUser = "operator"
+	peerPass = "s3cret"
+)
+
+// requireNodeOPCUA skips the test when the harness is not installed, and
+// fails it instead when CI is set (CI installs it).
+func requireNodeOPCUA(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("node-opcua peer: skipped with -short")
+	}
+	if _, err := os.Stat(filepath.Join(nodeOPCUADir, "node_modules", "node-opcua")); err != nil {
+		msg := "node-opcua peer not installed: run `npm ci` in opcua/testdata/nodeopcua"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node not found")
+		}
+		t.Skip("node not found")
+	}
+}
+
+// peer is a node-opcua server process.
+type peer struct {
+	t        testing.TB
+	port     int
+	pkiDir   string
+	env      []string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	Endpoint string
+}
+
+// startPeer starts a node-opcua server on a free port with a PKI folder of
+// its own; it is killed when the test ends.
+func startPeer(t testing.TB, env ...string) *peer {
+	t.Helper()
+	requireNodeOPCUA(t)
+	p := &peer{t: t, port: freePort(t), pkiDir: t.TempDir(), env: env}
+	p.Endpoint = fmt.Sprintf("opc.tcp://127.0.0.1:%d", p.port)
+	p.start()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// start runs the process and waits until it prints ready and its port
+// accepts connections.
+func (p *peer) start() {
+	t := p.t
+	t.Helper()
+	abs, err := filepath.Abs(nodeOPCUADir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", filepath.Join(abs, "server.js"))
+	cmd.Dir = abs
+	cmd.Env = append(os.Environ(),
+		"PORT="+strconv.Itoa(p.port),
+		"PKI_DIR="+p.pkiDir,
+		"OPC_USER="+peerUser,
+		"OPC_PASS="+peerPass,
+		"RATE_MS=100",
+	)
+	cmd.Env = append(cmd.Env, p.env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &lockedWriter{w: &stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start node-opcua: %v", err)
+	}
+	p.cmd = cmd
+	p.done = make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			if !signalled && strings.HasPrefix(sc.Text(), "ready ") {
+				close(ready)
+				signalled = true
+			}
+		}
+		_ = cmd.Wait()
+	}()
+	select {
+	case <-ready:
+	case <-p.done:
+		t.Fatalf("node-opcua exited before ready: %s", stderr.String())
+	case <-time.After(90 * time.Second):
+		p.kill()
+		t.Fatalf("node-opcua not ready after 90s: %s", stderr.String())
+	}
+	waitFor(t, 10*time.Second, "peer port accepts", func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.port), time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+}
+
+// kill ends the process with SIGKILL (no goodbye to clients) and waits.
+func (p *peer) kill() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	p.cmd = nil
+}
+
+// restart kills the server and starts it again on the same port with the
+// same PKI folder (so the same server certificate).
+func (p *peer) restart() {
+	p.kill()
+	p.start()
+}
+
+// lockedWriter makes a writer safe for the process's stderr copier.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// collector is an Emit that records samples.
+type collector struct {
+	mu      sync.Mutex
+	samples []tag.Sample
+}
+
+func (c *collector) emit(ctx context.Context, s tag.Sample) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.samples = append(c.samples, s)
+	c.mu.Unlock()
+	return nil
+}
+
+// count returns how many samples of the node with id suffix match were
+// seen since index from.
+func (c *collector) count(from int, suffix string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, s := range c.samples[min(from, len(c.samples)):] {
+		if strings.HasSuffix(s.Node.ID, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+// last returns the last sample of the node with id suffix.
+func (c *collector) last(suffix string) (tag.Sample, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.samples) - 1; i >= 0; i-- {
+		if strings.HasSuffix(c.samples[i].Node.ID, suffix) {
+			return c.samples[i], true
+		}
+	}
+	return tag.Sample{}, false
+}
+
+func (c *collector) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.samples)
+}
+
+// runSource starts src.Run in a goroutine; the returned stop cancels it and
+// returns Run's error, failing the test if Run does not return in time.
+func runSource(t testing.TB, src *Source, emit Emit) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- src.Run(ctx, emit) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				err = errors.New("run did not return within 30s of cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// testLogger returns a logger that writes to the test log when -v is set.
+func testLogger(t testing.TB) zerolog.Logger {
+	if testing.Verbose() {
+		return zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger()
+	}
+	return zerolog.Nop()
+}
