@@ -1,13 +1,45 @@
 // Package sim is edgetag's built-in OPC UA simulator: gopcua's server with a
 // small plant whose values change, used by `edgetag sim`, the demo site file
 // and the tests.
+//
+// The address space, in namespace 1 (NamespaceURI "urn:edgetag:sim"):
+//
+//	Objects/Plant/Line{1,2}/{Press,Robot}/
+//	    Temperature (Double), Pressure (Float), Speed (Int32),
+//	    Running (Boolean), PartCounter (UInt32), TotalEnergy (UInt64 above
+//	    2^53), State (String), LastChange (DateTime), AxisPositions (Double[])
+//	Objects/Plant/Types/   one variable per value type: Boolean .. UInt64,
+//	    Float, Double, String, DateTime, Guid, ByteString, XmlElement, NodeId,
+//	    ExpandedNodeId, StatusCode, QualifiedName, LocalizedText, Range (a
+//	    structure), DoubleArray, Int32Array, StringArray, UInt64Array, Matrix
+//	    (Int32 2x3)
+//	Objects/Plant/Scale/Tag00000.. (Double, Config.ExtraTags of them)
+//
+// Node ids are ns=1;s=<browse path joined by '.'>, e.g.
+// ns=1;s=Plant.Line1.Press.Temperature. Plant/Line2 also organizes Plant
+// (a reference cycle, as real servers have). Every value changes every
+// Config.Rate; subscribers are notified of each change.
+//
+// Limits of gopcua's server that the simulator cannot hide: it does not
+// check user names, passwords or client certificates (any identity is
+// accepted, anonymous included); it accepts monitored items for node ids
+// that do not exist; a subscription's revised queue size is 1.
 package sim
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"strconv"
+	"sync"
 	"time"
 
+	"github.com/gopcua/opcua/id"
+	"github.com/gopcua/opcua/server"
+	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
 )
 
@@ -16,6 +48,10 @@ const (
 	DefaultListen = "127.0.0.1:4840"
 	DefaultRate   = time.Second
 )
+
+// SecurityPolicies are the policies the simulator offers when
+// Config.Security is set, each with Sign and SignAndEncrypt, besides None.
+var SecurityPolicies = []string{"Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"}
 
 // Config configures the simulator.
 type Config struct {
@@ -26,28 +62,251 @@ type Config struct {
 	// ExtraTags adds that many changing Double variables under
 	// Objects/Plant/Scale (scale tests).
 	ExtraTags int
-	// Username and Password, when set, are the one user the simulator
-	// offers (gopcua's server cannot check them; see package doc).
+	// Username and Password, when set, make the simulator offer a
+	// username token policy (on the secured endpoints, so Username turns
+	// Security on). gopcua's server cannot check them: any user name and
+	// password, and anonymous, are accepted.
 	Username string
 	Password string
-	// Security enables every security policy gopcua's server supports,
-	// with a certificate kept in CertDir (generated when missing).
+	// Security enables every security policy gopcua's server supports
+	// (SecurityPolicies × Sign/SignAndEncrypt, plus None), with a
+	// certificate kept in CertDir (generated when missing; an empty
+	// CertDir keeps it in memory only).
 	Security bool
 	CertDir  string
 }
 
 // Server is a running simulator.
-type Server struct{ cfg Config }
+type Server struct {
+	cfg Config
+	log zerolog.Logger
 
-// New validates cfg.
-func New(cfg Config, log zerolog.Logger) (*Server, error) { return &Server{cfg: cfg}, nil }
+	// Set by Start.
+	mu       sync.Mutex // guards started and the fields below it
+	started  bool
+	srv      *server.Server
+	proxy    *proxy
+	endpoint string
+	cancel   context.CancelFunc // stops gopcua's server goroutines
+	plant    *plant
+}
 
-// Start opens the listener; Endpoint is valid afterwards.
-func (s *Server) Start(ctx context.Context) error { return errors.New("sim: not implemented") }
+// New validates cfg and fills in defaults; it does no network I/O.
+func New(cfg Config, log zerolog.Logger) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.Rate == 0 {
+		cfg.Rate = DefaultRate
+	}
+	if cfg.Rate < 0 {
+		return nil, fmt.Errorf("sim: rate %s must be positive", cfg.Rate)
+	}
+	if cfg.ExtraTags < 0 {
+		return nil, fmt.Errorf("sim: extra tags %d must not be negative", cfg.ExtraTags)
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sim: listen address %q: %w", cfg.Listen, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("sim: listen address %q: bad port", cfg.Listen)
+	}
+	if host == "" {
+		cfg.Listen = net.JoinHostPort("127.0.0.1", port)
+	}
+	if cfg.Username != "" && !cfg.Security {
+		cfg.Security = true
+	}
+	return &Server{cfg: cfg, log: log.With().Str("component", "sim").Logger()}, nil
+}
 
-// Run changes values every Rate until ctx is done, then closes the server.
-// It calls Start if it was not called.
-func (s *Server) Run(ctx context.Context) error { return errors.New("sim: not implemented") }
+// Start opens the listener and starts serving; Endpoint is valid
+// afterwards. Run must follow to change values and to stop the server.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("sim: already started")
+	}
+	host, _, _ := net.SplitHostPort(s.cfg.Listen)
+	// Clients connect to the public listener, owned by the proxy; gopcua's
+	// server listens on a private loopback port (see proxy).
+	var lc net.ListenConfig
+	pub, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("sim: listen on %s: %w", s.cfg.Listen, err)
+	}
+	priv, err := freeLoopbackPort(ctx)
+	if err != nil {
+		_ = pub.Close()
+		return err
+	}
+	pubPort := pub.Addr().(*net.TCPAddr).Port
+	endpoint := "opc.tcp://" + net.JoinHostPort(host, strconv.Itoa(pubPort))
 
-// Endpoint is the opc.tcp URL clients connect to.
-func (s *Server) Endpoint() string { return "" }
+	opts := []server.Option{
+		server.EndPoint("127.0.0.1", priv),
+		server.ServerName("edgetag simulator"),
+		server.ManufacturerName("edgetag"),
+		server.ProductName("edgetag simulator"),
+		server.SetLogger(gopcuaLogger{s.log}),
+		server.EnableSecurity("None", ua.MessageSecurityModeNone),
+		server.EnableAuthMode(ua.UserTokenTypeAnonymous),
+	}
+	if s.cfg.Security {
+		cert, key, err := loadOrCreateCert(s.cfg.CertDir, host)
+		if err != nil {
+			_ = pub.Close()
+			return fmt.Errorf("sim: %w", err)
+		}
+		opts = append(opts, server.Certificate(cert), server.PrivateKey(key))
+		for _, p := range SecurityPolicies {
+			opts = append(opts,
+				server.EnableSecurity(p, ua.MessageSecurityModeSign),
+				server.EnableSecurity(p, ua.MessageSecurityModeSignAndEncrypt))
+		}
+		if s.cfg.Username != "" {
+			opts = append(opts, server.EnableAuthMode(ua.UserTokenTypeUserName))
+		}
+	}
+
+	srvCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var srv *server.Server
+	quietStdLog(func() {
+		srv = server.New(opts...)
+		// Advertise the public endpoint: gopcua listens on the URL it was
+		// given first (kept in the server), and describes its endpoints with
+		// URLs(), which is the configured slice itself.
+		if urls := srv.URLs(); len(urls) > 0 {
+			urls[0] = endpoint
+		}
+		objects := srv.Node(ua.NewNumericNodeID(0, id.ObjectsFolder))
+		ns := server.NewNodeNameSpace(srv, NamespaceURI)
+		s.plant = &plant{ns: ns}
+		s.plant.build(objects, s.cfg.ExtraTags)
+		err = srv.Start(srvCtx)
+	})
+	if err != nil {
+		cancel()
+		_ = pub.Close()
+		return fmt.Errorf("sim: start server: %w", err)
+	}
+	s.srv, s.cancel, s.endpoint = srv, cancel, endpoint
+	s.proxy = newProxy(pub, net.JoinHostPort("127.0.0.1", strconv.Itoa(priv)), s.log)
+	s.proxy.start()
+	s.started = true
+	s.log.Info().Str("endpoint", endpoint).Bool("security", s.cfg.Security).
+		Int("variables", len(s.plant.vars)).Dur("rate", s.cfg.Rate).Msg("simulator listening")
+	return nil
+}
+
+// Run changes values every Rate until ctx is done, then closes every client
+// connection and the server and returns nil. It calls Start if it was not
+// called.
+func (s *Server) Run(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		if err := s.Start(ctx); err != nil {
+			return err
+		}
+	}
+	defer s.shutdown()
+
+	n := notifier{mis: s.srv.MonitoredItemService}
+	ticker := time.NewTicker(s.cfg.Rate)
+	defer ticker.Stop()
+	var tick uint64
+	var dropped uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		tick++
+		now := time.Now().UTC()
+		for _, v := range s.plant.vars {
+			v.set(v.next(tick, now), now)
+		}
+		if d := n.notify(ctx, s.plant.vars, now.Add(s.cfg.Rate/2)); d > 0 {
+			dropped += uint64(d)
+			s.log.Warn().Int("dropped", d).Uint64("dropped_total", dropped).
+				Msg("subscribers too slow or gone: value changes not delivered to them this tick")
+		}
+	}
+}
+
+// shutdown closes client connections first (so gopcua's channel goroutines
+// end), then the server.
+func (s *Server) shutdown() {
+	s.proxy.close()
+	if err := s.srv.Close(); err != nil {
+		s.log.Debug().Err(err).Msg("close simulator server")
+	}
+	s.cancel()
+	s.log.Info().Msg("simulator stopped")
+}
+
+// Endpoint is the opc.tcp URL clients connect to ("" before Start).
+func (s *Server) Endpoint() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endpoint
+}
+
+// DropConnections closes every client connection at once, as a network
+// failure or a server restart would, and returns how many it closed. The
+// server keeps running and accepts new connections. It is meant for
+// reconnect tests.
+func (s *Server) DropConnections() int {
+	s.mu.Lock()
+	p := s.proxy
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	return p.drop()
+}
+
+// freeLoopbackPort returns a port that was free on 127.0.0.1 a moment ago.
+// gopcua's server must be given a real port: with port 0 it would
+// advertise ":0".
+func freeLoopbackPort(ctx context.Context) (int, error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("sim: find a free port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, fmt.Errorf("sim: find a free port: %w", err)
+	}
+	return port, nil
+}
+
+// stdLogMu serializes the redirection of the standard logger.
+var stdLogMu sync.Mutex
+
+// quietStdLog runs f with the standard library logger discarded: gopcua's
+// server prints a few lines there while it imports its nodeset and starts
+// listening. edgetag itself never logs through the standard logger.
+func quietStdLog(f func()) {
+	stdLogMu.Lock()
+	defer stdLogMu.Unlock()
+	w := log.Writer()
+	log.SetOutput(io.Discard)
+	defer log.SetOutput(w)
+	f()
+}
+
+// gopcuaLogger adapts zerolog to gopcua's server.Logger; everything goes to
+// debug level, since gopcua reports routine client disconnects as errors.
+type gopcuaLogger struct{ log zerolog.Logger }
+
+func (l gopcuaLogger) Debug(msg string, args ...any) { l.log.Debug().Msgf(msg, args...) }
+func (l gopcuaLogger) Info(msg string, args ...any)  { l.log.Debug().Msgf(msg, args...) }
+func (l gopcuaLogger) Warn(msg string, args ...any)  { l.log.Debug().Msgf(msg, args...) }
+func (l gopcuaLogger) Error(msg string, args ...any) { l.log.Debug().Msgf(msg, args...) }
