@@ -37,19 +37,26 @@ type decoder struct {
 	file     string
 	expanded map[*yaml.Node]bool   // scalars whose text came from ${VAR} expansion
 	nodes    map[string]*yaml.Node // value node of every decoded path
-	failed   map[string]bool       // paths that already have a problem
+	keys     map[string]*yaml.Node // key node of every path written as a mapping key
+	failed   map[string]bool       // paths that could not be decoded
 	budget   int
 	errs     ConfigErrors
 }
 
 func newDecoder(file string, expanded map[*yaml.Node]bool) *decoder {
-	return &decoder{file: file, expanded: expanded, nodes: map[string]*yaml.Node{}, failed: map[string]bool{}, budget: maxNodes}
+	return &decoder{file: file, expanded: expanded, nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, failed: map[string]bool{}, budget: maxNodes}
 }
 
-// errorf records a problem at node n (which may be nil).
+// errorf records a value that cannot be decoded, at node n (which may be
+// nil); validation does not report that path again.
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	d.failed[path] = true
-	e := &ConfigError{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
+	d.add(n, path, fmt.Sprintf(format, args...))
+}
+
+// add records a problem at node n (which may be nil).
+func (d *decoder) add(n *yaml.Node, path, msg string) {
+	e := &ConfigError{File: d.file, Path: path, Msg: msg}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
@@ -275,6 +282,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 			continue
 		}
 		seen[k.Value] = k
+		if _, ok := d.keys[kpath]; !ok {
+			d.keys[kpath] = k
+		}
 		idx, ok := byName[k.Value]
 		if !ok {
 			d.errorf(k, kpath, "%s", unknownKey(k.Value, names))

@@ -132,9 +132,9 @@ func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, ConfigError
 	d.nodes[""] = root
 	if root.Kind != yaml.MappingNode && !isNull(root) {
 		d.errorf(root, "", "a site file is a mapping of keys such as site, sources, tag_processor and nats; got %s", describe(root))
-	} else {
-		d.decode(root, reflect.ValueOf(&f).Elem(), "", 0)
+		return nil, d.errs
 	}
+	d.decode(root, reflect.ValueOf(&f).Elem(), "", 0)
 	applyDefaults(&f, file)
 	cfg := (&converter{d: d, file: file}).convert(&f)
 	errs = append(errs, d.errs...)

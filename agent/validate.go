@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -40,10 +41,14 @@ type converter struct {
 }
 
 // at returns the node written at path, or at its closest written ancestor
-// when the value was defaulted (nil when nothing is known).
+// when the value was defaulted (nil when nothing is known). A block mapping
+// or list is located by its key, the line a reader looks for.
 func (c *converter) at(p string) *yaml.Node {
 	for {
 		if n, ok := c.d.nodes[p]; ok {
+			if k, ok := c.d.keys[p]; ok && n.Kind != yaml.ScalarNode && n.Style&yaml.FlowStyle == 0 {
+				return k
+			}
 			return n
 		}
 		i := strings.LastIndexAny(p, ".[")
@@ -74,7 +79,7 @@ func (c *converter) errorf(p, format string, args ...any) {
 		}
 		q = q[:i]
 	}
-	c.d.errorf(c.at(p), p, format, args...)
+	c.d.add(c.at(p), p, fmt.Sprintf(format, args...))
 }
 
 // oneOf checks an enum value.
@@ -450,6 +455,9 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 		c.errorf("nats.jetstream.subjects", "must not be empty")
 	}
 	for i, s := range sc.JetStream.Subjects {
+		if !c.written("nats.jetstream.subjects") {
+			break // derived from subject_prefix and errors_subject, checked there
+		}
 		p := "nats.jetstream.subjects"
 		if c.written(fmt.Sprintf("%s[%d]", p, i)) {
 			p = fmt.Sprintf("%s[%d]", p, i)
@@ -575,41 +583,18 @@ func validStreamName(s string) bool {
 	return s != "" && !strings.ContainsAny(s, " \t\r\n.*>/\\")
 }
 
-// checkNodeID is a syntax check of a node id in the string forms of OPC UA
-// Part 6 (i=, s=, g=, b=, optionally after ns=<index>; or nsu=<uri>;).
-// The namespace URI of an nsu= id is resolved only once connected.
+// checkNodeID checks the syntax of a node id with the OPC UA package's
+// parser (i=, s=, g=, b=, optionally after ns=<index>; or nsu=<uri>;). The
+// namespace URI of an nsu= id is resolved only once connected, so here it
+// stands in as a namespace of its own.
 func checkNodeID(id string) error {
-	rest := id
-	switch {
-	case strings.HasPrefix(rest, "nsu="):
-		uri, ident, ok := strings.Cut(rest[len("nsu="):], ";")
-		if !ok || uri == "" {
-			return fmt.Errorf("node id %q: want nsu=<namespace uri>;<i|s|g|b>=<identifier>", id)
-		}
-		rest = ident
-	case strings.HasPrefix(rest, "ns="):
-		num, ident, ok := strings.Cut(rest[len("ns="):], ";")
-		if _, err := strconv.ParseUint(num, 10, 16); !ok || err != nil {
-			return fmt.Errorf("node id %q: want ns=<index 0..65535>;<i|s|g|b>=<identifier>", id)
-		}
-		rest = ident
+	var namespaces []string
+	if rest, ok := strings.CutPrefix(id, "nsu="); ok {
+		uri, _, _ := strings.Cut(rest, ";")
+		namespaces = []string{uri}
 	}
-	kind, ident, ok := strings.Cut(rest, "=")
-	if !ok || ident == "" {
-		return fmt.Errorf("node id %q: want i=, s=, g= or b= and an identifier (such as ns=2;s=Line1)", id)
-	}
-	switch kind {
-	case "i":
-		if _, err := strconv.ParseUint(ident, 10, 32); err != nil {
-			return fmt.Errorf("node id %q: numeric identifier %q is not a number in 0..4294967295", id, ident)
-		}
-	case "s", "b":
-	case "g":
-		if len(ident) != 36 || strings.Count(ident, "-") != 4 {
-			return fmt.Errorf("node id %q: guid %q is not of the form 01234567-89ab-cdef-0123-456789abcdef", id, ident)
-		}
-	default:
-		return fmt.Errorf("node id %q: identifier type %q is not i, s, g or b", id, kind)
+	if _, err := opcua.ParseNodeID(id, namespaces); err != nil {
+		return errors.New(strings.TrimSuffix(err.Error(), ": "+opcua.ErrInvalidNodeID.Error()))
 	}
 	return nil
 }
