@@ -205,7 +205,9 @@ func (p *plant) types(root *server.Node) {
 	add("XmlElement", id.XMLElement, -1, func(t uint64, _ time.Time) any {
 		return ua.XMLElement("<tick>" + strconv.FormatUint(t, 10) + "</tick>")
 	})
-	add("NodeId", id.NodeID, -1, func(t uint64, _ time.Time) any { return ua.NewStringNodeID(1, "Plant.Line1.Press.T"+strconv.FormatUint(t%3, 10)) })
+	add("NodeId", id.NodeID, -1, func(t uint64, _ time.Time) any {
+		return ua.NewStringNodeID(1, "Plant.Line1.Press.T"+strconv.FormatUint(t%3, 10))
+	})
 	add("ExpandedNodeId", id.ExpandedNodeID, -1, func(t uint64, _ time.Time) any {
 		return ua.NewExpandedNodeID(ua.NewNumericNodeID(1, uint32(t)), NamespaceURI, 0)
 	})
