@@ -159,7 +159,8 @@ func parseRSAKey(der []byte) (*rsa.PrivateKey, error) {
 // Kepware and Siemens accept it: RSA 2048, SHA-256, the application URI as
 // URI SAN plus the hostname as DNS SAN, key usages digitalSignature,
 // nonRepudiation, keyEncipherment, dataEncipherment and keyCertSign (self-
-// signed), extended key usages serverAuth and clientAuth, valid from
+// signed; the CA flag stays false, OPC Foundation Mantis 8370), extended
+// key usages serverAuth and clientAuth, subject and authority key ids, valid from
 // January 1 of the current year (to survive PLC clock skew) for 20 years.
 func newClientCert(uri string, now time.Time) ([]byte, *rsa.PrivateKey, error) {
 	u, err := url.Parse(uri)
@@ -174,6 +175,11 @@ func newClientCert(uri string, now time.Time) ([]byte, *rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("client certificate: serial: %w", err)
 	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client certificate: public key: %w", err)
+	}
+	ski := sha1.Sum(pubDER)
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "localhost"
@@ -192,6 +198,8 @@ func newClientCert(uri string, now time.Time) ([]byte, *rsa.PrivateKey, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  false,
+		SubjectKeyId:          ski[:],
+		AuthorityKeyId:        ski[:],
 		URIs:                  []*url.URL{u},
 		DNSNames:              []string{host},
 	}
