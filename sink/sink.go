@@ -18,8 +18,13 @@ import (
 	"github.com/edgetag/edgetag/tag"
 )
 
-// logEvery is the interval of rate-limited log lines.
-const logEvery = 5 * time.Second
+const (
+	// logEvery is the interval of rate-limited log lines.
+	logEvery = 5 * time.Second
+	// coreFlushTimeout bounds a core flush when the caller's ctx has no
+	// deadline (the client requires one).
+	coreFlushTimeout = 10 * time.Second
+)
 
 // Sink publishes messages to NATS. Publish is safe for concurrent use; the
 // messages of one caller goroutine are published in call order.
@@ -175,6 +180,11 @@ func (s *Sink) Flush(ctx context.Context) error {
 			if err := s.state.wait(ctx); err != nil {
 				return fmt.Errorf("sink flush: waiting for the connection: %w", err)
 			}
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, coreFlushTimeout)
+			defer cancel()
 		}
 		if err := s.nc.FlushWithContext(ctx); err != nil {
 			return fmt.Errorf("sink flush: %w", err)

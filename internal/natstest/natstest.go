@@ -25,7 +25,7 @@ const ReadyTimeout = 10 * time.Second
 func Options(t testing.TB) *server.Options {
 	t.Helper()
 	return &server.Options{
-		ServerName: "test-" + t.Name(),
+		ServerName: serverName(t.Name()),
 		Host:       "127.0.0.1",
 		Port:       -1,
 		NoLog:      true,
@@ -33,6 +33,17 @@ func Options(t testing.TB) *server.Options {
 		JetStream:  true,
 		StoreDir:   t.TempDir(),
 	}
+}
+
+// serverName makes a test name a valid server name.
+func serverName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // Run starts a server with opts, waits until it accepts connections and
@@ -83,8 +94,8 @@ func Start(t testing.TB, mods ...func(*server.Options)) *server.Server {
 }
 
 // Hub starts a JetStream server in domain with a leafnode listener on a random
-// port. Use LeafURL to connect leaves and RestartHub to bring it back after
-// a shutdown.
+// port. Use LeafURL to connect leaves; Stop and Run cut the link and bring
+// the hub back.
 func Hub(t testing.TB, domain string) *server.Server {
 	t.Helper()
 	return Start(t, func(o *server.Options) {
@@ -95,17 +106,17 @@ func Hub(t testing.TB, domain string) *server.Server {
 	})
 }
 
-// RestartHub shuts old down (if it is still running) and starts a new server
-// with the same options: same client and leafnode ports, same store
-// directory and domain. Leaves connected to old reconnect to the new one.
-func RestartHub(t testing.TB, old *server.Server) *server.Server {
-	t.Helper()
-	o := Opts(old).Clone()
-	o.Port = old.Addr().(*net.TCPAddr).Port
-	o.LeafNode.Port = Opts(old).LeafNode.Port
-	old.Shutdown()
-	old.WaitForShutdown()
-	return Run(t, o)
+// Stop shuts s down, waits for it, and returns a copy of its options with the
+// ports it had resolved, so that Run(t, opts) starts a successor on the same
+// client and leafnode ports and the same store directory. Leaves connected
+// to s reconnect to the successor.
+func Stop(s *server.Server) *server.Options {
+	o := Opts(s).Clone()
+	o.Port = s.Addr().(*net.TCPAddr).Port
+	o.LeafNode.Port = Opts(s).LeafNode.Port
+	s.Shutdown()
+	s.WaitForShutdown()
+	return o
 }
 
 // LeafURL returns the URL leaves use to connect to s's leafnode listener.
