@@ -58,49 +58,83 @@ func itemFailure(st ua.StatusCode) bool {
 	return false
 }
 
-// resolveRoots parses and browses the configured roots at the given
-// indexes of cfg.Nodes and adds their variables to the item table. It
-// returns the indexes of the new items and the roots that failed (invalid
-// id, unknown node, browse error): those are logged with id and reason and
-// retried later. A root whose variables are already in the table adds
-// nothing.
+// resolveRoots resolves the configured roots at the given indexes of
+// cfg.Nodes and adds their variables to the item table. The roots are
+// parsed, then their NodeClass, BrowseName and DataType are read in
+// batches: a variable is taken as it is (so a list of 10,000 explicit
+// variables costs a few Read requests), an object or folder is browsed
+// recursively. It returns the indexes of the new items and the roots that
+// failed (invalid id, unknown node, browse error): each is logged with its
+// id and status and retried later. Variables already in the table are not
+// added twice.
 func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, failed []int, err error) {
 	cfg := &ss.src.cfg
 	start := time.Now()
-	var vars []Variable
+	type root struct {
+		idx int
+		id  *ua.NodeID
+	}
+	parsed := make([]root, 0, len(roots))
 	for _, ri := range roots {
-		nc := cfg.Nodes[ri]
-		id, perr := ParseNodeID(nc.ID, ss.namespaces)
+		id, perr := ParseNodeID(cfg.Nodes[ri].ID, ss.namespaces)
 		if perr != nil {
-			ss.log.Warn().Str("node", nc.ID).Err(perr).Msg("node id invalid; retrying later")
+			ss.log.Warn().Str("node", cfg.Nodes[ri].ID).Err(perr).Msg("node id invalid; retrying later")
 			failed = append(failed, ri)
 			continue
 		}
-		vs, berr := Browse(ctx, ss.c, id, BrowseOptions{
-			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
-			MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
-			Include:     nc.Include,
-			Exclude:     nc.Exclude,
-			PerRequest:  ss.limits.Browse,
-			Concurrency: 4,
-		}, ss.log)
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+		parsed = append(parsed, root{ri, id})
+	}
+
+	var vars []Variable
+	per := max(1, ss.limits.Read/len(rootAttributes))
+	for lo := 0; lo < len(parsed); lo += per {
+		batch := parsed[lo:min(lo+per, len(parsed))]
+		ids := make([]*ua.NodeID, len(batch))
+		for i, r := range batch {
+			ids[i] = r.id
 		}
-		if berr != nil {
-			if aerr := ss.alive(ctx); aerr != nil {
-				return nil, nil, fmt.Errorf("browse %s: %w (%w)", nc.ID, berr, aerr)
+		attrs, rerr := ss.readRootAttributes(ctx, ids)
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		for i, r := range batch {
+			nc := cfg.Nodes[r.idx]
+			a := attrs[i]
+			if a.status != ua.StatusOK {
+				ss.log.Warn().Str("node", nc.ID).Str("status", a.status.Error()).Msg("node cannot be read; retrying later")
+				failed = append(failed, r.idx)
+				continue
 			}
-			ss.log.Warn().Str("node", nc.ID).Err(berr).Msg("node cannot be browsed; retrying later")
-			failed = append(failed, ri)
-			continue
+			if a.class == ua.NodeClassVariable {
+				vars = append(vars, Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType})
+				continue
+			}
+			vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
+				MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
+				MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
+				Include:     nc.Include,
+				Exclude:     nc.Exclude,
+				PerRequest:  ss.limits.Browse,
+				Concurrency: 4,
+			}, ss.log)
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			if berr != nil {
+				if aerr := ss.alive(ctx); aerr != nil {
+					return nil, nil, fmt.Errorf("browse %s: %w (%w)", nc.ID, berr, aerr)
+				}
+				ss.log.Warn().Str("node", nc.ID).Err(berr).Msg("node cannot be browsed; retrying later")
+				failed = append(failed, r.idx)
+				continue
+			}
+			if len(vs) == 0 {
+				ss.log.Warn().Str("node", nc.ID).Msg("no variables below node; retrying later")
+				failed = append(failed, r.idx)
+				continue
+			}
+			vars = append(vars, vs...)
 		}
-		if len(vs) == 0 {
-			ss.log.Warn().Str("node", nc.ID).Msg("node has no variables (unknown node or empty folder); retrying later")
-			failed = append(failed, ri)
-			continue
-		}
-		vars = append(vars, vs...)
 	}
 	ss.src.status.setBrowseTime(time.Since(start))
 	if len(vars) == 0 {
@@ -111,7 +145,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		return nil, nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
 	}
 	for i, n := range nodes {
-		key := vars[i].ID.String()
+		key := n.ID
 		if _, dup := ss.byID[key]; dup {
 			continue
 		}
@@ -120,10 +154,71 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		ss.items = append(ss.items, &item{
 			node:    n,
 			id:      vars[i].ID,
-			numeric: numericTypes[vars[i].DataType] || numericTypes[n.DataType],
+			numeric: numericTypes[vars[i].DataType],
 		})
 	}
 	return added, failed, nil
+}
+
+// rootAttributes are read for every configured root.
+var rootAttributes = []ua.AttributeID{ua.AttributeIDNodeClass, ua.AttributeIDBrowseName, ua.AttributeIDDataType}
+
+// rootAttrs is what resolveRoots learns about one root.
+type rootAttrs struct {
+	status     ua.StatusCode // of the NodeClass read: Bad means the node is wrong
+	class      ua.NodeClass
+	browseName string
+	dataType   string // built-in type name, "" for other data types
+}
+
+// readRootAttributes reads NodeClass, BrowseName and DataType of ids in one
+// request. A failed request is returned as an error (the session ends); a
+// bad status per node is reported in its rootAttrs.
+func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]rootAttrs, error) {
+	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
+	for _, id := range ids {
+		for _, a := range rootAttributes {
+			req.NodesToRead = append(req.NodesToRead, &ua.ReadValueID{NodeID: id, AttributeID: a})
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+	res, err := ss.c.Read(rctx, req)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("read attributes of %d nodes: %w", len(ids), err)
+	}
+	if len(res.Results) != len(req.NodesToRead) {
+		return nil, fmt.Errorf("read attributes: %d results for %d", len(res.Results), len(req.NodesToRead))
+	}
+	out := make([]rootAttrs, len(ids))
+	for i := range ids {
+		r := res.Results[i*len(rootAttributes):]
+		a := &out[i]
+		a.status = r[0].Status
+		if a.status == ua.StatusOK && r[0].Value == nil {
+			a.status = ua.StatusBadNodeClassInvalid
+		}
+		if a.status != ua.StatusOK {
+			continue
+		}
+		switch v := r[0].Value.Value().(type) {
+		case int32:
+			a.class = ua.NodeClass(v)
+		case uint32:
+			a.class = ua.NodeClass(v)
+		}
+		if r[1].Status == ua.StatusOK && r[1].Value != nil {
+			if qn, ok := r[1].Value.Value().(*ua.QualifiedName); ok && qn != nil {
+				a.browseName = qn.Name
+			}
+		}
+		if r[2].Status == ua.StatusOK && r[2].Value != nil {
+			if dt, ok := r[2].Value.Value().(*ua.NodeID); ok && dt != nil && dt.Namespace() == 0 && dt.IntID() <= 25 {
+				a.dataType = TypeName(ua.TypeID(dt.IntID()))
+			}
+		}
+	}
+	return out, nil
 }
 
 // failedCount is the number of failed items and failed roots.

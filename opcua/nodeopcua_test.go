@@ -12,6 +12,7 @@ import (
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
 )
 
 func nsuID(s string) string { return "nsu=" + nodeOPCUANS + ";s=" + s }
@@ -147,31 +148,59 @@ func TestNodeOPCUATrust(t *testing.T) {
 	}
 }
 
-// TestNodeOPCUAAcquire subscribes and polls a browsed folder plus one
-// unknown node: the others flow, the unknown one is counted as failed.
+// browseAvailable reports whether Browse is implemented yet (the
+// address-space side lands separately).
+func browseAvailable() bool {
+	_, err := Browse(context.Background(), nil, nil, BrowseOptions{}, zerolog.Nop())
+	return err == nil || !strings.Contains(err.Error(), "not implemented")
+}
+
+// TestNodeOPCUAAcquire subscribes and polls explicit variables, or a
+// browsed folder, plus one unknown node: the others flow, the unknown one
+// is counted as failed.
 func TestNodeOPCUAAcquire(t *testing.T) {
 	p := startPeer(t, "COUNT=10")
-	for _, mode := range []string{ModeSubscribe, ModePoll} {
-		t.Run(mode, func(t *testing.T) {
-			cfg := peerConfig(t, p.Endpoint)
-			cfg.Mode = mode
-			cfg.Nodes = []NodeConfig{
-				{ID: nsuID("Plant")},
-				{ID: nsuID("Plant.DoesNotExist")},
+	explicit := []NodeConfig{
+		{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.Temperature")}, {ID: nsuID("Plant.Running")},
+		{ID: nsuID("Plant.State")}, {ID: nsuID("Plant.Big")}, {ID: nsuID("Plant.Static")},
+		{ID: nsuID("Plant.Scale.Tag00009")},
+	}
+	tests := []struct {
+		name      string
+		mode      string
+		nodes     []NodeConfig
+		wantNodes int
+		browse    bool
+	}{
+		{name: "subscribe explicit", mode: ModeSubscribe, nodes: explicit, wantNodes: 7},
+		{name: "poll explicit", mode: ModePoll, nodes: explicit, wantNodes: 7},
+		// 6 plant variables and 10 scale tags.
+		{name: "subscribe browsed", mode: ModeSubscribe, nodes: []NodeConfig{{ID: nsuID("Plant")}}, wantNodes: 16, browse: true},
+		{name: "poll browsed", mode: ModePoll, nodes: []NodeConfig{{ID: nsuID("Plant")}}, wantNodes: 16, browse: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.browse && !browseAvailable() {
+				t.Skip("Browse not implemented yet")
 			}
+			cfg := peerConfig(t, p.Endpoint)
+			cfg.Mode = tt.mode
+			cfg.Nodes = append(append([]NodeConfig{}, tt.nodes...), NodeConfig{ID: nsuID("Plant.DoesNotExist")})
 			src, err := NewSource(cfg, testLogger(t))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			// 6 plant variables and 10 scale tags.
 			waitFor(t, 30*time.Second, "changing values", func() bool {
 				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.Scale.Tag00009") >= 3
 			})
 			st := src.Status()
-			if st.Nodes != 16 || st.FailedItems != 1 || st.State != StateDegraded {
-				t.Fatalf("status: got nodes %d, failed %d, state %s; want 16, 1, degraded", st.Nodes, st.FailedItems, st.State)
+			if st.Nodes != tt.wantNodes || st.FailedItems != 1 || st.State != StateDegraded {
+				t.Fatalf("status: got nodes %d, failed %d, state %s; want %d, 1, degraded", st.Nodes, st.FailedItems, st.State, tt.wantNodes)
+			}
+			if st.Samples == 0 || uint64(col.len()) != st.Samples {
+				t.Fatalf("samples counted %d, emitted %d", st.Samples, col.len())
 			}
 			big, _ := col.last("Plant.Big")
 			if v, ok := big.Value.(uint64); !ok || v <= 1<<53 {
@@ -180,8 +209,8 @@ func TestNodeOPCUAAcquire(t *testing.T) {
 			if big.SourceTime.IsZero() || big.ServerTime.IsZero() || big.ReceivedAt.IsZero() || big.Status != 0 {
 				t.Fatalf("Big: timestamps or status missing: %+v", big)
 			}
-			if big.Node.Group != "Plant" && big.Node.Group != "" {
-				t.Logf("Big group %q", big.Node.Group)
+			if big.Node.BrowseName != "Big" || big.Node.DataType != "UInt64" {
+				t.Fatalf("Big node: %+v", big.Node)
 			}
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)
