@@ -119,10 +119,10 @@ func streamMsgs(t testing.TB, nc *nats.Conn, domain, name string) (uint64, error
 	return info.State.Msgs, nil
 }
 
-// waitStreamMsgs waits until stream name holds want messages.
-func waitStreamMsgs(t testing.TB, nc *nats.Conn, domain, name string, want uint64) {
+// waitStreamMsgs waits up to timeout until stream name holds want messages.
+func waitStreamMsgs(t testing.TB, nc *nats.Conn, domain, name string, want uint64, timeout time.Duration) {
 	t.Helper()
-	natstest.WaitFor(t, waitTimeout, func() error {
+	natstest.WaitFor(t, timeout, func() error {
 		n, err := streamMsgs(t, nc, domain, name)
 		if err != nil {
 			return err
