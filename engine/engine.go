@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dop251/goja"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
@@ -31,6 +32,9 @@ type Engine struct {
 	// stages in pipeline order; see stage.
 	stages []*stage
 	conds  int
+	// useDriver runs samples inside the runtime's driver function; it
+	// pays off only with more than one stage function.
+	useDriver bool
 	// pool holds the idle runtimes; rts all of them (for Stats and Close).
 	pool chan *jsRuntime
 	rts  []*jsRuntime
@@ -90,6 +94,14 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		return nil, errors.Join(errs...)
 	}
 
+	scripts := 0
+	for _, st := range e.stages {
+		if st.script != nil {
+			scripts++
+		}
+	}
+	e.useDriver = scripts > 1
+
 	n := cfg.Runtimes
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -130,8 +142,7 @@ func (e *Engine) Process(s *tag.Sample, dst []tag.Message, fail func(Failure)) [
 	return dst
 }
 
-// process runs one sample on rt: builds msg, runs the stages in order on
-// the list of messages (which fan-out may grow), then finalizes each.
+// process runs one sample on rt under its deadline.
 func (rt *jsRuntime) process(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
 	rt.samples.Add(1)
 	if s.Node == nil {
@@ -139,10 +150,30 @@ func (rt *jsRuntime) process(s *tag.Sample, dst []tag.Message, fail func(Failure
 		sc.Node = emptyNode
 		s = &sc
 	}
-	rt.node = s.Node
 	rt.arm()
-	defer rt.disarm()
+	if !rt.e.useDriver {
+		dst = rt.pipeline(s, dst, fail)
+		rt.disarm()
+		return dst
+	}
+	rt.cs, rt.cdst, rt.cfail, rt.ran = s, dst, fail, false
+	_, _ = rt.driver(goja.Undefined(), rt.dargs[:]...) // errors are reported by pipeline
+	if !rt.ran {
+		// The driver could not start (it cannot fail, but never lose a
+		// sample silently): run the stages from here.
+		rt.vm.ClearInterrupt()
+		rt.cdst = rt.pipeline(s, rt.cdst, fail)
+	}
+	dst = rt.cdst
+	rt.cs, rt.cdst, rt.cfail = nil, nil, nil
+	rt.disarm()
+	return dst
+}
 
+// pipeline builds msg, runs the stages in order on the list of messages
+// (which fan-out may grow), then finalizes each.
+func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+	rt.node = s.Node
 	rt.orig = toJS(rt.vm, s.Value)
 	rt.msg.payload, rt.msg.meta, rt.msg.touched = rt.orig, rt.metaObj, false
 	rt.msg.extra = rt.msg.extra[:0]

@@ -103,40 +103,57 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		}
 	}
 
-	// Headers in a stable order, timestamps formatted into the arena.
+	// Headers in a stable order, timestamps formatted into the arena. The
+	// header slice is the message's own (allocated once, filled in place).
 	var f final
-	hdrs := rt.hdrs[:0]
+	var hdrs []tag.Header
 	spans := rt.spans[:0]
 	buf := rt.buf[:0]
 	if meta == rt.metaObj {
-		for i := range rt.meta.entries {
-			e := &rt.meta.entries[i]
+		mh := &rt.meta
+		hdrs = rt.headerSlab(len(mh.base) + len(mh.over))
+		for i := range mh.base {
+			e := &mh.base[i]
+			if len(mh.over) > 0 {
+				if o := mh.overOf(i); o >= 0 {
+					if v, ok := metaValue(mh.over[o].val); ok {
+						hdrs = append(hdrs, tag.Header{Key: e.key, Value: v})
+						f.note(e.key, v)
+					}
+					continue
+				}
+			}
 			switch e.kind {
 			case entryConst:
 				hdrs = append(hdrs, tag.Header{Key: e.key, Value: e.str})
 				f.note(e.key, e.str)
 			case entrySourceTime, entryServerTime:
-				t := rt.meta.src
+				t := mh.src
 				if e.kind == entryServerTime {
-					t = rt.meta.srv
+					t = mh.srv
 				}
 				start := len(buf)
-				buf = appendTime(buf, t)
+				buf = rt.times.appendTime(buf, t)
 				spans = append(spans, span{hdr: len(hdrs), start: start, end: len(buf)})
 				hdrs = append(hdrs, tag.Header{Key: e.key})
-			case entryJS:
-				v, ok := metaString(e.val)
-				if !ok {
-					continue
-				}
-				hdrs = append(hdrs, tag.Header{Key: e.key, Value: v})
-				f.note(e.key, v)
+			}
+		}
+		for i := range mh.over {
+			o := &mh.over[i]
+			if o.idx >= 0 {
+				continue
+			}
+			if v, ok := metaValue(o.val); ok {
+				hdrs = append(hdrs, tag.Header{Key: o.key, Value: v})
+				f.note(o.key, v)
 			}
 		}
 	} else {
 		mo := meta.(*goja.Object) // checked when the stage returned it
-		for _, k := range mo.Keys() {
-			v, ok := metaString(mo.Get(k))
+		keys := mo.Keys()
+		hdrs = rt.headerSlab(len(keys))
+		for _, k := range keys {
+			v, ok := metaValue(mo.Get(k))
 			if !ok {
 				continue
 			}
@@ -144,7 +161,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			f.note(k, v)
 		}
 	}
-	rt.hdrs, rt.spans = hdrs, spans
+	rt.spans = spans
 
 	if err := f.missing(); err != nil {
 		rt.buf = buf
@@ -168,24 +185,22 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	}
 	rt.buf = buf[:0]
 
-	// One allocation holds the subject, the payload and the formatted
+	// One arena holds the subject, the payload and the formatted
 	// timestamps; strings alias it, which is safe because a Message is
 	// never modified once emitted.
-	arena := make([]byte, len(buf))
+	arena := rt.byteSlab(len(buf))
 	copy(arena, buf)
 	msg := tag.Message{
 		Subject:     unsafeString(arena[subjStart:subjEnd]),
 		Payload:     arena[subjEnd:len(arena):len(arena)],
-		Headers:     make([]tag.Header, len(hdrs)),
+		Headers:     hdrs[:len(hdrs):len(hdrs)],
 		TimestampMs: ts,
 		Node:        s.Node,
 		SourceTime:  s.SourceTime,
 	}
-	copy(msg.Headers, hdrs)
 	for _, sp := range spans {
 		msg.Headers[sp.hdr].Value = unsafeString(arena[sp.start:sp.end])
 	}
-	clear(hdrs) // do not keep strings of this message alive
 	rt.emitted.Add(1)
 	return append(dst, msg)
 }
@@ -236,4 +251,48 @@ func unsafeString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// metaValue is metaString for a value that may be nil (absent or deleted).
+func metaValue(v goja.Value) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	return metaString(v)
+}
+
+// Slabs: the headers and bytes of many messages are carved out of one
+// allocation each, which saves two allocations per message. A slab stays
+// alive while any message carved from it does, so slabs are small.
+const (
+	headerSlabLen = 256  // headers (8 KiB)
+	byteSlabLen   = 4096 // bytes
+)
+
+// headerSlab returns an empty slice with capacity n carved from the
+// runtime's header slab; appending beyond n reallocates (never overwrites a
+// neighbour, the capacity is capped).
+func (rt *jsRuntime) headerSlab(n int) []tag.Header {
+	if n > headerSlabLen/4 {
+		return make([]tag.Header, 0, n)
+	}
+	if len(rt.hslab)+n > cap(rt.hslab) {
+		rt.hslab = make([]tag.Header, 0, headerSlabLen)
+	}
+	l := len(rt.hslab)
+	rt.hslab = rt.hslab[:l+n]
+	return rt.hslab[l : l : l+n]
+}
+
+// byteSlab returns a slice of n bytes carved from the runtime's byte slab.
+func (rt *jsRuntime) byteSlab(n int) []byte {
+	if n > byteSlabLen/4 {
+		return make([]byte, n)
+	}
+	if len(rt.bslab)+n > cap(rt.bslab) {
+		rt.bslab = make([]byte, 0, byteSlabLen)
+	}
+	l := len(rt.bslab)
+	rt.bslab = rt.bslab[:l+n]
+	return rt.bslab[l : l+n : l+n]
 }

@@ -25,8 +25,6 @@ const (
 	// only when a script reads it or a header needs it.
 	entrySourceTime
 	entryServerTime
-	// entryJS: val is a value a script set; str is unused.
-	entryJS
 )
 
 // metaEntry is one msg.meta key.
@@ -37,68 +35,158 @@ type metaEntry struct {
 	val  goja.Value // nil for a timestamp not read yet
 }
 
-// metaHandler implements goja.DynamicObject for msg.meta.
-type metaHandler struct {
-	rt      *jsRuntime
-	entries []metaEntry // in header order: node keys, then keys set by scripts
-	src     time.Time
-	srv     time.Time
+// metaOverride is a change of msg.meta relative to the node's entries:
+// idx is the base entry it replaces (-1 for a new key); a nil val deletes.
+type metaOverride struct {
+	idx int
+	key string
+	val goja.Value
 }
 
-func (m *metaHandler) find(key string) int {
-	for i := range m.entries {
-		if m.entries[i].key == key {
-			return i
+// metaHandler implements goja.DynamicObject for msg.meta. The node's
+// entries (base) are shared and read-only; changes of this sample are kept
+// in over, so starting a sample costs nothing per key. Keys keep a stable
+// order: base keys in node order (a changed value keeps its place), then
+// new keys in the order they were first set.
+type metaHandler struct {
+	rt   *jsRuntime
+	base []metaEntry
+	over []metaOverride
+	// lazy holds the JS values of the timestamps once read.
+	lazy     [2]goja.Value
+	src, srv time.Time
+}
+
+func (m *metaHandler) reset(base []metaEntry, src, srv time.Time) {
+	clear(m.over)
+	m.base, m.over = base, m.over[:0]
+	m.lazy = [2]goja.Value{}
+	m.src, m.srv = src, srv
+}
+
+// override replaces base entry i for this sample (nil val deletes it).
+func (m *metaHandler) override(i int, val goja.Value) {
+	m.over = append(m.over, metaOverride{idx: i, key: m.base[i].key, val: val})
+}
+
+// lookup finds key: the index in over (or -1) and in base (or -1).
+func (m *metaHandler) lookup(key string) (o, b int) {
+	for i := len(m.over) - 1; i >= 0; i-- {
+		if m.over[i].key == key {
+			return i, m.over[i].idx
+		}
+	}
+	for i := range m.base {
+		if m.base[i].key == key {
+			return -1, i
+		}
+	}
+	return -1, -1
+}
+
+// baseValue returns the JS value of base entry i.
+func (m *metaHandler) baseValue(i int) goja.Value {
+	e := &m.base[i]
+	switch e.kind {
+	case entrySourceTime, entryServerTime:
+		k := 0
+		t := m.src
+		if e.kind == entryServerTime {
+			k, t = 1, m.srv
+		}
+		if m.lazy[k] == nil {
+			m.lazy[k] = m.rt.vm.ToValue(string(m.rt.times.appendTime(nil, t)))
+		}
+		return m.lazy[k]
+	}
+	return e.val
+}
+
+// Get implements goja.DynamicObject.
+func (m *metaHandler) Get(key string) goja.Value {
+	o, b := m.lookup(key)
+	if o >= 0 {
+		return m.over[o].val // nil when deleted
+	}
+	if b >= 0 {
+		return m.baseValue(b)
+	}
+	return nil
+}
+
+// Set implements goja.DynamicObject.
+func (m *metaHandler) Set(key string, val goja.Value) bool {
+	if val == nil {
+		val = goja.Undefined()
+	}
+	o, b := m.lookup(key)
+	if o >= 0 {
+		m.over[o].val = val
+		return true
+	}
+	m.over = append(m.over, metaOverride{idx: b, key: key, val: val})
+	return true
+}
+
+// Has implements goja.DynamicObject.
+func (m *metaHandler) Has(key string) bool {
+	o, b := m.lookup(key)
+	if o >= 0 {
+		return m.over[o].val != nil
+	}
+	return b >= 0
+}
+
+// Delete implements goja.DynamicObject.
+func (m *metaHandler) Delete(key string) bool {
+	o, b := m.lookup(key)
+	switch {
+	case o >= 0 && b >= 0:
+		m.over[o].val = nil
+	case o >= 0:
+		m.over = append(m.over[:o], m.over[o+1:]...)
+	case b >= 0:
+		m.over = append(m.over, metaOverride{idx: b, key: key})
+	}
+	return true
+}
+
+// each calls f for every present key in order with the base entry (nil for
+// a key set by a script) and the overriding value (nil when the base entry
+// is unchanged).
+func (m *metaHandler) each(f func(key string, e *metaEntry, v goja.Value)) {
+	for i := range m.base {
+		if len(m.over) > 0 {
+			if o := m.overOf(i); o >= 0 {
+				if v := m.over[o].val; v != nil {
+					f(m.base[i].key, nil, v)
+				}
+				continue
+			}
+		}
+		f(m.base[i].key, &m.base[i], nil)
+	}
+	for i := range m.over {
+		if m.over[i].idx < 0 && m.over[i].val != nil {
+			f(m.over[i].key, nil, m.over[i].val)
+		}
+	}
+}
+
+// overOf returns the index in over of the override of base entry i, or -1.
+func (m *metaHandler) overOf(i int) int {
+	for o := len(m.over) - 1; o >= 0; o-- {
+		if m.over[o].idx == i {
+			return o
 		}
 	}
 	return -1
 }
 
-// Get implements goja.DynamicObject.
-func (m *metaHandler) Get(key string) goja.Value {
-	i := m.find(key)
-	if i < 0 {
-		return nil
-	}
-	e := &m.entries[i]
-	if e.val == nil {
-		t := m.src
-		if e.kind == entryServerTime {
-			t = m.srv
-		}
-		e.str = formatTime(t)
-		e.val = m.rt.vm.ToValue(e.str)
-	}
-	return e.val
-}
-
-// Set implements goja.DynamicObject.
-func (m *metaHandler) Set(key string, val goja.Value) bool {
-	if i := m.find(key); i >= 0 {
-		m.entries[i] = metaEntry{key: key, kind: entryJS, val: val}
-		return true
-	}
-	m.entries = append(m.entries, metaEntry{key: key, kind: entryJS, val: val})
-	return true
-}
-
-// Has implements goja.DynamicObject.
-func (m *metaHandler) Has(key string) bool { return m.find(key) >= 0 }
-
-// Delete implements goja.DynamicObject.
-func (m *metaHandler) Delete(key string) bool {
-	if i := m.find(key); i >= 0 {
-		m.entries = append(m.entries[:i], m.entries[i+1:]...)
-	}
-	return true
-}
-
 // Keys implements goja.DynamicObject.
 func (m *metaHandler) Keys() []string {
-	keys := make([]string, len(m.entries))
-	for i := range m.entries {
-		keys[i] = m.entries[i].key
-	}
+	keys := make([]string, 0, len(m.base)+len(m.over))
+	m.each(func(k string, _ *metaEntry, _ goja.Value) { keys = append(keys, k) })
 	return keys
 }
 
@@ -208,13 +296,50 @@ func (h *msgHandler) Keys() []string {
 	return keys
 }
 
-// formatTime renders a timestamp meta value: RFC 3339 in UTC with the
-// fraction the source gave (trailing zeros dropped).
-func formatTime(t time.Time) string {
-	return t.UTC().Format(time.RFC3339Nano)
+// timeFormatter renders timestamp meta values: RFC 3339 in UTC with the
+// fraction the source gave (trailing zeros dropped), exactly as
+// time.RFC3339Nano does, but with the date and time of the last two seconds
+// seen kept, since samples arrive in bursts within one second.
+type timeFormatter struct {
+	sec    [2]int64
+	prefix [2][19]byte // 2006-01-02T15:04:05
+	ok     [2]bool
+	next   int
 }
 
-// appendTime appends formatTime(t) to dst.
-func appendTime(dst []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(dst, time.RFC3339Nano)
+// appendTime appends t in RFC 3339 (UTC, nanosecond fraction trimmed).
+func (tf *timeFormatter) appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	sec := t.Unix()
+	slot := -1
+	for i := range tf.sec {
+		if tf.ok[i] && tf.sec[i] == sec {
+			slot = i
+			break
+		}
+	}
+	if slot < 0 {
+		slot = tf.next
+		tf.next ^= 1
+		t.AppendFormat(tf.prefix[slot][:0], "2006-01-02T15:04:05")
+		tf.sec[slot], tf.ok[slot] = sec, true
+	}
+	dst = append(dst, tf.prefix[slot][:]...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
 }

@@ -35,19 +35,35 @@ const (
 // starts over (a site with more nodes pays a rebuild now and then).
 const maxNodeCache = 1 << 16
 
-// nodeMeta is the per-node part of msg.meta, built once per node and
-// runtime: the JS string values of the node's constant keys. Keys whose
-// value depends on the sample (type, status, timestamps) are not in it.
+// nodeMeta is msg.meta of a node as built once per node and runtime: the
+// entries in header order with their JS string values. The entries that
+// depend on the sample (type, data type, status, timestamps) hold the
+// values of the first sample seen; a later sample that differs overrides
+// them (see fillMeta), so a sample normally costs no copying at all.
 type nodeMeta struct {
-	head []metaEntry // source, endpoint, node id, tag name, group, path
-	attr []metaEntry // opcua_attr_nodeid, opcua_attr_browsename
-	// extra holds tag.Node.Extra in key order; keys that the engine sets
-	// itself are not overridden by Extra.
-	extra []metaEntry
+	entries  []metaEntry
+	tagType  string
+	dataType string
+	status   uint32
 }
 
-// nodeMetaFor returns the cached meta of n on this runtime.
-func (rt *jsRuntime) nodeMetaFor(n *tag.Node) *nodeMeta {
+// Indexes of the sample-dependent entries in nodeMeta.entries.
+const (
+	idxTagType = 6 + iota
+	idxDataType
+	idxStatus
+	idxSourceTime
+	idxServerTime
+	idxAttrNodeID
+	idxAttrBrowseName
+	idxAttrDataType
+	idxAttrStatus
+	nodeMetaFixed
+)
+
+// nodeMetaFor returns the cached meta of the node of s on this runtime.
+func (rt *jsRuntime) nodeMetaFor(s *tag.Sample) *nodeMeta {
+	n := s.Node
 	if nm, ok := rt.nodes[n]; ok {
 		return nm
 	}
@@ -55,22 +71,28 @@ func (rt *jsRuntime) nodeMetaFor(n *tag.Node) *nodeMeta {
 		clear(rt.nodes)
 	}
 	c := func(k, v string) metaEntry {
-		return metaEntry{key: k, kind: entryConst, str: v, val: rt.intern(v)}
+		return metaEntry{key: k, kind: entryConst, str: v, val: rt.vm.ToValue(v)}
 	}
-	nm := &nodeMeta{
-		head: []metaEntry{
-			c(MetaSource, n.Source),
-			c(MetaEndpoint, n.Endpoint),
-			c(MetaNodeID, n.ID),
-			c(MetaTagName, n.Name),
-			c(MetaTagGroup, n.Group),
-			c(MetaTagPath, n.Path),
-		},
-		attr: []metaEntry{
-			c(MetaAttrNodeID, n.ID),
-			c(MetaAttrBrowseName, n.BrowseName),
-		},
-	}
+	tagType, dataType := sampleTypes(s)
+	status := rt.statusName(s.Status)
+	nm := &nodeMeta{tagType: tagType, dataType: dataType, status: s.Status}
+	nm.entries = append(make([]metaEntry, 0, nodeMetaFixed+len(n.Extra)),
+		c(MetaSource, n.Source),
+		c(MetaEndpoint, n.Endpoint),
+		c(MetaNodeID, n.ID),
+		c(MetaTagName, n.Name),
+		c(MetaTagGroup, n.Group),
+		c(MetaTagPath, n.Path),
+		c(MetaTagType, tagType),
+		c(MetaDataType, dataType),
+		c(MetaStatusCode, status),
+		metaEntry{key: MetaSourceTimestamp, kind: entrySourceTime},
+		metaEntry{key: MetaServerTimestamp, kind: entryServerTime},
+		c(MetaAttrNodeID, n.ID),
+		c(MetaAttrBrowseName, n.BrowseName),
+		c(MetaAttrDataType, dataType),
+		c(MetaAttrStatusCode, status),
+	)
 	if len(n.Extra) > 0 {
 		keys := make([]string, 0, len(n.Extra))
 		for k := range n.Extra {
@@ -80,8 +102,7 @@ func (rt *jsRuntime) nodeMetaFor(n *tag.Node) *nodeMeta {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			v := n.Extra[k]
-			nm.extra = append(nm.extra, metaEntry{key: k, kind: entryConst, str: v, val: rt.vm.ToValue(v)})
+			nm.entries = append(nm.entries, c(k, n.Extra[k]))
 		}
 	}
 	rt.nodes[n] = nm
@@ -99,38 +120,41 @@ func engineKey(k string) bool {
 	return false
 }
 
-// fillMeta sets the meta entries for sample s, in header order: the node's
-// constant keys, type, data type, status, timestamps, the UMH aliases, then
-// Extra.
-func (rt *jsRuntime) fillMeta(m *metaHandler, s *tag.Sample) {
-	nm := rt.nodeMetaFor(s.Node)
-	e := append(m.entries[:0], nm.head...)
-	tagType, dataType := valueTypes(s.Value)
+// sampleTypes returns opcua_tag_type and opcua_data_type of a sample: the
+// node's DataType when known, else one derived from the Go value.
+func sampleTypes(s *tag.Sample) (tagType, dataType string) {
+	tagType, dataType = valueTypes(s.Value)
 	if s.Node.DataType != "" {
 		dataType = s.Node.DataType
 	}
-	dt := metaEntry{kind: entryConst, str: dataType, val: rt.intern(dataType)}
-	status := rt.statusName(s.Status)
-	st := metaEntry{kind: entryConst, str: status, val: rt.intern(status)}
-	e = append(e,
-		metaEntry{key: MetaTagType, kind: entryConst, str: tagType, val: rt.intern(tagType)},
-		metaEntry{key: MetaDataType, kind: dt.kind, str: dt.str, val: dt.val},
-		metaEntry{key: MetaStatusCode, kind: st.kind, str: st.str, val: st.val},
-	)
-	if !s.SourceTime.IsZero() {
-		e = append(e, metaEntry{key: MetaSourceTimestamp, kind: entrySourceTime})
+	return tagType, dataType
+}
+
+// fillMeta points m at the node's meta for sample s and overrides the
+// entries in which s differs from the node's first sample.
+func (rt *jsRuntime) fillMeta(m *metaHandler, s *tag.Sample) {
+	nm := rt.nodeMetaFor(s)
+	m.reset(nm.entries, s.SourceTime, s.ServerTime)
+	tagType, dataType := sampleTypes(s)
+	if tagType != nm.tagType {
+		m.override(idxTagType, rt.intern(tagType))
 	}
-	if !s.ServerTime.IsZero() {
-		e = append(e, metaEntry{key: MetaServerTimestamp, kind: entryServerTime})
+	if dataType != nm.dataType {
+		v := rt.intern(dataType)
+		m.override(idxDataType, v)
+		m.override(idxAttrDataType, v)
 	}
-	e = append(e, nm.attr...)
-	e = append(e,
-		metaEntry{key: MetaAttrDataType, kind: dt.kind, str: dt.str, val: dt.val},
-		metaEntry{key: MetaAttrStatusCode, kind: st.kind, str: st.str, val: st.val},
-	)
-	e = append(e, nm.extra...)
-	m.entries = e
-	m.src, m.srv = s.SourceTime, s.ServerTime
+	if s.Status != nm.status {
+		v := rt.intern(rt.statusName(s.Status))
+		m.override(idxStatus, v)
+		m.override(idxAttrStatus, v)
+	}
+	if s.SourceTime.IsZero() {
+		m.override(idxSourceTime, nil)
+	}
+	if s.ServerTime.IsZero() {
+		m.override(idxServerTime, nil)
+	}
 }
 
 // statusName returns "Good" for status 0, else the OPC UA name of the

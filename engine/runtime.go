@@ -38,6 +38,18 @@ type jsRuntime struct {
 	// payload.
 	orig goja.Value
 
+	// driver calls back into Go (runFn) so that every stage call of a
+	// sample happens inside one outer JS call: goja drops its value stack
+	// whenever control leaves the runtime, and re-growing it for every
+	// stage call would cost allocations. cs, cdst and cfail carry the
+	// sample through the callback.
+	driver goja.Callable
+	dargs  [1]goja.Value
+	cs     *tag.Sample
+	cdst   []tag.Message
+	cfail  func(Failure)
+	ran    bool
+
 	stringify goja.Callable // JSON.stringify, for console and cache
 	parse     goja.Callable // JSON.parse, for cache
 
@@ -53,7 +65,9 @@ type jsRuntime struct {
 	// Scratch space reused sample after sample.
 	cur, next []*goja.Object
 	buf       []byte
-	hdrs      []tag.Header
+	times     timeFormatter
+	hslab     []tag.Header // see headerSlab
+	bslab     []byte       // see byteSlab
 	spans     []span
 
 	// What is running, for console and failure logs.
@@ -107,6 +121,16 @@ func (e *Engine) newRuntime() (*jsRuntime, error) {
 		}
 		rt.fns[i] = fn
 	}
+	dv, err := vm.RunProgram(driverProgram())
+	if err != nil {
+		return nil, fmt.Errorf("set up runtime driver: %w", err)
+	}
+	rt.driver, _ = goja.AssertFunction(dv)
+	rt.dargs[0] = vm.ToValue(func(goja.FunctionCall) goja.Value {
+		rt.ran = true
+		rt.cdst = rt.pipeline(rt.cs, rt.cdst, rt.cfail)
+		return goja.Undefined()
+	})
 	rt.msgObj = vm.NewDynamicObject(&rt.msg)
 	rt.metaObj = vm.NewDynamicObject(&rt.meta)
 	rt.timer = time.AfterFunc(time.Hour, func() {

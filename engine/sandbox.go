@@ -67,6 +67,7 @@ while (stack.length > 0) {
 var (
 	sandboxOnce sync.Once
 	sandboxPrg  *goja.Program
+	driverPrg   *goja.Program
 )
 
 // sandboxProgram returns the compiled sandbox setup; a Program may be run by
@@ -74,6 +75,16 @@ var (
 func sandboxProgram() *goja.Program {
 	sandboxOnce.Do(func() {
 		sandboxPrg = goja.MustCompile("sandbox", sandboxSrc, true)
+		driverPrg = goja.MustCompile("driver", driverSrc, true)
 	})
 	return sandboxPrg
+}
+
+// driverSrc is the outer function every sample runs in (see jsRuntime.driver).
+const driverSrc = `(function(run){ "use strict"; return run(); })`
+
+// driverProgram returns the compiled driver.
+func driverProgram() *goja.Program {
+	sandboxProgram()
+	return driverPrg
 }
