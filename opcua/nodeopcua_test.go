@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,4 +266,37 @@ func TestNodeOPCUAReconnect(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	waitFor(t, 10*time.Second, "source session closed", func() bool { return readUint32(t, c, sessions) == 1 })
+}
+
+// TestNodeOPCUAHalfOpen freezes the server process (SIGSTOP): its TCP
+// connections stay open but nothing answers, which TCP does not report.
+// The heartbeat detects it, the source keeps retrying, and once the server
+// runs again (SIGCONT) values resume.
+func TestNodeOPCUAHalfOpen(t *testing.T) {
+	p := startPeer(t)
+	cfg := peerConfig(t, p.Endpoint)
+	cfg.RequestTimeout = time.Second
+	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
+
+	p.signal(syscall.SIGSTOP)
+	waitFor(t, 30*time.Second, "dead connection detected", func() bool { return src.Status().State == StateDisconnected })
+	if st := src.Status(); !strings.Contains(st.LastError, "heartbeat") && !strings.Contains(st.LastError, "silent") {
+		t.Fatalf("last error %q names neither the heartbeat nor a silent subscription", st.LastError)
+	}
+	p.signal(syscall.SIGCONT)
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values after the server runs again", func() bool { return col.count(mark, "Plant.Counter") >= 3 })
+	if st := src.Status(); st.Reconnects < 1 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 }

@@ -149,6 +149,15 @@ func (p *peer) kill() {
 	p.cmd = nil
 }
 
+// signal sends sig to the server process (SIGSTOP freezes it with its TCP
+// connections open: a half-open connection from the client's side).
+func (p *peer) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
 // restart kills the server and starts it again on the same port with the
 // same PKI folder (so the same server certificate).
 func (p *peer) restart() {
