@@ -107,13 +107,12 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 
 	prg, err := parser.ParseFile(nil, stage, src, 0, parser.WithDisableSourceMaps)
 	if err != nil {
+		// Only the first syntax error: the parser's later ones are
+		// mostly consequences of it.
 		var list parser.ErrorList
 		if errors.As(err, &list) && len(list) > 0 {
-			errs := make([]error, 0, len(list))
-			for _, pe := range list {
-				errs = append(errs, s.compileError(pe.Position.Line, pe.Position.Column, errors.New(pe.Message)))
-			}
-			return nil, errors.Join(errs...)
+			pe := list[0]
+			return nil, s.compileError(pe.Position.Line, pe.Position.Column, errors.New(pe.Message))
 		}
 		return nil, s.compileError(0, 0, err)
 	}
