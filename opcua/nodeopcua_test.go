@@ -300,3 +300,83 @@ func TestNodeOPCUAHalfOpen(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// TestNodeOPCUARetryFailedItems configures a node that does not exist yet:
+// it is counted as failed, the others flow, and once the server adds it
+// the periodic retry picks it up without a reconnect.
+func TestNodeOPCUARetryFailedItems(t *testing.T) {
+	for _, mode := range []string{ModeSubscribe, ModePoll} {
+		t.Run(mode, func(t *testing.T) {
+			p := startPeer(t, "LATE_MS=3000")
+			cfg := peerConfig(t, p.Endpoint)
+			cfg.Mode = mode
+			cfg.RetryFailedItems = 200 * time.Millisecond
+			cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.Late")}}
+			src, err := NewSource(cfg, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var col collector
+			stop := runSource(t, src, col.emit)
+			waitFor(t, 30*time.Second, "values of the good node", func() bool { return col.count(0, "Plant.Counter") >= 1 })
+			if col.count(0, "Plant.Late") == 0 {
+				if st := src.Status(); st.FailedItems != 1 || st.State != StateDegraded {
+					t.Fatalf("status before the node exists: %+v", st)
+				}
+			}
+			waitFor(t, 30*time.Second, "values of the late node", func() bool { return col.count(0, "Plant.Late") >= 2 })
+			st := src.Status()
+			if st.FailedItems != 0 || st.State != StateConnected || st.Nodes != 2 || st.Reconnects != 0 {
+				t.Fatalf("status after the retry: %+v", st)
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}
+
+// TestNodeOPCUANewCertificate restarts the server with a new certificate
+// (gopcua's own reconnect never recovers from that). The source refuses the
+// new certificate until it is trusted, then values resume without a restart.
+func TestNodeOPCUANewCertificate(t *testing.T) {
+	p := startPeer(t)
+	cfg := peerConfig(t, p.Endpoint)
+	cfg.Security = Security{"Basic256Sha256", "SignAndEncrypt"}
+	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
+	trustRejected := func() {
+		t.Helper()
+		dir := filepath.Join(cfg.StateDir, "pki", "rejected")
+		waitFor(t, 30*time.Second, "certificate in rejected/", func() bool {
+			e, _ := os.ReadDir(dir)
+			return len(e) == 1
+		})
+		e, _ := os.ReadDir(dir)
+		if err := os.Rename(filepath.Join(dir, e[0].Name()), filepath.Join(cfg.StateDir, "pki", "trusted", e[0].Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	trustRejected()
+	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
+
+	p.kill()
+	p.pkiDir = t.TempDir() // a new server certificate
+	p.start()
+	trustRejected()
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values after the new certificate is trusted", func() bool {
+		return col.count(mark, "Plant.Counter") >= 3
+	})
+	if st := src.Status(); st.Reconnects != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -9,6 +9,9 @@
 //              too unless NO_ANONYMOUS=1)
 //   COUNT      number of extra changing Double variables (default 10)
 //   RATE_MS    change period of every variable in ms (default 100)
+//   LATE_MS    when set, Plant.Late (UInt32) appears that many ms after
+//              start (a node that is unknown at first, as after a PLC
+//              download)
 //
 // Address space (namespace urn:edgetag:test:nodeopcua, index 1 on a fresh
 // server): Objects/Plant with Counter (UInt32), Temperature (Double),
@@ -128,11 +131,18 @@ async function main() {
         }
     }, rate);
 
+    const lateMs = parseInt(process.env.LATE_MS || "0", 10);
+    let lateTimer = null;
+    if (lateMs > 0) {
+        lateTimer = setTimeout(() => add(plant, "Late", "UInt32", (t) => t), lateMs);
+    }
+
     await server.start();
     process.stdout.write("ready " + server.getEndpointUrl() + "\n");
 
     const stop = async () => {
         clearInterval(timer);
+        clearTimeout(lateTimer);
         await server.shutdown(0);
         process.exit(0);
     };
