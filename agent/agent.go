@@ -1,0 +1,369 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/opcua"
+	"github.com/edgetag/edgetag/opcua/sim"
+	"github.com/edgetag/edgetag/sink"
+	"github.com/edgetag/edgetag/tag"
+)
+
+// ErrShutdownTimeout is returned by Run when the ordered shutdown did not
+// finish within Config.ShutdownTimeout; what was still queued is counted as
+// lost (metric edgetag_lost_at_shutdown_total) and logged.
+var ErrShutdownTimeout = errors.New("shutdown deadline exceeded")
+
+// Options are the agent's optional collaborators; the zero value is fine.
+type Options struct {
+	// Tap, when set, receives a rate-limited live view of what is published
+	// (subject → value), e.g. the terminal.
+	Tap io.Writer
+	// TapRate bounds the lines written to Tap per second (default 5).
+	TapRate int
+}
+
+// Agent runs one site: the simulator (optional), the OPC UA sources, the tag
+// engine workers and the NATS sink, plus the HTTP endpoints.
+type Agent struct {
+	log  zerolog.Logger
+	opts Options
+
+	// mu guards cfg, sources and the reload channel's consumer state.
+	mu      sync.Mutex
+	cfg     *Config
+	sources map[string]*runningSource
+
+	sink     *sink.Sink
+	sim      *sim.Server
+	pipe     *pipeline
+	metrics  *metrics
+	reloadCh chan reloadRequest
+
+	ready chan struct{} // closed once everything is started
+
+	// site and errorsSubject are fixed for the agent's life (nats settings
+	// change only on restart), so workers read them without a lock.
+	site          string
+	errorsSubject string
+}
+
+type runningSource struct {
+	cfg    opcua.Config
+	src    *opcua.Source
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type reloadRequest struct {
+	cfg   *Config
+	reply chan error
+}
+
+// New validates that every component can be built from cfg (the engine is
+// compiled here, so a script error fails New); it starts nothing.
+func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
+	if cfg == nil {
+		return nil, errors.New("agent: nil config")
+	}
+	eng, err := engine.New(cfg.Engine, log.With().Str("component", "engine").Logger())
+	if err != nil {
+		return nil, fmt.Errorf("tag_processor: %w", err)
+	}
+	snk, err := sink.New(cfg.NATS, log.With().Str("component", "sink").Logger())
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	a := &Agent{
+		log:      log,
+		opts:     opts,
+		cfg:      cfg,
+		sources:  map[string]*runningSource{},
+		sink:     snk,
+		reloadCh: make(chan reloadRequest),
+		ready:    make(chan struct{}),
+
+		site:          cfg.Site,
+		errorsSubject: cfg.NATS.ErrorsSubject,
+	}
+	if cfg.Simulator != nil {
+		a.sim, err = sim.New(*cfg.Simulator, log.With().Str("component", "simulator").Logger())
+		if err != nil {
+			return nil, fmt.Errorf("simulator: %w", err)
+		}
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = defaultWorkers()
+	}
+	queue := cfg.QueueSize
+	if queue <= 0 {
+		queue = DefaultQueueSize
+	}
+	var tap func(*tag.Message)
+	if opts.Tap != nil {
+		tap = newTap(opts.Tap, opts.TapRate).show
+	}
+	a.pipe = newPipeline(eng, snk, workers, queue, a.onFailure, tap, log.With().Str("component", "pipeline").Logger())
+	a.metrics = newMetrics(a)
+	return a, nil
+}
+
+// defaultWorkers is one engine worker per core.
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// Ready is closed once the agent has started every component.
+func (a *Agent) Ready() <-chan struct{} { return a.ready }
+
+// SinkURL is the NATS URL local clients can subscribe on.
+func (a *Agent) SinkURL() string { return a.sink.ClientURL() }
+
+// Run starts everything and blocks until ctx is cancelled or a component
+// fails fatally. It then shuts down in order — stop the sources (closing
+// their sessions), drain the engine workers, flush the sink and wait for
+// acks, stop the simulator and HTTP — within Config.ShutdownTimeout. It
+// returns nil after a clean shutdown on cancellation, ErrShutdownTimeout if
+// the deadline cut the drain short, or the fatal error.
+func (a *Agent) Run(ctx context.Context) error {
+	a.mu.Lock()
+	cfg := a.cfg
+	a.mu.Unlock()
+
+	// work lives until the drain is over (or its deadline); it is not ctx,
+	// which only says "stop intake".
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	if err := a.sink.Start(work); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	a.log.Info().Str("url", a.sink.ClientURL()).Msg("nats ready")
+
+	// Sources, the simulator and HTTP run under one errgroup: the first fatal
+	// error stops intake and triggers the ordered shutdown.
+	g, gctx := errgroup.WithContext(ctx)
+	var simDone chan struct{}
+	simCtx, stopSim := context.WithCancel(work)
+	defer stopSim()
+	if a.sim != nil {
+		if err := a.sim.Start(simCtx); err != nil {
+			_ = a.sink.Close()
+			return fmt.Errorf("simulator: %w", err)
+		}
+		a.log.Info().Str("endpoint", a.sim.Endpoint()).Msg("simulator listening")
+		simDone = make(chan struct{})
+		go func() {
+			defer close(simDone)
+			if err := a.sim.Run(simCtx); err != nil && simCtx.Err() == nil {
+				a.log.Error().Err(err).Msg("simulator stopped")
+			}
+		}()
+	}
+
+	a.pipe.start(work)
+
+	var httpDone chan struct{}
+	if cfg.HTTPListen != "" {
+		srv, err := a.serveHTTP(cfg.HTTPListen)
+		if err != nil {
+			a.pipe.closeIntake()
+			a.pipe.wait()
+			_ = a.sink.Close()
+			return fmt.Errorf("http: %w", err)
+		}
+		httpDone = make(chan struct{})
+		go func() {
+			defer close(httpDone)
+			<-work.Done()
+		}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+
+	a.mu.Lock()
+	for _, sc := range cfg.Sources {
+		a.startSourceLocked(gctx, g, sc)
+	}
+	a.mu.Unlock()
+	close(a.ready)
+
+	// Reloads are applied by this goroutine only, so source bookkeeping has
+	// one writer.
+	g.Go(func() error {
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case req := <-a.reloadCh:
+				req.reply <- a.applyReload(gctx, g, req.cfg)
+			}
+		}
+	})
+
+	<-gctx.Done()
+	fatal := context.Cause(gctx)
+	if errors.Is(fatal, context.Canceled) && ctx.Err() != nil {
+		fatal = nil
+	}
+	a.log.Info().Msg("shutting down: stopping intake")
+
+	deadline := time.Now().Add(cfg.ShutdownTimeout)
+	if cfg.ShutdownTimeout <= 0 {
+		deadline = time.Now().Add(DefaultShutdownTimeout)
+	}
+	timer := time.AfterFunc(time.Until(deadline), cancelWork)
+	defer timer.Stop()
+
+	// 1. Stop intake: every source returns after closing its session.
+	a.stopAllSources()
+	groupErr := g.Wait()
+	if fatal == nil {
+		fatal = groupErr
+	}
+	// 2. Drain the engine workers.
+	a.pipe.closeIntake()
+	a.pipe.wait()
+	// 3. Flush the sink: wait for acks of everything published.
+	if err := a.sink.Flush(work); err != nil {
+		a.log.Error().Err(err).Msg("flush before shutdown incomplete")
+	}
+	timedOut := work.Err() != nil
+	if err := a.sink.Close(); err != nil {
+		a.log.Error().Err(err).Msg("closing nats")
+	}
+	// 4. The simulator goes last so sources could close their sessions on it.
+	stopSim()
+	if simDone != nil {
+		<-simDone
+	}
+	cancelWork()
+	if httpDone != nil {
+		<-httpDone
+	}
+	if fatal != nil {
+		return fatal
+	}
+	if timedOut {
+		return fmt.Errorf("%w (%s)", ErrShutdownTimeout, cfg.ShutdownTimeout)
+	}
+	a.log.Info().Uint64("published", a.pipe.published.Load()).Msg("shutdown complete")
+	return nil
+}
+
+// Reload applies a new, already validated config: the engine is swapped
+// without losing a message (workers pick the new engine up from the next
+// sample on), sources whose settings changed are restarted, new ones started,
+// removed ones stopped. Settings that need a restart (nats, http, simulator,
+// workers) are kept as they are, with a warning. It returns an error (and
+// keeps everything as it was) when the new engine does not compile.
+func (a *Agent) Reload(ctx context.Context, cfg *Config) error {
+	req := reloadRequest{cfg: cfg, reply: make(chan error, 1)}
+	select {
+	case a.reloadCh <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config) error {
+	eng, err := engine.New(cfg.Engine, a.log.With().Str("component", "engine").Logger())
+	if err != nil {
+		return fmt.Errorf("tag_processor: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.cfg
+	for _, w := range restartOnly(old, cfg) {
+		a.log.Warn().Str("key", w).Msg("reload: this setting changes only on restart; keeping the running one")
+	}
+	a.pipe.engine.Store(eng)
+
+	want := map[string]opcua.Config{}
+	for _, sc := range cfg.Sources {
+		want[sc.Name] = sc
+	}
+	for name, rs := range a.sources {
+		sc, keep := want[name]
+		if keep && sourceConfigEqual(rs.cfg, sc) {
+			continue
+		}
+		a.log.Info().Str("source", name).Bool("removed", !keep).Msg("reload: stopping source")
+		rs.cancel()
+		<-rs.done
+		delete(a.sources, name)
+	}
+	for _, sc := range cfg.Sources {
+		if _, running := a.sources[sc.Name]; !running {
+			a.log.Info().Str("source", sc.Name).Msg("reload: starting source")
+			a.startSourceLocked(ctx, g, sc)
+		}
+	}
+	merged := *old
+	merged.Engine = cfg.Engine
+	merged.Sources = cfg.Sources
+	a.cfg = &merged
+	a.log.Info().Msg("reload applied")
+	return nil
+}
+
+// startSourceLocked starts one source under g. A source's Run returns an
+// error only for a fatal problem, which stops the agent. a.mu is held.
+func (a *Agent) startSourceLocked(ctx context.Context, g *errgroup.Group, sc opcua.Config) {
+	log := a.log.With().Str("component", "opcua").Str("source", sc.Name).Logger()
+	src, err := opcua.NewSource(sc, log)
+	if err != nil {
+		g.Go(func() error { return fmt.Errorf("source %q: %w", sc.Name, err) })
+		return
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	rs := &runningSource{cfg: sc, src: src, cancel: cancel, done: make(chan struct{})}
+	a.sources[sc.Name] = rs
+	g.Go(func() error {
+		defer close(rs.done)
+		if err := src.Run(sctx, a.pipe.emit); err != nil && sctx.Err() == nil {
+			return fmt.Errorf("source %q: %w", sc.Name, err)
+		}
+		return nil
+	})
+}
+
+func (a *Agent) stopAllSources() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, rs := range a.sources {
+		rs.cancel()
+	}
+	for _, rs := range a.sources {
+		<-rs.done
+	}
+}
+
+// sourceStatuses returns a snapshot of every running source.
+func (a *Agent) sourceStatuses() []opcua.Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]opcua.Status, 0, len(a.sources))
+	for _, rs := range a.sources {
+		out = append(out, rs.src.Status())
+	}
+	return out
+}

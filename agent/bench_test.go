@@ -1,0 +1,95 @@
+package agent
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/tag"
+)
+
+// configC is the engine issue's benchmark config C: defaults, three
+// conditions and advancedProcessing.
+func configC() engine.Config {
+	return engine.Config{
+		Defaults: engine.Snippet{Code: `msg.meta.location_path = "enterprise.site.area.line"; msg.meta.data_contract = "_historian"; msg.meta.tag_name = msg.meta.opcua_tag_name; return msg;`},
+		Conditions: []engine.Condition{
+			{If: engine.Snippet{Code: `msg.meta.opcua_tag_name.startsWith("temp")`}, Then: engine.Snippet{Code: `msg.meta.virtual_path = "temperature"; return msg;`}},
+			{If: engine.Snippet{Code: `msg.payload > 100`}, Then: engine.Snippet{Code: `msg.meta.virtual_path = "alarm"; return msg;`}},
+			{If: engine.Snippet{Code: `msg.meta.opcua_tag_group === "axis"`}, Then: engine.Snippet{Code: `msg.payload = msg.payload * 2; return msg;`}},
+		},
+		AdvancedProcessing: engine.Snippet{Code: `msg.payload = Math.round(msg.payload * 100) / 100; return msg;`},
+	}
+}
+
+// benchNodes are the engine benchmark's 42 tags, spread over sources so
+// that sharding uses every worker.
+func benchNodes() []*tag.Node {
+	var nodes []*tag.Node
+	for _, kind := range []string{"temp", "pressure", "speed"} {
+		group := "line1"
+		if kind == "speed" {
+			group = "axis"
+		}
+		for i := 1; i <= 14; i++ {
+			name := fmt.Sprintf("%s_%d", kind, i)
+			nodes = append(nodes, &tag.Node{
+				Source: "plc", Endpoint: "opc.tcp://10.0.0.5:4840", ID: "ns=2;s=" + group + "." + name,
+				BrowseName: name, Name: name, Group: group, Path: group + "." + name, DataType: "Double",
+			})
+		}
+	}
+	return nodes
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPipeline measures the whole pipeline after the OPC UA source:
+// sharding, engine config C on one worker per core, and publishing to a real
+// embedded NATS server (core, or JetStream with every ack awaited). One op is
+// one sample. It reports samples/s and CPU time per sample (all cores,
+// including the in-process NATS server).
+func BenchmarkPipeline(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		js   bool
+	}{{"core", false}, {"jetstream", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			snk := startSink(b, mode.js)
+			p := newPipeline(mustEngine(b, configC()), snk, defaultWorkers(), DefaultQueueSize, nil, nil, zerolog.Nop())
+			ctx := b.Context()
+			p.start(ctx)
+			nodes := benchNodes()
+			now := time.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0, wall0 := cpuTime(), time.Now()
+			for i := 0; i < b.N; i++ {
+				s := tag.Sample{Node: nodes[i%len(nodes)], Value: 42.5 + float64(i%100), SourceTime: now, ServerTime: now}
+				if err := p.emit(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			p.closeIntake()
+			p.wait()
+			if err := snk.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			wall, cpu := time.Since(wall0), cpuTime()-cpu0
+			b.StopTimer()
+			if got := p.published.Load(); got != uint64(b.N) {
+				b.Fatalf("published %d of %d", got, b.N)
+			}
+			b.ReportMetric(float64(b.N)/wall.Seconds(), "samples/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/sample")
+		})
+	}
+}

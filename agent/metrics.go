@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/edgetag/edgetag/opcua"
+)
+
+// metrics exposes the counters every stage keeps as Prometheus metrics. The
+// stages own their counters (plain atomics, no Prometheus dependency); this
+// collector reads snapshots at scrape time, so the hot path pays nothing.
+type metrics struct {
+	a   *Agent
+	reg *prometheus.Registry
+
+	sourceState, sourceSamples, sourceNodes, sourceFailed, sourceReconnects, sourceBrowse *prometheus.Desc
+	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
+	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
+	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
+}
+
+var sourceStates = []opcua.State{opcua.StateConnecting, opcua.StateConnected, opcua.StateDegraded, opcua.StateDisconnected, opcua.StateStopped}
+
+func newMetrics(a *Agent) *metrics {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("edgetag_"+name, help, labels, prometheus.Labels{"site": a.site})
+	}
+	m := &metrics{
+		a:                 a,
+		reg:               prometheus.NewRegistry(),
+		sourceState:       d("source_state", "1 for the source's current connection state.", "source", "state"),
+		sourceSamples:     d("source_samples_total", "Samples read from the source.", "source"),
+		sourceNodes:       d("source_nodes", "Variables acquired by the source.", "source"),
+		sourceFailed:      d("source_failed_items", "Nodes that failed and are retried.", "source"),
+		sourceReconnects:  d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
+		sourceBrowse:      d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
+		engineSamples:     d("engine_samples_total", "Samples processed by the tag engine."),
+		engineEmitted:     d("engine_emitted_total", "Messages produced by the tag engine."),
+		engineFiltered:    d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
+		engineFailed:      d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		published:         d("nats_published_total", "Messages published (and acknowledged with JetStream)."),
+		publishErrors:     d("nats_publish_errors_total", "Publish attempts that failed (retried or lost)."),
+		retried:           d("nats_retried_total", "Publishes retried with the same message id."),
+		lost:              d("nats_lost_total", "Messages lost by the sink, by reason.", "reason"),
+		acksPending:       d("nats_acks_pending", "JetStream acks in flight."),
+		buffered:          d("nats_buffered_bytes", "Bytes buffered by the NATS client while disconnected."),
+		connected:         d("nats_connected", "1 when the sink is connected."),
+		queueDepth:        d("pipeline_queue_depth", "Samples queued in front of the engine workers."),
+		pipelinePublished: d("pipeline_published_total", "Messages the workers handed to the sink successfully."),
+		lostAtShutdown:    d("lost_at_shutdown_total", "Samples and messages cut off by the shutdown deadline."),
+	}
+	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(m, ch) }
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	for _, s := range m.a.sourceStatuses() {
+		for _, st := range sourceStates {
+			gauge(m.sourceState, b2f(s.State == st), s.Name, string(st))
+		}
+		counter(m.sourceSamples, float64(s.Samples), s.Name)
+		gauge(m.sourceNodes, float64(s.Nodes), s.Name)
+		gauge(m.sourceFailed, float64(s.FailedItems), s.Name)
+		counter(m.sourceReconnects, float64(s.Reconnects), s.Name)
+		gauge(m.sourceBrowse, s.BrowseTime.Seconds(), s.Name)
+	}
+	es := m.a.pipe.engine.Load().Stats()
+	counter(m.engineSamples, float64(es.Samples))
+	counter(m.engineEmitted, float64(es.Emitted))
+	for stage, n := range es.Filtered {
+		counter(m.engineFiltered, float64(n), stage)
+	}
+	for stage, byReason := range es.Failed {
+		for reason, n := range byReason {
+			counter(m.engineFailed, float64(n), stage, string(reason))
+		}
+	}
+	ss := m.a.sink.Stats()
+	counter(m.published, float64(ss.Published))
+	counter(m.publishErrors, float64(ss.PublishErrors))
+	counter(m.retried, float64(ss.Retried))
+	for reason, n := range ss.Lost {
+		counter(m.lost, float64(n), reason)
+	}
+	gauge(m.acksPending, float64(ss.AcksPending))
+	gauge(m.buffered, float64(ss.BufferedBytes))
+	gauge(m.connected, b2f(ss.Connected))
+	gauge(m.queueDepth, float64(m.a.pipe.depth()))
+	counter(m.pipelinePublished, float64(m.a.pipe.published.Load()))
+	counter(m.lostAtShutdown, float64(m.a.pipe.lostAtShutdown.Load()))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

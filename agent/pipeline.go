@@ -1,0 +1,197 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/tag"
+)
+
+// Publisher is what the pipeline needs from the sink. Publish blocks while the
+// sink applies backpressure and returns ctx.Err() when ctx ends first. It must
+// not retain m after it returns (the pipeline reuses the Message struct; the
+// Payload and Headers it points to are never modified and may be kept).
+type Publisher interface {
+	Publish(ctx context.Context, m *tag.Message) error
+}
+
+// FailureHandler is told about every message the engine failed, with the
+// sample it came from. It runs on the worker goroutine: it must not block
+// for long.
+type FailureHandler func(ctx context.Context, s *tag.Sample, f engine.Failure)
+
+// pipeline shards samples by node over a fixed set of engine workers, so that
+// messages of one node are processed and published in the order they were
+// read, while different nodes use every core.
+//
+// The edge from sources to workers blocks: a full worker queue holds the
+// source back (and the source holds the OPC UA server back), nothing is
+// dropped. The edge from workers to the sink blocks too (Publisher contract).
+type pipeline struct {
+	log     zerolog.Logger
+	engine  atomic.Pointer[engine.Engine] // swapped on reload
+	pub     Publisher
+	onFail  FailureHandler
+	tap     func(*tag.Message) // optional, called for every published message
+	queues  []chan tag.Sample
+	wg      sync.WaitGroup
+	closeMu sync.Once
+
+	published   atomic.Uint64
+	publishErrs atomic.Uint64
+	// lostAtShutdown counts samples and messages still queued when the
+	// shutdown deadline cut the drain short.
+	lostAtShutdown atomic.Uint64
+}
+
+func newPipeline(eng *engine.Engine, pub Publisher, workers, queueSize int, onFail FailureHandler, tap func(*tag.Message), log zerolog.Logger) *pipeline {
+	p := &pipeline{log: log, pub: pub, onFail: onFail, tap: tap, queues: make([]chan tag.Sample, workers)}
+	p.engine.Store(eng)
+	for i := range p.queues {
+		p.queues[i] = make(chan tag.Sample, queueSize)
+	}
+	return p
+}
+
+// start runs the workers. They stop when their queues are closed (after
+// draining them) or when ctx ends (the drain deadline passed).
+func (p *pipeline) start(ctx context.Context) {
+	for i, q := range p.queues {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.work(ctx, i, q)
+		}()
+	}
+}
+
+// emit hands a sample to the worker that owns its node. It blocks while that
+// worker's queue is full and returns ctx.Err() when ctx ends first.
+func (p *pipeline) emit(ctx context.Context, s tag.Sample) error {
+	q := p.queues[shard(s.Node, len(p.queues))]
+	select {
+	case q <- s:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// closeIntake closes every worker queue. Call it only after every source
+// has returned: a send on a closed queue panics.
+func (p *pipeline) closeIntake() {
+	p.closeMu.Do(func() {
+		for _, q := range p.queues {
+			close(q)
+		}
+	})
+}
+
+// wait blocks until every worker has returned.
+func (p *pipeline) wait() { p.wg.Wait() }
+
+// depth returns the number of samples queued in front of the workers.
+func (p *pipeline) depth() int {
+	n := 0
+	for _, q := range p.queues {
+		n += len(q)
+	}
+	return n
+}
+
+func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
+	var msgs []tag.Message
+	log := p.log.With().Int("worker", id).Logger()
+	for {
+		var s tag.Sample
+		var ok bool
+		select {
+		case s, ok = <-q:
+			if !ok {
+				return
+			}
+		case <-ctx.Done():
+			p.countLost(q)
+			return
+		}
+		eng := p.engine.Load()
+		msgs = eng.Process(&s, msgs[:0], func(f engine.Failure) {
+			if p.onFail != nil {
+				p.onFail(ctx, &s, f)
+			}
+		})
+		for i := range msgs {
+			m := &msgs[i]
+			if err := p.pub.Publish(ctx, m); err != nil {
+				if ctx.Err() != nil {
+					// The drain deadline passed: this message and the rest
+					// of the queue are lost, and counted.
+					p.lostAtShutdown.Add(uint64(len(msgs) - i))
+					p.countLost(q)
+					log.Error().Err(err).Str("subject", m.Subject).Msg("shutdown deadline reached while publishing")
+					return
+				}
+				// The sink counts and logs its own losses; this is the
+				// pipeline's view of the same event.
+				p.publishErrs.Add(1)
+				continue
+			}
+			p.published.Add(1)
+			if p.tap != nil {
+				p.tap(m)
+			}
+		}
+		// Drop references to payloads so the GC can reclaim them.
+		clear(msgs)
+	}
+}
+
+// countLost counts (and empties) what is left in q once the drain has been
+// cut short.
+func (p *pipeline) countLost(q <-chan tag.Sample) {
+	n := 0
+	for {
+		select {
+		case _, ok := <-q:
+			if !ok {
+				if n > 0 {
+					p.lostAtShutdown.Add(uint64(n))
+					p.log.Error().Int("samples", n).Msg("shutdown deadline reached: queued samples not processed")
+				}
+				return
+			}
+			n++
+		default:
+			if n > 0 {
+				p.lostAtShutdown.Add(uint64(n))
+				p.log.Error().Int("samples", n).Msg("shutdown deadline reached: queued samples not processed")
+			}
+			return
+		}
+	}
+}
+
+// shard maps a node to a worker: FNV-1a over source and node id, computed
+// without allocating.
+func shard(n *tag.Node, workers int) int {
+	if workers == 1 || n == nil {
+		return 0
+	}
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(n.Source); i++ {
+		h = (h ^ uint64(n.Source[i])) * prime
+	}
+	h = (h ^ '|') * prime
+	for i := 0; i < len(n.ID); i++ {
+		h = (h ^ uint64(n.ID[i])) * prime
+	}
+	return int(h % uint64(workers))
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/engine"
+)
+
+func processCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("process", "-c site.yaml [-i input.jsonl]", `Run the site's tag engine offline. Each input line is
+  {"payload": <any JSON>, "meta": {"key": "string", ...}, "type": "UInt64"}   (type optional)
+each output line is {"subject": ..., "payload": <the exact published JSON>, "headers": {...}};
+failures are JSON lines on stderr, followed by a summary line. Exit 0 when the
+config is valid, whatever the messages did; 2 for a config error.`, stderr)
+	file := fs.String("c", "", "site file (required)")
+	input := fs.String("i", "-", "input file of JSON lines (- for standard input)")
+	verbose := fs.Bool("v", false, "also write the engine's log (console.* output, rate-limited failure logs) to stderr")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *file == "" {
+		fmt.Fprintln(stderr, "edgetag process: -c site.yaml is required")
+		return exitUsage
+	}
+	cfg, err := agent.Load(*file, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	log := zerolog.Nop()
+	if *verbose {
+		log = zerolog.New(stderr).Level(zerolog.DebugLevel)
+	}
+	eng, err := engine.New(cfg.Engine, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	in := os.Stdin
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		defer f.Close()
+		in = f
+	}
+	if _, err := engine.RunProcess(eng, in, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	return exitOK
+}
