@@ -49,13 +49,13 @@ func Start(t testing.TB, cfg sim.Config) *sim.Server {
 // anonymous, no auto-reconnect), closed when the test ends.
 func Connect(t testing.TB, endpoint string) *gopcua.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := gopcua.NewClient(endpoint,
 		gopcua.SecurityMode(ua.MessageSecurityModeNone),
 		gopcua.AuthAnonymous(),
 		gopcua.AutoReconnect(false),
-		gopcua.RequestTimeout(10*time.Second),
+		gopcua.RequestTimeout(30*time.Second),
 	)
 	if err != nil {
 		t.Fatalf("client for %s: %v", endpoint, err)

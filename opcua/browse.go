@@ -1,0 +1,717 @@
+package opcua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	gopcua "github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/id"
+	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
+)
+
+// Defaults for BrowseOptions fields left zero.
+const (
+	DefaultBrowsePerRequest  = 100
+	DefaultBrowseConcurrency = 4
+)
+
+// Progress of a long browse is logged every browseProgressNodes nodes or
+// browseProgressEvery, whichever comes first.
+const (
+	browseProgressNodes = 10000
+	browseProgressEvery = 10 * time.Second
+	// maxBrowsePages bounds BrowseNext round trips per request, against a
+	// server that hands out continuation points forever.
+	maxBrowsePages = 100000
+	// maxSubtypeHops bounds the walk up the data type hierarchy.
+	maxSubtypeHops = 8
+)
+
+// BrowseOptions bound one recursive browse.
+type BrowseOptions struct {
+	// MaxDepth bounds how many references deep below the root the browse
+	// goes: 1 = the root's children only (0 = DefaultMaxDepth).
+	MaxDepth int
+	// MaxNodes bounds how many variables one root yields
+	// (0 = DefaultMaxNodes); reaching it logs a warning naming the root.
+	MaxNodes int
+	// Include and Exclude are globs on the browse path of a node below the
+	// root: the browse names of its folders and its own, joined by '/'
+	// (Line1/Press/Temperature for Plant/Line1/Press/Temperature browsed from
+	// Plant). "**" matches any number of path elements (none included), "*"
+	// any run of characters within one element, "?" and [...] as in
+	// path.Match. A variable is kept when it matches some Include pattern
+	// (or Include is empty) and no Exclude pattern. An object or variable
+	// matched by an Exclude pattern is not browsed further either, so
+	// excluding a folder excludes everything below it.
+	Include []string
+	Exclude []string
+	// PerRequest bounds the nodes per Browse request and the references
+	// requested per node (continuation points are followed), and the
+	// attributes per Read request (0 = DefaultBrowsePerRequest).
+	PerRequest int
+	// Concurrency bounds browse requests in flight
+	// (0 = DefaultBrowseConcurrency).
+	Concurrency int
+}
+
+// withDefaults fills zero fields.
+func (o BrowseOptions) withDefaults() BrowseOptions {
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxNodes <= 0 {
+		o.MaxNodes = DefaultMaxNodes
+	}
+	if o.PerRequest <= 0 {
+		o.PerRequest = DefaultBrowsePerRequest
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultBrowseConcurrency
+	}
+	return o
+}
+
+// glob is one compiled include/exclude pattern.
+type glob []string
+
+func compileGlobs(patterns []string) ([]glob, error) {
+	gs := make([]glob, 0, len(patterns))
+	for _, p := range patterns {
+		g := glob(strings.Split(p, "/"))
+		for _, el := range g {
+			if el == "**" {
+				continue
+			}
+			if _, err := path.Match(el, ""); err != nil {
+				return nil, fmt.Errorf("pattern %q: %w", p, err)
+			}
+		}
+		gs = append(gs, g)
+	}
+	return gs, nil
+}
+
+// match reports whether the pattern matches the path elements.
+func (g glob) match(elems []string) bool {
+	if len(g) == 0 {
+		return len(elems) == 0
+	}
+	if g[0] == "**" {
+		for i := 0; i <= len(elems); i++ {
+			if g[1:].match(elems[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(elems) == 0 {
+		return false
+	}
+	if ok, _ := path.Match(g[0], elems[0]); !ok {
+		return false
+	}
+	return g[1:].match(elems[1:])
+}
+
+func matchAny(gs []glob, elems []string) bool {
+	for _, g := range gs {
+		if g.match(elems) {
+			return true
+		}
+	}
+	return false
+}
+
+// browseItem is a node to browse: its id, the browse names from the root to
+// it (its own last), and whether it is a variable.
+type browseItem struct {
+	id       *ua.NodeID
+	path     []string
+	variable bool
+}
+
+// browser holds the state of one Browse call.
+type browser struct {
+	c       *gopcua.Client
+	root    *ua.NodeID
+	opt     BrowseOptions
+	include []glob
+	exclude []glob
+	log     zerolog.Logger
+
+	visited map[string]struct{}
+	rootErr error // the server refused to browse the root
+	vars    []Variable
+	nodes   int // nodes browsed
+	full    bool
+
+	start        time.Time
+	lastProgress time.Time
+	lastCount    int
+}
+
+// Browse walks root over hierarchical references (forward, HierarchicalReferences
+// and its subtypes, node classes Object and Variable) and returns its
+// variables in breadth-first order, each with the browse names of the
+// folders between root and it (Path), its DataType (the built-in type name,
+// following data type subtypes such as Duration → Double; "" when unknown)
+// and AccessLevel. When root itself is a variable it is returned alone.
+//
+// Properties of variables (HasProperty: EURange, EngineeringUnits, ...) are
+// metadata and not returned; properties of objects are. Every node is
+// visited once (reference cycles and several paths to one node are
+// harmless). Depth, variable count and include/exclude globs are bounded by
+// opt; hitting MaxNodes logs a warning and returns the variables found so
+// far. Browse requests carry opt.PerRequest nodes and ask for at most
+// opt.PerRequest references per node, following continuation points with
+// BrowseNext; up to opt.Concurrency requests are in flight. A node the
+// server refuses to browse is logged with its id and status and skipped;
+// a request that fails is retried in halves down to single nodes.
+//
+// Browse returns an error only when root cannot be read or browsed, a
+// pattern is malformed, or ctx ends.
+func Browse(ctx context.Context, c *gopcua.Client, root *ua.NodeID, opt BrowseOptions, log zerolog.Logger) ([]Variable, error) {
+	if root == nil {
+		return nil, errors.New("browse: nil root")
+	}
+	opt = opt.withDefaults()
+	inc, err := compileGlobs(opt.Include)
+	if err != nil {
+		return nil, fmt.Errorf("browse %s: include %w", root, err)
+	}
+	exc, err := compileGlobs(opt.Exclude)
+	if err != nil {
+		return nil, fmt.Errorf("browse %s: exclude %w", root, err)
+	}
+	b := &browser{
+		c: c, root: root, opt: opt, include: inc, exclude: exc,
+		log:     log.With().Str("root", FormatNodeID(root)).Logger(),
+		visited: map[string]struct{}{FormatNodeID(root): {}},
+		start:   time.Now(),
+	}
+	b.lastProgress = b.start
+
+	class, name, err := b.readRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if class == ua.NodeClassVariable {
+		b.vars = []Variable{{ID: root, BrowseName: name}}
+		if err := b.readAttributes(ctx); err != nil {
+			return nil, err
+		}
+		return b.vars, nil
+	}
+	frontier := []browseItem{{id: root}}
+	for depth := 0; depth < opt.MaxDepth && len(frontier) > 0 && !b.full; depth++ {
+		frontier, err = b.level(ctx, frontier, depth+1 < opt.MaxDepth)
+		if err == nil {
+			err = b.rootErr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("browse %s: %w", root, err)
+		}
+	}
+	if err := b.readAttributes(ctx); err != nil {
+		return nil, err
+	}
+	b.log.Debug().Int("variables", len(b.vars)).Int("nodes", b.nodes).
+		Dur("took", time.Since(b.start)).Msg("browse done")
+	return b.vars, nil
+}
+
+// readRoot reads the root's node class and browse name.
+func (b *browser) readRoot(ctx context.Context) (ua.NodeClass, string, error) {
+	resp, err := b.c.Read(ctx, &ua.ReadRequest{
+		NodesToRead: []*ua.ReadValueID{
+			{NodeID: b.root, AttributeID: ua.AttributeIDNodeClass},
+			{NodeID: b.root, AttributeID: ua.AttributeIDBrowseName},
+		},
+		TimestampsToReturn: ua.TimestampsToReturnNeither,
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("browse %s: read root: %w", b.root, err)
+	}
+	if len(resp.Results) != 2 {
+		return 0, "", fmt.Errorf("browse %s: read root: %d results for 2 attributes", b.root, len(resp.Results))
+	}
+	for _, r := range resp.Results {
+		if r == nil {
+			return 0, "", fmt.Errorf("browse %s: read root: empty result", b.root)
+		}
+		if r.Status != ua.StatusOK {
+			return 0, "", fmt.Errorf("browse %s: %w", b.root, r.Status)
+		}
+	}
+	var class ua.NodeClass
+	switch v := resp.Results[0].Value.Value().(type) {
+	case int32:
+		class = ua.NodeClass(v)
+	case uint32:
+		class = ua.NodeClass(v)
+	}
+	var name string
+	if qn, ok := resp.Results[1].Value.Value().(*ua.QualifiedName); ok && qn != nil {
+		name = qn.Name
+	}
+	return class, name, nil
+}
+
+// level browses one breadth-first level and returns the next one.
+// descend is false on the last level allowed by MaxDepth.
+func (b *browser) level(ctx context.Context, frontier []browseItem, descend bool) ([]browseItem, error) {
+	per := b.opt.PerRequest
+	nb := (len(frontier) + per - 1) / per
+	results := make([][][]*ua.ReferenceDescription, nb)
+	errs := make([]error, nb)
+	sem := make(chan struct{}, b.opt.Concurrency)
+	var wg sync.WaitGroup
+	for i := 0; i < nb; i++ {
+		batch := frontier[i*per : min((i+1)*per, len(frontier))]
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i], errs[i] = b.browseSplit(ctx, batch)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Merge in request order, so the outcome does not depend on timing.
+	var next []browseItem
+	for i := 0; i < nb; i++ {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		batch := frontier[i*per : min((i+1)*per, len(frontier))]
+		for j, refs := range results[i] {
+			parent := batch[j]
+			b.nodes++
+			for _, r := range refs {
+				item, ok := b.reference(parent, r)
+				if !ok {
+					continue
+				}
+				if item.variable {
+					if len(b.vars) >= b.opt.MaxNodes {
+						if !b.full {
+							b.full = true
+							b.log.Warn().Int("max_nodes", b.opt.MaxNodes).
+								Msg("browse stopped at the node limit: raise max_nodes or narrow the root or include patterns")
+						}
+						return nil, nil
+					}
+					if b.selected(item.path) {
+						b.vars = append(b.vars, Variable{ID: item.id, BrowseName: item.path[len(item.path)-1], Path: item.path[:len(item.path)-1]})
+					}
+				}
+				if descend {
+					next = append(next, item)
+				}
+			}
+		}
+		b.progress()
+	}
+	return next, nil
+}
+
+// reference turns one browsed reference into the item to keep, or false
+// when it is skipped (visited, another server, excluded, a property of a
+// variable).
+func (b *browser) reference(parent browseItem, r *ua.ReferenceDescription) (browseItem, bool) {
+	if r == nil || r.NodeID == nil || r.NodeID.NodeID == nil || r.NodeID.ServerIndex != 0 {
+		return browseItem{}, false
+	}
+	if r.NodeClass != ua.NodeClassObject && r.NodeClass != ua.NodeClassVariable {
+		return browseItem{}, false
+	}
+	if parent.variable && r.ReferenceTypeID != nil && r.ReferenceTypeID.Namespace() == 0 && r.ReferenceTypeID.IntID() == id.HasProperty {
+		return browseItem{}, false
+	}
+	nid := r.NodeID.NodeID
+	if r.NodeID.NamespaceURI != "" {
+		// The server named the namespace by URI; the index it also
+		// carries is meaningless, so the node cannot be addressed.
+		b.log.Warn().Str("node", formatExpandedNodeID(r.NodeID)).Msg("browse skips a node given by namespace uri")
+		return browseItem{}, false
+	}
+	nid = ua.NewNodeIDFromExpandedNodeID(r.NodeID)
+	key := FormatNodeID(nid)
+	if _, seen := b.visited[key]; seen {
+		return browseItem{}, false
+	}
+	b.visited[key] = struct{}{}
+	var name string
+	if r.BrowseName != nil {
+		name = r.BrowseName.Name
+	}
+	p := make([]string, len(parent.path)+1)
+	copy(p, parent.path)
+	p[len(parent.path)] = name
+	if matchAny(b.exclude, p) {
+		return browseItem{}, false
+	}
+	return browseItem{id: nid, path: p, variable: r.NodeClass == ua.NodeClassVariable}, true
+}
+
+// selected reports whether a variable at path passes the include patterns
+// (exclusion was applied while browsing).
+func (b *browser) selected(p []string) bool {
+	return len(b.include) == 0 || matchAny(b.include, p)
+}
+
+// progress logs the browse's progress every browseProgressNodes nodes or
+// browseProgressEvery.
+func (b *browser) progress() {
+	now := time.Now()
+	if b.nodes-b.lastCount < browseProgressNodes && now.Sub(b.lastProgress) < browseProgressEvery {
+		return
+	}
+	b.lastCount, b.lastProgress = b.nodes, now
+	b.log.Info().Int("nodes", b.nodes).Int("variables", len(b.vars)).
+		Dur("elapsed", now.Sub(b.start)).Msg("browsing")
+}
+
+// browseSplit browses batch and returns the references of each node (nil
+// for a node that failed, which is logged). A failed request is retried in
+// halves, so one node that upsets the server costs only itself.
+func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]*ua.ReferenceDescription, error) {
+	refs, err := b.browseBatch(ctx, batch)
+	if err == nil {
+		return refs, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if len(batch) == 1 {
+		if batch[0].id == b.root {
+			// The root is what was asked for: its failure is the result.
+			return nil, err
+		}
+		b.log.Warn().Str("node", FormatNodeID(batch[0].id)).Err(err).Msg("browse of node failed; skipped")
+		return make([][]*ua.ReferenceDescription, 1), nil
+	}
+	half := len(batch) / 2
+	first, err := b.browseSplit(ctx, batch[:half])
+	if err != nil {
+		return nil, err
+	}
+	second, err := b.browseSplit(ctx, batch[half:])
+	if err != nil {
+		return nil, err
+	}
+	return append(first, second...), nil
+}
+
+// browseBatch sends one Browse request for batch and follows continuation
+// points until every node's references are complete.
+func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]*ua.ReferenceDescription, error) {
+	req := &ua.BrowseRequest{
+		View:                          &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
+		RequestedMaxReferencesPerNode: uint32(b.opt.PerRequest),
+		NodesToBrowse:                 make([]*ua.BrowseDescription, len(batch)),
+	}
+	for i, it := range batch {
+		req.NodesToBrowse[i] = &ua.BrowseDescription{
+			NodeID:          it.id,
+			BrowseDirection: ua.BrowseDirectionForward,
+			ReferenceTypeID: ua.NewNumericNodeID(0, id.HierarchicalReferences),
+			IncludeSubtypes: true,
+			NodeClassMask:   uint32(ua.NodeClassObject | ua.NodeClassVariable),
+			ResultMask:      uint32(ua.BrowseResultMaskAll),
+		}
+	}
+	resp, err := b.c.Browse(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("browse request: %w", err)
+	}
+	if len(resp.Results) != len(batch) {
+		return nil, fmt.Errorf("browse request: %d results for %d nodes", len(resp.Results), len(batch))
+	}
+	out := make([][]*ua.ReferenceDescription, len(batch))
+	var cps [][]byte
+	var owners []int
+	for i, r := range resp.Results {
+		if !b.resultOK(batch[i], r) {
+			continue
+		}
+		out[i] = r.References
+		if len(r.ContinuationPoint) > 0 {
+			cps = append(cps, r.ContinuationPoint)
+			owners = append(owners, i)
+		}
+	}
+	for page := 0; len(cps) > 0; page++ {
+		if page >= maxBrowsePages {
+			b.log.Warn().Int("pages", page).Msg("browse gave up following continuation points")
+			b.releaseContinuationPoints(cps)
+			break
+		}
+		next, err := b.c.BrowseNext(ctx, &ua.BrowseNextRequest{ContinuationPoints: cps})
+		if err != nil {
+			b.releaseContinuationPoints(cps)
+			return nil, fmt.Errorf("browse next: %w", err)
+		}
+		if len(next.Results) != len(cps) {
+			return nil, fmt.Errorf("browse next: %d results for %d continuation points", len(next.Results), len(cps))
+		}
+		var moreCPs [][]byte
+		var moreOwners []int
+		for k, r := range next.Results {
+			i := owners[k]
+			if !b.resultOK(batch[i], r) {
+				continue
+			}
+			out[i] = append(out[i], r.References...)
+			if len(r.ContinuationPoint) > 0 {
+				moreCPs = append(moreCPs, r.ContinuationPoint)
+				moreOwners = append(moreOwners, i)
+			}
+		}
+		cps, owners = moreCPs, moreOwners
+	}
+	return out, nil
+}
+
+// resultOK reports whether a browse result is usable, logging the node and
+// status when it is not.
+func (b *browser) resultOK(it browseItem, r *ua.BrowseResult) bool {
+	if r == nil {
+		b.log.Warn().Str("node", FormatNodeID(it.id)).Msg("browse of node returned no result; skipped")
+		return false
+	}
+	if r.StatusCode != ua.StatusOK && r.StatusCode&0xC0000000 != 0 {
+		if it.id == b.root {
+			b.rootErr = r.StatusCode
+			return false
+		}
+		b.log.Warn().Str("node", FormatNodeID(it.id)).Str("status", r.StatusCode.Error()).Msg("browse of node failed; skipped")
+		return false
+	}
+	return true
+}
+
+// releaseContinuationPoints frees server resources after an aborted
+// paging; failures are only logged.
+func (b *browser) releaseContinuationPoints(cps [][]byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := b.c.BrowseNext(ctx, &ua.BrowseNextRequest{ReleaseContinuationPoints: true, ContinuationPoints: cps}); err != nil {
+		b.log.Debug().Err(err).Msg("release continuation points")
+	}
+}
+
+// readAttributes reads DataType and AccessLevel of every variable and maps
+// the data types to built-in type names.
+func (b *browser) readAttributes(ctx context.Context) error {
+	if len(b.vars) == 0 {
+		return nil
+	}
+	per := max(1, b.opt.PerRequest/2) // two attributes per node
+	dataTypes := make([]*ua.NodeID, len(b.vars))
+	nb := (len(b.vars) + per - 1) / per
+	errs := make([]error, nb)
+	sem := make(chan struct{}, b.opt.Concurrency)
+	var wg sync.WaitGroup
+	for k := 0; k < nb; k++ {
+		lo, hi := k*per, min((k+1)*per, len(b.vars))
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[k] = b.readAttributeBatch(ctx, b.vars[lo:hi], dataTypes[lo:hi])
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			// Data types are a nicety: log once and go on without them.
+			b.log.Warn().Err(err).Msg("reading data types of browsed variables failed; their data type stays unknown")
+			break
+		}
+	}
+	names := b.resolveDataTypes(ctx, dataTypes)
+	for i := range b.vars {
+		if dataTypes[i] != nil {
+			b.vars[i].DataType = names[FormatNodeID(dataTypes[i])]
+		}
+	}
+	return nil
+}
+
+func (b *browser) readAttributeBatch(ctx context.Context, vars []Variable, dataTypes []*ua.NodeID) error {
+	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
+	for _, v := range vars {
+		req.NodesToRead = append(req.NodesToRead,
+			&ua.ReadValueID{NodeID: v.ID, AttributeID: ua.AttributeIDDataType},
+			&ua.ReadValueID{NodeID: v.ID, AttributeID: ua.AttributeIDAccessLevel})
+	}
+	resp, err := b.c.Read(ctx, req)
+	if err != nil {
+		return fmt.Errorf("read data types of %d variables: %w", len(vars), err)
+	}
+	if len(resp.Results) != 2*len(vars) {
+		return fmt.Errorf("read data types: %d results for %d attributes", len(resp.Results), 2*len(vars))
+	}
+	for i := range vars {
+		if dv := resp.Results[2*i]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
+			switch t := dv.Value.Value().(type) {
+			case *ua.NodeID:
+				dataTypes[i] = t
+			case *ua.ExpandedNodeID:
+				if t != nil && t.NodeID != nil {
+					dataTypes[i] = ua.NewNodeIDFromExpandedNodeID(t)
+				}
+			}
+		}
+		if dv := resp.Results[2*i+1]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
+			if a, ok := dv.Value.Value().(uint8); ok {
+				vars[i].AccessLevel = a
+			}
+		}
+	}
+	return nil
+}
+
+// wellKnownDataTypes maps namespace-0 data types that are not built-in
+// types to the built-in type their values are encoded as.
+var wellKnownDataTypes = map[uint32]string{
+	id.BaseDataType:                   "Variant",
+	id.Structure:                      "ExtensionObject",
+	id.Enumeration:                    "Int32",
+	id.Duration:                       "Double",
+	id.UtcTime:                        "DateTime",
+	293:                               "DateTime", // Date
+	id.LocaleID:                       "String",
+	id.NumericRange:                   "String",
+	292:                               "String", // Time
+	id.IntegerID:                      "UInt32",
+	id.Counter:                        "UInt32",
+	id.Index:                          "UInt32",
+	id.VersionTime:                    "UInt32",
+	id.Image:                          "ByteString",
+	id.ImageBMP:                       "ByteString",
+	id.ImageGIF:                       "ByteString",
+	id.ImageJPG:                       "ByteString",
+	id.ImagePNG:                       "ByteString",
+	id.AudioDataType:                  "ByteString",
+	id.ApplicationInstanceCertificate: "ByteString",
+	id.ContinuationPoint:              "ByteString",
+	id.SessionAuthenticationToken:     "NodeId",
+	id.NormalizedString:               "String",
+	id.DecimalString:                  "String",
+	id.DurationString:                 "String",
+	id.TimeString:                     "String",
+	id.DateString:                     "String",
+	id.ServerState:                    "Int32",
+	id.NodeClass:                      "Int32",
+	id.MessageSecurityMode:            "Int32",
+	id.Number:                         "",
+	id.Integer:                        "",
+	id.UInteger:                       "",
+}
+
+// knownDataType returns the built-in type name of a namespace-0 data type,
+// and whether it is known without asking the server.
+func knownDataType(dt *ua.NodeID) (string, bool) {
+	if dt == nil || dt.Namespace() != 0 || dt.Type() == ua.NodeIDTypeString || dt.Type() == ua.NodeIDTypeGUID || dt.Type() == ua.NodeIDTypeByteString {
+		return "", false
+	}
+	n := dt.IntID()
+	if n >= 1 && n <= 25 {
+		return TypeName(ua.TypeID(n)), true
+	}
+	name, ok := wellKnownDataTypes[n]
+	return name, ok
+}
+
+// resolveDataTypes maps every distinct data type id to a built-in type
+// name, walking up HasSubtype for types it does not know (vendor
+// structures and enumerations) at most maxSubtypeHops times. Unresolved
+// types map to "".
+func (b *browser) resolveDataTypes(ctx context.Context, dataTypes []*ua.NodeID) map[string]string {
+	names := map[string]string{}
+	// current[k] is where the walk for origin k stands.
+	current := map[string]*ua.NodeID{}
+	for _, dt := range dataTypes {
+		if dt == nil {
+			continue
+		}
+		k := FormatNodeID(dt)
+		if _, done := names[k]; done {
+			continue
+		}
+		if _, walking := current[k]; walking {
+			continue
+		}
+		if name, ok := knownDataType(dt); ok {
+			names[k] = name
+			continue
+		}
+		current[k] = dt
+	}
+	for hop := 0; hop < maxSubtypeHops && len(current) > 0; hop++ {
+		origins := make([]string, 0, len(current))
+		req := &ua.BrowseRequest{View: &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)}}
+		for k, dt := range current {
+			origins = append(origins, k)
+			req.NodesToBrowse = append(req.NodesToBrowse, &ua.BrowseDescription{
+				NodeID:          dt,
+				BrowseDirection: ua.BrowseDirectionInverse,
+				ReferenceTypeID: ua.NewNumericNodeID(0, id.HasSubtype),
+				IncludeSubtypes: false,
+				NodeClassMask:   uint32(ua.NodeClassDataType),
+				ResultMask:      uint32(ua.BrowseResultMaskAll),
+			})
+		}
+		resp, err := b.c.Browse(ctx, req)
+		if err != nil || len(resp.Results) != len(origins) {
+			b.log.Debug().Err(err).Msg("resolving data type supertypes failed")
+			break
+		}
+		next := map[string]*ua.NodeID{}
+		for i, r := range resp.Results {
+			k := origins[i]
+			if r == nil || r.StatusCode != ua.StatusOK || len(r.References) == 0 || r.References[0].NodeID == nil || r.References[0].NodeID.NodeID == nil {
+				names[k] = ""
+				continue
+			}
+			super := ua.NewNodeIDFromExpandedNodeID(r.References[0].NodeID)
+			if name, ok := knownDataType(super); ok {
+				names[k] = name
+				continue
+			}
+			next[k] = super
+		}
+		current = next
+	}
+	for k := range current {
+		names[k] = ""
+	}
+	return names
+}

@@ -1,0 +1,347 @@
+package opcua
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/opcua/sim"
+	"github.com/edgetag/edgetag/opcua/sim/simtest"
+)
+
+// Shape of the simulator's plant (package sim).
+const (
+	simMachineVars = 9  // variables per machine
+	simMachines    = 4  // 2 lines x 2 machines
+	simTypeVars    = 27 // variables under Plant/Types
+)
+
+func plantID(path string) *ua.NodeID { return ua.NewStringNodeID(1, path) }
+
+func browsePaths(vars []Variable) []string {
+	out := make([]string, len(vars))
+	for i, v := range vars {
+		out[i] = strings.Join(append(append([]string{}, v.Path...), v.BrowseName), "/")
+	}
+	return out
+}
+
+func TestBrowseSimulator(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{ExtraTags: 60, Rate: time.Second})
+	c := simtest.Connect(t, s.Endpoint())
+	all := simMachines*simMachineVars + simTypeVars + 60
+	tests := []struct {
+		name      string
+		root      string
+		opt       BrowseOptions
+		wantCount int
+		check     func(t *testing.T, vars []Variable)
+	}{
+		{name: "whole plant", root: "Plant", wantCount: all},
+		{name: "paged and serial gives the same", root: "Plant", opt: BrowseOptions{PerRequest: 7, Concurrency: 1}, wantCount: all},
+		{name: "paged and concurrent gives the same", root: "Plant", opt: BrowseOptions{PerRequest: 3, Concurrency: 8}, wantCount: all},
+		{name: "depth 1 has only folders", root: "Plant", opt: BrowseOptions{MaxDepth: 1}, wantCount: 0},
+		{name: "depth 2 reaches Types and Scale", root: "Plant", opt: BrowseOptions{MaxDepth: 2}, wantCount: simTypeVars + 60},
+		{name: "node limit", root: "Plant", opt: BrowseOptions{MaxNodes: 5}, wantCount: 5},
+		{name: "include any temperature", root: "Plant", opt: BrowseOptions{Include: []string{"**/Temp*"}}, wantCount: simMachines,
+			check: func(t *testing.T, vars []Variable) {
+				for _, p := range browsePaths(vars) {
+					if !strings.HasSuffix(p, "/Temperature") {
+						t.Errorf("unexpected %s", p)
+					}
+				}
+			}},
+		{name: "include one line", root: "Plant", opt: BrowseOptions{Include: []string{"Line1/**"}}, wantCount: 2 * simMachineVars},
+		{name: "include star within one element", root: "Plant", opt: BrowseOptions{Include: []string{"Line*/Press/*"}}, wantCount: 2 * simMachineVars},
+		{name: "exclude folders prunes them", root: "Plant", opt: BrowseOptions{Exclude: []string{"Scale", "Types"}}, wantCount: simMachines * simMachineVars},
+		{name: "exclude variables anywhere", root: "Plant", opt: BrowseOptions{Exclude: []string{"**/Axis*", "Scale"}}, wantCount: simMachines*(simMachineVars-1) + simTypeVars},
+		{name: "include and exclude", root: "Plant", opt: BrowseOptions{Include: []string{"Line1/**"}, Exclude: []string{"**/Robot"}}, wantCount: simMachineVars},
+		{name: "sub folder root", root: "Plant.Line1.Press", wantCount: simMachineVars,
+			check: func(t *testing.T, vars []Variable) {
+				if len(vars[0].Path) != 0 {
+					t.Errorf("path below root should be empty, got %v", vars[0].Path)
+				}
+			}},
+		{name: "variable root", root: "Plant.Line1.Press.Temperature", wantCount: 1,
+			check: func(t *testing.T, vars []Variable) {
+				if vars[0].BrowseName != "Temperature" || vars[0].DataType != "Double" || vars[0].AccessLevel&1 == 0 {
+					t.Errorf("variable root: %+v", vars[0])
+				}
+			}},
+	}
+	var reference []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars, err := Browse(context.Background(), c, plantID(tt.root), tt.opt, zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vars) != tt.wantCount {
+				t.Fatalf("got %d variables, want %d: %v", len(vars), tt.wantCount, browsePaths(vars))
+			}
+			if tt.check != nil {
+				tt.check(t, vars)
+			}
+			if tt.root == "Plant" && tt.wantCount == all {
+				// Same variables in the same order, however the browse
+				// was split into requests.
+				got := browsePaths(vars)
+				if reference == nil {
+					reference = got
+				} else if strings.Join(got, ",") != strings.Join(reference, ",") {
+					t.Fatalf("order depends on request splitting")
+				}
+				seen := map[string]bool{}
+				for _, v := range vars {
+					k := FormatNodeID(v.ID)
+					if seen[k] {
+						t.Fatalf("%s returned twice (cycle in the plant)", k)
+					}
+					seen[k] = true
+				}
+			}
+		})
+	}
+}
+
+func TestBrowseDataTypes(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{Rate: time.Second})
+	c := simtest.Connect(t, s.Endpoint())
+	vars, err := Browse(context.Background(), c, plantID("Plant"), BrowseOptions{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, v := range vars {
+		got[strings.Join(append(append([]string{}, v.Path...), v.BrowseName), "/")] = v.DataType
+		if v.AccessLevel != byte(ua.AccessLevelTypeCurrentRead) {
+			t.Errorf("%s: access level %d", v.BrowseName, v.AccessLevel)
+		}
+	}
+	want := map[string]string{
+		"Line1/Press/Temperature":   "Double",
+		"Line1/Press/Pressure":      "Float",
+		"Line2/Robot/TotalEnergy":   "UInt64",
+		"Line2/Robot/AxisPositions": "Double",
+		"Types/Guid":                "Guid",
+		"Types/LocalizedText":       "LocalizedText",
+		"Types/Range":               "ExtensionObject", // Range → Structure
+		"Types/Matrix":              "Int32",
+	}
+	for p, dt := range want {
+		if got[p] != dt {
+			t.Errorf("%s: data type %q, want %q", p, got[p], dt)
+		}
+	}
+}
+
+func TestBrowseErrors(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{Rate: time.Second})
+	c := simtest.Connect(t, s.Endpoint())
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		root    *ua.NodeID
+		opt     BrowseOptions
+		wantErr func(error) bool
+	}{
+		{name: "unknown root", ctx: context.Background(), root: plantID("Nope"), wantErr: func(err error) bool {
+			return errors.Is(err, ua.StatusBadNodeIDUnknown) && strings.Contains(err.Error(), "ns=1;s=Nope")
+		}},
+		{name: "bad include", ctx: context.Background(), root: plantID("Plant"), opt: BrowseOptions{Include: []string{"[a"}}, wantErr: func(err error) bool {
+			return strings.Contains(err.Error(), "[a")
+		}},
+		{name: "nil root", ctx: context.Background(), wantErr: func(err error) bool { return err != nil }},
+		{name: "canceled", ctx: canceled, root: plantID("Plant"), wantErr: func(err error) bool { return errors.Is(err, context.Canceled) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Browse(tt.ctx, c, tt.root, tt.opt, zerolog.Nop())
+			if err == nil || !tt.wantErr(err) {
+				t.Fatalf("error %v is not the expected one", err)
+			}
+		})
+	}
+}
+
+// A node the server refuses to browse is skipped; its siblings are not.
+func TestBrowseSkipsFailedNode(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{Rate: time.Second})
+	c := simtest.Connect(t, s.Endpoint())
+	var logs bytes.Buffer
+	b := &browser{
+		c: c, root: plantID("Plant"), opt: BrowseOptions{PerRequest: 10}.withDefaults(),
+		log: zerolog.New(&logs), visited: map[string]struct{}{}, start: time.Now(),
+	}
+	next, err := b.level(context.Background(), []browseItem{
+		{id: plantID("Plant.Line1.Press"), path: []string{"Press"}},
+		{id: ua.NewStringNodeID(7, "Gone"), path: []string{"Gone"}},
+		{id: plantID("Plant.Line2.Robot"), path: []string{"Robot"}},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.vars) != 2*simMachineVars || len(next) != 2*simMachineVars {
+		t.Fatalf("got %d variables, %d next, want %d", len(b.vars), len(next), 2*simMachineVars)
+	}
+	if !strings.Contains(logs.String(), "ns=7;s=Gone") {
+		t.Fatalf("failed node not logged: %s", logs.String())
+	}
+}
+
+func TestGlob(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pattern string
+		path    string
+		want    bool
+	}{
+		{"**", "a/b/c", true},
+		{"**/c", "c", true},
+		{"**/c", "a/b/c", true},
+		{"a/**", "a", true},
+		{"a/**", "a/b/c", true},
+		{"a/**/c", "a/c", true},
+		{"a/**/c", "a/x/y/c", true},
+		{"a/**/c", "a/x/y/d", false},
+		{"*", "a", true},
+		{"*", "a/b", false},
+		{"a/*/c", "a/b/c", true},
+		{"a/*/c", "a/b/x/c", false},
+		{"Temp*", "Temperature", true},
+		{"**/T?mp*", "x/Temperature", true},
+		{"[LM]ine1/*", "Line1/Press", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern+"~"+tt.path, func(t *testing.T) {
+			t.Parallel()
+			gs, err := compileGlobs([]string{tt.pattern})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := gs[0].match(strings.Split(tt.path, "/")); got != tt.want {
+				t.Fatalf("match = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrintTree(t *testing.T) {
+	t.Parallel()
+	vars := []Variable{
+		{ID: plantID("Plant.Line1.Press.Temperature"), BrowseName: "Temperature", Path: []string{"Line1", "Press"}, DataType: "Double", AccessLevel: 3},
+		{ID: plantID("Plant.Line1.Press.State"), BrowseName: "State", Path: []string{"Line1", "Press"}, DataType: "String", AccessLevel: 1},
+		{ID: plantID("Plant.Line1.Robot.Speed"), BrowseName: "Speed", Path: []string{"Line1", "Robot"}, DataType: "Int32", AccessLevel: 5},
+		{ID: ua.NewStringNodeID(3, `"DB1"."a: b"`), BrowseName: `"a: b"`, Path: []string{"DB1"}},
+	}
+	tests := []struct {
+		format string
+		want   string
+	}{
+		{format: "text", want: `# 4 variables below ns=1;s=Plant
+Line1/
+  Press/
+    Temperature  Double  rw  ns=1;s=Plant.Line1.Press.Temperature
+    State        String  r   ns=1;s=Plant.Line1.Press.State
+  Robot/
+    Speed  Int32  rh  ns=1;s=Plant.Line1.Robot.Speed
+DB1/
+  "a: b"  ?  -  ns=3;s="DB1"."a: b"
+`},
+		{format: "yaml", want: `# 4 variables below ns=1;s=Plant
+nodes:
+  - id: ns=1;s=Plant.Line1.Press.Temperature  # Line1/Press/Temperature (Double, rw)
+  - id: ns=1;s=Plant.Line1.Press.State  # Line1/Press/State (String, r)
+  - id: ns=1;s=Plant.Line1.Robot.Speed  # Line1/Robot/Speed (Int32, rh)
+  - id: "ns=3;s=\"DB1\".\"a: b\""  # DB1/"a: b" (?, -)
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := PrintTree(&buf, "ns=1;s=Plant", vars, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			if got := buf.String(); got != tt.want {
+				t.Fatalf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	if err := PrintTree(&bytes.Buffer{}, "", vars, "xml"); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestBrowseEndpoint(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{Rate: time.Second})
+	tests := []struct {
+		name   string
+		root   string
+		format string
+		opt    BrowseOptions
+		want   []string
+	}{
+		{name: "yaml from nsu root", root: "nsu=urn:edgetag:sim;s=Plant.Line1.Press", format: "yaml",
+			want: []string{"nodes:\n", "  - id: ns=1;s=Plant.Line1.Press.Temperature  # Temperature (Double, r)\n"}},
+		{name: "text from Objects", root: "", format: "text", opt: BrowseOptions{MaxDepth: 3},
+			want: []string{"Plant/\n", "  Types/\n", "ns=1;s=Plant.Types.Matrix"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := Config{Name: "sim", Endpoint: s.Endpoint(), StateDir: t.TempDir(),
+				Security: Security{Policy: "None", Mode: "None"}}
+			var buf bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := BrowseEndpoint(ctx, cfg, tt.root, tt.opt, &buf, tt.format, zerolog.Nop()); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Fatalf("output misses %q:\n%s", w, buf.String())
+				}
+			}
+		})
+	}
+}
+
+func TestBrowseLargeFolderPaged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large browse")
+	}
+	t.Parallel()
+	const n = 2500
+	s := simtest.Start(t, sim.Config{ExtraTags: n, Rate: time.Hour})
+	c := simtest.Connect(t, s.Endpoint())
+	vars, err := Browse(context.Background(), c, plantID("Plant.Scale"), BrowseOptions{PerRequest: 600, MaxDepth: 1}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vars) != n {
+		t.Fatalf("got %d variables, want %d", len(vars), n)
+	}
+	names := make([]string, n)
+	for i, v := range vars {
+		names[i] = v.BrowseName
+	}
+	if !sort.StringsAreSorted(names) || names[n-1] != "Tag02499" {
+		t.Fatalf("continuation pages lost or reordered references: last %s", names[n-1])
+	}
+}
