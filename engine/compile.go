@@ -60,6 +60,10 @@ type script struct {
 	lines []string // the user's lines, for error reports
 	file  string
 	line  int // site-file line of the first snippet line, 0 when unknown
+	// metaOnly marks an if whose result depends only on the msg.meta keys
+	// in metaKeys (see cacheable.go).
+	metaOnly bool
+	metaKeys []string
 }
 
 // position converts a position in the wrapped program into a 1-based
@@ -118,6 +122,9 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 	}
 	if err := s.checkShape(prg); err != nil {
 		return nil, err
+	}
+	if kind == kindExpr {
+		s.metaKeys, s.metaOnly = metaOnlyKeys(prg)
 	}
 	p, err := goja.CompileAST(prg, true)
 	if err != nil {

@@ -45,6 +45,9 @@ type nodeMeta struct {
 	tagType  string
 	dataType string
 	status   uint32
+	// conds caches the result of each condition's if for this node when
+	// it provably depends only on the node's meta (see cacheable.go).
+	conds []uint8
 }
 
 // Indexes of the sample-dependent entries in nodeMeta.entries.
@@ -75,7 +78,7 @@ func (rt *jsRuntime) nodeMetaFor(s *tag.Sample) *nodeMeta {
 	}
 	tagType, dataType := sampleTypes(s)
 	status := rt.statusName(s.Status)
-	nm := &nodeMeta{tagType: tagType, dataType: dataType, status: s.Status}
+	nm := &nodeMeta{tagType: tagType, dataType: dataType, status: s.Status, conds: make([]uint8, rt.e.conds)}
 	nm.entries = append(make([]metaEntry, 0, nodeMetaFixed+len(n.Extra)),
 		c(MetaSource, n.Source),
 		c(MetaEndpoint, n.Endpoint),
@@ -134,6 +137,7 @@ func sampleTypes(s *tag.Sample) (tagType, dataType string) {
 // entries in which s differs from the node's first sample.
 func (rt *jsRuntime) fillMeta(m *metaHandler, s *tag.Sample) {
 	nm := rt.nodeMetaFor(s)
+	rt.nm = nm
 	m.reset(nm.entries, s.SourceTime, s.ServerTime)
 	tagType, dataType := sampleTypes(s)
 	if tagType != nm.tagType {

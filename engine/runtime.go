@@ -54,6 +54,7 @@ type jsRuntime struct {
 	parse     goja.Callable // JSON.parse, for cache
 
 	nodes    map[*tag.Node]*nodeMeta
+	nm       *nodeMeta // the current sample's node
 	statuses map[uint32]string
 	strs     map[string]goja.Value
 

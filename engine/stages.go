@@ -39,15 +39,15 @@ func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure
 // passes the message on unchanged.
 func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(Failure)) []*goja.Object {
 	cond, then := rt.fns[ifIdx], rt.fns[ifIdx+1]
+	k := (ifIdx - 1) / 2
 	for _, m := range in {
 		rt.stage = ifIdx
-		rt.args[0] = m
-		ok, err := cond(goja.Undefined(), rt.args[:]...)
+		truthy, err := rt.evalIf(ifIdx, k, cond, m)
 		if err != nil {
 			rt.report(rt.jsFailure(ifIdx, err), ifIdx, fail)
 			continue
 		}
-		if !ok.ToBoolean() {
+		if !truthy {
 			out = append(out, m)
 			continue
 		}
@@ -62,6 +62,34 @@ func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(F
 	}
 	rt.args[0] = nil
 	return out
+}
+
+// evalIf evaluates condition k's if (stage ifIdx) on m, from the node's
+// cached result when that is provably the same (see cacheable.go).
+func (rt *jsRuntime) evalIf(ifIdx, k int, cond goja.Callable, m *goja.Object) (bool, error) {
+	s := rt.e.stages[ifIdx].script
+	reuse := rt.canReuse(s, m)
+	if reuse {
+		switch rt.nm.conds[k] {
+		case condTrue:
+			return true, nil
+		case condFalse:
+			return false, nil
+		}
+	}
+	rt.args[0] = m
+	v, err := cond(goja.Undefined(), rt.args[:]...)
+	if err != nil {
+		return false, err
+	}
+	truthy := v.ToBoolean()
+	if reuse {
+		rt.nm.conds[k] = condFalse
+		if truthy {
+			rt.nm.conds[k] = condTrue
+		}
+	}
+	return truthy, nil
 }
 
 // collect classifies a stage's return value: a message object continues, an
