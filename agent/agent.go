@@ -97,7 +97,7 @@ func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
 		errorsSubject: cfg.NATS.ErrorsSubject,
 	}
 	if cfg.Simulator != nil {
-		a.sim, err = sim.New(*cfg.Simulator, log.With().Str("component", "simulator").Logger())
+		a.sim, err = sim.New(*cfg.Simulator, log) // it tags its own log lines
 		if err != nil {
 			return nil, fmt.Errorf("simulator: %w", err)
 		}
@@ -160,7 +160,6 @@ func (a *Agent) Run(ctx context.Context) error {
 			_ = a.sink.Close()
 			return fmt.Errorf("simulator: %w", err)
 		}
-		a.log.Info().Str("endpoint", a.sim.Endpoint()).Msg("simulator listening")
 		simDone = make(chan struct{})
 		go func() {
 			defer close(simDone)
