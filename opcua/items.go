@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gopcua/opcua/ua"
 
@@ -69,7 +68,6 @@ func itemFailure(st ua.StatusCode) bool {
 // added twice.
 func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, failed []int, err error) {
 	cfg := &ss.src.cfg
-	start := time.Now()
 	type root struct {
 		idx int
 		id  *ua.NodeID
@@ -136,7 +134,6 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			vars = append(vars, vs...)
 		}
 	}
-	ss.src.status.setBrowseTime(time.Since(start))
 	if len(vars) == 0 {
 		return nil, failed, nil
 	}

@@ -200,6 +200,9 @@ func TestNodeOPCUAAcquire(t *testing.T) {
 			if st.Nodes != tt.wantNodes || st.FailedItems != 1 || st.State != StateDegraded {
 				t.Fatalf("status: got nodes %d, failed %d, state %s; want %d, 1, degraded", st.Nodes, st.FailedItems, st.State, tt.wantNodes)
 			}
+			if st.BrowseTime <= 0 {
+				t.Fatalf("browse time not recorded: %+v", st)
+			}
 			if st.Samples == 0 || uint64(col.len()) != st.Samples {
 				t.Fatalf("samples counted %d, emitted %d", st.Samples, col.len())
 			}

@@ -79,8 +79,9 @@ func (ss *session) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.status.setBrowseTime(time.Since(start))
 	ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
-		Dur("took", elapsed(start)).Msg("browsed")
+		Dur("took", elapsed(start)).Msg("nodes resolved")
 	ss.updateStatus()
 
 	// The heartbeat runs beside the acquisition loop and reports the first

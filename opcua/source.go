@@ -18,7 +18,8 @@ type Source struct {
 }
 
 // NewSource validates cfg (applying the defaults of config.go) and returns
-// an unconnected source. It does no network I/O.
+// an unconnected source. It does no network I/O. log is used as given: the
+// caller adds the component and source fields.
 func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(true); err != nil {
@@ -26,7 +27,7 @@ func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 	}
 	return &Source{
 		cfg:    cfg,
-		log:    log.With().Str("component", "opcua").Str("source", cfg.Name).Logger(),
+		log:    log,
 		status: newStatusBox(cfg.Name),
 	}, nil
 }
