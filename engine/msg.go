@@ -52,6 +52,9 @@ type metaHandler struct {
 	rt   *jsRuntime
 	base []metaEntry
 	over []metaOverride
+	// miss is the last key lookup did not find: goja asks Has before
+	// Set for every assignment, so a new key would be searched twice.
+	miss string
 	// lazy holds the JS values of the timestamps once read.
 	lazy     [2]goja.Value
 	src, srv time.Time
@@ -60,6 +63,7 @@ type metaHandler struct {
 func (m *metaHandler) reset(base []metaEntry, src, srv time.Time) {
 	clear(m.over)
 	m.base, m.over = base, m.over[:0]
+	m.miss = ""
 	m.lazy = [2]goja.Value{}
 	m.src, m.srv = src, srv
 }
@@ -71,6 +75,9 @@ func (m *metaHandler) override(i int, val goja.Value) {
 
 // lookup finds key: the index in over (or -1) and in base (or -1).
 func (m *metaHandler) lookup(key string) (o, b int) {
+	if key == m.miss && key != "" {
+		return -1, -1
+	}
 	for i := len(m.over) - 1; i >= 0; i-- {
 		if m.over[i].key == key {
 			return i, m.over[i].idx
@@ -81,6 +88,7 @@ func (m *metaHandler) lookup(key string) (o, b int) {
 			return -1, i
 		}
 	}
+	m.miss = key
 	return -1, -1
 }
 
@@ -125,6 +133,7 @@ func (m *metaHandler) Set(key string, val goja.Value) bool {
 		return true
 	}
 	m.over = append(m.over, metaOverride{idx: b, key: key, val: val})
+	m.miss = ""
 	return true
 }
 
@@ -148,6 +157,7 @@ func (m *metaHandler) Delete(key string) bool {
 	case b >= 0:
 		m.over = append(m.over, metaOverride{idx: b, key: key})
 	}
+	m.miss = ""
 	return true
 }
 
