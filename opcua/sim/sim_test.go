@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net/url"
 	"os"
@@ -258,8 +259,6 @@ func TestSimShutdownWithClientsConnected(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	c := simtest.Connect(t, srv.Endpoint())
-	states := make(chan gopcua.ConnState, 8)
-	_ = states
 	if _, err := c.Node(ua.NewStringNodeID(1, "Plant.Types.Double")).Value(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -335,4 +334,86 @@ func clientCert(t *testing.T) ([]byte, *rsa.PrivateKey) {
 		t.Fatal(err)
 	}
 	return der, key
+}
+
+// subscribe monitors the given scale tags and returns the notification
+// channel.
+func subscribe(t *testing.T, ctx context.Context, c *gopcua.Client, tags int) (*gopcua.Subscription, chan *gopcua.PublishNotificationData) {
+	t.Helper()
+	ch := make(chan *gopcua.PublishNotificationData, 256)
+	sub, err := c.Subscribe(ctx, &gopcua.SubscriptionParameters{Interval: 20 * time.Millisecond}, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 1000
+	for lo := 0; lo < tags; lo += batch {
+		var reqs []*ua.MonitoredItemCreateRequest
+		for i := lo; i < min(lo+batch, tags); i++ {
+			reqs = append(reqs, gopcua.NewMonitoredItemCreateRequestWithDefaults(
+				ua.NewStringNodeID(1, fmt.Sprintf("Plant.Scale.Tag%05d", i)), ua.AttributeIDValue, uint32(i)))
+		}
+		if _, err := sub.Monitor(ctx, ua.TimestampsToReturnBoth, reqs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sub, ch
+}
+
+// handlesSeen drains ch until every handle below n was notified.
+func handlesSeen(t *testing.T, ch chan *gopcua.PublishNotificationData, n int, timeout time.Duration) {
+	t.Helper()
+	seen := make(map[uint32]bool, n)
+	deadline := time.After(timeout)
+	for len(seen) < n {
+		select {
+		case <-deadline:
+			t.Fatalf("saw %d of %d items change", len(seen), n)
+		case msg := <-ch:
+			if msg.Error != nil {
+				t.Fatal(msg.Error)
+			}
+			if dcn, ok := msg.Value.(*ua.DataChangeNotification); ok {
+				for _, it := range dcn.MonitoredItems {
+					seen[it.ClientHandle] = true
+				}
+			}
+		}
+	}
+}
+
+// gopcua's own ChangeNotification deadlocks the server when a subscription
+// ends while values change; the simulator's notifier must not.
+func TestSimSurvivesDeletedSubscriptions(t *testing.T) {
+	t.Parallel()
+	const tags = 300
+	s := simtest.Start(t, sim.Config{ExtraTags: tags, Rate: 5 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for range 3 {
+		c := simtest.Connect(t, s.Endpoint())
+		sub, ch := subscribe(t, ctx, c, tags)
+		handlesSeen(t, ch, tags, 30*time.Second)
+		if err := sub.Cancel(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.DropConnections()
+	}
+	// Still serving: a new client reads and sees every change.
+	c := simtest.Connect(t, s.Endpoint())
+	_, ch := subscribe(t, ctx, c, tags)
+	handlesSeen(t, ch, tags, 30*time.Second)
+}
+
+func TestSimScale10k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10k items")
+	}
+	t.Parallel()
+	const tags = 10000
+	s := simtest.Start(t, sim.Config{ExtraTags: tags, Rate: 200 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := simtest.Connect(t, s.Endpoint())
+	_, ch := subscribe(t, ctx, c, tags)
+	handlesSeen(t, ch, tags, time.Minute)
 }
