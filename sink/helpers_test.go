@@ -183,3 +183,5 @@ func newJS(nc *nats.Conn, domain string) (jetstream.JetStream, error) {
 	}
 	return jetstream.NewWithDomain(nc, domain)
 }
+
+func zerologNop() zerolog.Logger { return zerolog.Nop() }

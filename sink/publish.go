@@ -83,13 +83,22 @@ func lossReason(err error) (reason string, ok bool) {
 	return "", false
 }
 
+// mustWait reports whether a publish error means "wait for the connection":
+// the reconnect buffer is full, or the client has not connected yet and so
+// does not know that the server supports headers (nats.go refuses headers
+// until it has seen the server's INFO).
+func (s *Sink) mustWait(err error) bool {
+	return errors.Is(err, nats.ErrReconnectBufExceeded) ||
+		errors.Is(err, nats.ErrHeadersNotSupported) && !s.nc.IsConnected()
+}
+
 // waitReconnected blocks while the client is disconnected and its reconnect
 // buffer is full: until the connection is back, ctx is done, or the
 // connection is closed.
 func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 	s.bufFullLog.logN(func(suppressed int) {
 		s.log.Warn().Str("subject", subject).Int("buffer_bytes", s.cfg.ReconnectBufSize).Int("suppressed", suppressed).
-			Msg("nats reconnect buffer full; publishing blocks until the connection is back")
+			Msg("nats not connected and nothing more can be buffered; publishing blocks until the connection is back")
 	})
 	timer := time.NewTimer(reconnectPoll)
 	defer timer.Stop()
@@ -113,7 +122,9 @@ func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 
 // publishCore publishes msg on core NATS. While disconnected the client
 // buffers up to ReconnectBufSize; when that buffer is full the call blocks
-// until the connection is back (backpressure instead of a drop). A message is
+// until the connection is back (backpressure instead of a drop). Before the
+// first connection nothing with headers can be buffered, so the call blocks
+// until then. A message is
 // lost only when ctx ends first, the connection is closed, or the server can
 // never take it, and each loss is counted.
 func (s *Sink) publishCore(ctx context.Context, msg *nats.Msg) error {
@@ -126,7 +137,7 @@ func (s *Sink) publishCore(ctx context.Context, msg *nats.Msg) error {
 			s.c.published.Add(1)
 			return nil
 		}
-		if errors.Is(err, nats.ErrReconnectBufExceeded) {
+		if s.mustWait(err) {
 			if werr := s.waitReconnected(ctx, msg.Subject); werr != nil {
 				return s.lose(reasonOf(werr), msg.Subject, werr)
 			}
@@ -177,7 +188,7 @@ func (s *Sink) publishJS(ctx context.Context, msg *nats.Msg) error {
 			// The client's own bound is never below ours; this only
 			// happens if acks are slow to be processed. Try again.
 			werr = ctx.Err()
-		case errors.Is(err, nats.ErrReconnectBufExceeded):
+		case s.mustWait(err):
 			werr = s.waitReconnected(ctx, msg.Subject)
 		default:
 			s.c.publishErrors.Add(1)
