@@ -75,6 +75,14 @@ func appendSubject(dst []byte, prefix, location, contract, virtualPath, tagName 
 	return append(dst, tagName...), nil
 }
 
+// ValidateSubjectPrefix checks tag_processor.subject_prefix by the subject
+// rules (dot-separated tokens of [A-Za-z0-9_-]+, none empty, none starting
+// with "_"), so a bad prefix is reported once at startup instead of failing
+// every message. The error is a *SubjectError.
+func ValidateSubjectPrefix(prefix string) error {
+	return checkTokens("subject_prefix", prefix, true)
+}
+
 // omitVirtualPath reports whether virtual_path is one of the values that
 // mean "none".
 func omitVirtualPath(s string) bool {

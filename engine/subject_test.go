@@ -84,3 +84,34 @@ func TestAppendSubject(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateSubjectPrefix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		prefix string
+		ok     bool
+	}{
+		{"umh.v1", true},
+		{"plant-7.uns.v2", true},
+		{"uns", true},
+		{"", false},
+		{"umh..v1", false},
+		{"umh.v1.", false},
+		{"_umh", false},
+		{"umh.*", false},
+		{"umh v1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prefix, func(t *testing.T) {
+			t.Parallel()
+			err := ValidateSubjectPrefix(tt.prefix)
+			if (err == nil) != tt.ok {
+				t.Errorf("ValidateSubjectPrefix(%q) = %v, want ok %v", tt.prefix, err, tt.ok)
+			}
+			var se *SubjectError
+			if err != nil && (!errors.As(err, &se) || se.Field != "subject_prefix") {
+				t.Errorf("error %v does not name subject_prefix", err)
+			}
+		})
+	}
+}
