@@ -71,8 +71,9 @@ func (es ConfigErrors) touch(path string) bool {
 // compileErrors compiles cfg's engine and locates each compile error in
 // the site file.
 func compileErrors(cfg *Config) ConfigErrors {
-	_, err := engine.New(cfg.Engine, zerolog.Nop())
+	eng, err := engine.New(cfg.Engine, zerolog.Nop())
 	if err == nil {
+		eng.Close()
 		return nil
 	}
 	var leaves []error

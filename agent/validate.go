@@ -466,6 +466,10 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 			c.errorf(p, "%q is not a valid subject filter: dot-separated tokens, '*' for one token, '>' last", s)
 		}
 	}
+	if es := sc.ErrorsSubject; es != "" && sc.JetStream.Enabled && c.written("nats.jetstream.subjects") && validSubject(es, false) &&
+		!slices.ContainsFunc(sc.JetStream.Subjects, func(f string) bool { return subjectMatches(f, es) }) {
+		c.errorf("nats.errors_subject", "%q is not captured by nats.jetstream.subjects, so publishing there would fail: add it to the list", es)
+	}
 	if mb := sc.JetStream.MaxBytes; mb == 0 || mb < -1 {
 		c.errorf("nats.jetstream.max_bytes", "%d must be a size greater than 0, or -1 for no limit", mb)
 	}
