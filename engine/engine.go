@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -172,8 +173,28 @@ func (rt *jsRuntime) process(s *tag.Sample, dst []tag.Message, fail func(Failure
 
 // pipeline builds msg, runs the stages in order on the list of messages
 // (which fan-out may grow), then finalizes each.
-func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failure)) (out []tag.Message) {
 	rt.node = s.Node
+	rt.stage = 0
+	n := len(dst)
+	defer func() {
+		// A panic outside the scripts (a value the conversion cannot
+		// handle, a bug) fails this sample only; its partial output is
+		// dropped.
+		if r := recover(); r != nil {
+			err, ok := r.(error)
+			if !ok {
+				err = fmt.Errorf("%v", r)
+			}
+			idx := rt.stage
+			rt.report(Failure{Stage: rt.e.stages[idx].name, Reason: ReasonConversion,
+				Err: fmt.Errorf("node %s: internal error: %w", s.Node.ID, err)}, idx, fail)
+			clear(rt.cur[:cap(rt.cur)])
+			clear(rt.next[:cap(rt.next)])
+			rt.cur, rt.next = rt.cur[:0], rt.next[:0]
+			out = dst[:n]
+		}
+	}()
 	rt.orig = toJS(rt.vm, s.Value)
 	rt.msg.payload, rt.msg.meta, rt.msg.touched = rt.orig, rt.metaObj, false
 	rt.msg.extra = rt.msg.extra[:0]
