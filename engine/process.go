@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -75,6 +76,7 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 	br := bufio.NewReaderSize(in, 64<<10)
 	bw := bufio.NewWriterSize(out, 64<<10)
 	be := bufio.NewWriterSize(errOut, 4<<10)
+	nodes := make(nodeInterner)
 	var (
 		line    []byte
 		buf     []byte
@@ -120,6 +122,7 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 				return sum, fmt.Errorf("process: writing errors: %w", err)
 			}
 		} else {
+			s.Node = nodes.intern(s.Node)
 			if s.ReceivedAt.IsZero() {
 				s.ReceivedAt = now()
 			}
@@ -158,6 +161,45 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 		return sum, fmt.Errorf("process: writing errors: %w", err)
 	}
 	return sum, flush()
+}
+
+// maxInternedNodes bounds the interner; when it is full it starts over.
+const maxInternedNodes = 1 << 16
+
+// nodeInterner gives input lines that describe the same node the same
+// *tag.Node, as a live source does (one Node per variable), so the engine's
+// per-node caches work offline as they do online.
+type nodeInterner map[string]*tag.Node
+
+// intern returns the node already seen with n's exact description, or n.
+func (ni nodeInterner) intern(n *tag.Node) *tag.Node {
+	key := nodeKey(n)
+	if old, ok := ni[key]; ok {
+		return old
+	}
+	if len(ni) >= maxInternedNodes {
+		clear(ni)
+	}
+	ni[key] = n
+	return n
+}
+
+// nodeKey is the whole description of n as one string.
+func nodeKey(n *tag.Node) string {
+	var b []byte
+	for _, f := range [...]string{n.Source, n.Endpoint, n.ID, n.BrowseName, n.Name, n.Group, n.Path, n.DataType} {
+		b = strconv.AppendQuote(b, f)
+	}
+	keys := make([]string, 0, len(n.Extra))
+	for k := range n.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = strconv.AppendQuote(b, k)
+		b = strconv.AppendQuote(b, n.Extra[k])
+	}
+	return string(b)
 }
 
 // readLine appends the next line of br to dst, without its line end ("\n"

@@ -368,3 +368,36 @@ func TestRunProcessWriteError(t *testing.T) {
 		t.Errorf("error %v, want a write error naming the output", err)
 	}
 }
+
+func TestRunProcessInternsNodes(t *testing.T) {
+	t.Parallel()
+	in := `{"payload": 1, "meta": {"opcua_tag_name": "a", "x": "1"}}
+{"payload": 2, "meta": {"opcua_tag_name": "a", "x": "1"}}
+{"payload": 3, "meta": {"opcua_tag_name": "a", "x": "2"}}
+{"payload": 4, "meta": {"opcua_tag_name": "b", "x": "1"}}
+{"payload": 5, "meta": {"x": "1", "opcua_tag_name": "a"}}
+`
+	var nodes []*tag.Node
+	process := func(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+		nodes = append(nodes, s.Node)
+		return dst
+	}
+	if _, err := runProcess(process, func() uint64 { return 0 }, strings.NewReader(in), &bytes.Buffer{}, &bytes.Buffer{}, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 5 {
+		t.Fatalf("%d samples, want 5", len(nodes))
+	}
+	same := [][2]int{{0, 1}, {0, 4}}
+	differ := [][2]int{{0, 2}, {0, 3}, {2, 3}}
+	for _, p := range same {
+		if nodes[p[0]] != nodes[p[1]] {
+			t.Errorf("lines %d and %d describe one node but got two", p[0]+1, p[1]+1)
+		}
+	}
+	for _, p := range differ {
+		if nodes[p[0]] == nodes[p[1]] {
+			t.Errorf("lines %d and %d describe different nodes but share one", p[0]+1, p[1]+1)
+		}
+	}
+}
