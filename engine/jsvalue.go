@@ -89,8 +89,8 @@ var errNotData = errors.New("not a data value")
 // left out, as JSON.stringify does), null and undefined as null. A function
 // or symbol anywhere in the value is an error: it is not data, and leaving
 // it out would lose it silently. Exceptions thrown by getters or proxies
-// while reading the value are returned as errors. On error dst is returned
-// unchanged.
+// while reading the value are returned as errors; an interrupt (the
+// deadline) is not recovered. On error dst is returned unchanged.
 func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
 	n := len(dst)
 	defer func() {
@@ -106,14 +106,12 @@ func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
 	return out, nil
 }
 
-// recoveredJSError turns a panic raised by goja while reading a value (a JS
-// exception from a getter, an interrupt) into an error; any other panic is
-// re-raised.
+// recoveredJSError turns a JS exception raised by goja while reading a
+// value (a throwing getter, valueOf or proxy trap) into an error. Any other
+// panic is re-raised, notably *goja.InterruptedError: the deadline expired,
+// and the caller classifies that as a timeout, not a conversion error.
 func recoveredJSError(r any) error {
-	switch e := r.(type) {
-	case *goja.Exception:
-		return fmt.Errorf("reading value: %w", e)
-	case *goja.InterruptedError:
+	if e, ok := r.(*goja.Exception); ok {
 		return fmt.Errorf("reading value: %w", e)
 	}
 	panic(r)

@@ -124,3 +124,24 @@ func TestAppendJSNotDataIsWrapped(t *testing.T) {
 		t.Errorf("error %v does not wrap errNotData", err)
 	}
 }
+
+// TestAppendJSInterruptPropagates checks that a deadline hit while a getter
+// runs during encoding is not turned into a conversion error: the engine
+// must see the interrupt to count a timeout.
+func TestAppendJSInterruptPropagates(t *testing.T) {
+	t.Parallel()
+	vm := goja.New()
+	v, err := vm.RunString(`({get a() { for (;;) {} }})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.Interrupt("deadline")
+	defer func() {
+		r := recover()
+		if _, ok := r.(*goja.InterruptedError); !ok {
+			t.Errorf("recovered %v (%T), want *goja.InterruptedError", r, r)
+		}
+	}()
+	_, err = appendJS(nil, v)
+	t.Errorf("appendJS returned %v, want the interrupt to propagate", err)
+}
