@@ -69,6 +69,8 @@ func toJSDepth(vm *goja.Runtime, v any, depth int) goja.Value {
 	switch x := v.(type) {
 	case []any:
 		return sliceToJS(vm, x, depth)
+	case byteArray:
+		return sliceToJS(vm, x, depth)
 	case []float64:
 		return sliceToJS(vm, x, depth)
 	case []int32:

@@ -106,6 +106,8 @@ func appendGo(dst []byte, v any, depth int) ([]byte, error) {
 	switch x := v.(type) {
 	case []bool:
 		return appendSlice(dst, x, depth, func(d []byte, e bool) ([]byte, error) { return strconv.AppendBool(d, e), nil })
+	case byteArray:
+		return appendSlice(dst, x, depth, appendUint[uint8])
 	case []int8:
 		return appendSlice(dst, x, depth, appendInt[int8])
 	case []int16:
@@ -144,7 +146,7 @@ func appendInt[T int8 | int16 | int32 | int64 | int](d []byte, e T) ([]byte, err
 	return strconv.AppendInt(d, int64(e), 10), nil
 }
 
-func appendUint[T uint16 | uint32 | uint64](d []byte, e T) ([]byte, error) {
+func appendUint[T uint8 | uint16 | uint32 | uint64](d []byte, e T) ([]byte, error) {
 	return strconv.AppendUint(d, uint64(e), 10), nil
 }
 
