@@ -340,8 +340,8 @@ func TestPublishCanceledWhileBlocked(t *testing.T) {
 }
 
 // TestExternalNotReachableAtStart starts the sink before its server exists:
-// Start succeeds, messages published meanwhile are kept, and once a server
-// appears on that port they all reach the stream.
+// Start succeeds, Publish blocks (nothing is dropped) until the server
+// appears on that port, then every message flows.
 func TestExternalNotReachableAtStart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -361,51 +361,66 @@ func TestExternalNotReachableAtStart(t *testing.T) {
 				t.Fatal("Ready() = true without a server")
 			}
 			ctx := context.Background()
-			if tt.js {
-				for i := range 5 {
+			const n = 5
+			done := make(chan error, 1)
+			go func() {
+				for i := range n {
 					if err := s.Publish(ctx, testMessage(i)); err != nil {
-						t.Fatalf("publish %d while unreachable: %v", i, err)
+						done <- err
+						return
 					}
 				}
+				done <- nil
+			}()
+			select {
+			case err := <-done:
+				t.Fatalf("Publish returned (%v) before any server existed", err)
+			default:
 			}
-			srv := natstest.Start(t, func(o *server.Options) { o.Port = port })
+
+			// The server's stream captures the subjects in both modes, so
+			// the test sees what arrived whether it came by core NATS or
+			// JetStream. In core mode the sink must not create it.
+			dir := t.TempDir()
+			if !tt.js {
+				prep := natstest.Start(t, func(o *server.Options) { o.StoreDir = dir })
+				js, err := jetstream.New(connect(t, prep.ClientURL()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg := jetstream.StreamConfig{Name: DefaultStream, Subjects: []string{"umh.v1.>"}, Storage: jetstream.FileStorage}
+				if _, err := js.CreateStream(ctx, cfg); err != nil {
+					t.Fatal(err)
+				}
+				natstest.Stop(prep)
+			}
+			srv := natstest.Start(t, func(o *server.Options) { o.Port = port; o.StoreDir = dir })
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("publish: %v", err)
+				}
+			case <-time.After(waitTimeout):
+				t.Fatal("Publish still blocked after the server appeared")
+			}
 			natstest.WaitFor(t, waitTimeout, func() error {
 				if !s.Ready() {
 					return errors.New("sink not ready")
 				}
 				return nil
 			})
+			fctx, cancel := context.WithTimeout(ctx, waitTimeout)
+			defer cancel()
+			if err := s.Flush(fctx); err != nil {
+				t.Fatalf("flush: %v", err)
+			}
 			nc := connect(t, srv.ClientURL())
-			if tt.js {
-				fctx, cancel := context.WithTimeout(ctx, waitTimeout)
-				defer cancel()
-				if err := s.Flush(fctx); err != nil {
-					t.Fatalf("flush: %v", err)
-				}
-				if got := streamSeqs(t, nc, "", DefaultStream); len(got) != 5 {
-					t.Errorf("stream holds %v, want messages 0..4 once each", got)
-				}
-				return
+			waitStreamMsgs(t, nc, "", DefaultStream, n, waitTimeout)
+			if got := streamSeqs(t, nc, "", DefaultStream); len(got) != n {
+				t.Errorf("stream holds %v, want messages 0..4 once each", got)
 			}
-			sub, err := nc.SubscribeSync("umh.v1.>")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := nc.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Publish(ctx, testMessage(9)); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			got, err := sub.NextMsg(waitTimeout)
-			if err != nil {
-				t.Fatalf("no message after the server appeared: %v", err)
-			}
-			if seqOf(t, got.Data) != 9 {
-				t.Errorf("got %q, want message 9", got.Data)
+			if st := s.Stats(); len(st.Lost) != 0 {
+				t.Errorf("lost %v", st.Lost)
 			}
 		})
 	}
