@@ -160,14 +160,16 @@ func TestSampleFromDataValue(t *testing.T) {
 	}
 }
 
+// FuzzValue feeds Value two kinds of random variants: bytes decoded by
+// gopcua (flat values only: gopcua's decoder itself hangs or panics on some
+// hostile multi-dimensional or nested input) and variants built from the
+// bytes by genVariant (nesting, matrices, structures, nil pointers).
 func FuzzValue(f *testing.F) {
 	for _, v := range []*ua.Variant{
 		ua.MustVariant(1.5), ua.MustVariant(uint64(1)), ua.MustVariant("x"), ua.MustVariant([]float64{1, 2}),
-		ua.MustVariant([][]int32{{1, 2}, {3, 4}}), ua.MustVariant(ua.NewExtensionObject(&ua.Range{Low: 1})),
-		ua.MustVariant([]*ua.Variant{ua.MustVariant(true)}), ua.MustVariant(&ua.LocalizedText{Text: "t"}),
-		ua.MustVariant(ua.NewGUID("72962B91-FA75-4AE6-8D28-B404DC7DAF63")), ua.MustVariant(time.Unix(1, 0)),
+		ua.MustVariant(&ua.LocalizedText{Text: "t"}), ua.MustVariant(time.Unix(1, 0)),
+		ua.MustVariant(ua.NewGUID("72962B91-FA75-4AE6-8D28-B404DC7DAF63")),
 		ua.MustVariant(ua.NewExpandedNodeID(ua.NewNumericNodeID(3, 7), "urn:a", 2)),
-		ua.MustVariant(&ua.DataValue{EncodingMask: ua.DataValueValue, Value: ua.MustVariant(int8(1))}),
 	} {
 		b, err := v.Encode()
 		if err != nil {
@@ -175,11 +177,95 @@ func FuzzValue(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add([]byte{0x18, 0x99, 0x05, 0x40, 0x02, 0x03, 0x16, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var v ua.Variant
-		if _, err := v.Decode(b); err != nil {
-			return
+		if len(b) > 0 && b[0]&ua.VariantArrayDimensions == 0 && ua.TypeID(b[0]&0x3f) <= ua.TypeIDLocalizedText {
+			var v ua.Variant
+			if decodeVariant(&v, b) {
+				Value(&v) // must not panic
+			}
 		}
-		Value(&v) // must not panic
+		g := &gen{b: b}
+		Value(g.variant(0)) // must not panic
 	})
+}
+
+// decodeVariant decodes b into v and reports whether that worked. gopcua's
+// decoder itself panics on some hostile input (a negative array length
+// other than -1 reaches reflect.MakeSlice); that is not Value's to catch.
+func decodeVariant(v *ua.Variant, b []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := v.Decode(b)
+	return err == nil
+}
+
+// gen builds variants from fuzz bytes.
+type gen struct {
+	b []byte
+	i int
+}
+
+func (g *gen) byte() byte {
+	if g.i >= len(g.b) {
+		return 0
+	}
+	g.i++
+	return g.b[g.i-1]
+}
+
+func (g *gen) variant(depth int) *ua.Variant {
+	if depth > 20 {
+		return ua.MustVariant(int32(depth))
+	}
+	switch g.byte() % 16 {
+	case 0:
+		return nil
+	case 1:
+		return ua.MustVariant(nil)
+	case 2:
+		return ua.MustVariant(g.variant(depth + 1))
+	case 3:
+		n := int(g.byte() % 5)
+		vs := make([]*ua.Variant, n)
+		for i := range vs {
+			vs[i] = g.variant(depth + 1)
+		}
+		return ua.MustVariant(vs)
+	case 4:
+		rows, cols := int(g.byte()%4), int(g.byte()%4)
+		m := make([][]float64, rows)
+		for i := range m {
+			m[i] = make([]float64, cols)
+		}
+		if rows == 0 || cols == 0 {
+			return ua.MustVariant([]float64{})
+		}
+		return ua.MustVariant(m)
+	case 5:
+		return ua.MustVariant(&ua.GUID{Data1: uint32(g.byte()), Data4: g.b[:min(len(g.b), int(g.byte()%12))]})
+	case 6:
+		return ua.MustVariant(&ua.ExtensionObject{TypeID: ua.NewTwoByteExpandedNodeID(g.byte())})
+	case 7:
+		return ua.MustVariant(ua.NewExtensionObject(&ua.EUInformation{DisplayName: ua.NewLocalizedText(string(g.b))}))
+	case 8:
+		return ua.MustVariant(&ua.DataValue{Value: g.variant(depth + 1)})
+	case 9:
+		return ua.MustVariant(&ua.ExtensionObject{Value: &ua.DataChangeNotification{MonitoredItems: []*ua.MonitoredItemNotification{{Value: &ua.DataValue{Value: g.variant(depth + 1)}}}}})
+	case 10:
+		return ua.MustVariant((*ua.LocalizedText)(nil))
+	case 11:
+		return ua.MustVariant(&ua.DiagnosticInfo{InnerDiagnosticInfo: &ua.DiagnosticInfo{}})
+	case 12:
+		return ua.MustVariant([]*ua.ExtensionObject{nil, ua.NewExtensionObject(&ua.Range{})})
+	case 13:
+		return ua.MustVariant(time.Unix(int64(g.byte())<<20, 0).In(time.FixedZone("x", 3600)))
+	case 14:
+		return ua.MustVariant([][][]int8{{{int8(g.byte())}}, {{1}}})
+	default:
+		return ua.MustVariant(string(g.b))
+	}
 }
