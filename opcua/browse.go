@@ -636,6 +636,17 @@ var wellKnownDataTypes = map[uint32]string{
 	id.UInteger:                       "",
 }
 
+// DataTypeName returns the built-in type name ("Double", "DateTime", ...)
+// of a DataType attribute value when it is known without asking the server:
+// the built-in types themselves and the common namespace-0 subtypes
+// (Duration → Double, UtcTime → DateTime, enumerations → Int32, ...). It
+// returns "" otherwise; Browse resolves the others through the server's
+// HasSubtype references.
+func DataTypeName(dt *ua.NodeID) string {
+	name, _ := knownDataType(dt)
+	return name
+}
+
 // knownDataType returns the built-in type name of a namespace-0 data type,
 // and whether it is known without asking the server.
 func knownDataType(dt *ua.NodeID) (string, bool) {

@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"context"
 	"math"
 	"reflect"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 
+	"github.com/edgetag/edgetag/opcua/sim"
+	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -267,5 +270,70 @@ func (g *gen) variant(depth int) *ua.Variant {
 		return ua.MustVariant([][][]int8{{{int8(g.byte())}}, {{1}}})
 	default:
 		return ua.MustVariant(string(g.b))
+	}
+}
+
+// Every value type the simulator serves converts to the Go type documented
+// in package tag, after a real trip through gopcua's client.
+func TestValueFromSimulator(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{Rate: time.Hour})
+	c := simtest.Connect(t, s.Endpoint())
+	want := map[string]struct {
+		dataType string
+		goType   any
+	}{
+		"Boolean": {"Boolean", true}, "SByte": {"SByte", int8(0)}, "Byte": {"Byte", uint8(0)},
+		"Int16": {"Int16", int16(0)}, "UInt16": {"UInt16", uint16(0)}, "Int32": {"Int32", int32(0)},
+		"UInt32": {"UInt32", uint32(0)}, "Int64": {"Int64", int64(0)}, "UInt64": {"UInt64", uint64(0)},
+		"Float": {"Float", float32(0)}, "Double": {"Double", float64(0)}, "String": {"String", ""},
+		"DateTime": {"DateTime", time.Time{}}, "Guid": {"Guid", tag.GUID("")},
+		"ByteString": {"ByteString", []byte(nil)}, "XmlElement": {"XmlElement", tag.XMLElement("")},
+		"NodeId": {"NodeId", tag.NodeID("")}, "ExpandedNodeId": {"ExpandedNodeId", tag.NodeID("")},
+		"StatusCode": {"StatusCode", tag.StatusCode(0)}, "QualifiedName": {"QualifiedName", tag.QualifiedName{}},
+		"LocalizedText": {"LocalizedText", tag.LocalizedText{}}, "Range": {"ExtensionObject", map[string]any(nil)},
+		"DoubleArray": {"Double", []float64(nil)}, "Int32Array": {"Int32", []int32(nil)},
+		"StringArray": {"String", []string(nil)}, "UInt64Array": {"UInt64", []uint64(nil)},
+		"Matrix": {"Int32", tag.Matrix{}},
+	}
+	for name, w := range want {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dv, err := c.Node(ua.NewStringNodeID(1, "Plant.Types."+name)).Value(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, dt := Value(dv)
+			if dt != w.dataType {
+				t.Errorf("data type %q, want %q", dt, w.dataType)
+			}
+			if reflect.TypeOf(got) != reflect.TypeOf(w.goType) {
+				t.Errorf("value %#v is a %T, want %T", got, got, w.goType)
+			}
+		})
+	}
+}
+
+func TestDataTypeName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   *ua.NodeID
+		want string
+	}{
+		{ua.NewNumericNodeID(0, 11), "Double"},
+		{ua.NewNumericNodeID(0, 290), "Double"},   // Duration
+		{ua.NewNumericNodeID(0, 294), "DateTime"}, // UtcTime
+		{ua.NewNumericNodeID(0, 29), "Int32"},     // Enumeration
+		{ua.NewNumericNodeID(0, 884), ""},         // Range: needs the server
+		{ua.NewNumericNodeID(3, 11), ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in.String(), func(t *testing.T) {
+			t.Parallel()
+			if got := DataTypeName(tt.in); got != tt.want {
+				t.Fatalf("DataTypeName(%s) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
