@@ -23,6 +23,15 @@ const (
 	MetaTimestamp    = "timestamp"
 )
 
+// finalKey reports whether finalize reads meta key k.
+func finalKey(k string) bool {
+	switch k {
+	case MetaLocationPath, MetaDataContract, MetaTagNameKey, MetaVirtualPath, MetaDatatype, MetaTimestampMs, MetaTimestamp:
+		return true
+	}
+	return false
+}
+
 // span locates a header value written into the message's byte arena.
 type span struct{ hdr, start, end int }
 
@@ -126,7 +135,9 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			switch e.kind {
 			case entryConst:
 				hdrs = append(hdrs, tag.Header{Key: e.key, Value: e.str})
-				f.note(e.key, e.str)
+				if e.final {
+					f.note(e.key, e.str)
+				}
 			case entrySourceTime, entryServerTime:
 				t := mh.src
 				if e.kind == entryServerTime {
@@ -168,14 +179,13 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		rt.report(Failure{Stage: StageFinalize, Reason: ReasonMissingField, Err: err}, idx, fail)
 		return dst
 	}
-	subjStart := len(buf)
-	buf, err := appendSubject(buf, rt.e.prefix, f.location, f.contract, f.virtualPath, f.tagName)
+	subject, err := rt.subject(&f)
 	if err != nil {
 		rt.buf = buf[:0]
 		rt.report(Failure{Stage: StageFinalize, Reason: ReasonInvalidSubject, Err: err}, idx, fail)
 		return dst
 	}
-	subjEnd := len(buf)
+	payStart := len(buf)
 	ts := timestampMs(&f, s)
 	buf, err = appendPayload(buf, s.Value, js, f.datatype, ts)
 	if err != nil {
@@ -185,14 +195,14 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	}
 	rt.buf = buf[:0]
 
-	// One arena holds the subject, the payload and the formatted
-	// timestamps; strings alias it, which is safe because a Message is
-	// never modified once emitted.
+	// One arena holds the payload and the formatted timestamps; header
+	// strings alias it, which is safe because a Message is never modified
+	// once emitted.
 	arena := rt.byteSlab(len(buf))
 	copy(arena, buf)
 	msg := tag.Message{
-		Subject:     unsafeString(arena[subjStart:subjEnd]),
-		Payload:     arena[subjEnd:len(arena):len(arena)],
+		Subject:     subject,
+		Payload:     arena[payStart:len(arena):len(arena)],
 		Headers:     hdrs[:len(hdrs):len(hdrs)],
 		TimestampMs: ts,
 		Node:        s.Node,
@@ -203,6 +213,30 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	}
 	rt.emitted.Add(1)
 	return append(dst, msg)
+}
+
+// subject returns the message subject, reusing the node's last one when
+// its parts are the same strings (the usual case: scripts assign the same
+// literals and meta values every time), so a node's subject is validated
+// and built once.
+func (rt *jsRuntime) subject(f *final) (string, error) {
+	c := &rt.nm.subj
+	if c.ok && c.location == f.location && c.contract == f.contract && c.virtualPath == f.virtualPath && c.tagName == f.tagName {
+		return c.subject, nil
+	}
+	b, err := appendSubject(rt.sbuf[:0], rt.e.prefix, f.location, f.contract, f.virtualPath, f.tagName)
+	rt.sbuf = b[:0]
+	if err != nil {
+		return "", err
+	}
+	*c = subjectCache{ok: true, location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: string(b)}
+	return c.subject, nil
+}
+
+// subjectCache is the last subject built for a node and its parts.
+type subjectCache struct {
+	ok                                                bool
+	location, contract, virtualPath, tagName, subject string
 }
 
 // missing reports the required meta keys that are absent or empty.

@@ -31,6 +31,9 @@ const (
 type metaEntry struct {
 	key  string
 	kind entryKind
+	// final marks a key finalize reads (location_path, ...), which only
+	// Extra can put among a node's entries.
+	final bool
 	str  string
 	val  goja.Value // nil for a timestamp not read yet
 }
@@ -83,7 +86,10 @@ func (m *metaHandler) lookup(key string) (o, b int) {
 			return i, m.over[i].idx
 		}
 	}
-	for i := range m.base {
+	if i := fixedIndex(key); i >= 0 && i < len(m.base) {
+		return -1, i
+	}
+	for i := nodeMetaFixed; i < len(m.base); i++ {
 		if m.base[i].key == key {
 			return -1, i
 		}

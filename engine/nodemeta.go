@@ -48,6 +48,8 @@ type nodeMeta struct {
 	// conds caches the result of each condition's if for this node when
 	// it provably depends only on the node's meta (see cacheable.go).
 	conds []uint8
+	// subj is the node's last subject (see jsRuntime.subject).
+	subj subjectCache
 }
 
 // Indexes of the sample-dependent entries in nodeMeta.entries.
@@ -105,11 +107,50 @@ func (rt *jsRuntime) nodeMetaFor(s *tag.Sample) *nodeMeta {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			nm.entries = append(nm.entries, c(k, n.Extra[k]))
+			e := c(k, n.Extra[k])
+			e.final = finalKey(k)
+			nm.entries = append(nm.entries, e)
 		}
 	}
 	rt.nodes[n] = nm
 	return nm
+}
+
+// fixedIndex returns the index of an engine key in nodeMeta.entries, or -1.
+func fixedIndex(k string) int {
+	switch k {
+	case MetaSource:
+		return 0
+	case MetaEndpoint:
+		return 1
+	case MetaNodeID:
+		return 2
+	case MetaTagName:
+		return 3
+	case MetaTagGroup:
+		return 4
+	case MetaTagPath:
+		return 5
+	case MetaTagType:
+		return idxTagType
+	case MetaDataType:
+		return idxDataType
+	case MetaStatusCode:
+		return idxStatus
+	case MetaSourceTimestamp:
+		return idxSourceTime
+	case MetaServerTimestamp:
+		return idxServerTime
+	case MetaAttrNodeID:
+		return idxAttrNodeID
+	case MetaAttrBrowseName:
+		return idxAttrBrowseName
+	case MetaAttrDataType:
+		return idxAttrDataType
+	case MetaAttrStatusCode:
+		return idxAttrStatus
+	}
+	return -1
 }
 
 // engineKey reports whether k is a meta key the engine sets itself.

@@ -66,6 +66,7 @@ type jsRuntime struct {
 	// Scratch space reused sample after sample.
 	cur, next []*goja.Object
 	buf       []byte
+	sbuf      []byte // subject scratch
 	times     timeFormatter
 	hslab     []tag.Header // see headerSlab
 	bslab     []byte       // see byteSlab
