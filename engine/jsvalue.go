@@ -92,6 +92,16 @@ var errNotData = errors.New("not a data value")
 // while reading the value are returned as errors; an interrupt (the
 // deadline) is not recovered. On error dst is returned unchanged.
 func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
+	return appendJSOrig(dst, v, nil)
+}
+
+// appendJSOrig is appendJS for a payload user code produced from orig, the
+// sample's Go value: inside arrays and objects, a number that still equals
+// the JS form of the 64-bit integer at the same place in orig is written
+// from orig exactly. An untouched element of a UInt64 or Int64 array (or of
+// a decoded structure) beyond ±2^53, which JS can only approximate, so
+// keeps its exact value even when user code changed other elements.
+func appendJSOrig(dst []byte, v goja.Value, orig any) (out []byte, err error) {
 	n := len(dst)
 	defer func() {
 		if r := recover(); r != nil {
@@ -99,7 +109,10 @@ func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
 			out = dst[:n]
 		}
 	}()
-	out, err = appendJSDepth(dst, v, 0)
+	if _, isObj := v.(*goja.Object); !isObj {
+		orig = nil // a scalar user code set is a new value
+	}
+	out, err = appendJSAt(dst, v, orig, 0)
 	if err != nil {
 		return dst[:n], err
 	}
@@ -118,12 +131,28 @@ func recoveredJSError(r any) error {
 }
 
 func appendJSDepth(dst []byte, v goja.Value, depth int) ([]byte, error) {
+	return appendJSAt(dst, v, nil, depth)
+}
+
+// appendJSAt encodes v; orig is the Go value at the same place in the
+// sample's value (nil when there is none, see appendJSOrig).
+func appendJSAt(dst []byte, v goja.Value, orig any, depth int) ([]byte, error) {
 	switch kindOf(v) {
 	case jsUndefined, jsNull:
 		return append(dst, "null"...), nil
 	case jsInt:
+		if orig != nil {
+			if b, ok := appendExactInt(dst, float64(v.ToInteger()), orig); ok {
+				return b, nil
+			}
+		}
 		return strconv.AppendInt(dst, v.ToInteger(), 10), nil
 	case jsFloat:
+		if orig != nil {
+			if b, ok := appendExactInt(dst, v.ToFloat(), orig); ok {
+				return b, nil
+			}
+		}
 		return appendFloat(dst, v.ToFloat(), 64), nil
 	case jsBool:
 		return strconv.AppendBool(dst, v.ToBoolean()), nil
@@ -148,7 +177,7 @@ func appendJSDepth(dst []byte, v goja.Value, depth int) ([]byte, error) {
 	}
 	o := v.(*goja.Object)
 	if kindOf(v) == jsArray {
-		return appendJSArray(dst, o, depth)
+		return appendJSArray(dst, o, orig, depth)
 	}
 	switch o.ClassName() {
 	// A boxed primitive (new Number(5)) is encoded as its primitive, as
@@ -164,6 +193,7 @@ func appendJSDepth(dst []byte, v goja.Value, depth int) ([]byte, error) {
 		// A typed array or a wrapped Go slice.
 		return appendGo(dst, o.Export(), depth)
 	}
+	origMap, _ := orig.(map[string]any)
 	dst = append(dst, '{')
 	first := true
 	var err error
@@ -178,14 +208,18 @@ func appendJSDepth(dst []byte, v goja.Value, depth int) ([]byte, error) {
 		first = false
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
-		if dst, err = appendJSDepth(dst, e, depth+1); err != nil {
+		var oe any
+		if origMap != nil {
+			oe = origMap[k]
+		}
+		if dst, err = appendJSAt(dst, e, oe, depth+1); err != nil {
 			return dst, fmt.Errorf("key %q: %w", k, err)
 		}
 	}
 	return append(dst, '}'), nil
 }
 
-func appendJSArray(dst []byte, o *goja.Object, depth int) ([]byte, error) {
+func appendJSArray(dst []byte, o *goja.Object, orig any, depth int) ([]byte, error) {
 	n := o.Get("length").ToInteger()
 	dst = append(dst, '[')
 	var err error
@@ -193,9 +227,45 @@ func appendJSArray(dst []byte, o *goja.Object, depth int) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if dst, err = appendJSDepth(dst, o.Get(strconv.FormatInt(i, 10)), depth+1); err != nil {
+		if dst, err = appendJSAt(dst, o.Get(strconv.FormatInt(i, 10)), origAt(orig, i), depth+1); err != nil {
 			return dst, fmt.Errorf("index %d: %w", i, err)
 		}
 	}
 	return append(dst, ']'), nil
+}
+
+// origAt returns the element i of orig when orig is a slice that can hold
+// a 64-bit integer beyond 2^53 (or nested ones), else nil.
+func origAt(orig any, i int64) any {
+	switch x := orig.(type) {
+	case []int64:
+		if i < int64(len(x)) {
+			return x[i]
+		}
+	case []uint64:
+		if i < int64(len(x)) {
+			return x[i]
+		}
+	case []any:
+		if i < int64(len(x)) {
+			return x[i]
+		}
+	}
+	return nil
+}
+
+// appendExactInt appends orig when it is a 64-bit integer whose JS form
+// (the nearest double) is f, so the exact value is kept.
+func appendExactInt(dst []byte, f float64, orig any) ([]byte, bool) {
+	switch x := orig.(type) {
+	case int64:
+		if float64(x) == f {
+			return strconv.AppendInt(dst, x, 10), true
+		}
+	case uint64:
+		if float64(x) == f {
+			return strconv.AppendUint(dst, x, 10), true
+		}
+	}
+	return dst, false
 }

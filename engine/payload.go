@@ -9,7 +9,9 @@ import (
 
 // appendPayload appends {"value":<v>,"timestamp_ms":<tsMs>}. When js is nil
 // the payload is unchanged and v (a tag.Sample value) is encoded losslessly;
-// otherwise js, the value user code produced, is encoded. datatype is the
+// otherwise js, the value user code produced, is encoded, with the numbers
+// of an array or object that still equal their 64-bit integer in v written
+// from v exactly (appendJSOrig). datatype is the
 // final meta "datatype" ("" when absent): string|number|bool force a
 // conversion (an impossible one is an error, reason conversion); any other
 // value leaves the value as it is. The value encodings are those of
@@ -28,7 +30,7 @@ func appendPayload(dst []byte, v any, js goja.Value, datatype string, tsMs int64
 	case isConversion(datatype):
 		dst, err = appendJSAs(dst, js, datatype)
 	default:
-		dst, err = appendJS(dst, js)
+		dst, err = appendJSOrig(dst, js, v)
 	}
 	if err != nil {
 		return dst[:n], fmt.Errorf("payload value: %w", err)

@@ -149,3 +149,46 @@ func BenchmarkToJS(b *testing.B) {
 		})
 	}
 }
+
+// TestAppendPayloadKeepsExactIntegers checks that 64-bit integers beyond
+// 2^53 inside arrays and objects keep their exact value when user code left
+// them alone, and take the JS value when it changed them.
+func TestAppendPayloadKeepsExactIntegers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		v    any
+		js   string // over p, the JS form of v
+		want string
+	}{
+		{"untouched uint64 array", []uint64{math.MaxUint64, 1}, `p`, `[18446744073709551615,1]`},
+		{"one element changed", []uint64{math.MaxUint64, 1}, `(p[1] = 2, p)`, `[18446744073709551615,2]`},
+		{"big element changed", []uint64{math.MaxUint64, 1}, `(p[0] = 5, p)`, `[5,1]`},
+		{"pushed element", []int64{math.MinInt64 + 1}, `(p.push(7), p)`, `[-9223372036854775807,7]`},
+		{"mapped copy keeps nothing it changed", []int64{1<<53 + 1, 3}, `p.map(x => x * 2)`, `[18014398509481984,6]`},
+		{"filtered copy shifts indexes", []int64{1, 1<<53 + 1}, `p.filter(x => x > 1)`, `[9007199254740992]`},
+		{"nested structure", map[string]any{"id": uint64(math.MaxUint64), "n": []any{int64(1<<62 + 1)}, "s": "x"}, `(p.s = "y", p)`, `{"id":18446744073709551615,"n":[4611686018427387905],"s":"y"}`},
+		{"new object", []uint64{math.MaxUint64}, `({a: p[0]})`, `{"a":18446744073709552000}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			vm := goja.New()
+			if err := vm.Set("p", toJS(vm, tt.v)); err != nil {
+				t.Fatal(err)
+			}
+			js, err := vm.RunString(tt.js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := appendPayload(nil, tt.v, js, "", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := `{"value":` + tt.want + `,"timestamp_ms":1}`
+			if string(got) != want {
+				t.Errorf("\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
