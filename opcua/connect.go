@@ -51,7 +51,9 @@ func Connect(ctx context.Context, cfg Config, log zerolog.Logger) (*gopcua.Clien
 	if err != nil {
 		return nil, &FatalError{Err: fmt.Errorf("opcua client for %s: %w", endpointURL, err)}
 	}
-	cctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+cfg.RequestTimeout/2)
+	// Dial, CreateSession, ActivateSession and the NamespaceArray read each
+	// have RequestTimeout; the whole is bounded so a dead server cannot hang.
+	cctx, cancel := context.WithTimeout(ctx, 3*cfg.RequestTimeout)
 	defer cancel()
 	if err := c.Connect(cctx); err != nil {
 		closeClient(c, cfg.RequestTimeout)

@@ -32,7 +32,7 @@ func peerConfig(t testing.TB, endpoint string) Config {
 		ReconnectMin:       50 * time.Millisecond,
 		ReconnectMax:       500 * time.Millisecond,
 		Heartbeat:          300 * time.Millisecond,
-		RequestTimeout:     3 * time.Second,
+		RequestTimeout:     10 * time.Second,
 		RetryFailedItems:   time.Hour,
 	}
 }
@@ -59,7 +59,7 @@ func readUint32(t testing.TB, c *gopcua.Client, nodeID uint32) uint32 {
 }
 
 func TestNodeOPCUAConnect(t *testing.T) {
-	p := startPeer(t)
+	p := sharedPeer(t)
 	tests := []struct {
 		name     string
 		security Security
@@ -111,7 +111,7 @@ func TestNodeOPCUAConnect(t *testing.T) {
 // unknown: it is refused and written to rejected/, and once the file is
 // moved to trusted/ the running source connects and values flow.
 func TestNodeOPCUATrust(t *testing.T) {
-	p := startPeer(t)
+	p := sharedPeer(t)
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.Security = Security{"Basic256Sha256", "SignAndEncrypt"}
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
@@ -160,7 +160,7 @@ func browseAvailable() bool {
 // browsed folder, plus one unknown node: the others flow, the unknown one
 // is counted as failed.
 func TestNodeOPCUAAcquire(t *testing.T) {
-	p := startPeer(t, "COUNT=10")
+	p := sharedPeer(t) // COUNT defaults to 10
 	explicit := []NodeConfig{
 		{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.Temperature")}, {ID: nsuID("Plant.Running")},
 		{ID: nsuID("Plant.State")}, {ID: nsuID("Plant.Big")}, {ID: nsuID("Plant.Static")},
@@ -278,7 +278,7 @@ func TestNodeOPCUAReconnect(t *testing.T) {
 func TestNodeOPCUAHalfOpen(t *testing.T) {
 	p := startPeer(t)
 	cfg := peerConfig(t, p.Endpoint)
-	cfg.RequestTimeout = time.Second
+	cfg.RequestTimeout = 2 * time.Second
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
 	src, err := NewSource(cfg, testLogger(t))
 	if err != nil {

@@ -158,6 +158,45 @@ func (p *peer) signal(sig syscall.Signal) {
 	}
 }
 
+// shared is the peer of the tests that do not stop or disturb it, started
+// by the first of them and killed by TestMain.
+var shared struct {
+	once sync.Once
+	p    *peer
+	err  string
+}
+
+// sharedPeer returns the shared peer, starting it on first use.
+func sharedPeer(t *testing.T) *peer {
+	t.Helper()
+	requireNodeOPCUA(t)
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "edgetag-peer-")
+		if err != nil {
+			shared.err = err.Error()
+			return
+		}
+		p := &peer{t: t, port: freePort(t), pkiDir: dir}
+		p.Endpoint = fmt.Sprintf("opc.tcp://127.0.0.1:%d", p.port)
+		shared.p = p
+		p.start() // fails t if the peer does not come up
+	})
+	if shared.err != "" || shared.p == nil || shared.p.cmd == nil {
+		t.Fatalf("shared node-opcua peer unavailable %s", shared.err)
+	}
+	shared.p.t = t
+	return shared.p
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if p := shared.p; p != nil {
+		p.kill()
+		_ = os.RemoveAll(p.pkiDir)
+	}
+	os.Exit(code)
+}
+
 // restart kills the server and starts it again on the same port with the
 // same PKI folder (so the same server certificate).
 func (p *peer) restart() {
