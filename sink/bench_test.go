@@ -119,3 +119,23 @@ func BenchmarkMsgID(b *testing.B) {
 		_ = MsgID(m)
 	}
 }
+
+// BenchmarkPublishCoreNoSubscriber is BenchmarkPublishCore with nobody
+// subscribed: the cost of the sink and the server's routing alone.
+func BenchmarkPublishCoreNoSubscriber(b *testing.B) {
+	s := startSink(b, embeddedConfig(b, false))
+	msgs := benchMessages(min(b.N, 1<<16))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Publish(ctx, &msgs[i%len(msgs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	reportRate(b)
+}

@@ -80,8 +80,13 @@ type Embedded struct {
 	// StoreDir holds the JetStream file store.
 	StoreDir string
 	// Domain is the JetStream domain (set one per site when using a leafnode).
-	Domain   string
-	Leafnode Leafnode
+	Domain string
+	// SyncAlways makes the JetStream store fsync every write, so acked
+	// messages survive a power loss too (not only a crash of the process),
+	// at a large cost in throughput. Off, the store syncs periodically
+	// (nats-server's default, every two minutes).
+	SyncAlways bool
+	Leafnode   Leafnode
 }
 
 // JetStream configures store-and-forward publishing.
@@ -189,6 +194,9 @@ func (c Config) validate() error {
 		add(l.TLS.validate("nats.embedded.leafnode"))
 		if l.Auth.NKeySeedFile != "" {
 			add(errors.New("nats.embedded.leafnode.auth: nkey seed files are not supported for a leafnode, use a credentials file"))
+		}
+		if l.URL != "" && c.JetStream.Enabled && c.Embedded.Domain == "" {
+			add(errors.New("nats.embedded.domain: required with a leafnode and jetstream, so the gateway's JetStream API does not clash with the hub's (use one domain per site)"))
 		}
 		if l.URL == "" && (l.Auth != Auth{} || l.TLS.enabled()) {
 			add(errors.New("nats.embedded.leafnode: auth or tls given without url"))

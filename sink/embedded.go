@@ -32,6 +32,7 @@ func serverOptions(c Config) (*server.Options, error) {
 		o.JetStream = true
 		o.StoreDir = c.Embedded.StoreDir
 		o.JetStreamDomain = c.Embedded.Domain
+		o.SyncAlways = c.Embedded.SyncAlways
 	}
 	l := c.Embedded.Leafnode
 	if l.URL == "" {

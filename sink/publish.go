@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -24,21 +25,34 @@ const (
 	reconnectPoll = 50 * time.Millisecond
 )
 
-// natsMsg converts m into a nats.Msg with one header map whose values share
-// one backing array (three allocations for any number of headers). With
-// JetStream the Nats-Msg-Id header is set to MsgID(m) unless the message
-// already carries one.
+// msgPool recycles outgoing nats.Msgs with their header maps: once a
+// message is encoded (core) or acked (JetStream) nats.go no longer refers to
+// it, and the engine emits the same header keys message after message, so a
+// recycled map is refilled without allocating.
+var msgPool = sync.Pool{New: func() any { return new(nats.Msg) }}
+
+// natsMsg converts m into a nats.Msg from msgPool, refilling the recycled
+// header map; the values share one new backing array. With JetStream the
+// Nats-Msg-Id header is set to MsgID(m) unless the message already carries
+// one. The caller gives the message back with putMsg when nats.go is done
+// with it.
 func (s *Sink) natsMsg(m *tag.Message) *nats.Msg {
-	n := len(m.Headers)
+	msg := msgPool.Get().(*nats.Msg)
+	hdr := msg.Header
+	*msg = nats.Msg{Subject: m.Subject, Data: m.Payload}
 	withID := s.js != nil
+	n := len(m.Headers)
 	if withID {
 		n++
 	}
-	msg := &nats.Msg{Subject: m.Subject, Data: m.Payload}
 	if n == 0 {
 		return msg
 	}
-	hdr := make(nats.Header, n)
+	if hdr == nil {
+		hdr = make(nats.Header, n)
+	} else {
+		clear(hdr)
+	}
 	vals := make([]string, n)
 	for i, h := range m.Headers {
 		vals[i] = h.Value
@@ -53,6 +67,13 @@ func (s *Sink) natsMsg(m *tag.Message) *nats.Msg {
 	}
 	msg.Header = hdr
 	return msg
+}
+
+// putMsg gives msg back to msgPool. The caller must not use it afterwards,
+// and nats.go must not refer to it any more.
+func putMsg(msg *nats.Msg) {
+	msg.Subject, msg.Data = "", nil
+	msgPool.Put(msg)
 }
 
 // lose counts one message lost for reason, logs it (rate-limited) and returns
@@ -128,6 +149,7 @@ func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 // lost only when ctx ends first, the connection is closed, or the server can
 // never take it, and each loss is counted.
 func (s *Sink) publishCore(ctx context.Context, msg *nats.Msg) error {
+	defer putMsg(msg) // PublishMsg has encoded it (or it is lost)
 	for {
 		err := s.nc.PublishMsg(msg)
 		if err == nil {
@@ -172,8 +194,10 @@ func (s *Sink) publishJS(ctx context.Context, msg *nats.Msg) error {
 		select {
 		case s.slots <- struct{}{}:
 		case <-ctx.Done():
+			defer putMsg(msg)
 			return s.lose(LostCanceled, msg.Subject, ctx.Err())
 		case <-s.stop:
+			defer putMsg(msg)
 			return s.lose(LostClosed, msg.Subject, nats.ErrConnectionClosed)
 		}
 	}
@@ -195,6 +219,7 @@ func (s *Sink) publishJS(ctx context.Context, msg *nats.Msg) error {
 			reason, ok := lossReason(err)
 			if ok {
 				<-s.slots
+				defer putMsg(msg)
 				return s.lose(reason, msg.Subject, err)
 			}
 			// A transient failure: leave it to the retry loop, which
@@ -204,6 +229,7 @@ func (s *Sink) publishJS(ctx context.Context, msg *nats.Msg) error {
 		}
 		if werr != nil {
 			<-s.slots
+			defer putMsg(msg)
 			return s.lose(reasonOf(werr), msg.Subject, werr)
 		}
 	}
@@ -227,6 +253,7 @@ func (s *Sink) onAck(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.PubAck) 
 		s.retryMu.Unlock()
 	}
 	s.c.published.Add(1)
+	putMsg(msg) // the ack was the client's last use of it
 	<-s.slots
 }
 
@@ -239,6 +266,7 @@ func (s *Sink) onPublishError(_ jetstream.JetStream, msg *nats.Msg, err error) {
 	if reason, ok := lossReason(err); ok {
 		s.forget(msg)
 		_ = s.lose(reason, msg.Subject, err)
+		putMsg(msg)
 		<-s.slots
 		return
 	}
