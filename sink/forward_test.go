@@ -70,6 +70,9 @@ func TestStoreAndForward(t *testing.T) {
 
 	// Cut the uplink: the hub goes away while samples keep coming. The
 	// gateway's own stream acks them.
+	if !s.Stats().LeafnodeConnected {
+		t.Error("Stats().LeafnodeConnected = false with the hub up")
+	}
 	hubOpts := natstest.Stop(hub)
 	publish(50, 150)
 	if st := s.Stats(); st.Published != 150 || len(st.Lost) != 0 {

@@ -297,6 +297,9 @@ func (s *Sink) Stats() Stats {
 		Lost:          s.c.lostSnapshot(),
 		AcksPending:   len(s.slots),
 	}
+	if s.srv != nil && s.cfg.Embedded.Leafnode.URL != "" {
+		st.LeafnodeConnected = s.srv.NumLeafNodes() > 0
+	}
 	if s.nc != nil {
 		st.Connected = s.nc.IsConnected()
 		if b, err := s.nc.Buffered(); err == nil {

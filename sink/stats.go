@@ -50,6 +50,9 @@ type Stats struct {
 	BufferedBytes int
 	// Connected reports whether the client is connected.
 	Connected bool
+	// LeafnodeConnected reports whether the embedded server's leafnode
+	// uplink is up (false without one).
+	LeafnodeConnected bool
 }
 
 // counters are the sink's live counters.
