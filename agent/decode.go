@@ -34,17 +34,31 @@ var nodeDecoderType = reflect.TypeFor[nodeDecoder]()
 
 // decoder holds the state of one decoding.
 type decoder struct {
-	file     string
-	expanded map[*yaml.Node]bool   // scalars whose text came from ${VAR} expansion
-	nodes    map[string]*yaml.Node // value node of every decoded path
-	keys     map[string]*yaml.Node // key node of every path written as a mapping key
-	failed   map[string]bool       // paths that could not be decoded
-	budget   int
-	errs     ConfigErrors
+	file       string
+	expanded   map[*yaml.Node]bool   // scalars whose text came from ${VAR} expansion
+	nodes      map[string]*yaml.Node // value node of every decoded path
+	keys       map[string]*yaml.Node // key node of every path written as a mapping key
+	failed     map[string]bool       // paths that could not be decoded
+	budget     int
+	overBudget bool
+	errs       ConfigErrors
 }
 
 func newDecoder(file string, expanded map[*yaml.Node]bool) *decoder {
 	return &decoder{file: file, expanded: expanded, nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, failed: map[string]bool{}, budget: maxNodes}
+}
+
+// spend takes k values from the budget and reports, once, when it is
+// exhausted.
+func (d *decoder) spend(n *yaml.Node, path string, k int) bool {
+	if d.budget -= k; d.budget >= 0 {
+		return true
+	}
+	if !d.overBudget {
+		d.overBudget = true
+		d.errorf(n, path, "more than %d values (are anchors and aliases expanding out of bounds?)", maxNodes)
+	}
+	return false
 }
 
 // errorf records a value that cannot be decoded, at node n (which may be
@@ -69,10 +83,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 		d.errorf(n, path, "nested more than %d levels deep", maxDepth)
 		return
 	}
-	if d.budget--; d.budget < 0 {
-		if d.budget == -1 {
-			d.errorf(n, path, "more than %d values (are anchors and aliases expanding out of bounds?)", maxNodes)
-		}
+	if !d.spend(n, path, 1) {
 		return
 	}
 	for n.Kind == yaml.AliasNode {
@@ -297,11 +308,19 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 // entries returns the entries of a mapping with YAML merge keys (<<)
 // resolved: explicit keys win over merged ones, earlier merges over later.
 func (d *decoder) entries(n *yaml.Node, path string, depth int) []keyValue {
+	return d.mergedEntries(n, path, depth, map[*yaml.Node]bool{})
+}
+
+// mergedEntries is entries with the mappings being merged on the way to n,
+// so a merge that refers back to one of them is an error, not a loop.
+func (d *decoder) mergedEntries(n *yaml.Node, path string, depth int, merging map[*yaml.Node]bool) []keyValue {
 	var explicit, merged []keyValue
+	merging[n] = true
+	defer delete(merging, n)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			merged = append(merged, d.mergeSources(val, path, depth)...)
+			merged = append(merged, d.mergeSources(val, path, depth, merging)...)
 			continue
 		}
 		explicit = append(explicit, keyValue{k, val})
@@ -325,9 +344,12 @@ func (d *decoder) entries(n *yaml.Node, path string, depth int) []keyValue {
 
 // mergeSources returns the entries a merge key brings in: a mapping, or a
 // list of mappings (aliases resolved).
-func (d *decoder) mergeSources(n *yaml.Node, path string, depth int) []keyValue {
+func (d *decoder) mergeSources(n *yaml.Node, path string, depth int, merging map[*yaml.Node]bool) []keyValue {
 	if depth > maxDepth {
 		d.errorf(n, path, "merge nested more than %d levels deep", maxDepth)
+		return nil
+	}
+	if !d.spend(n, path, len(n.Content)+1) {
 		return nil
 	}
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -335,11 +357,15 @@ func (d *decoder) mergeSources(n *yaml.Node, path string, depth int) []keyValue 
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		return d.entries(n, path, depth+1)
+		if merging[n] {
+			d.errorf(n, path, "a merge (<<) refers to a mapping that contains it")
+			return nil
+		}
+		return d.mergedEntries(n, path, depth+1, merging)
 	case yaml.SequenceNode:
 		var out []keyValue
 		for _, c := range n.Content {
-			out = append(out, d.mergeSources(c, path, depth+1)...)
+			out = append(out, d.mergeSources(c, path, depth+1, merging)...)
 		}
 		return out
 	}

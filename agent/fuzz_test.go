@@ -23,6 +23,8 @@ func FuzzParse(f *testing.F) {
 		"a: &a [*a]\n",
 		"sources: &s [*s]\n",
 		"<<: {site: x}\n",
+		"a: &a {<<: [*a, *a]}\n",
+		"x: &x0 {k: 1}\ny: &x1 {<<: [*x0, *x0]}\nz: &x2 {<<: [*x1, *x1]}\n",
 		"sources:\n  - <<: [*x]\n",
 		"site: ${A:${B}}\nstate_dir: $${C\n",
 		"nats: {url: '${U:nats://a:1,,tls://b:2}'}\n",
