@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -188,7 +189,14 @@ func sharedPeer(t *testing.T) *peer {
 	return shared.p
 }
 
+// simProcessEnv, when set to host:port, makes the test binary run the
+// built-in simulator there instead of the tests (see startSimProcess).
+const simProcessEnv = "EDGETAG_TEST_SIM_PROCESS"
+
 func TestMain(m *testing.M) {
+	if listen := os.Getenv(simProcessEnv); listen != "" {
+		os.Exit(runSimProcess(listen))
+	}
 	code := m.Run()
 	if p := shared.p; p != nil {
 		p.kill()
@@ -320,4 +328,95 @@ func testLogger(t testing.TB) zerolog.Logger {
 		return zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger()
 	}
 	return zerolog.Nop()
+}
+
+// runSimProcess runs the simulator with security on and a certificate kept
+// in memory (a new one on every start) until the process is killed.
+func runSimProcess(listen string) int {
+	s, err := sim.New(sim.Config{Listen: listen, Rate: 50 * time.Millisecond, Security: true}, zerolog.Nop())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx := context.Background()
+	if err := s.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready " + s.Endpoint())
+	if err := s.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// simProcess is the simulator running in a child process (the test binary
+// re-executed), so a test can kill it the way a server dies.
+type simProcess struct {
+	t        testing.TB
+	listen   string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	Endpoint string
+}
+
+// startSimProcess starts the simulator process on a free port; it is killed
+// when the test ends.
+func startSimProcess(t testing.TB) *simProcess {
+	t.Helper()
+	sp := &simProcess{t: t, listen: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	sp.Endpoint = "opc.tcp://" + sp.listen
+	sp.start()
+	t.Cleanup(sp.kill)
+	return sp
+}
+
+func (sp *simProcess) start() {
+	t := sp.t
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), simProcessEnv+"="+sp.listen)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &lockedWriter{w: &stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start simulator process: %v", err)
+	}
+	sp.cmd = cmd
+	sp.done = make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		defer close(sp.done)
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			if !signalled && strings.HasPrefix(sc.Text(), "ready ") {
+				close(ready)
+				signalled = true
+			}
+		}
+		_ = cmd.Wait()
+	}()
+	select {
+	case <-ready:
+	case <-sp.done:
+		t.Fatalf("simulator process exited before ready: %s", stderr.String())
+	case <-time.After(60 * time.Second):
+		sp.kill()
+		t.Fatalf("simulator process not ready after 60s: %s", stderr.String())
+	}
+}
+
+// kill ends the process with SIGKILL and waits.
+func (sp *simProcess) kill() {
+	if sp.cmd == nil || sp.cmd.Process == nil {
+		return
+	}
+	_ = sp.cmd.Process.Signal(syscall.SIGKILL)
+	<-sp.done
+	sp.cmd = nil
 }

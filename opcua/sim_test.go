@@ -142,6 +142,39 @@ func TestSimReconnect(t *testing.T) {
 	}
 }
 
+// TestSimProcessRestart kills the simulator process mid-stream and starts a
+// new one on the same port, with a new certificate (gopcua's own reconnect
+// never recovers from that): values resume without restarting the source.
+func TestSimProcessRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	sp := startSimProcess(t)
+	cfg := simConfig(t, sp.Endpoint)
+	cfg.Security = Security{"Basic256Sha256", "SignAndEncrypt"}
+	cfg.Trust.AcceptAny = true
+	cfg.RequestTimeout = 10 * time.Second
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
+	sp.kill()
+	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	sp.start()
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values after restart", func() bool { return col.count(mark, "Double") >= 3 })
+	if st := src.Status(); st.Reconnects != 1 || st.State != StateConnected {
+		t.Fatalf("status %+v", st)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // BenchmarkSubscribeThroughput measures samples per second from a
 // subscription of 10,000 simulator variables changing every 100 ms
 // (100,000 changes/s offered), from the notification to the emitted

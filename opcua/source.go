@@ -46,8 +46,11 @@ func (s *Source) Run(ctx context.Context, emit Emit) error {
 	defer s.status.setState(StateStopped, nil)
 	bo := backoff{Min: s.cfg.ReconnectMin, Max: s.cfg.ReconnectMax}
 	connectedBefore := false
+	// Connecting is shown until the first connection; after a loss the
+	// state stays disconnected (and its Since unchanged) across attempts,
+	// so "disconnected since T" tells when the data stopped.
+	s.status.setState(StateConnecting, nil)
 	for {
-		s.status.setState(StateConnecting, nil)
 		sess := &session{src: s, emit: emit, reconnect: connectedBefore}
 		err := sess.run(ctx)
 		if sess.connected {
