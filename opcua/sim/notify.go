@@ -34,7 +34,7 @@ func (n notifier) notify(ctx context.Context, vars []*variable, deadline time.Ti
 	n.mis.Mu.Lock()
 	defer n.mis.Mu.Unlock()
 	for _, v := range vars {
-		items := n.mis.Nodes[v.id.String()]
+		items := n.mis.Nodes[v.key]
 		if len(items) == 0 {
 			continue
 		}

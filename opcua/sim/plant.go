@@ -31,6 +31,7 @@ var (
 // variable is one simulated variable whose value changes every tick.
 type variable struct {
 	id   *ua.NodeID
+	key  string // id.String(), the key of gopcua's monitored-item table
 	node *server.Node
 	next func(tick uint64, now time.Time) any
 	cur  atomic.Pointer[ua.DataValue]
@@ -83,6 +84,7 @@ func (p *plant) object(parent *server.Node, path, name string) *server.Node {
 // type id or a structure's data type id) and value rank.
 func (p *plant) variable(parent *server.Node, path, name string, dataType uint32, valueRank int32, next func(uint64, time.Time) any) {
 	v := &variable{id: ua.NewStringNodeID(p.ns.ID(), path), next: next}
+	v.key = v.id.String()
 	v.set(next(0, time.Now().UTC()), time.Now().UTC())
 	access := byte(ua.AccessLevelTypeCurrentRead)
 	a := server.Attributes{
