@@ -368,8 +368,11 @@ func (c *converter) engine(tp *tagProcessorFile) engine.Config {
 		}
 		ec.Conditions = append(ec.Conditions, engine.Condition{If: snip(cond.If), Then: snip(cond.Then)})
 	}
-	if !tokensSafe(ec.SubjectPrefix) {
-		c.errorf("tag_processor.subject_prefix", "%q must be dot-separated tokens of letters, digits, '_' and '-' (such as umh.v1)", ec.SubjectPrefix)
+	var se *engine.SubjectError
+	if err := engine.ValidateSubjectPrefix(ec.SubjectPrefix); errors.As(err, &se) {
+		c.errorf("tag_processor.subject_prefix", "%q: %s; use dot-separated tokens of letters, digits, '_' and '-', none starting with '_' (such as umh.v1)", ec.SubjectPrefix, se.Problem)
+	} else if err != nil {
+		c.errorf("tag_processor.subject_prefix", "%q: %v", ec.SubjectPrefix, err)
 	}
 	return ec
 }
@@ -536,16 +539,6 @@ func isSafeName(s string) bool {
 
 func isNameByte(c byte) bool {
 	return c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-// tokensSafe reports whether every dot-separated token of s is a safe name.
-func tokensSafe(s string) bool {
-	for tok := range strings.SplitSeq(s, ".") {
-		if !isSafeName(tok) {
-			return false
-		}
-	}
-	return true
 }
 
 // validSubject reports whether s is a NATS subject: dot-separated non-empty

@@ -167,9 +167,14 @@ state_dir: ""
 			errs: []want{
 				{"8:11", "tag_processor.conditions[0].if", "is required: a JavaScript expression"},
 				{"10:7", "tag_processor.conditions[1].if", "is required"},
-				{"11:19", "tag_processor.subject_prefix", `"umh.v1." must be dot-separated tokens`},
+				{"11:19", "tag_processor.subject_prefix", `"umh.v1.": `},
 				{"12:12", "tag_processor.timeout", "0s must be greater than 0"},
 			},
+		},
+		{
+			name: "subject prefix token starting with _",
+			yaml: minimal + "tag_processor: {subject_prefix: umh._v1}\n",
+			errs: []want{{"6:33", "tag_processor.subject_prefix", `"umh._v1": `}},
 		},
 		{
 			name: "nats external",
