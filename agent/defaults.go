@@ -90,6 +90,7 @@ func applyDefaults(f *siteFile, file string) {
 	e := n.Embedded
 	setDefault(&e.Listen, sink.DefaultEmbeddedListen)
 	setDefault(&e.StoreDir, filepath.Join(*f.StateDir, storeSubdir))
+	setDefault(&e.SyncAlways, false)
 	setDefault(&e.Leafnode, leafnodeFile{})
 	l := e.Leafnode
 	for _, p := range []**string{&l.URL, &l.Credentials, &l.User, &l.Password} {

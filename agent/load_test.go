@@ -258,6 +258,15 @@ func TestDerivedDefaults(t *testing.T) {
 			},
 		},
 		{
+			name: "store that syncs every write",
+			yaml: minimal + "nats: {embedded: {sync_always: true}}\n",
+			check: func(t *testing.T, cfg *Config) {
+				if !cfg.NATS.Embedded.SyncAlways {
+					t.Errorf("sync_always not set")
+				}
+			},
+		},
+		{
 			name: "url as a list",
 			yaml: minimal + "nats:\n  url:\n    - nats://a:4222\n    - tls://b:4222\n",
 			check: func(t *testing.T, cfg *Config) {

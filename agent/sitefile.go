@@ -142,10 +142,11 @@ type tlsFile struct {
 }
 
 type embeddedFile struct {
-	Listen   *string       `yaml:"listen"`
-	StoreDir *string       `yaml:"store_dir"`
-	Domain   *string       `yaml:"domain"`
-	Leafnode *leafnodeFile `yaml:"leafnode"`
+	Listen     *string       `yaml:"listen"`
+	StoreDir   *string       `yaml:"store_dir"`
+	Domain     *string       `yaml:"domain"`
+	SyncAlways *bool         `yaml:"sync_always"`
+	Leafnode   *leafnodeFile `yaml:"leafnode"`
 }
 
 type leafnodeFile struct {

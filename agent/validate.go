@@ -412,9 +412,10 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	e := n.Embedded
 	l := e.Leafnode
 	sc.Embedded = sink.Embedded{
-		Listen:   *e.Listen,
-		StoreDir: *e.StoreDir,
-		Domain:   *e.Domain,
+		Listen:     *e.Listen,
+		StoreDir:   *e.StoreDir,
+		Domain:     *e.Domain,
+		SyncAlways: *e.SyncAlways,
 		Leafnode: sink.Leafnode{
 			URL:  *l.URL,
 			Auth: sink.Auth{CredentialsFile: *l.Credentials, User: *l.User, Password: *l.Password},
