@@ -240,13 +240,25 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // shutdown closes client connections first (so gopcua's channel goroutines
-// end), then the server.
+// end), then the server, then deletes the subscriptions left behind
+// (gopcua's Close does not: their goroutines would run until their
+// lifetime expires).
 func (s *Server) shutdown() {
 	s.proxy.close()
 	if err := s.srv.Close(); err != nil {
 		s.log.Debug().Err(err).Msg("close simulator server")
 	}
 	s.cancel()
+	subs := s.srv.SubscriptionService
+	subs.Mu.Lock()
+	ids := make([]uint32, 0, len(subs.Subs))
+	for id := range subs.Subs {
+		ids = append(ids, id)
+	}
+	subs.Mu.Unlock()
+	for _, id := range ids {
+		subs.DeleteSubscription(id)
+	}
 	s.log.Info().Msg("simulator stopped")
 }
 
