@@ -215,26 +215,36 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	return append(dst, msg)
 }
 
-// subject returns the message subject, reusing the node's last one when
-// its parts are the same strings (the usual case: scripts assign the same
-// literals and meta values every time), so a node's subject is validated
-// and built once.
+// subject returns the message subject, reusing one of the node's last
+// subjects when its parts are the same strings (the usual case: scripts
+// assign the same literals and meta values every time), so each subject of
+// a node is validated and built once.
 func (rt *jsRuntime) subject(f *final) (string, error) {
-	c := &rt.nm.subj
-	if c.ok && c.location == f.location && c.contract == f.contract && c.virtualPath == f.virtualPath && c.tagName == f.tagName {
-		return c.subject, nil
+	cs := &rt.nm.subj
+	for i := range cs.e {
+		c := &cs.e[i]
+		if c.ok && c.location == f.location && c.contract == f.contract && c.virtualPath == f.virtualPath && c.tagName == f.tagName {
+			return c.subject, nil
+		}
 	}
 	b, err := appendSubject(rt.sbuf[:0], rt.e.prefix, f.location, f.contract, f.virtualPath, f.tagName)
 	rt.sbuf = b[:0]
 	if err != nil {
 		return "", err
 	}
-	*c = subjectCache{ok: true, location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: string(b)}
-	return c.subject, nil
+	cs.e[cs.next] = subjectEntry{ok: true, location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: string(b)}
+	cs.next = (cs.next + 1) % len(cs.e)
+	return cs.e[(cs.next+len(cs.e)-1)%len(cs.e)].subject, nil
 }
 
-// subjectCache is the last subject built for a node and its parts.
+// subjectCache holds the last subjects built for a node (a node commonly
+// alternates between a few, e.g. with and without an alarm virtual path).
 type subjectCache struct {
+	e    [4]subjectEntry
+	next int
+}
+
+type subjectEntry struct {
 	ok                                                bool
 	location, contract, virtualPath, tagName, subject string
 }

@@ -34,8 +34,8 @@ type metaEntry struct {
 	// final marks a key finalize reads (location_path, ...), which only
 	// Extra can put among a node's entries.
 	final bool
-	str  string
-	val  goja.Value // nil for a timestamp not read yet
+	str   string
+	val   goja.Value // nil for a timestamp not read yet
 }
 
 // metaOverride is a change of msg.meta relative to the node's entries:
