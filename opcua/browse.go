@@ -152,7 +152,11 @@ type browser struct {
 	nodes   int // nodes browsed
 	full    bool
 
-	start        time.Time
+	start time.Time
+	// Progress counters, updated by the request goroutines.
+	progressMu   sync.Mutex // guards the fields below
+	browsed      int        // nodes whose references arrived
+	refs         int        // references received
 	lastProgress time.Time
 	lastCount    int
 }
@@ -286,6 +290,11 @@ func (b *browser) level(ctx context.Context, frontier []browseItem, descend bool
 			defer wg.Done()
 			defer func() { <-sem }()
 			results[i], errs[i] = b.browseSplit(ctx, batch)
+			n := 0
+			for _, r := range results[i] {
+				n += len(r)
+			}
+			b.progress(len(batch), n)
 		}()
 	}
 	wg.Wait()
@@ -326,7 +335,6 @@ func (b *browser) level(ctx context.Context, frontier []browseItem, descend bool
 				}
 			}
 		}
-		b.progress()
 	}
 	return next, nil
 }
@@ -376,15 +384,20 @@ func (b *browser) selected(p []string) bool {
 	return len(b.include) == 0 || matchAny(b.include, p)
 }
 
-// progress logs the browse's progress every browseProgressNodes nodes or
-// browseProgressEvery.
-func (b *browser) progress() {
+// progress adds a finished request's counts and logs the browse's
+// progress every browseProgressNodes nodes or browseProgressEvery. It is
+// called by the request goroutines.
+func (b *browser) progress(nodes, refs int) {
+	b.progressMu.Lock()
+	defer b.progressMu.Unlock()
+	b.browsed += nodes
+	b.refs += refs
 	now := time.Now()
-	if b.nodes-b.lastCount < browseProgressNodes && now.Sub(b.lastProgress) < browseProgressEvery {
+	if b.browsed-b.lastCount < browseProgressNodes && now.Sub(b.lastProgress) < browseProgressEvery {
 		return
 	}
-	b.lastCount, b.lastProgress = b.nodes, now
-	b.log.Info().Int("nodes", b.nodes).Int("variables", len(b.vars)).
+	b.lastCount, b.lastProgress = b.browsed, now
+	b.log.Info().Int("nodes", b.browsed).Int("references", b.refs).
 		Dur("elapsed", now.Sub(b.start)).Msg("browsing")
 }
 

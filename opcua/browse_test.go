@@ -345,3 +345,18 @@ func TestBrowseLargeFolderPaged(t *testing.T) {
 		t.Fatalf("continuation pages lost or reordered references: last %s", names[n-1])
 	}
 }
+
+func TestBrowseLogsProgress(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	b := &browser{log: zerolog.New(&logs), start: time.Now()}
+	b.lastProgress = b.start
+	b.progress(browseProgressNodes-1, 5)
+	if logs.Len() != 0 {
+		t.Fatalf("logged too early: %s", logs.String())
+	}
+	b.progress(1, 5)
+	if !strings.Contains(logs.String(), `"nodes":10000`) || !strings.Contains(logs.String(), `"references":10`) {
+		t.Fatalf("progress line: %s", logs.String())
+	}
+}
