@@ -177,6 +177,8 @@ func TestNoLeakBetweenMessages(t *testing.T) {
 		{"this at top level", `(function(){ return this; })().z = 1;`, `typeof globalThis.z`, "undefined"},
 		{"Array prototype", `Array.prototype.foo = function() { return 1; };`, `typeof [].foo`, "undefined"},
 		{"Object prototype", `Object.prototype.bar = 1;`, `typeof ({}).bar`, "undefined"},
+		{"overridable prototype property", `Object.prototype.toString = function() { return "pwned"; };`, `({}).toString()`, "[object Object]"},
+		{"error prototype name", `Error.prototype.name = "pwned";`, `new Error("x").name`, "Error"},
 		{"Object.defineProperty on a prototype", `Object.defineProperty(String.prototype, "q", {value: 1});`, `typeof "".q`, "undefined"},
 		{"replace a built-in", `JSON.stringify = function() { return "x"; };`, `JSON.stringify({a: 1})`, `{"a":1}`},
 		{"Math", `Math.random = function() { return 4; };`, `Math.random() < 1`, "true"},
@@ -223,5 +225,74 @@ func TestStrictModeInIf(t *testing.T) {
 	r := process(e, testSample(testNode("t1"), 1.0))
 	if len(r.fails) != 1 || r.fails[0].Stage != "conditions[0].if" || !strings.Contains(r.fails[0].Err.Error(), "ReferenceError") {
 		t.Fatalf("assignment to an undeclared name in an if: failures %v, want a ReferenceError", r.fails)
+	}
+}
+
+// TestOrdinaryJSStillWorks checks that the frozen sandbox leaves everyday
+// script code working: new objects, arrays, classes, dates, regular
+// expressions, JSON and errors are the script's own and stay mutable.
+func TestOrdinaryJSStillWorks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		expr string
+		want string
+	}{
+		{`(function() { var a = [3, 1]; a.push(2); a.sort(); return a.join(","); })()`, "1,2,3"},
+		{`(function() { var o = {}; o.x = 1; o.toString = function() { return "o"; }; return String(o); })()`, "o"},
+		{`(function() { class P { constructor(v) { this.v = v; } twice() { return this.v * 2; } } return new P(21).twice(); })()`, "42"},
+		{`new Date(Date.UTC(2026, 0, 2)).toISOString()`, "2026-01-02T00:00:00.000Z"},
+		{`"a-b-c".replace(/-/g, ".")`, "a.b.c"},
+		{`(function() { var r = /b/g; r.test("abc"); return r.lastIndex; })()`, "2"},
+		{`JSON.stringify(JSON.parse('{"a":[1,{"b":2}]}'))`, `{"a":[1,{"b":2}]}`},
+		{`(function() { try { throw new RangeError("r"); } catch (e) { return e.name + ":" + e.message; } })()`, "RangeError:r"},
+		{`Object.keys(Object.assign({}, msg.meta)).length > 10`, "true"},
+		{`[1, 2, 3].map(function(x) { return x * 2; }).filter(function(x) { return x > 2; }).join()`, "4,6"},
+		{`(function() { var m = new Map(); m.set("k", 1); return m.get("k"); })()`, "1"},
+		{`Math.round(2.675 * 100) / 100`, "2.68"},
+		{`(function() { var s = new Set([1, 1, 2]); return s.size; })()`, "2"},
+		{`parseInt("0012", 10) + parseFloat("1.5")`, "13.5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			t.Parallel()
+			e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + `msg.meta.out = String(` + tt.expr + `); return msg;`}, Runtimes: 1}, zerolog.Nop())
+			for round := range 2 {
+				r := process(e, testSample(testNode("t1"), 1.0))
+				if len(r.msgs) != 1 {
+					t.Fatalf("round %d: failures %v", round, r.fails)
+				}
+				if got, _ := header(r.msgs[0], "out"); got != tt.want {
+					t.Errorf("round %d: got %q, want %q", round, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestOverrideOnOwnObjects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code string
+		want string
+	}{
+		{`var e = new Error("m"); e.name = "MyError"; e.message = "changed"; msg.meta.out = e.name + ":" + e.message + ":" + String(e);`, "MyError:changed:MyError: changed"},
+		{`var a = [1]; a.toString = function() { return "arr"; }; msg.meta.out = String(a) + String([2]);`, "arr2"},
+		{`function C() {} C.prototype.constructor = C; msg.meta.out = String(new C().constructor === C);`, "true"},
+		{`var o = {}; o.valueOf = function() { return 41; }; msg.meta.out = String(o + 1);`, "42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + tt.code + ` return msg;`}, Runtimes: 1}, zerolog.Nop())
+			for round := range 2 {
+				r := process(e, testSample(testNode("t1"), 1.0))
+				if len(r.msgs) != 1 {
+					t.Fatalf("round %d: failures %v", round, r.fails)
+				}
+				if got, _ := header(r.msgs[0], "out"); got != tt.want {
+					t.Errorf("round %d: got %q, want %q", round, got, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -47,6 +47,38 @@ for (var i = 0; i < ctorProtos.length; i++) {
 }
 delete g.eval;
 delete g.Function;
+// Frozen prototypes make "obj.toString = f" or "err.name = 'X'" on a
+// script's own objects throw (the override mistake). For the properties
+// scripts commonly override, a setter defines the property on the object
+// assigned to instead; the prototype itself stays unchanged.
+function allowOverride(obj, prop) {
+	var d = Reflect.getOwnPropertyDescriptor(obj, prop);
+	if (!d || !("value" in d) || !d.configurable) return;
+	var value = d.value;
+	Object.defineProperty(obj, prop, {
+		get: function() { return value; },
+		set: function(v) {
+			if (this === obj) throw new TypeError("cannot assign to " + String(prop) + " of a built-in prototype");
+			Object.defineProperty(this, prop, {value: v, writable: true, enumerable: true, configurable: true});
+		},
+		enumerable: d.enumerable,
+		configurable: false
+	});
+}
+var overridable = [
+	[Object.prototype, ["constructor", "toString", "toLocaleString", "valueOf", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable"]],
+	[Array.prototype, ["constructor", "toString"]],
+	[Error.prototype, ["constructor", "name", "message", "toString"]],
+	[TypeError.prototype, ["constructor", "name", "message"]],
+	[RangeError.prototype, ["constructor", "name", "message"]],
+	[ReferenceError.prototype, ["constructor", "name", "message"]],
+	[SyntaxError.prototype, ["constructor", "name", "message"]],
+	[EvalError.prototype, ["constructor", "name", "message"]],
+	[URIError.prototype, ["constructor", "name", "message"]]
+];
+for (var j = 0; j < overridable.length; j++) {
+	for (var p = 0; p < overridable[j][1].length; p++) allowOverride(overridable[j][0], overridable[j][1][p]);
+}
 var seen = new Set();
 var stack = roots.slice();
 while (stack.length > 0) {
