@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
@@ -358,5 +359,47 @@ func TestBrowseLogsProgress(t *testing.T) {
 	b.progress(1, 5)
 	if !strings.Contains(logs.String(), `"nodes":10000`) || !strings.Contains(logs.String(), `"references":10`) {
 		t.Fatalf("progress line: %s", logs.String())
+	}
+}
+
+// The yaml output parses back to the node ids, however odd the ids are.
+func TestPrintTreeYAMLRoundTrip(t *testing.T) {
+	t.Parallel()
+	ids := []*ua.NodeID{
+		ua.NewStringNodeID(3, `"DB1"."Motor"`),
+		ua.NewStringNodeID(3, "a: b # c"),
+		ua.NewStringNodeID(3, "- x"),
+		ua.NewStringNodeID(3, "tab\there"),
+		ua.NewStringNodeID(3, "ÄÖÜ ß"),
+		ua.NewNumericNodeID(0, 2258),
+		ua.NewGUIDNodeID(2, "72962B91-FA75-4AE6-8D28-B404DC7DAF63"),
+		ua.NewByteStringNodeID(2, []byte{0xff, 0xfe}),
+	}
+	vars := make([]Variable, len(ids))
+	for i, id := range ids {
+		vars[i] = Variable{ID: id, BrowseName: "n\nx", Path: []string{"a # b"}}
+	}
+	var buf bytes.Buffer
+	if err := PrintTree(&buf, "i=85", vars, FormatYAML); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Nodes []struct {
+			ID string `yaml:"id"`
+		} `yaml:"nodes"`
+	}
+	if err := yaml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, buf.String())
+	}
+	if len(doc.Nodes) != len(ids) {
+		t.Fatalf("parsed %d nodes, want %d:\n%s", len(doc.Nodes), len(ids), buf.String())
+	}
+	for i, n := range doc.Nodes {
+		if n.ID != FormatNodeID(ids[i]) {
+			t.Errorf("node %d: parsed %q, want %q", i, n.ID, FormatNodeID(ids[i]))
+		}
+		if _, err := ParseNodeID(n.ID, nil); err != nil {
+			t.Errorf("node %d: %v", i, err)
+		}
 	}
 }
