@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Measures the whole agent against the simulator running as its own process:
+# samples/s (from /metrics), the agent's CPU (from /proc) and its RSS.
+#
+#   scripts/measure-sim.sh TAGS RATE SECONDS [jetstream|core]
+#   scripts/measure-sim.sh 10000 100ms 30 core
+#   EDGETAG=./bin/edgetag scripts/measure-sim.sh ...   (use a built binary)
+#
+# The simulator changes TAGS extra Double variables every RATE; the agent
+# subscribes to all of them (publishing interval 100 ms) and runs the engine
+# benchmark's config C, publishing to its embedded NATS server.
+set -euo pipefail
+tags=${1:-10000} rate=${2:-1s} secs=${3:-30} mode=${4:-core}
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ -n "${EDGETAG:-}" ]; then
+  cp "$EDGETAG" "$work/edgetag"
+else
+  CGO_ENABLED=0 go build -trimpath -o "$work/edgetag" ./cmd/edgetag
+fi
+
+js=false; [ "$mode" = jetstream ] && js=true
+cat > "$work/site.yaml" <<YAML
+site: measure
+state_dir: $work/state
+log: {level: warn}
+http: {listen: 127.0.0.1:19450}
+sources:
+  - name: sim
+    endpoint: opc.tcp://127.0.0.1:14840
+    security: {policy: None, mode: None}
+    publishing_interval: 100ms
+    sampling_interval: 100ms
+    queue_size: 10
+    nodes:
+      - id: "nsu=urn:edgetag:sim;s=Plant.Scale"
+        max_nodes: 1000000
+tag_processor:
+  defaults: |
+    msg.meta.location_path = "enterprise.site.area.line"; msg.meta.data_contract = "_historian"; msg.meta.tag_name = msg.meta.opcua_tag_name; return msg;
+  conditions:
+    - if: msg.meta.opcua_tag_name.startsWith("temp")
+      then: msg.meta.virtual_path = "temperature"; return msg;
+    - if: msg.payload > 100
+      then: msg.meta.virtual_path = "alarm"; return msg;
+    - if: msg.meta.opcua_tag_group === "axis"
+      then: msg.payload = msg.payload * 2; return msg;
+  advancedProcessing: |
+    msg.payload = Math.round(msg.payload * 100) / 100; return msg;
+nats:
+  embedded: {listen: 127.0.0.1:14222}
+  jetstream: {enabled: $js}
+YAML
+
+"$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
+"$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
+agent=$!
+
+metric() { curl -s 127.0.0.1:19450/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
+cpu() { awk '{print $14+$15}' /proc/$agent/stat; }
+rss() { awk '/VmRSS/ {print $2}' /proc/$agent/status; }
+
+# Wait until every tag is subscribed and values flow.
+for _ in $(seq 1 600); do
+  nodes=$(metric edgetag_source_nodes) || nodes=0
+  [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
+  sleep 1
+done
+echo "subscribed nodes: $(metric edgetag_source_nodes)"
+sleep 5 # let the first burst settle
+hz=$(getconf CLK_TCK)
+s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
+sleep "$secs"
+s1=$(metric edgetag_source_samples_total) p1=$(metric edgetag_nats_published_total) c1=$(cpu) t1=$(date +%s.%N)
+awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(rss)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
+  dt = t1 - t0; cpu = c / hz
+  printf "tags=%d rate=%s nats=%s: %.0f samples/s in, %.0f msgs/s published, agent CPU %.2f cores (%.2f us/sample), RSS %.0f MiB\n",
+    tags, rate, mode, s/dt, p/dt, cpu/dt, (s > 0 ? cpu*1e6/s : 0), rss/1024 }'
+grep -iE '"level":"(error|fatal)"' "$work/agent.log" | head -5 || true
