@@ -2,7 +2,9 @@ package sink
 
 import (
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +14,7 @@ import (
 
 // embeddedReadyTimeout bounds how long the embedded server may take to accept
 // clients (JetStream recovers its store before that).
-const embeddedReadyTimeout = 60 * time.Second
+const embeddedReadyTimeout = 30 * time.Second
 
 // serverOptions builds the embedded nats-server's options from the config:
 // clients on Embedded.Listen, JetStream on a file store in Embedded.StoreDir
@@ -23,7 +25,7 @@ func serverOptions(c Config) (*server.Options, error) {
 		return nil, fmt.Errorf("embedded listen: %w", err)
 	}
 	o := &server.Options{
-		ServerName: c.Name,
+		ServerName: strings.ReplaceAll(c.Name, " ", "_"), // server names cannot contain spaces
 		Host:       host,
 		Port:       port,
 		NoSigs:     true,
@@ -71,6 +73,18 @@ func startEmbedded(c Config, log zerolog.Logger) (*server.Server, error) {
 	o, err := serverOptions(c)
 	if err != nil {
 		return nil, err
+	}
+	if o.Port != -1 {
+		// The server only reports a failed listen by not becoming ready;
+		// check the address first so that a port in use is a clear,
+		// immediate error.
+		l, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats-server: listen %s: %w", c.Embedded.Listen, err)
+		}
+		if err := l.Close(); err != nil {
+			return nil, fmt.Errorf("embedded nats-server: listen %s: %w", c.Embedded.Listen, err)
+		}
 	}
 	srv, err := server.NewServer(o)
 	if err != nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +176,38 @@ func TestCoreBlocksWhenReconnectBufferFull(t *testing.T) {
 	waitStreamMsgs(t, nc, "", DefaultStream, n, waitTimeout)
 	if got := streamSeqs(t, nc, "", DefaultStream); len(got) != n {
 		t.Errorf("stream holds %d distinct messages, want %d", len(got), n)
+	}
+}
+
+// TestStartFails checks that Start reports a problem of the embedded server
+// at once, naming what is wrong.
+func TestStartFails(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = busy.Close() })
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{name: "port in use", cfg: Config{Embedded: Embedded{Listen: busy.Addr().String()}}, wantErr: busy.Addr().String()},
+		{name: "unreadable tls ca", cfg: Config{URL: "nats://127.0.0.1:1", TLS: TLS{CA: filepath.Join(t.TempDir(), "missing.pem")}},
+			wantErr: "missing.pem"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(tt.cfg, zerologNop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			err = s.Start(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Start = %v, want an error naming %q", err, tt.wantErr)
+			}
+		})
 	}
 }
