@@ -269,6 +269,8 @@ func TestNodeOPCUAReconnect(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	waitFor(t, 10*time.Second, "source session closed", func() bool { return readUint32(t, c, sessions) == 1 })
+	closeClient(c, 5*time.Second)
+	checkNoClientGoroutines(t)
 }
 
 // TestNodeOPCUAHalfOpen freezes the server process (SIGSTOP): its TCP

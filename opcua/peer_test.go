@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -419,4 +420,36 @@ func (sp *simProcess) kill() {
 	_ = sp.cmd.Process.Signal(syscall.SIGKILL)
 	<-sp.done
 	sp.cmd = nil
+}
+
+// clientGoroutines returns the stacks of goroutines that belong to a
+// Source, a session or a gopcua client ("" when there are none).
+func clientGoroutines() string {
+	buf := make([]byte, 1<<22)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "edgetag/opcua.(*session)") || strings.Contains(g, "edgetag/opcua.(*Source)") ||
+			strings.Contains(g, "gopcua/opcua.(*Client)") {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// checkNoClientGoroutines fails the test when goroutines of a source or a
+// gopcua client are still running after a short grace period.
+func checkNoClientGoroutines(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		leaked := clientGoroutines()
+		if leaked == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines left after Run returned:\n%s", leaked)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -140,6 +140,8 @@ func TestSimReconnect(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	// Every goroutine of the source and of its gopcua clients has ended.
+	checkNoClientGoroutines(t)
 }
 
 // TestSimProcessRestart kills the simulator process mid-stream and starts a
