@@ -41,6 +41,7 @@ type decoder struct {
 	failed     map[string]bool       // paths that could not be decoded
 	budget     int
 	overBudget bool
+	lines      []string // the file's lines, to locate code in block scalars
 	errs       ConfigErrors
 }
 
@@ -529,7 +530,9 @@ func (l *stringList) decodeNode(d *decoder, n *yaml.Node, path string) {
 
 // script is a piece of JavaScript and where its first code line is in the
 // site file: for a block scalar (| or >) that is the line after the key,
-// otherwise the line of the value itself.
+// otherwise the line of the value itself. Column is the file column of the
+// snippet's column 1 when every snippet column maps to one file column (a
+// plain or quoted scalar on one line, or a literal | block), else 0.
 type script struct {
 	Code   string
 	Line   int
@@ -542,10 +545,26 @@ func (s *script) decodeNode(d *decoder, n *yaml.Node, path string) {
 		return
 	}
 	s.Code, s.Line, s.Column = code, n.Line, n.Column
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	switch {
+	case n.Style&yaml.LiteralStyle != 0:
+		s.Line, s.Column = n.Line+1, d.blockIndent(n.Line)+1
+	case n.Style&yaml.FoldedStyle != 0:
 		s.Line, s.Column = n.Line+1, 0
-	}
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+	case strings.Contains(code, "\n"):
+		s.Column = 0 // a multi-line flow scalar is folded
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
 		s.Column++ // past the opening quote
 	}
+}
+
+// blockIndent returns the indentation of the block scalar whose indicator
+// is on line (1-based): that of its first non-blank content line. It is
+// -1 when unknown, which makes the column 0.
+func (d *decoder) blockIndent(line int) int {
+	for i := line; i < len(d.lines); i++ { // d.lines[line] is the line after
+		if t := strings.TrimLeft(d.lines[i], " "); t != "" {
+			return len(d.lines[i]) - len(t)
+		}
+	}
+	return -1
 }

@@ -23,7 +23,7 @@ import (
 // every problem found, sorted by line; when it cannot be read, a
 // ConfigErrors with one entry wrapping the read error.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	cfg, errs := load(path, lookupEnv)
+	cfg, _, errs := load(path, lookupEnv)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -33,7 +33,7 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 // Parse is Load for a site file already in memory; file names it in
 // messages and gives the default site name ("" when it has no name).
 func Parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Config, error) {
-	cfg, errs := parse(data, file, lookupEnv)
+	cfg, _, errs := parse(data, file, lookupEnv)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -46,9 +46,9 @@ func Parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Co
 // from the engine wrap an *engine.CompileError); none means the file is
 // ready to run.
 func Check(path string, lookupEnv func(string) (string, bool)) []error {
-	cfg, errs := load(path, lookupEnv)
+	cfg, cols, errs := load(path, lookupEnv)
 	if cfg != nil && !errs.touch("tag_processor") {
-		errs = append(errs, compileErrors(cfg)...)
+		errs = append(errs, compileErrors(cfg, cols)...)
 		sortErrors(errs)
 	}
 	out := make([]error, len(errs))
@@ -69,8 +69,9 @@ func (es ConfigErrors) touch(path string) bool {
 }
 
 // compileErrors compiles cfg's engine and locates each compile error in
-// the site file.
-func compileErrors(cfg *Config) ConfigErrors {
+// the site file; cols maps a stage to the file column of its snippet's
+// column 1, where that is known.
+func compileErrors(cfg *Config, cols map[string]int) ConfigErrors {
 	eng, err := engine.New(cfg.Engine, zerolog.Nop())
 	if err == nil {
 		eng.Close()
@@ -89,6 +90,9 @@ func compileErrors(cfg *Config) ConfigErrors {
 		if errors.As(e, &cerr) {
 			ce.Path = "tag_processor." + cerr.Stage
 			ce.Line = cerr.FileLine
+			if col := cols[cerr.Stage]; col > 0 && cerr.Column > 0 {
+				ce.Column = col + cerr.Column - 1
+			}
 			ce.Msg = cerr.Err.Error()
 			if cerr.Line > 0 {
 				ce.Msg = fmt.Sprintf("line %d, column %d of the script: %s", cerr.Line, cerr.Column, ce.Msg)
@@ -100,27 +104,29 @@ func compileErrors(cfg *Config) ConfigErrors {
 }
 
 // load reads and parses the file at path.
-func load(path string, lookupEnv lookupFunc) (*Config, ConfigErrors) {
+func load(path string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErrors) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, ConfigErrors{{File: path, Msg: fmt.Sprintf("read site file: %v", err), Err: err}}
+		return nil, nil, ConfigErrors{{File: path, Msg: fmt.Sprintf("read site file: %v", err), Err: err}}
 	}
 	return parse(data, path, lookupEnv)
 }
 
 // parse decodes, expands, defaults and validates one site file. It returns
 // the best Config it could build (nil only when the YAML itself is
-// unreadable) and every problem found, sorted.
-func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, ConfigErrors) {
+// unreadable), the file column of each script stage's column 1 where known
+// (for compile errors), and every problem found, sorted.
+func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErrors) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
 	root, errs := parseYAML(data, file)
 	if errs != nil {
-		return nil, errs
+		return nil, nil, errs
 	}
 	expanded, failed, errs := expandEnv(root, file, lookupEnv)
 	d := newDecoder(file, expanded)
+	d.lines = strings.Split(string(data), "\n")
 	for _, p := range failed {
 		d.failed[p] = true
 	}
@@ -133,14 +139,28 @@ func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, ConfigError
 	d.nodes[""] = root
 	if root.Kind != yaml.MappingNode && !isNull(root) {
 		d.errorf(root, "", "a site file is a mapping of keys such as site, sources, tag_processor and nats; got %s", describe(root))
-		return nil, d.errs
+		return nil, nil, d.errs
 	}
 	d.decode(root, reflect.ValueOf(&f).Elem(), "", 0)
 	applyDefaults(&f, file)
 	cfg := (&converter{d: d, file: file}).convert(&f)
 	errs = append(errs, d.errs...)
 	sortErrors(errs)
-	return cfg, errs
+	return cfg, scriptColumns(f.TagProcessor), errs
+}
+
+// scriptColumns maps each stage of tp to the file column of its snippet's
+// column 1, where known.
+func scriptColumns(tp *tagProcessorFile) map[string]int {
+	cols := map[string]int{
+		engine.StageDefaults:           tp.Defaults.Column,
+		engine.StageAdvancedProcessing: tp.AdvancedProcessing.Column,
+	}
+	for i, c := range tp.Conditions {
+		cols[fmt.Sprintf("conditions[%d].if", i)] = c.If.Column
+		cols[fmt.Sprintf("conditions[%d].then", i)] = c.Then.Column
+	}
+	return cols
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

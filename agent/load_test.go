@@ -437,22 +437,37 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("want 2 compile errors, got %d: %v", len(errs), errs)
 	}
 	wantAt := []struct {
-		line int
-		path string
-	}{{9, "tag_processor.defaults"}, {11, "tag_processor.conditions[0].if"}}
+		line, column int
+		path         string
+	}{{9, 4, "tag_processor.defaults"}, {11, 10, "tag_processor.conditions[0].if"}}
 	for i, w := range wantAt {
 		var ce *ConfigError
 		var comp *engine.CompileError
 		if !errors.As(errs[i], &ce) || !errors.As(errs[i], &comp) {
 			t.Fatalf("error %d (%v) is not a located compile error", i, errs[i])
 		}
-		if ce.Line != w.line || ce.Path != w.path || ce.File != bad {
-			t.Errorf("error %d = %v, want line %d path %s", i, errs[i], w.line, w.path)
+		if ce.Line != w.line || ce.Path != w.path || ce.File != bad || ce.Column != w.column+comp.Column {
+			t.Errorf("error %d = %v (column %d), want line %d, column %d+%d, path %s", i, errs[i], ce.Column, w.line, w.column, comp.Column, w.path)
 		}
 	}
 	// A file with a broken tag_processor block is not compiled.
 	broken := write("broken.yaml", minimal+"tag_processor: {defaults: [1]}\n")
 	if errs := Check(broken, nil); len(errs) != 1 {
 		t.Errorf("broken block: %v", errs)
+	}
+}
+
+// BenchmarkParse measures parsing, expanding and validating the reference
+// config (every key written), the cost of a start or a reload.
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("reference.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "reference.yaml", noEnv); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
