@@ -49,6 +49,9 @@ const (
 	DefaultRate   = time.Second
 )
 
+// dropLogEvery rate-limits the warning about undelivered changes.
+const dropLogEvery = 10 * time.Second
+
 // SecurityPolicies are the policies the simulator offers when
 // Config.Security is set, each with Sign and SignAndEncrypt, besides None.
 var SecurityPolicies = []string{"Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"}
@@ -219,7 +222,10 @@ func (s *Server) Run(ctx context.Context) error {
 	ticker := time.NewTicker(s.cfg.Rate)
 	defer ticker.Stop()
 	var tick uint64
-	var dropped uint64
+	var dropped, droppedLogged uint64
+	var lastDropLog time.Time
+	// A subscriber gets at least this long per tick to drain its queue.
+	wait := max(s.cfg.Rate/2, 20*time.Millisecond)
 	for {
 		select {
 		case <-ctx.Done():
@@ -231,10 +237,11 @@ func (s *Server) Run(ctx context.Context) error {
 		for _, v := range s.plant.vars {
 			v.set(v.next(tick, now), now)
 		}
-		if d := n.notify(ctx, s.plant.vars, now.Add(s.cfg.Rate/2)); d > 0 {
-			dropped += uint64(d)
-			s.log.Warn().Int("dropped", d).Uint64("dropped_total", dropped).
-				Msg("subscribers too slow or gone: value changes not delivered to them this tick")
+		dropped += uint64(n.notify(ctx, s.plant.vars, now.Add(wait)))
+		if dropped > droppedLogged && time.Since(lastDropLog) >= dropLogEvery {
+			s.log.Warn().Uint64("dropped", dropped-droppedLogged).Uint64("dropped_total", dropped).
+				Msg("subscribers too slow or gone: value changes not delivered to them")
+			droppedLogged, lastDropLog = dropped, time.Now()
 		}
 	}
 }
