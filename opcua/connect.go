@@ -6,12 +6,18 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
 )
+
+// certLogged holds the thumbprints of client certificates already logged at
+// info level by this process: the certificate is announced once, not on
+// every reconnect.
+var certLogged sync.Map
 
 // FatalError marks a problem that retrying cannot fix (an unreadable client
 // certificate or key, an invalid configuration). Source.Run returns it.
@@ -76,9 +82,9 @@ func clientOptions(ctx context.Context, cfg Config, log zerolog.Logger) ([]gopcu
 	if err != nil {
 		return nil, "", &FatalError{Err: err}
 	}
-	ev := log.Info()
-	if !created {
-		ev = log.Debug()
+	ev := log.Debug()
+	if _, seen := certLogged.LoadOrStore(own.Thumbprint, true); !seen {
+		ev = log.Info()
 	}
 	ev.Str("thumbprint", own.Thumbprint).Str("path", own.Path).Str("application_uri", own.URI).
 		Bool("created", created).Msg("client certificate: trust it on the server to allow secure connections")
@@ -123,6 +129,10 @@ func clientOptions(ctx context.Context, cfg Config, log zerolog.Logger) ([]gopcu
 		} else if err := newTrustStore(cfg.StateDir).check(cfg.Endpoint, ep.ServerCertificate); err != nil {
 			return nil, "", err
 		}
+	}
+
+	if token == ua.UserTokenTypeUserName && ep.SecurityMode == ua.MessageSecurityModeNone && !tokenEncrypted(ep, token) {
+		log.Warn().Str("endpoint", cfg.Endpoint).Msg("the server accepts the password in clear text on this endpoint; use a Sign or SignAndEncrypt endpoint")
 	}
 
 	endpointURL, err := replaceHost(ep.EndpointURL, cfg.Endpoint)
