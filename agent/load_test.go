@@ -424,6 +424,32 @@ func TestCheck(t *testing.T) {
 	if errs := Check(good, nil); len(errs) != 0 {
 		t.Fatalf("good file: %v", errs)
 	}
+	// A tag_processor block as UMH users write it, pasted unchanged.
+	umh := write("umh.yaml", minimal+`tag_processor:
+  defaults: |
+    msg.meta.location_path = "enterprise.site.area.line";
+    msg.meta.data_contract = "_historian";
+    msg.meta.tag_name = msg.meta.opcua_tag_name;
+    msg.meta.virtual_path = msg.meta.opcua_tag_group;
+    return msg;
+  conditions:
+    - if: msg.meta.opcua_tag_group && msg.meta.opcua_tag_group.includes("temperature")
+      then: |
+        msg.meta.location_path += ".temperature";
+        return msg;
+    - if: msg.meta.opcua_attr_nodeid === "ns=2;s=Line1.Pressure"
+      then: |
+        msg.payload = parseFloat(msg.payload) / 1000;
+        return msg;
+  advancedProcessing: |
+    if (msg.payload === null) {
+      return null;
+    }
+    return msg;
+`)
+	if errs := Check(umh, nil); len(errs) != 0 {
+		t.Fatalf("pasted UMH block: %v", errs)
+	}
 	bad := write("bad.yaml", minimal+`tag_processor:
   defaults: |
     msg.meta.a = 1;
