@@ -80,6 +80,22 @@ func TestNodeOPCUAConnect(t *testing.T) {
 		{name: "unknown server certificate refused", security: Security{"Basic256Sha256", "SignAndEncrypt"},
 			wantErr: ErrUntrusted},
 	}
+	// An X.509 user identity: a certificate and key in files.
+	userDir := t.TempDir()
+	if _, _, err := loadOrCreateClientCert(userDir, "urn:edgetag:test:user"); err != nil {
+		t.Fatal(err)
+	}
+	userAuth := Auth{
+		Certificate: filepath.Join(userDir, "pki", "own", "cert.der"),
+		Key:         filepath.Join(userDir, "pki", "own", "key.pem"),
+	}
+	tests = append(tests, struct {
+		name     string
+		security Security
+		auth     Auth
+		accept   bool
+		wantErr  error
+	}{name: "x509 user certificate", security: Security{"Basic256Sha256", "SignAndEncrypt"}, accept: true, auth: userAuth})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := peerConfig(t, p.Endpoint)

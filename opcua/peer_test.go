@@ -202,6 +202,7 @@ func TestMain(m *testing.M) {
 	if p := shared.p; p != nil {
 		p.kill()
 		_ = os.RemoveAll(p.pkiDir)
+		_ = os.RemoveAll(p.pkiDir + "-users")
 	}
 	os.Exit(code)
 }

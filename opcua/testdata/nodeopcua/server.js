@@ -51,10 +51,20 @@ async function main() {
     });
     await serverCertificateManager.initialize();
 
+    // X.509 user certificates are accepted when unknown (the tests bring
+    // their own), so the X.509 identity can be exercised.
+    const userCertificateManager = new OPCUACertificateManager({
+        rootFolder: pkiDir + "-users",
+        automaticallyAcceptUnknownCertificate: true,
+        disableFileWatchers: true,
+    });
+    await userCertificateManager.initialize();
+
     const server = new OPCUAServer({
         port,
         hostname: "127.0.0.1",
         serverCertificateManager,
+        userCertificateManager,
         allowAnonymous: process.env.NO_ANONYMOUS !== "1",
         securityPolicies: [
             SecurityPolicy.None,
