@@ -222,11 +222,6 @@ func (s *Sink) Close() error {
 		s.wg.Wait()
 		var errs []error
 		if s.nc != nil {
-			if n := len(s.slots); n > 0 {
-				s.c.addLost(LostUnackedAtClose, uint64(n))
-				s.log.Error().Int("messages", n).Str("reason", LostUnackedAtClose).
-					Msg("nats messages lost: not acked by the stream at close")
-			}
 			if !s.nc.IsConnected() {
 				if n := s.buffered.Load(); n > 0 {
 					s.c.addLost(LostBufferedAtClose, n)
@@ -234,7 +229,14 @@ func (s *Sink) Close() error {
 						Msg("nats messages lost: still in the reconnect buffer at close")
 				}
 			}
+			// Acks still arrive while the connection drains; what holds a
+			// slot once it is closed was never acked.
 			errs = append(errs, s.drain())
+			if n := len(s.slots); n > 0 {
+				s.c.addLost(LostUnackedAtClose, uint64(n))
+				s.log.Error().Int("messages", n).Str("reason", LostUnackedAtClose).
+					Msg("nats messages lost: not acked by the stream at close")
+			}
 		}
 		if s.srv != nil {
 			s.srv.Shutdown()
