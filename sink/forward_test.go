@@ -96,3 +96,31 @@ func TestStoreAndForward(t *testing.T) {
 		t.Errorf("hub's stream holds %d distinct messages, want 150", len(seen))
 	}
 }
+
+// TestUplinkDownAtStart starts a gateway whose hub is not reachable: Start
+// succeeds and messages are acked by the gateway's own store.
+func TestUplinkDownAtStart(t *testing.T) {
+	t.Parallel()
+	cfg := embeddedConfig(t, true)
+	cfg.Embedded.Domain = "gw1"
+	cfg.Embedded.Leafnode.URL = "nats-leaf://127.0.0.1:" + itoa(freePort(t))
+	s := startSink(t, cfg)
+	if !s.Ready() {
+		t.Fatal("Ready() = false: the gateway must not wait for its uplink")
+	}
+	ctx := context.Background()
+	for i := range 10 {
+		if err := s.Publish(ctx, testMessage(i)); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	fctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	if err := s.Flush(fctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	st := s.Stats()
+	if st.Published != 10 || st.LeafnodeConnected || len(st.Lost) != 0 {
+		t.Errorf("Stats = %+v, want 10 acked, uplink down, none lost", st)
+	}
+}
