@@ -401,3 +401,33 @@ func TestNodeOPCUANewCertificate(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// TestNodeOPCUADeadband subscribes with a deadband: an absolute one is
+// applied to numeric nodes only, and a percent one, which node-opcua
+// refuses for variables without an EURange, is retried without the filter
+// so the values still flow.
+func TestNodeOPCUADeadband(t *testing.T) {
+	p := sharedPeer(t)
+	for _, db := range []Deadband{{"absolute", 0.01}, {"percent", 1}} {
+		t.Run(db.Type, func(t *testing.T) {
+			cfg := peerConfig(t, p.Endpoint)
+			cfg.Deadband = db
+			cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.State")}}
+			src, err := NewSource(cfg, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var col collector
+			stop := runSource(t, src, col.emit)
+			waitFor(t, 30*time.Second, "values", func() bool {
+				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.State") >= 3
+			})
+			if st := src.Status(); st.FailedItems != 0 || st.State != StateConnected {
+				t.Fatalf("status %+v", st)
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}
