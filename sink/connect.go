@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -128,6 +129,9 @@ func (s *Sink) connOptions(srv *server.Server) ([]nats.Option, error) {
 // connState tracks whether the connection is up and lets publishers wait
 // for it to come back.
 type connState struct {
+	// upFast mirrors up for the publish path, which reads it per message.
+	upFast atomic.Bool
+
 	mu     sync.Mutex
 	up     bool
 	closed bool
@@ -145,6 +149,7 @@ func (c *connState) set(up bool) {
 		return
 	}
 	c.up = up
+	c.upFast.Store(up)
 	close(c.wake)
 	c.wake = make(chan struct{})
 }
@@ -161,11 +166,7 @@ func (c *connState) close() {
 	c.wake = make(chan struct{})
 }
 
-func (c *connState) connected() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.up
-}
+func (c *connState) connected() bool { return c.upFast.Load() }
 
 // wait blocks until the connection is up (nil), closed
 // (nats.ErrConnectionClosed) or ctx is done (ctx.Err()).
