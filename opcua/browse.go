@@ -299,14 +299,14 @@ func (b *browser) reference(parent browseItem, r *ua.ReferenceDescription) (brow
 	if parent.variable && r.ReferenceTypeID != nil && r.ReferenceTypeID.Namespace() == 0 && r.ReferenceTypeID.IntID() == id.HasProperty {
 		return browseItem{}, false
 	}
-	nid := r.NodeID.NodeID
 	if r.NodeID.NamespaceURI != "" {
 		// The server named the namespace by URI; the index it also
 		// carries is meaningless, so the node cannot be addressed.
 		b.log.Warn().Str("node", formatExpandedNodeID(r.NodeID)).Msg("browse skips a node given by namespace uri")
 		return browseItem{}, false
 	}
-	nid = ua.NewNodeIDFromExpandedNodeID(r.NodeID)
+	// A plain NodeId: the expanded flags must not reach the wire.
+	nid := ua.NewNodeIDFromExpandedNodeID(r.NodeID)
 	key := FormatNodeID(nid)
 	if _, seen := b.visited[key]; seen {
 		return browseItem{}, false
