@@ -103,7 +103,7 @@ func TestUplinkDownAtStart(t *testing.T) {
 	t.Parallel()
 	cfg := embeddedConfig(t, true)
 	cfg.Embedded.Domain = "gw1"
-	cfg.Embedded.Leafnode.URL = "nats-leaf://127.0.0.1:" + itoa(freePort(t))
+	cfg.Embedded.Leafnode.URL = "nats-leaf://127.0.0.1:" + itoa(natstest.FreePort(t))
 	s := startSink(t, cfg)
 	if !s.Ready() {
 		t.Fatal("Ready() = false: the gateway must not wait for its uplink")

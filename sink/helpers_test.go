@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -161,17 +160,6 @@ func streamSeqs(t testing.TB, nc *nats.Conn, domain, name string) map[int]int {
 		seen[seqOf(t, m.Data)]++
 	}
 	return seen
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

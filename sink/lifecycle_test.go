@@ -76,7 +76,8 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 // bring it back with natstest.Run.
 func disconnectedSink(t *testing.T, bufSize int) (*Sink, *server.Options) {
 	t.Helper()
-	srv := natstest.Start(t)
+	// A FreePort, so no other server takes the port while this one is down.
+	srv := natstest.Start(t, func(o *server.Options) { o.Port = natstest.FreePort(t) })
 	js, err := jetstream.New(connect(t, srv.ClientURL()))
 	if err != nil {
 		t.Fatal(err)

@@ -357,7 +357,7 @@ func TestExternalNotReachableAtStart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			port := freePort(t)
+			port := natstest.FreePort(t)
 			url := "nats://127.0.0.1:" + itoa(port)
 			s := startSink(t, Config{Name: "test", URL: url, JetStream: JetStream{Enabled: tt.js}})
 			if s.Ready() {

@@ -6,8 +6,10 @@ package natstest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -93,16 +95,40 @@ func Start(t testing.TB, mods ...func(*server.Options)) *server.Server {
 	return Run(t, o)
 }
 
-// Hub starts a JetStream server in domain with a leafnode listener on a random
-// port. Use LeafURL to connect leaves; Stop and Run cut the link and bring
-// the hub back.
+// FreePort returns a loopback TCP port that is free now, chosen at random
+// below the kernel's usual ephemeral range (32768 and up), so that servers
+// started with Port -1 and outgoing connections, which take their ports from
+// that range, do not grab it before the caller listens on it. Use it for a
+// server that must come back on the same port, or an address where a server
+// appears later.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		if err := l.Close(); err != nil {
+			t.Fatalf("natstest: close probe listener: %v", err)
+		}
+		return port
+	}
+	t.Fatal("natstest: no free port found in 100 tries")
+	return 0
+}
+
+// Hub starts a JetStream server in domain with client and leafnode listeners
+// on FreePorts. Use LeafURL to connect leaves; Stop and Run cut the link and
+// bring the hub back.
 func Hub(t testing.TB, domain string) *server.Server {
 	t.Helper()
 	return Start(t, func(o *server.Options) {
 		o.ServerName = "hub"
 		o.JetStreamDomain = domain
+		o.Port = FreePort(t)
 		o.LeafNode.Host = "127.0.0.1"
-		o.LeafNode.Port = -1
+		o.LeafNode.Port = FreePort(t)
 	})
 }
 
