@@ -2,7 +2,6 @@ package opcua
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/gopcua/opcua/ua"
@@ -83,56 +82,52 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		parsed = append(parsed, root{ri, id})
 	}
 
+	ids := make([]*ua.NodeID, len(parsed))
+	for i, r := range parsed {
+		ids[i] = r.id
+	}
+	attrs, err := ss.readRootAttributes(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
 	var vars []Variable
-	per := max(1, ss.limits.Read/len(rootAttributes))
-	for lo := 0; lo < len(parsed); lo += per {
-		batch := parsed[lo:min(lo+per, len(parsed))]
-		ids := make([]*ua.NodeID, len(batch))
-		for i, r := range batch {
-			ids[i] = r.id
+	for i, r := range parsed {
+		nc := cfg.Nodes[r.idx]
+		a := attrs[i]
+		if a.status != ua.StatusOK {
+			ss.log.Warn().Str("node", nc.ID).Str("status", a.status.Error()).Msg("node cannot be read; retrying later")
+			failed = append(failed, r.idx)
+			continue
 		}
-		attrs, rerr := ss.readRootAttributes(ctx, ids)
-		if rerr != nil {
-			return nil, nil, rerr
+		if a.class == ua.NodeClassVariable {
+			vars = append(vars, Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType})
+			continue
 		}
-		for i, r := range batch {
-			nc := cfg.Nodes[r.idx]
-			a := attrs[i]
-			if a.status != ua.StatusOK {
-				ss.log.Warn().Str("node", nc.ID).Str("status", a.status.Error()).Msg("node cannot be read; retrying later")
-				failed = append(failed, r.idx)
-				continue
-			}
-			if a.class == ua.NodeClassVariable {
-				vars = append(vars, Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType})
-				continue
-			}
-			vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
-				MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
-				MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
-				Include:     nc.Include,
-				Exclude:     nc.Exclude,
-				PerRequest:  ss.limits.Browse,
-				Concurrency: 4,
-			}, ss.log)
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			if berr != nil {
-				if aerr := ss.alive(ctx); aerr != nil {
-					return nil, nil, fmt.Errorf("browse %s: %w (%w)", nc.ID, berr, aerr)
-				}
-				ss.log.Warn().Str("node", nc.ID).Err(berr).Msg("node cannot be browsed; retrying later")
-				failed = append(failed, r.idx)
-				continue
-			}
-			if len(vs) == 0 {
-				ss.log.Warn().Str("node", nc.ID).Msg("no variables below node; retrying later")
-				failed = append(failed, r.idx)
-				continue
-			}
-			vars = append(vars, vs...)
+		vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
+			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
+			MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
+			Include:     nc.Include,
+			Exclude:     nc.Exclude,
+			PerRequest:  ss.limits.Browse,
+			Concurrency: 4,
+		}, ss.log)
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
 		}
+		if berr != nil {
+			if aerr := ss.alive(ctx); aerr != nil {
+				return nil, nil, fmt.Errorf("browse %s: %w (%w)", nc.ID, berr, aerr)
+			}
+			ss.log.Warn().Str("node", nc.ID).Err(berr).Msg("node cannot be browsed; retrying later")
+			failed = append(failed, r.idx)
+			continue
+		}
+		if len(vs) == 0 {
+			ss.log.Warn().Str("node", nc.ID).Msg("no variables below node; retrying later")
+			failed = append(failed, r.idx)
+			continue
+		}
+		vars = append(vars, vs...)
 	}
 	if len(vars) == 0 {
 		return nil, failed, nil
@@ -168,29 +163,33 @@ type rootAttrs struct {
 	dataType   string // built-in type name, "" for other data types
 }
 
-// readRootAttributes reads NodeClass, BrowseName and DataType of ids in one
-// request. A failed request is returned as an error (the session ends); a
-// bad status per node is reported in its rootAttrs.
+// readRootAttributes reads NodeClass, BrowseName and DataType of ids (in
+// batches sized by the read limit). A failed request is returned as an
+// error (the session ends); a bad status per node is reported in its
+// rootAttrs.
 func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]rootAttrs, error) {
-	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
+	nodes := make([]*ua.ReadValueID, 0, len(ids)*len(rootAttributes))
 	for _, id := range ids {
 		for _, a := range rootAttributes {
-			req.NodesToRead = append(req.NodesToRead, &ua.ReadValueID{NodeID: id, AttributeID: a})
+			nodes = append(nodes, &ua.ReadValueID{NodeID: id, AttributeID: a})
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
-	res, err := ss.c.Read(rctx, req)
-	cancel()
+	results := make([]*ua.DataValue, len(nodes))
+	err := ss.readBatched(ctx, nodes, ua.TimestampsToReturnNeither, func(lo int, res []*ua.DataValue) error {
+		copy(results[lo:], res)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read attributes of %d nodes: %w", len(ids), err)
 	}
-	if len(res.Results) != len(req.NodesToRead) {
-		return nil, fmt.Errorf("read attributes: %d results for %d", len(res.Results), len(req.NodesToRead))
-	}
 	out := make([]rootAttrs, len(ids))
 	for i := range ids {
-		r := res.Results[i*len(rootAttributes):]
+		r := results[i*len(rootAttributes):]
 		a := &out[i]
+		if r[0] == nil {
+			a.status = ua.StatusBadNodeClassInvalid
+			continue
+		}
 		a.status = r[0].Status
 		if a.status == ua.StatusOK && r[0].Value == nil {
 			a.status = ua.StatusBadNodeClassInvalid
@@ -204,12 +203,12 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 		case uint32:
 			a.class = ua.NodeClass(v)
 		}
-		if r[1].Status == ua.StatusOK && r[1].Value != nil {
+		if r[1] != nil && r[1].Status == ua.StatusOK && r[1].Value != nil {
 			if qn, ok := r[1].Value.Value().(*ua.QualifiedName); ok && qn != nil {
 				a.browseName = qn.Name
 			}
 		}
-		if r[2].Status == ua.StatusOK && r[2].Value != nil {
+		if r[2] != nil && r[2].Status == ua.StatusOK && r[2].Value != nil {
 			if dt, ok := r[2].Value.Value().(*ua.NodeID); ok && dt != nil && dt.Namespace() == 0 && dt.IntID() <= 25 {
 				a.dataType = TypeName(ua.TypeID(dt.IntID()))
 			}
@@ -249,27 +248,4 @@ func orDefault(v, def int) int {
 		return def
 	}
 	return v
-}
-
-// isConnectionError reports whether err means the session or connection is
-// gone (reconnect), as opposed to a per-request problem.
-func isConnectionError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var st ua.StatusCode
-	if errors.As(err, &st) {
-		switch st {
-		case ua.StatusBadTimeout, ua.StatusBadSessionIDInvalid, ua.StatusBadSessionClosed,
-			ua.StatusBadSessionNotActivated, ua.StatusBadSecureChannelIDInvalid,
-			ua.StatusBadSecureChannelClosed, ua.StatusBadConnectionClosed,
-			ua.StatusBadServerNotConnected, ua.StatusBadNotConnected,
-			ua.StatusBadCommunicationError, ua.StatusBadServerHalted,
-			ua.StatusBadShutdown, ua.StatusBadRequestTimeout:
-			return true
-		}
-		return false
-	}
-	// Transport errors (EOF, reset, timeouts) are not status codes.
-	return true
 }

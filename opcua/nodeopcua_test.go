@@ -3,6 +3,7 @@ package opcua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -423,6 +424,62 @@ func TestNodeOPCUADeadband(t *testing.T) {
 				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.State") >= 3
 			})
 			if st := src.Status(); st.FailedItems != 0 || st.State != StateConnected {
+				t.Fatalf("status %+v", st)
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}
+
+// TestNodeOPCUABatching acquires 2,500 variables from a server whose
+// OperationLimits allow 1,000 nodes per Read and 1,000 monitored items per
+// call: batches follow the server's limits, and an override above them is
+// halved until the server accepts it.
+func TestNodeOPCUABatching(t *testing.T) {
+	const count = 2500
+	p := startPeer(t, fmt.Sprintf("COUNT=%d", count), "RATE_MS=1000")
+	var nodes []NodeConfig
+	for i := range count {
+		nodes = append(nodes, NodeConfig{ID: nsuID(fmt.Sprintf("Plant.Scale.Tag%05d", i))})
+	}
+	tests := []struct {
+		name   string
+		mode   string
+		limits Limits
+	}{
+		{name: "subscribe with the server's limits", mode: ModeSubscribe},
+		{name: "subscribe with an override the server refuses", mode: ModeSubscribe, limits: Limits{MaxMonitoredItemsPerCall: 5000}},
+		{name: "poll with an override the server refuses", mode: ModePoll, limits: Limits{MaxNodesPerRead: 5000}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := peerConfig(t, p.Endpoint)
+			cfg.Mode, cfg.Limits, cfg.Nodes = tt.mode, tt.limits, nodes
+			cfg.PollInterval = time.Second
+			src, err := NewSource(cfg, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := make(map[string]bool)
+			var col collector
+			stop := runSource(t, src, col.emit)
+			defer func() {
+				if t.Failed() {
+					t.Logf("values seen from %d of %d nodes", len(seen), count)
+				}
+			}()
+			waitFor(t, 60*time.Second, "a value of every node", func() bool {
+				col.mu.Lock()
+				defer col.mu.Unlock()
+				for _, s := range col.samples {
+					seen[s.Node.ID] = true
+				}
+				col.samples = col.samples[:0]
+				return len(seen) == count
+			})
+			if st := src.Status(); st.Nodes != count || st.FailedItems != 0 {
 				t.Fatalf("status %+v", st)
 			}
 			if err := stop(); err != nil {

@@ -60,35 +60,19 @@ func (ss *session) readOnce(ctx context.Context, classify bool) error {
 	return ss.read(ctx, handles, classify)
 }
 
-// read reads the Value of the given items in batches and emits them. A
-// request the server finds too big halves the batch size and is retried.
+// read reads the Value of the given items and emits them. With classify,
+// node errors mark items failed (and a good read of a failed item clears
+// it).
 func (ss *session) read(ctx context.Context, handles []int, classify bool) error {
-	cfg := &ss.src.cfg
+	nodes := make([]*ua.ReadValueID, len(handles))
+	for i, h := range handles {
+		nodes[i] = &ua.ReadValueID{NodeID: ss.items[h].id, AttributeID: ua.AttributeIDValue}
+	}
 	changed := false
-	for lo := 0; lo < len(handles); {
-		hi := min(lo+ss.limits.Read, len(handles))
-		batch := handles[lo:hi]
-		nodes := make([]*ua.ReadValueID, len(batch))
-		for i, h := range batch {
-			nodes[i] = &ua.ReadValueID{NodeID: ss.items[h].id, AttributeID: ua.AttributeIDValue}
-		}
-		rctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-		res, err := ss.c.Read(rctx, &ua.ReadRequest{NodesToRead: nodes, TimestampsToReturn: ua.TimestampsToReturnBoth})
-		cancel()
-		if err != nil {
-			if tooBig(err) && ss.limits.Read > 1 {
-				ss.limits.Read /= 2
-				ss.log.Warn().Err(err).Int("read_batch", ss.limits.Read).Msg("read: request too big; halving the batch")
-				continue
-			}
-			return fmt.Errorf("read %d nodes: %w", len(batch), err)
-		}
-		if len(res.Results) != len(batch) {
-			return fmt.Errorf("read: %d results for %d nodes", len(res.Results), len(batch))
-		}
+	err := ss.readBatched(ctx, nodes, ua.TimestampsToReturnBoth, func(lo int, res []*ua.DataValue) error {
 		now := time.Now()
-		for i, dv := range res.Results {
-			h := batch[i]
+		for i, dv := range res {
+			h := handles[lo+i]
 			it := ss.items[h]
 			if classify && dv != nil && itemFailure(dv.Status) {
 				ss.markFailed(h, dv.Status, "read")
@@ -104,10 +88,41 @@ func (ss *session) read(ctx context.Context, handles []int, classify bool) error
 				return err
 			}
 		}
-		lo = hi
-	}
+		return nil
+	})
 	if changed {
 		ss.updateStatus()
+	}
+	return err
+}
+
+// readBatched reads nodes in requests of at most limits.Read entries and
+// hands each batch's results (parallel to nodes[lo:]) to fn. A request the
+// server finds too big (BadTooManyOperations, message too large) halves
+// limits.Read, remembered by the Source for later sessions, and is sent
+// again.
+func (ss *session) readBatched(ctx context.Context, nodes []*ua.ReadValueID, ts ua.TimestampsToReturn, fn func(lo int, res []*ua.DataValue) error) error {
+	for lo := 0; lo < len(nodes); {
+		hi := min(lo+ss.limits.Read, len(nodes))
+		rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+		res, err := ss.c.Read(rctx, &ua.ReadRequest{NodesToRead: nodes[lo:hi], TimestampsToReturn: ts})
+		cancel()
+		if err != nil {
+			if tooBig(err) && ss.limits.Read > 1 {
+				ss.limits.Read /= 2
+				ss.src.learned.Read = ss.limits.Read
+				ss.log.Warn().Err(err).Int("read_batch", ss.limits.Read).Msg("read: request too big; halving the batch")
+				continue
+			}
+			return fmt.Errorf("read %d nodes: %w", hi-lo, err)
+		}
+		if len(res.Results) != hi-lo {
+			return fmt.Errorf("read: %d results for %d nodes", len(res.Results), hi-lo)
+		}
+		if err := fn(lo, res.Results); err != nil {
+			return err
+		}
+		lo = hi
 	}
 	return nil
 }

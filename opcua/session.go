@@ -66,6 +66,12 @@ func (ss *session) run(ctx context.Context) error {
 		return err
 	}
 	ss.limits = effectiveLimits(cfg.Limits, info, srvLimits)
+	if l := s.learned.Read; l > 0 && l < ss.limits.Read {
+		ss.limits.Read = l
+	}
+	if l := s.learned.Monitor; l > 0 && l < ss.limits.Monitor {
+		ss.limits.Monitor = l
+	}
 	ss.log.Info().Str("endpoint", cfg.Endpoint).Str("server", info.String()).Str("profile", ss.limits.Profile).
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
 		Bool("reconnect", ss.reconnect).Msg("connected")
@@ -125,6 +131,9 @@ func (ss *session) heartbeat(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		if err := ss.clientAlive(); err != nil {
+			return err
+		}
 		if err := ss.alive(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -132,6 +141,19 @@ func (ss *session) heartbeat(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// clientAlive reports whether gopcua's client still runs its connection
+// monitor and publish loop. With its auto-reconnect off, gopcua stops both
+// (and marks itself Disconnected) after any error on the secure channel,
+// including a bad ServiceResult of a single request such as
+// BadTooManyOperations: requests still work, but subscriptions receive
+// nothing more. Only a fresh client recovers, so this means reconnect.
+func (ss *session) clientAlive() error {
+	if st := ss.c.State(); st != gopcua.Connected {
+		return deadError("gopcua client "+st.String(), nil)
+	}
+	return nil
 }
 
 // emitSample hands one sample downstream and counts it; an emit error (ctx

@@ -15,6 +15,16 @@ type Source struct {
 	cfg    Config
 	log    zerolog.Logger
 	status *statusBox
+
+	// learned holds batch sizes a server refused as too big, so the next
+	// session starts below them. Owned by the goroutine running Run.
+	learned learnedLimits
+}
+
+// learnedLimits are caps on batch sizes (0 = none) learned from
+// BadTooManyOperations and similar answers.
+type learnedLimits struct {
+	Read, Monitor int
 }
 
 // NewSource validates cfg (applying the defaults of config.go) and returns

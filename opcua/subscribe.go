@@ -50,6 +50,11 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	if err := ss.monitor(ctx, sub, all); err != nil {
 		return err
 	}
+	// A refused request (too big) stops gopcua's publish loop: start over
+	// with a fresh client and the smaller batches learned.
+	if err := ss.clientAlive(); err != nil {
+		return err
+	}
 	ss.updateStatus()
 	ss.log.Info().Uint32("subscription", sub.SubscriptionID).Dur("publishing_interval", interval).
 		Int("monitored", len(ss.items)-ss.failedCount()).Int("failed", ss.failedCount()).Msg("subscribed")
@@ -82,7 +87,13 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 			}); err != nil {
 				return err
 			}
+			if err := ss.clientAlive(); err != nil {
+				return err
+			}
 		case <-watchdog.C:
+			if err := ss.clientAlive(); err != nil {
+				return err
+			}
 			if time.Since(lastData) < silence {
 				continue
 			}
@@ -147,6 +158,7 @@ func (ss *session) monitor(ctx context.Context, sub *gopcua.Subscription, handle
 		if err != nil {
 			if tooBig(err) && ss.limits.Monitor > 1 {
 				ss.limits.Monitor /= 2
+				ss.src.learned.Monitor = ss.limits.Monitor
 				ss.log.Warn().Err(err).Int("monitor_batch", ss.limits.Monitor).Msg("create monitored items: request too big; halving the batch")
 				continue
 			}
