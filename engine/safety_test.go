@@ -251,6 +251,9 @@ func TestOrdinaryJSStillWorks(t *testing.T) {
 		{`Math.round(2.675 * 100) / 100`, "2.68"},
 		{`(function() { var s = new Set([1, 1, 2]); return s.size; })()`, "2"},
 		{`parseInt("0012", 10) + parseFloat("1.5")`, "13.5"},
+		{`[msg.meta.hasOwnProperty("opcua_tag_name"), "opcua_tag_group" in msg.meta, "nope" in msg.meta].join()`, "true,true,false"},
+		{`(function() { var n = 0; for (var k in msg.meta) n++; return n === Object.keys(msg.meta).length; })()`, "true"},
+		{`JSON.parse(JSON.stringify(msg)).meta.opcua_tag_name`, "t1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
