@@ -160,3 +160,24 @@ func newTestPKI(t *testing.T, dir string) testPKI {
 		},
 	}
 }
+
+// TestLeafnodeAuth connects the embedded server's uplink to a hub that
+// requires a user and password on its leafnode port.
+func TestLeafnodeAuth(t *testing.T) {
+	t.Parallel()
+	hub := natstest.Start(t, func(o *server.Options) {
+		o.JetStream = false
+		o.LeafNode.Host = "127.0.0.1"
+		o.LeafNode.Port = -1
+		o.LeafNode.Username, o.LeafNode.Password = "site", "pw"
+	})
+	cfg := embeddedConfig(t, false)
+	cfg.Embedded.Leafnode = Leafnode{URL: natstest.LeafURL(hub), Auth: Auth{User: "site", Password: "pw"}}
+	s := startSink(t, cfg)
+	natstest.WaitFor(t, waitTimeout, func() error {
+		if !s.Stats().LeafnodeConnected || hub.NumLeafNodes() != 1 {
+			return errors.New("leafnode not connected")
+		}
+		return nil
+	})
+}
