@@ -9,11 +9,14 @@ import (
 
 // Errors of a stage's return value (reason bad_return).
 var (
-	errReturnType  = errors.New("stage returned neither a message object, an array of messages, null nor undefined")
-	errReturnElem  = errors.New("stage returned an array holding something other than a message object or null")
-	errReturnMeta  = errors.New("stage returned a message whose meta is not an object")
-	errMissingRetn = "stage returned undefined on each of its first 100 calls: does it lack `return msg;`?"
+	errReturnType = errors.New("stage returned neither a message object, an array of messages, null nor undefined")
+	errReturnElem = errors.New("stage returned an array holding something other than a message object or null")
+	errReturnMeta = errors.New("stage returned a message whose meta is not an object")
 )
+
+// missingReturnWarning is logged once for a stage whose first
+// missingReturnCalls calls all returned undefined.
+const missingReturnWarning = "stage returned undefined on each of its first 100 calls: does it lack `return msg;`?"
 
 // runStage runs the function stage idx on every message of in, appending
 // what it returns to out in order. A message whose call fails is reported
@@ -99,7 +102,7 @@ func (rt *jsRuntime) collect(idx int, ret goja.Value, out []*goja.Object, fail f
 	st := rt.e.stages[idx]
 	undefined := ret == nil || goja.IsUndefined(ret)
 	if st.watchReturn(undefined) {
-		rt.e.log.Warn().Str("stage", st.name).Msg(errMissingRetn)
+		rt.e.log.Warn().Str("stage", st.name).Msg(missingReturnWarning)
 	}
 	if undefined || goja.IsNull(ret) {
 		st.filtered.Add(1)
