@@ -12,7 +12,8 @@ import (
 )
 
 // Publisher is what the pipeline needs from the sink. Publish blocks while the
-// sink applies backpressure and returns ctx.Err() when ctx ends first. It must
+// sink applies backpressure; a non-nil error means the message is lost and
+// the sink has already counted and logged it (e.g. ctx ended first). It must
 // not retain m after it returns (the pipeline reuses the Message struct; the
 // Payload and Headers it points to are never modified and may be kept).
 type Publisher interface {
@@ -41,8 +42,7 @@ type pipeline struct {
 	wg      sync.WaitGroup
 	closeMu sync.Once
 
-	published   atomic.Uint64
-	publishErrs atomic.Uint64
+	published atomic.Uint64
 	// lostAtShutdown counts samples and messages still queued when the
 	// shutdown deadline cut the drain short.
 	lostAtShutdown atomic.Uint64
@@ -127,17 +127,15 @@ func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 		for i := range msgs {
 			m := &msgs[i]
 			if err := p.pub.Publish(ctx, m); err != nil {
+				// The sink has counted and logged this message as lost.
 				if ctx.Err() != nil {
-					// The drain deadline passed: this message and the rest
-					// of the queue are lost, and counted.
-					p.lostAtShutdown.Add(uint64(len(msgs) - i))
+					// The drain deadline passed: the rest of this sample's
+					// messages and of the queue are lost too, and counted.
+					p.lostAtShutdown.Add(uint64(len(msgs) - i - 1))
 					p.countLost(q)
 					log.Error().Err(err).Str("subject", m.Subject).Msg("shutdown deadline reached while publishing")
 					return
 				}
-				// The sink counts and logs its own losses; this is the
-				// pipeline's view of the same event.
-				p.publishErrs.Add(1)
 				continue
 			}
 			p.published.Add(1)
