@@ -195,7 +195,7 @@ func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failur
 			out = dst[:n]
 		}
 	}()
-	rt.orig = toJS(rt.vm, s.Value)
+	rt.orig = toJS(rt.vm, sampleValue(s))
 	rt.msg.payload, rt.msg.meta, rt.msg.touched = rt.orig, rt.metaObj, false
 	rt.msg.extra = rt.msg.extra[:0]
 	rt.fillMeta(&rt.meta, s)

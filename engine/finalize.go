@@ -187,7 +187,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	}
 	payStart := len(buf)
 	ts := timestampMs(&f, s)
-	buf, err = appendPayload(buf, s.Value, js, f.datatype, ts)
+	buf, err = appendPayload(buf, sampleValue(s), js, f.datatype, ts)
 	if err != nil {
 		rt.buf = buf[:0]
 		rt.report(Failure{Stage: StageFinalize, Reason: ReasonConversion, Err: err}, idx, fail)

@@ -167,7 +167,7 @@ func engineKey(k string) bool {
 // sampleTypes returns opcua_tag_type and opcua_data_type of a sample: the
 // node's DataType when known, else one derived from the Go value.
 func sampleTypes(s *tag.Sample) (tagType, dataType string) {
-	tagType, dataType = valueTypes(s.Value)
+	tagType, dataType = valueTypes(sampleValue(s))
 	if s.Node.DataType != "" {
 		dataType = s.Node.DataType
 	}
