@@ -67,6 +67,9 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		e.timeout = DefaultTimeout
 	}
 	var errs []error
+	if err := ValidateSubjectPrefix(e.prefix); err != nil {
+		errs = append(errs, fmt.Errorf("subject_prefix: %w", err))
+	}
 	add := func(name string, kind stageKind, sn Snippet, required bool) {
 		st := &stage{name: name, limit: rate.NewLimiter(rate.Every(failLogEvery), failLogBurst)}
 		e.stages = append(e.stages, st)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -40,4 +41,17 @@ func TestSampleValueReachesTheCodec(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNewRejectsBadSubjectPrefix(t *testing.T) {
+	for _, prefix := range []string{"umh..v1", "umh.v1.", "Werk Köln", "a.*"} {
+		if _, err := New(Config{SubjectPrefix: prefix}, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "subject_prefix") {
+			t.Errorf("prefix %q: err %v, want a subject_prefix error", prefix, err)
+		}
+	}
+	e, err := New(Config{SubjectPrefix: "umh.v1"}, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("umh.v1: %v", err)
+	}
+	e.Close()
 }
