@@ -33,6 +33,8 @@ type session struct {
 	items       []*item        // client handle = index
 	byID        map[string]int // node id string -> index in items
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
+
+	unknownHandles uint64 // notifications dropped for a client handle not in items
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,

@@ -115,6 +115,12 @@ func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNoti
 		now := time.Now()
 		for _, mi := range v.MonitoredItems {
 			if mi == nil || int(mi.ClientHandle) >= len(ss.items) {
+				// Not ours: a server bug. Counted and logged, never emitted
+				// under a wrong node.
+				ss.unknownHandles++
+				if ss.unknownHandles&(ss.unknownHandles-1) == 0 { // 1, 2, 4, 8, ...
+					ss.log.Warn().Uint64("count", ss.unknownHandles).Msg("notification with an unknown client handle dropped")
+				}
 				continue
 			}
 			if err := ss.emitSample(ctx, ss.sample(int(mi.ClientHandle), mi.Value, now)); err != nil {
