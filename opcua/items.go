@@ -160,7 +160,7 @@ type rootAttrs struct {
 	status     ua.StatusCode // of the NodeClass read: Bad means the node is wrong
 	class      ua.NodeClass
 	browseName string
-	dataType   string // built-in type name, "" for other data types
+	dataType   string // built-in type name (DataTypeName), "" when not known
 }
 
 // readRootAttributes reads NodeClass, BrowseName and DataType of ids (in
@@ -209,8 +209,8 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 			}
 		}
 		if r[2] != nil && r[2].Status == ua.StatusOK && r[2].Value != nil {
-			if dt, ok := r[2].Value.Value().(*ua.NodeID); ok && dt != nil && dt.Namespace() == 0 && dt.IntID() <= 25 {
-				a.dataType = TypeName(ua.TypeID(dt.IntID()))
+			if dt, ok := r[2].Value.Value().(*ua.NodeID); ok && dt != nil {
+				a.dataType = DataTypeName(dt)
 			}
 		}
 	}
