@@ -25,17 +25,6 @@ type item struct {
 	monitored uint32
 }
 
-// ItemError is a per-item failure: the node and the status the server gave.
-type ItemError struct {
-	NodeID string
-	Status ua.StatusCode
-}
-
-func (e *ItemError) Error() string { return fmt.Sprintf("node %s: %v", e.NodeID, e.Status) }
-
-// Unwrap returns the OPC UA status.
-func (e *ItemError) Unwrap() error { return e.Status }
-
 // numericTypes are the built-in types a deadband filter applies to.
 var numericTypes = map[string]bool{
 	"SByte": true, "Byte": true, "Int16": true, "UInt16": true, "Int32": true,
