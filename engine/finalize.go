@@ -112,21 +112,25 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		}
 	}
 
-	// Headers in a stable order, timestamps formatted into the arena. The
-	// header slice is the message's own (allocated once, filled in place).
+	// Headers in a stable order, timestamps formatted into the arena. With
+	// the runtime's own meta object, every header but the timestamps goes
+	// into a scratch list that is compared with the node's previous shared
+	// headers: usually equal, so the message reuses that immutable slice and
+	// owns only its timestamp headers.
 	var f final
-	var hdrs []tag.Header
+	var hdrs, shared []tag.Header
 	spans := rt.spans[:0]
 	buf := rt.buf[:0]
 	if meta == rt.metaObj {
 		mh := &rt.meta
-		hdrs = rt.headerSlab(len(mh.base) + len(mh.over))
+		sh := rt.hscratch[:0]
+		hdrs = rt.headerSlab(2) // the two timestamps
 		for i := range mh.base {
 			e := &mh.base[i]
 			if len(mh.over) > 0 {
 				if o := mh.overOf(i); o >= 0 {
 					if v, ok := metaValue(mh.over[o].val); ok {
-						hdrs = append(hdrs, tag.Header{Key: e.key, Value: v})
+						sh = append(sh, tag.Header{Key: e.key, Value: v})
 						f.note(e.key, v)
 					}
 					continue
@@ -134,7 +138,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			}
 			switch e.kind {
 			case entryConst:
-				hdrs = append(hdrs, tag.Header{Key: e.key, Value: e.str})
+				sh = append(sh, tag.Header{Key: e.key, Value: e.str})
 				if e.final {
 					f.note(e.key, e.str)
 				}
@@ -155,10 +159,12 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 				continue
 			}
 			if v, ok := metaValue(o.val); ok {
-				hdrs = append(hdrs, tag.Header{Key: o.key, Value: v})
+				sh = append(sh, tag.Header{Key: o.key, Value: v})
 				f.note(o.key, v)
 			}
 		}
+		rt.hscratch = sh
+		shared = rt.nm.sharedHeaders(sh)
 	} else {
 		mo := meta.(*goja.Object) // checked when the stage returned it
 		keys := mo.Keys()
@@ -201,12 +207,13 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	arena := rt.byteSlab(len(buf))
 	copy(arena, buf)
 	msg := tag.Message{
-		Subject:     subject,
-		Payload:     arena[payStart:len(arena):len(arena)],
-		Headers:     hdrs[:len(hdrs):len(hdrs)],
-		TimestampMs: ts,
-		Node:        s.Node,
-		SourceTime:  s.SourceTime,
+		Subject:       subject,
+		Payload:       arena[payStart:len(arena):len(arena)],
+		SharedHeaders: shared,
+		Headers:       hdrs[:len(hdrs):len(hdrs)],
+		TimestampMs:   ts,
+		Node:          s.Node,
+		SourceTime:    s.SourceTime,
 	}
 	for _, sp := range spans {
 		msg.Headers[sp.hdr].Value = unsafeString(arena[sp.start:sp.end])
@@ -339,4 +346,28 @@ func (rt *jsRuntime) byteSlab(n int) []byte {
 	l := len(rt.bslab)
 	rt.bslab = rt.bslab[:l+n]
 	return rt.bslab[l : l+n : l+n]
+}
+
+// sharedHeaders returns the node's shared header slice for the headers in
+// cand: the previous one when it holds exactly the same headers (the usual
+// case), else a new copy that becomes the node's shared slice. A returned
+// slice is never modified again, so any number of messages may refer to it.
+func (nm *nodeMeta) sharedHeaders(cand []tag.Header) []tag.Header {
+	if len(cand) == 0 {
+		return nil
+	}
+	if prev := nm.shared; len(prev) == len(cand) {
+		same := true
+		for i := range cand {
+			if cand[i] != prev[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return prev
+		}
+	}
+	nm.shared = append([]tag.Header(nil), cand...)
+	return nm.shared
 }

@@ -77,8 +77,8 @@ return msg;`}, Runtimes: 1}, zerolog.Nop())
 						t.Errorf("round %d: msg.meta.%s not %q in script: %s", round, k, want, seen)
 					}
 				}
-				if m.Headers[0].Key != MetaSource {
-					t.Errorf("first header %s, want %s", m.Headers[0].Key, MetaSource)
+				if hs := allHeaders(m); hs[0].Key != MetaSource {
+					t.Errorf("first header %s, want %s", hs[0].Key, MetaSource)
 				}
 				if m.Node != n || !m.SourceTime.Equal(tt.sample.SourceTime) {
 					t.Errorf("node or source time not copied into the message")
@@ -114,7 +114,7 @@ func TestHeaderOrderStable(t *testing.T) {
 			t.Fatalf("failures %v", r.fails)
 		}
 		var keys []string
-		for _, h := range r.msgs[0].Headers {
+		for _, h := range allHeaders(r.msgs[0]) {
 			keys = append(keys, h.Key)
 		}
 		if first == nil {
@@ -125,9 +125,10 @@ func TestHeaderOrderStable(t *testing.T) {
 			t.Fatalf("header order changed: %v then %v", first, keys)
 		}
 	}
-	wantTail := []string{"location_path", "data_contract", "tag_name", "z", "a"}
-	if !slices.Equal(first[len(first)-5:], wantTail) {
-		t.Errorf("headers end with %v, want %v", first[len(first)-5:], wantTail)
+	// The per-message timestamps come last, after the node's shared headers.
+	wantTail := []string{"location_path", "data_contract", "tag_name", "z", "a", MetaSourceTimestamp, MetaServerTimestamp}
+	if !slices.Equal(first[len(first)-7:], wantTail) {
+		t.Errorf("headers end with %v, want %v", first[len(first)-7:], wantTail)
 	}
 	if i := slices.Index(first, MetaTagType); i != 6 {
 		t.Errorf("changed %s at position %d, want its place 6", MetaTagType, i)
@@ -201,5 +202,34 @@ func TestPayloadWiring(t *testing.T) {
 				t.Errorf("payload %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// TestSharedHeaders checks that consecutive messages of a node share one
+// immutable slice of unchanged headers and own only their timestamps, and
+// that a changed header value gives a new shared slice with that value.
+func TestSharedHeaders(t *testing.T) {
+	t.Parallel()
+	e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + `msg.meta.level = msg.payload > 10 ? "high" : "low"; return msg;`}, Runtimes: 1}, zerolog.Nop())
+	n := testNode("t1")
+	first := process(e, testSample(n, 1.0)).msgs[0]
+	second := process(e, testSample(n, 2.0)).msgs[0]
+	high := process(e, testSample(n, 20.0)).msgs[0]
+	if len(first.SharedHeaders) == 0 || &first.SharedHeaders[0] != &second.SharedHeaders[0] {
+		t.Fatalf("unchanged meta did not share its headers")
+	}
+	if len(second.Headers) != 2 || second.Headers[0].Key != MetaSourceTimestamp {
+		t.Fatalf("own headers %v, want the two timestamps", second.Headers)
+	}
+	if &high.SharedHeaders[0] == &second.SharedHeaders[0] {
+		t.Fatalf("changed meta reused the old shared headers")
+	}
+	for _, c := range []struct {
+		m    tag.Message
+		want string
+	}{{first, "low"}, {second, "low"}, {high, "high"}} {
+		if v, _ := header(c.m, "level"); v != c.want {
+			t.Errorf("level %q, want %q", v, c.want)
+		}
 	}
 }

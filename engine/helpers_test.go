@@ -72,7 +72,7 @@ func (r result) subjects() []string {
 }
 
 func header(m tag.Message, key string) (string, bool) {
-	for _, h := range m.Headers {
+	for _, h := range allHeaders(m) {
 		if h.Key == key {
 			return h.Value, true
 		}
@@ -123,4 +123,11 @@ func (l *logBuffer) lines(t testing.TB, substr string) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// allHeaders returns a message's headers in publishing order.
+func allHeaders(m tag.Message) []tag.Header {
+	var hs []tag.Header
+	m.EachHeader(func(h tag.Header) { hs = append(hs, h) })
+	return hs
 }

@@ -50,6 +50,8 @@ type nodeMeta struct {
 	conds []uint8
 	// subj is the node's last subject (see jsRuntime.subject).
 	subj subjectCache
+	// shared is the node's last shared header slice (see sharedHeaders).
+	shared []tag.Header
 }
 
 // Indexes of the sample-dependent entries in nodeMeta.entries.

@@ -234,14 +234,16 @@ func appendMessageLine(dst []byte, m *tag.Message) []byte {
 	dst = append(dst, `,"payload":`...)
 	dst = append(dst, m.Payload...)
 	dst = append(dst, `,"headers":{`...)
-	for i, h := range m.Headers {
-		if i > 0 {
+	first := true
+	m.EachHeader(func(h tag.Header) {
+		if !first {
 			dst = append(dst, ',')
 		}
+		first = false
 		dst = appendString(dst, h.Key)
 		dst = append(dst, ':')
 		dst = appendString(dst, h.Value)
-	}
+	})
 	return append(dst, "}}\n"...)
 }
 

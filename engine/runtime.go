@@ -69,6 +69,7 @@ type jsRuntime struct {
 	sbuf      []byte // subject scratch
 	times     timeFormatter
 	hslab     []tag.Header // see headerSlab
+	hscratch  []tag.Header // candidate shared headers of the message being finalized
 	bslab     []byte       // see byteSlab
 	spans     []span
 

@@ -41,7 +41,7 @@ func (s *Sink) natsMsg(m *tag.Message) *nats.Msg {
 	hdr := msg.Header
 	*msg = nats.Msg{Subject: m.Subject, Data: m.Payload}
 	withID := s.js != nil
-	n := len(m.Headers)
+	n := m.NumHeaders()
 	if withID {
 		n++
 	}
@@ -54,11 +54,15 @@ func (s *Sink) natsMsg(m *tag.Message) *nats.Msg {
 		clear(hdr)
 	}
 	vals := make([]string, n)
-	for i, h := range m.Headers {
-		vals[i] = h.Value
-		hdr[h.Key] = vals[i : i+1 : i+1]
-		if h.Key == MsgIDHeader {
-			withID = false
+	i := 0
+	for _, hs := range [2][]tag.Header{m.SharedHeaders, m.Headers} {
+		for _, h := range hs {
+			vals[i] = h.Value
+			hdr[h.Key] = vals[i : i+1 : i+1]
+			if h.Key == MsgIDHeader {
+				withID = false
+			}
+			i++
 		}
 	}
 	if withID {

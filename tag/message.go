@@ -16,8 +16,14 @@ type Message struct {
 	// Payload is the exact bytes to publish:
 	// {"value": <v>, "timestamp_ms": <int64>}.
 	Payload []byte
-	// Headers are the final metadata, in a stable order.
-	Headers []Header
+	// SharedHeaders and Headers together are the final metadata, in a
+	// stable order: SharedHeaders first, then Headers. SharedHeaders is
+	// immutable and may be the very same slice in many messages of one node
+	// (the metadata that did not change since its previous message), so a
+	// message costs only its own Headers (e.g. the timestamps). Either may
+	// be nil. Use Each to visit both.
+	SharedHeaders []Header
+	Headers       []Header
 	// TimestampMs is the message timestamp written into the payload.
 	TimestampMs int64
 	// Node is the node the message was made from; nil for messages that do
@@ -26,4 +32,17 @@ type Message struct {
 	// SourceTime is the OPC UA source timestamp of the originating sample
 	// (zero when absent); it takes part in the de-duplication id.
 	SourceTime time.Time
+}
+
+// NumHeaders returns len(SharedHeaders) + len(Headers).
+func (m *Message) NumHeaders() int { return len(m.SharedHeaders) + len(m.Headers) }
+
+// EachHeader calls f for every header in order: SharedHeaders, then Headers.
+func (m *Message) EachHeader(f func(Header)) {
+	for _, h := range m.SharedHeaders {
+		f(h)
+	}
+	for _, h := range m.Headers {
+		f(h)
+	}
 }
