@@ -72,6 +72,7 @@ sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
 sleep "$secs"
+[ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:19450/debug/pprof/heap?gc=1"
 s1=$(metric edgetag_source_samples_total) p1=$(metric edgetag_nats_published_total) c1=$(cpu) t1=$(date +%s.%N)
 awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(rss)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
   dt = t1 - t0; cpu = c / hz
