@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -42,7 +41,6 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	tuneGC()
 	opts := agent.Options{}
 	if *show == "always" || (*show == "auto" && isTerminal(os.Stdout)) {
 		opts.Tap = stdout
@@ -96,24 +94,5 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	default:
 		log.Error().Err(err).Msg("stopped")
 		return exitFailure
-	}
-}
-
-// Garbage-collector defaults for the agent, used unless the operator sets
-// GOGC or GOMEMLIMIT. Collecting at 4x the live heap instead of 2x cuts the
-// CPU per sample by about a fifth (see BENCHMARKS.md); the soft memory limit
-// keeps the heap bounded on a small gateway by collecting earlier when it is
-// approached.
-const (
-	gcPercent   = 400
-	memoryLimit = 192 << 20
-)
-
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
 	}
 }
