@@ -166,10 +166,15 @@ func (p *plant) build(objects *server.Node, extraTags int) {
 	p.types(root)
 	if extraTags > 0 {
 		scale := p.object(root, "Plant.Scale", "Scale")
+		parent := scale
 		for i := range extraTags {
+			if extraTags > scaleFlatMax && i%scaleGroupSize == 0 {
+				g := fmt.Sprintf("Group%03d", i/scaleGroupSize)
+				parent = p.object(scale, "Plant.Scale."+g, g)
+			}
 			k := float64(i)
 			name := fmt.Sprintf("Tag%05d", i)
-			p.variable(scale, "Plant.Scale."+name, name, id.Double, -1, func(t uint64, _ time.Time) any {
+			p.variable(parent, "Plant.Scale."+name, name, id.Double, -1, func(t uint64, _ time.Time) any {
 				return k + float64(t)/1000
 			})
 		}
@@ -179,6 +184,16 @@ func (p *plant) build(objects *server.Node, extraTags int) {
 	l2 := p.ns.Node(ua.NewStringNodeID(p.ns.ID(), "Plant.Line2"))
 	l2.AddRef(root, id.Organizes, true)
 }
+
+// Above scaleFlatMax extra tags, Plant/Scale holds folders (Group000, ...)
+// of scaleGroupSize tags each, as real servers structure large address
+// spaces; the tags keep their node ids (Plant.Scale.TagNNNNN). gopcua's
+// server restarts a browse from the beginning at every continuation point,
+// so one flat folder of 100,000 tags would take it minutes to list.
+const (
+	scaleFlatMax   = 5000
+	scaleGroupSize = 1000
+)
 
 // types adds Plant/Types with one changing variable per value type the
 // converter supports.

@@ -13,7 +13,8 @@
 //	    ExpandedNodeId, StatusCode, QualifiedName, LocalizedText, Range (a
 //	    structure), DoubleArray, Int32Array, StringArray, UInt64Array, Matrix
 //	    (Int32 2x3)
-//	Objects/Plant/Scale/Tag00000.. (Double, Config.ExtraTags of them)
+//	Objects/Plant/Scale/Tag00000.. (Double, Config.ExtraTags of them; above
+//	5,000 grouped in folders Group000.. of 1,000, with the same node ids)
 //
 // Node ids are ns=1;s=<browse path joined by '.'>, e.g.
 // ns=1;s=Plant.Line1.Press.Temperature. Plant/Line2 also organizes Plant
