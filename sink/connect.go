@@ -76,9 +76,12 @@ func (s *Sink) connOptions(srv *server.Server) ([]nats.Option, error) {
 			s.buffered.Store(0) // the reconnect buffer has been flushed
 			s.state.set(true)
 		}),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			s.log.Warn().Err(err).Msg("nats disconnected; publishing is buffered until it reconnects")
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			s.state.set(false)
+			if nc.IsClosed() || nc.IsDraining() {
+				return // our own Close, not an outage
+			}
+			s.log.Warn().Err(err).Msg("nats disconnected; publishing is buffered until it reconnects")
 		}),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
 			s.reconnLog.log(func() {

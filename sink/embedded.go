@@ -90,7 +90,7 @@ func startEmbedded(c Config, log zerolog.Logger) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats-server on %s: %w", c.Embedded.Listen, err)
 	}
-	srv.SetLoggerV2(serverLogger{log: log.With().Str("component", "nats-server").Logger()}, false, false, false)
+	srv.SetLoggerV2(serverLogger{log: log.With().Str("subsystem", "nats-server").Logger()}, false, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(embeddedReadyTimeout) {
 		srv.Shutdown()
