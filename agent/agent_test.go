@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -27,15 +26,8 @@ import (
 // simPlantRoot is the simulator's plant folder, in the form a site file uses.
 const simPlantRoot = "nsu=urn:edgetag:sim;s=Plant"
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort is a port for a server the test starts itself.
+func freePort(t testing.TB) int { return natstest.FreePort(t) }
 
 // simSite is a complete site: the in-process simulator, one source reading
 // its plant, the given engine, and the embedded NATS server on a random port.
