@@ -351,3 +351,46 @@ func sampleKeys(m map[string]bool, n int) []string {
 	}
 	return out
 }
+
+// TestErrorsSubjectCarriesFailedSamples makes the engine fail on one tag and
+// checks that each failure reaches nats.errors_subject with the original
+// sample and the error, while the other tags are published normally.
+func TestErrorsSubjectCarriesFailedSamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	eng := historian("acme.demo")
+	eng.AdvancedProcessing = engine.Snippet{Code: `if (msg.meta.opcua_tag_name === "Temperature") throw new Error("sensor out of range"); return msg;`}
+	cfg := simSite(t, eng, false)
+	cfg.NATS.ErrorsSubject = "edgetag.errors"
+	a := newAgent(t, cfg)
+	runAgent(t, a)
+	failures := subscribe(t, a.SinkURL(), "edgetag.errors")
+	published := subscribe(t, a.SinkURL(), "umh.v1.>")
+
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		if failures.len() == 0 || published.len() == 0 {
+			return fmt.Errorf("%d failures, %d published so far", failures.len(), published.len())
+		}
+		return nil
+	})
+	var rec struct {
+		Error, Stage, Reason, Site, Source string
+		NodeID                             string `json:"node_id"`
+		Value                              json.RawMessage
+	}
+	m := failures.snapshot()[0]
+	if err := json.Unmarshal(m.Data, &rec); err != nil {
+		t.Fatalf("failure record %s: %v", m.Data, err)
+	}
+	if rec.Stage != engine.StageAdvancedProcessing || rec.Reason != string(engine.ReasonException) ||
+		!strings.Contains(rec.Error, "sensor out of range") || rec.Site != "test-site" || rec.Source != "sim" ||
+		!strings.HasSuffix(rec.NodeID, ".Temperature") || isNumber(rec.Value) != nil {
+		t.Fatalf("failure record %s", m.Data)
+	}
+	for _, m := range published.snapshot() {
+		if strings.HasSuffix(m.Subject, ".Temperature") {
+			t.Fatalf("failed sample published on %s", m.Subject)
+		}
+	}
+}
