@@ -155,10 +155,20 @@ func (a *Agent) Run(ctx context.Context) error {
 	var simDone chan struct{}
 	simCtx, stopSim := context.WithCancel(work)
 	defer stopSim()
+	// abort undoes what was started when a later start fails.
+	abort := func(err error) error {
+		a.pipe.closeIntake()
+		a.pipe.wait()
+		stopSim()
+		if simDone != nil {
+			<-simDone
+		}
+		_ = a.sink.Close()
+		return err
+	}
 	if a.sim != nil {
 		if err := a.sim.Start(simCtx); err != nil {
-			_ = a.sink.Close()
-			return fmt.Errorf("simulator: %w", err)
+			return abort(fmt.Errorf("simulator: %w", err))
 		}
 		simDone = make(chan struct{})
 		go func() {
@@ -171,20 +181,12 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.pipe.start(work)
 
-	var httpDone chan struct{}
 	if cfg.HTTPListen != "" {
 		srv, err := a.serveHTTP(cfg.HTTPListen)
 		if err != nil {
-			a.pipe.closeIntake()
-			a.pipe.wait()
-			_ = a.sink.Close()
-			return fmt.Errorf("http: %w", err)
+			return abort(fmt.Errorf("http: %w", err))
 		}
-		httpDone = make(chan struct{})
-		go func() {
-			defer close(httpDone)
-			<-work.Done()
-		}()
+		// HTTP stops last, so /metrics shows the shutdown to the end.
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
@@ -249,9 +251,6 @@ func (a *Agent) Run(ctx context.Context) error {
 		<-simDone
 	}
 	cancelWork()
-	if httpDone != nil {
-		<-httpDone
-	}
 	if fatal != nil {
 		return fatal
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -393,4 +394,31 @@ func TestErrorsSubjectCarriesFailedSamples(t *testing.T) {
 			t.Fatalf("failed sample published on %s", m.Subject)
 		}
 	}
+}
+
+// TestRunFailsCleanlyWhenHTTPPortIsTaken: a port in use fails the start with
+// an error naming the listener, and what was already started is stopped.
+func TestRunFailsCleanlyWhenHTTPPortIsTaken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	before := runtime.NumGoroutine()
+	cfg := simSite(t, historian("x"), false)
+	cfg.HTTPListen = taken.Addr().String()
+	a := newAgent(t, cfg)
+	err = a.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "http: listen "+cfg.HTTPListen) {
+		t.Fatalf("Run: %v, want an http listen error", err)
+	}
+	natstest.WaitFor(t, 15*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			return fmt.Errorf("%d goroutines, %d before", n, before)
+		}
+		return nil
+	})
 }
