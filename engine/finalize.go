@@ -348,26 +348,31 @@ func (rt *jsRuntime) byteSlab(n int) []byte {
 	return rt.bslab[l : l+n : l+n]
 }
 
-// sharedHeaders returns the node's shared header slice for the headers in
-// cand: the previous one when it holds exactly the same headers (the usual
-// case), else a new copy that becomes the node's shared slice. A returned
-// slice is never modified again, so any number of messages may refer to it.
+// sharedHeaders returns a shared header slice of the node holding exactly
+// the headers in cand: one of the node's last few (a node commonly
+// alternates between a couple of variants, e.g. with and without an alarm
+// virtual path), else a new copy that replaces the oldest. A returned slice
+// is never modified again, so any number of messages may refer to it.
 func (nm *nodeMeta) sharedHeaders(cand []tag.Header) []tag.Header {
 	if len(cand) == 0 {
 		return nil
 	}
-	if prev := nm.shared; len(prev) == len(cand) {
-		same := true
-		for i := range cand {
-			if cand[i] != prev[i] {
-				same = false
-				break
-			}
-		}
-		if same {
+	for _, prev := range nm.shared {
+		if len(prev) == len(cand) && headersEqual(prev, cand) {
 			return prev
 		}
 	}
-	nm.shared = append([]tag.Header(nil), cand...)
-	return nm.shared
+	next := append([]tag.Header(nil), cand...)
+	nm.shared[nm.sharedNext] = next
+	nm.sharedNext = (nm.sharedNext + 1) % len(nm.shared)
+	return next
+}
+
+func headersEqual(a, b []tag.Header) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

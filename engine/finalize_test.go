@@ -224,6 +224,12 @@ func TestSharedHeaders(t *testing.T) {
 	if &high.SharedHeaders[0] == &second.SharedHeaders[0] {
 		t.Fatalf("changed meta reused the old shared headers")
 	}
+	// A node alternating between two variants reuses both.
+	lowAgain := process(e, testSample(n, 3.0)).msgs[0]
+	highAgain := process(e, testSample(n, 30.0)).msgs[0]
+	if &lowAgain.SharedHeaders[0] != &first.SharedHeaders[0] || &highAgain.SharedHeaders[0] != &high.SharedHeaders[0] {
+		t.Fatalf("alternating variants did not reuse their shared headers")
+	}
 	for _, c := range []struct {
 		m    tag.Message
 		want string

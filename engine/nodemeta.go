@@ -50,8 +50,10 @@ type nodeMeta struct {
 	conds []uint8
 	// subj is the node's last subject (see jsRuntime.subject).
 	subj subjectCache
-	// shared is the node's last shared header slice (see sharedHeaders).
-	shared []tag.Header
+	// shared holds the node's last shared header slices (see
+	// sharedHeaders); sharedNext is the one to replace next.
+	shared     [2][]tag.Header
+	sharedNext int
 }
 
 // Indexes of the sample-dependent entries in nodeMeta.entries.
