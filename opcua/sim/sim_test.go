@@ -388,7 +388,7 @@ func handlesSeen(t *testing.T, ch chan *gopcua.PublishNotificationData, n int, t
 // goroutine per item that sends the initial value while holding the
 // MonitoredItemService lock; when that send blocks, the server's
 // CreateSubscription handler and the simulator's notifier wait on the lock
-// forever. Seen about once in three -race runs.
+// forever. Seen once in two full -race runs of the suite.
 func TestSimSurvivesDeletedSubscriptions(t *testing.T) {
 	if os.Getenv("EDGETAG_SIM_STRESS") == "" {
 		t.Skip("opt-in (EDGETAG_SIM_STRESS=1): can deadlock gopcua's server, see the comment")
