@@ -228,14 +228,30 @@ func (a *Agent) Run(ctx context.Context) error {
 	timer := time.AfterFunc(time.Until(deadline), cancelWork)
 	defer timer.Stop()
 
-	// 1. Stop intake: every source returns after closing its session.
-	a.stopAllSources()
-	groupErr := g.Wait()
-	if fatal == nil {
-		fatal = groupErr
+	// 1. Stop intake: every source returns after closing its session. The
+	// wait is bounded by the deadline; a source still stuck then (a server
+	// that never answers CloseSession) is logged and left behind.
+	groupDone := make(chan error, 1)
+	go func() {
+		a.stopAllSources()
+		groupDone <- g.Wait()
+	}()
+	sourcesStopped := false
+	select {
+	case groupErr := <-groupDone:
+		sourcesStopped = true
+		if fatal == nil {
+			fatal = groupErr
+		}
+	case <-work.Done():
+		a.log.Error().Msg("shutdown deadline reached while stopping the sources")
 	}
-	// 2. Drain the engine workers.
-	a.pipe.closeIntake()
+	// 2. Drain the engine workers. Their queues are closed only when no
+	// source can send any more; otherwise the passed deadline (work is
+	// done) stops the workers and what is queued is counted as lost.
+	if sourcesStopped {
+		a.pipe.closeIntake()
+	}
 	a.pipe.wait()
 	// 3. Flush the sink: wait for acks of everything published.
 	if err := a.sink.Flush(work); err != nil {
@@ -248,8 +264,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	// 4. The simulator goes last so sources could close their sessions on it.
 	stopSim()
 	if simDone != nil {
-		<-simDone
+		select {
+		case <-simDone:
+		case <-work.Done():
+			a.log.Error().Msg("shutdown deadline reached while stopping the simulator")
+		}
 	}
+	timedOut = timedOut || work.Err() != nil
 	cancelWork()
 	if fatal != nil {
 		return fatal
