@@ -99,38 +99,8 @@ func (p *peer) start() {
 		"RATE_MS=100",
 	)
 	cmd.Env = append(cmd.Env, p.env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start node-opcua: %v", err)
-	}
+	p.done = startUntilReady(t, cmd, "node-opcua", 90*time.Second)
 	p.cmd = cmd
-	p.done = make(chan struct{})
-	ready := make(chan struct{})
-	go func() {
-		defer close(p.done)
-		sc := bufio.NewScanner(stdout)
-		signalled := false
-		for sc.Scan() {
-			if !signalled && strings.HasPrefix(sc.Text(), "ready ") {
-				close(ready)
-				signalled = true
-			}
-		}
-		_ = cmd.Wait()
-	}()
-	select {
-	case <-ready:
-	case <-p.done:
-		t.Fatalf("node-opcua exited before ready: %s", stderr.String())
-	case <-time.After(90 * time.Second):
-		p.kill()
-		t.Fatalf("node-opcua not ready after 90s: %s", stderr.String())
-	}
 	waitFor(t, 10*time.Second, "peer port accepts", func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.port), time.Second)
 		if err != nil {
@@ -379,38 +349,8 @@ func (sp *simProcess) start() {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), simProcessEnv+"="+sp.listen)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &lockedWriter{w: &stderr}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start simulator process: %v", err)
-	}
+	sp.done = startUntilReady(t, cmd, "simulator process", 60*time.Second)
 	sp.cmd = cmd
-	sp.done = make(chan struct{})
-	ready := make(chan struct{})
-	go func() {
-		defer close(sp.done)
-		sc := bufio.NewScanner(stdout)
-		signalled := false
-		for sc.Scan() {
-			if !signalled && strings.HasPrefix(sc.Text(), "ready ") {
-				close(ready)
-				signalled = true
-			}
-		}
-		_ = cmd.Wait()
-	}()
-	select {
-	case <-ready:
-	case <-sp.done:
-		t.Fatalf("simulator process exited before ready: %s", stderr.String())
-	case <-time.After(60 * time.Second):
-		sp.kill()
-		t.Fatalf("simulator process not ready after 60s: %s", stderr.String())
-	}
 }
 
 // kill ends the process with SIGKILL and waits.
@@ -453,4 +393,45 @@ func checkNoClientGoroutines(t testing.TB) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startUntilReady starts cmd and waits until it prints a line starting with
+// "ready " on stdout. The returned channel is closed once the process has
+// exited. The test fails if the process exits first or is not ready within
+// timeout (it is killed then).
+func startUntilReady(t testing.TB, cmd *exec.Cmd, name string, timeout time.Duration) (done chan struct{}) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &lockedWriter{w: &stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	done = make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			if !signalled && strings.HasPrefix(sc.Text(), "ready ") {
+				close(ready)
+				signalled = true
+			}
+		}
+		_ = cmd.Wait()
+	}()
+	select {
+	case <-ready:
+	case <-done:
+		t.Fatalf("%s exited before ready: %s", name, stderr.String())
+	case <-time.After(timeout):
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		t.Fatalf("%s not ready after %s: %s", name, timeout, stderr.String())
+	}
+	return done
 }
