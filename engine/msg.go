@@ -19,7 +19,8 @@ import (
 type entryKind uint8
 
 const (
-	// entryConst: str is the value and val its JS form (built per node).
+	// entryConst: str is the value and val its JS form (made on first
+	// read, then kept for the node).
 	entryConst entryKind = iota
 	// entrySourceTime, entryServerTime: the sample's timestamp, formatted
 	// only when a script reads it or a header needs it.
@@ -112,6 +113,11 @@ func (m *metaHandler) baseValue(i int) goja.Value {
 			m.lazy[k] = m.rt.vm.ToValue(string(m.rt.times.appendTime(nil, t)))
 		}
 		return m.lazy[k]
+	}
+	if e.val == nil {
+		// Made on first read and kept with the node's entries: scripts
+		// read few keys, so most entries never need a JS value.
+		e.val = m.rt.vm.ToValue(e.str)
 	}
 	return e.val
 }

@@ -80,7 +80,7 @@ func (rt *jsRuntime) nodeMetaFor(s *tag.Sample) *nodeMeta {
 		clear(rt.nodes)
 	}
 	c := func(k, v string) metaEntry {
-		return metaEntry{key: k, kind: entryConst, str: v, val: rt.vm.ToValue(v)}
+		return metaEntry{key: k, kind: entryConst, str: v} // val is made on first read
 	}
 	tagType, dataType := sampleTypes(s)
 	status := rt.statusName(s.Status)
