@@ -103,27 +103,37 @@ func (p *pipeline) depth() int {
 	return n
 }
 
+// worker is one engine worker's state. The sample being processed lives
+// here, and fail is bound once, so processing a sample allocates nothing for
+// the failure callback.
+type worker struct {
+	p    *pipeline
+	ctx  context.Context
+	cur  tag.Sample
+	fail func(engine.Failure) // nil when the pipeline has no failure handler
+}
+
+func (w *worker) onFailure(f engine.Failure) { w.p.onFail(w.ctx, &w.cur, f) }
+
 func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 	var msgs []tag.Message
 	log := p.log.With().Int("worker", id).Logger()
+	w := &worker{p: p, ctx: ctx}
+	if p.onFail != nil {
+		w.fail = w.onFailure
+	}
 	for {
-		var s tag.Sample
-		var ok bool
 		select {
-		case s, ok = <-q:
+		case s, ok := <-q:
 			if !ok {
 				return
 			}
+			w.cur = s
 		case <-ctx.Done():
 			p.countLost(q)
 			return
 		}
-		eng := p.engine.Load()
-		msgs = eng.Process(&s, msgs[:0], func(f engine.Failure) {
-			if p.onFail != nil {
-				p.onFail(ctx, &s, f)
-			}
-		})
+		msgs = p.engine.Load().Process(&w.cur, msgs[:0], w.fail)
 		for i := range msgs {
 			m := &msgs[i]
 			if err := p.pub.Publish(ctx, m); err != nil {
