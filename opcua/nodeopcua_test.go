@@ -14,7 +14,6 @@ import (
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
-	"github.com/rs/zerolog"
 )
 
 func nsuID(s string) string { return "nsu=" + nodeOPCUANS + ";s=" + s }
@@ -166,13 +165,6 @@ func TestNodeOPCUATrust(t *testing.T) {
 	}
 }
 
-// browseAvailable reports whether Browse is implemented yet (the
-// address-space side lands separately).
-func browseAvailable() bool {
-	_, err := Browse(context.Background(), nil, nil, BrowseOptions{}, zerolog.Nop())
-	return err == nil || !strings.Contains(err.Error(), "not implemented")
-}
-
 // TestNodeOPCUAAcquire subscribes and polls explicit variables, or a
 // browsed folder, plus one unknown node: the others flow, the unknown one
 // is counted as failed.
@@ -188,19 +180,15 @@ func TestNodeOPCUAAcquire(t *testing.T) {
 		mode      string
 		nodes     []NodeConfig
 		wantNodes int
-		browse    bool
 	}{
 		{name: "subscribe explicit", mode: ModeSubscribe, nodes: explicit, wantNodes: 7},
 		{name: "poll explicit", mode: ModePoll, nodes: explicit, wantNodes: 7},
 		// 6 plant variables and 10 scale tags.
-		{name: "subscribe browsed", mode: ModeSubscribe, nodes: []NodeConfig{{ID: nsuID("Plant")}}, wantNodes: 16, browse: true},
-		{name: "poll browsed", mode: ModePoll, nodes: []NodeConfig{{ID: nsuID("Plant")}}, wantNodes: 16, browse: true},
+		{name: "subscribe browsed", mode: ModeSubscribe, nodes: []NodeConfig{{ID: nsuID("Plant")}}, wantNodes: 16},
+		{name: "poll browsed", mode: ModePoll, nodes: []NodeConfig{{ID: nsuID("Plant")}}, wantNodes: 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.browse && !browseAvailable() {
-				t.Skip("Browse not implemented yet")
-			}
 			cfg := peerConfig(t, p.Endpoint)
 			cfg.Mode = tt.mode
 			cfg.Nodes = append(append([]NodeConfig{}, tt.nodes...), NodeConfig{ID: nsuID("Plant.DoesNotExist")})
