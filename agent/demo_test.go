@@ -1,24 +1,18 @@
 package agent
 
 import (
-	"context"
-	"errors"
+	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/edgetag/edgetag/engine"
-	"github.com/edgetag/edgetag/opcua"
-	"github.com/edgetag/edgetag/opcua/sim"
-	"github.com/edgetag/edgetag/tag"
+	"github.com/edgetag/edgetag/internal/natstest"
 )
 
-// TestDemoPipeline runs configs/demo.yaml's simulator, source and tag
-// engine for real (on a free port, with its own state directory) and waits
-// for the subjects the demo promises: one per line and machine.
+// TestDemoPipeline runs configs/demo.yaml through the real agent — its
+// simulator, source, tag engine and embedded NATS server, moved to free
+// ports and the test's own state directory — and waits on NATS for the
+// subjects the demo promises, with no engine failure.
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the OPC UA simulator")
@@ -28,75 +22,37 @@ func TestDemoPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	dir := t.TempDir()
+	simListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.StateDir, cfg.HTTPListen = dir, ""
+	cfg.Simulator.Listen, cfg.Simulator.CertDir, cfg.Simulator.Rate = simListen, filepath.Join(dir, "sim"), 50*time.Millisecond
+	cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.StoreDir = "127.0.0.1:-1", filepath.Join(dir, "jetstream")
+	for i := range cfg.Sources {
+		cfg.Sources[i].Endpoint, cfg.Sources[i].StateDir = "opc.tcp://"+simListen, dir
+		cfg.Sources[i].PublishingInterval, cfg.Sources[i].SamplingInterval = 50*time.Millisecond, 50*time.Millisecond
+	}
+	a := newAgent(t, cfg)
+	runAgent(t, a)
+	got := subscribe(t, a.SinkURL(), "umh.v1.>")
 
-	simCfg := *cfg.Simulator
-	simCfg.Listen = "127.0.0.1:0"
-	simCfg.Rate = 50 * time.Millisecond
-	simCfg.CertDir = ""
-	srv, err := sim.New(simCfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
+	want := []string{
+		"umh.v1.acme.demo.line1.press._historian.Temperature",
+		"umh.v1.acme.demo.line2.robot._historian.Running",
+		"umh.v1.acme.demo.line2.robot._historian.axes.AxisPositions",
 	}
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Go(func() { _ = srv.Run(ctx) })
-
-	src := cfg.Sources[0]
-	src.Endpoint = srv.Endpoint()
-	src.StateDir = t.TempDir()
-	src.PublishingInterval = 50 * time.Millisecond
-	src.SamplingInterval = 50 * time.Millisecond
-	source, err := opcua.NewSource(src, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(cfg.Engine, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-
-	want := map[string]bool{
-		"umh.v1.acme.demo.line1.press._historian.Temperature":        false,
-		"umh.v1.acme.demo.line2.robot._historian.Running":            false,
-		"umh.v1.acme.demo.line2.robot._historian.axes.AxisPositions": false,
-	}
-	missing := len(want)
-	var failures []engine.Failure
-	done := errors.New("all subjects seen")
-	var msgs []tag.Message
-	runErr := make(chan error, 1)
-	wg.Go(func() {
-		runErr <- source.Run(ctx, func(ctx context.Context, s tag.Sample) error {
-			msgs = eng.Process(&s, msgs[:0], func(f engine.Failure) { failures = append(failures, f) })
-			for _, m := range msgs {
-				if seen, ok := want[m.Subject]; ok && !seen {
-					want[m.Subject] = true
-					missing--
-				}
-			}
-			if len(failures) > 0 || missing == 0 {
-				cancel()
-				return done
-			}
-			return ctx.Err()
-		})
-	})
-	if err := <-runErr; err != nil && !errors.Is(err, done) {
-		t.Fatalf("source: %v", err)
-	}
-	for _, f := range failures {
-		t.Errorf("engine failure: %v", f)
-	}
-	for subject, seen := range want {
-		if !seen {
-			t.Errorf("no message on %s", subject)
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		seen := map[string]bool{}
+		for _, m := range got.snapshot() {
+			seen[m.Subject] = true
 		}
+		for _, s := range want {
+			if !seen[s] {
+				return fmt.Errorf("no message on %s yet (%d messages)", s, got.len())
+			}
+		}
+		return nil
+	})
+	if failed := a.pipe.engine.Load().Stats().Failed; len(failed) != 0 {
+		t.Fatalf("engine failures running the demo: %v", failed)
 	}
 }
