@@ -162,24 +162,21 @@ func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 // cut short.
 func (p *pipeline) countLost(q <-chan tag.Sample) {
 	n := 0
+drain:
 	for {
 		select {
 		case _, ok := <-q:
 			if !ok {
-				if n > 0 {
-					p.lostAtShutdown.Add(uint64(n))
-					p.log.Error().Int("samples", n).Msg("shutdown deadline reached: queued samples not processed")
-				}
-				return
+				break drain
 			}
 			n++
 		default:
-			if n > 0 {
-				p.lostAtShutdown.Add(uint64(n))
-				p.log.Error().Int("samples", n).Msg("shutdown deadline reached: queued samples not processed")
-			}
-			return
+			break drain
 		}
+	}
+	if n > 0 {
+		p.lostAtShutdown.Add(uint64(n))
+		p.log.Error().Int("samples", n).Msg("shutdown deadline reached: queued samples not processed")
 	}
 }
 

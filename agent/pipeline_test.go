@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,4 +267,35 @@ func TestShardIsStableAndSpreads(t *testing.T) {
 			t.Errorf("worker %d got %d of 1000 nodes: poor spread %v", w, c, counts)
 		}
 	}
+}
+
+// TestPipelineCountsWhatTheDeadlineCutOff stops the workers (the drain
+// deadline) while samples are queued: every sample is accounted for, as
+// lost at shutdown or as lost by the sink.
+func TestPipelineCountsWhatTheDeadlineCutOff(t *testing.T) {
+	pub := &blockedPublisher{}
+	p := newPipeline(mustEngine(t, defaultsOnly("cut")), pub, 1, 16, nil, nil, zerolog.Nop())
+	ctx, cancel := context.WithCancel(context.Background())
+	node := testNodes(1)[0]
+	for i := range 10 {
+		if err := p.emit(ctx, tag.Sample{Node: node, Value: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel() // the deadline passes before any worker ran
+	p.start(ctx)
+	p.wait()
+	if lost, sinkLost := p.lostAtShutdown.Load(), pub.lost.Load(); lost+sinkLost != 10 || p.published.Load() != 0 {
+		t.Fatalf("lost at shutdown %d + lost by the sink %d (published %d), want 10", lost, sinkLost, p.published.Load())
+	}
+}
+
+// blockedPublisher blocks until ctx ends, like a sink whose broker is gone,
+// and counts the message as lost, as the sink does.
+type blockedPublisher struct{ lost atomic.Uint64 }
+
+func (b *blockedPublisher) Publish(ctx context.Context, _ *tag.Message) error {
+	<-ctx.Done()
+	b.lost.Add(1)
+	return ctx.Err()
 }
