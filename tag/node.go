@@ -29,7 +29,3 @@ type Node struct {
 	// (e.g. meta given on an offline `process` input line). It may be nil.
 	Extra map[string]string
 }
-
-// Key returns the identity of the node across the whole site:
-// source name and node id.
-func (n *Node) Key() string { return n.Source + "|" + n.ID }

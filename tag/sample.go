@@ -21,6 +21,3 @@ type Sample struct {
 	// Status is the OPC UA status code (0 = Good).
 	Status uint32
 }
-
-// Good reports whether the sample's status code has Good severity.
-func (s *Sample) Good() bool { return s.Status&0xC0000000 == 0 }
