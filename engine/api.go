@@ -1,5 +1,7 @@
 package engine
 
+import "strconv"
+
 // The API below is the contract the agent and the commands are written
 // against. Its implementation lives in the other files of this package.
 
@@ -43,7 +45,7 @@ type Failure struct {
 func (f Failure) Error() string {
 	s := f.Stage + ": " + string(f.Reason)
 	if f.Line > 0 {
-		s += " at line " + itoa(f.Line) + ", column " + itoa(f.Column)
+		s += " at line " + strconv.Itoa(f.Line) + ", column " + strconv.Itoa(f.Column)
 	}
 	if f.Err != nil {
 		s += ": " + f.Err.Error()
@@ -60,28 +62,6 @@ type Stats struct {
 	Emitted  uint64
 	Filtered map[string]uint64            // by stage
 	Failed   map[string]map[Reason]uint64 // by stage, then reason
-}
-
-func itoa(v int) string {
-	if v == 0 {
-		return "0"
-	}
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // CompileError is one snippet that does not compile. New returns all of them
@@ -101,13 +81,13 @@ func (e *CompileError) Error() string {
 	if e.File != "" {
 		s = e.File + ":"
 		if e.FileLine > 0 {
-			s += itoa(e.FileLine) + ":"
+			s += strconv.Itoa(e.FileLine) + ":"
 		}
 		s += " "
 	}
 	s += e.Stage
 	if e.Line > 0 {
-		s += ": line " + itoa(e.Line) + ", column " + itoa(e.Column)
+		s += ": line " + strconv.Itoa(e.Line) + ", column " + strconv.Itoa(e.Column)
 	}
 	return s + ": " + e.Err.Error()
 }

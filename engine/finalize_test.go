@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -197,7 +198,7 @@ func TestPayloadWiring(t *testing.T) {
 				t.Fatalf("failures %v", r.fails)
 			}
 			got := string(r.msgs[0].Payload)
-			want := `{"value":` + tt.want + `,"timestamp_ms":` + itoa(int(testT0.UnixMilli())) + `}`
+			want := `{"value":` + tt.want + `,"timestamp_ms":` + strconv.FormatInt(testT0.UnixMilli(), 10) + `}`
 			if got != want {
 				t.Errorf("payload %s, want %s", got, want)
 			}

@@ -1,5 +1,7 @@
 package tag
 
+import "strconv"
+
 // The types below keep the identity of OPC UA built-in types that have no
 // natural Go equivalent, so the engine can encode each one in its standard
 // form (DESIGN §3: LocalizedText as its text, NodeId/QualifiedName/Guid as
@@ -23,7 +25,7 @@ func (q QualifiedName) String() string {
 	if q.NamespaceIndex == 0 {
 		return q.Name
 	}
-	return itoa(uint64(q.NamespaceIndex)) + ":" + q.Name
+	return strconv.Itoa(int(q.NamespaceIndex)) + ":" + q.Name
 }
 
 // NodeID is an OPC UA NodeId or ExpandedNodeId value, held in its standard
@@ -52,17 +54,4 @@ type ExtensionObject struct {
 type Matrix struct {
 	Dimensions []int
 	Elements   []any
-}
-
-func itoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
 }
