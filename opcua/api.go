@@ -31,11 +31,14 @@ type Status struct {
 	State       State
 	Since       time.Time // when State was entered
 	LastError   string
-	Nodes       int    // variables being acquired
-	FailedItems int    // nodes that failed and are retried
-	Reconnects  uint64 // successful reconnects after the first connect
-	Samples     uint64 // samples emitted
-	BrowseTime  time.Duration
+	Nodes       int // variables being acquired
+	FailedItems int // nodes that failed and are retried
+	// Subscriptions is how many subscriptions the current session holds
+	// (subscribe mode; the items are spread over them).
+	Subscriptions int
+	Reconnects    uint64 // successful reconnects after the first connect
+	Samples       uint64 // samples emitted
+	BrowseTime    time.Duration
 }
 
 // Emit hands one sample downstream. It blocks until the sample is accepted

@@ -85,6 +85,9 @@ type Limits struct {
 	MaxNodesPerRead          int
 	MaxNodesPerBrowse        int
 	MaxMonitoredItemsPerCall int
+	// MaxMonitoredItemsPerSubscription caps the monitored items of one
+	// subscription; a source with more items creates more subscriptions.
+	MaxMonitoredItemsPerSubscription int
 }
 
 // Config is one validated source.
@@ -223,7 +226,8 @@ func (cfg Config) validate(forSource bool) error {
 	if _, ok := profiles[cfg.Limits.Profile]; !ok && cfg.Limits.Profile != "auto" {
 		bad("limits.profile %q: unknown", cfg.Limits.Profile)
 	}
-	if cfg.Limits.MaxNodesPerRead < 0 || cfg.Limits.MaxNodesPerBrowse < 0 || cfg.Limits.MaxMonitoredItemsPerCall < 0 {
+	if cfg.Limits.MaxNodesPerRead < 0 || cfg.Limits.MaxNodesPerBrowse < 0 || cfg.Limits.MaxMonitoredItemsPerCall < 0 ||
+		cfg.Limits.MaxMonitoredItemsPerSubscription < 0 {
 		bad("limits: negative batch size")
 	}
 	if forSource && len(cfg.Nodes) == 0 {

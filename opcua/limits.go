@@ -17,6 +17,12 @@ type batchLimits struct {
 	Read    int // nodes per Read request
 	Browse  int // nodes per Browse request
 	Monitor int // items per CreateMonitoredItems request
+	// PerSubscription is the most monitored items one subscription gets;
+	// more items are spread over more subscriptions. It also bounds the
+	// notifications of one PublishResponse: servers that send every
+	// pending value of a subscription at once (gopcua's, for the initial
+	// values) would otherwise exceed their message size.
+	PerSubscription int
 	// Deadband reports whether the server accepts data-change deadband
 	// filters at all (Siemens S7-1200 rejects them).
 	Deadband bool
@@ -30,14 +36,18 @@ type batchLimits struct {
 //   - siemens-s7-1500: takes ~1000 items per call.
 //   - kepware, ignition, prosys: handle large requests; keep them moderate.
 //   - open62541: small embedded servers, often with small message limits.
+//
+// 10,000 items per subscription keep a PublishResponse that carries a
+// value of each (about 30 bytes per Double with both timestamps) near
+// 300 kB, far below the usual 2 MiB message limit.
 var profiles = map[string]batchLimits{
-	"default":         {Profile: "default", Read: 1000, Browse: 500, Monitor: 1000, Deadband: true},
-	"siemens-s7-1200": {Profile: "siemens-s7-1200", Read: 100, Browse: 50, Monitor: 100, Deadband: false},
-	"siemens-s7-1500": {Profile: "siemens-s7-1500", Read: 1000, Browse: 500, Monitor: 1000, Deadband: true},
-	"kepware":         {Profile: "kepware", Read: 2000, Browse: 1000, Monitor: 2000, Deadband: true},
-	"ignition":        {Profile: "ignition", Read: 2000, Browse: 1000, Monitor: 2000, Deadband: true},
-	"prosys":          {Profile: "prosys", Read: 2000, Browse: 1000, Monitor: 2000, Deadband: true},
-	"open62541":       {Profile: "open62541", Read: 500, Browse: 250, Monitor: 500, Deadband: true},
+	"default":         {Profile: "default", Read: 1000, Browse: 500, Monitor: 1000, PerSubscription: 10000, Deadband: true},
+	"siemens-s7-1200": {Profile: "siemens-s7-1200", Read: 100, Browse: 50, Monitor: 100, PerSubscription: 1000, Deadband: false},
+	"siemens-s7-1500": {Profile: "siemens-s7-1500", Read: 1000, Browse: 500, Monitor: 1000, PerSubscription: 10000, Deadband: true},
+	"kepware":         {Profile: "kepware", Read: 2000, Browse: 1000, Monitor: 2000, PerSubscription: 10000, Deadband: true},
+	"ignition":        {Profile: "ignition", Read: 2000, Browse: 1000, Monitor: 2000, PerSubscription: 10000, Deadband: true},
+	"prosys":          {Profile: "prosys", Read: 2000, Browse: 1000, Monitor: 2000, PerSubscription: 10000, Deadband: true},
+	"open62541":       {Profile: "open62541", Read: 500, Browse: 250, Monitor: 500, PerSubscription: 10000, Deadband: true},
 }
 
 // buildInfo is what the server says about itself.
@@ -76,9 +86,10 @@ func detectProfile(b buildInfo) string {
 	return "default"
 }
 
-// serverLimits are the OperationLimits a server reports (0 = no limit).
+// serverLimits are the OperationLimits (and, for PerSubscription, the
+// ServerCapabilities) a server reports (0 = no limit).
 type serverLimits struct {
-	Read, Browse, Monitor int
+	Read, Browse, Monitor, PerSubscription int
 }
 
 // effectiveLimits combines the profile (forced by cfg or detected), the
@@ -101,6 +112,7 @@ func effectiveLimits(cfg Limits, info buildInfo, srv serverLimits) batchLimits {
 	lower(&l.Read, srv.Read)
 	lower(&l.Browse, srv.Browse)
 	lower(&l.Monitor, srv.Monitor)
+	lower(&l.PerSubscription, srv.PerSubscription)
 	override := func(v *int, c int) {
 		if c > 0 {
 			*v = c
@@ -109,10 +121,13 @@ func effectiveLimits(cfg Limits, info buildInfo, srv serverLimits) batchLimits {
 	override(&l.Read, cfg.MaxNodesPerRead)
 	override(&l.Browse, cfg.MaxNodesPerBrowse)
 	override(&l.Monitor, cfg.MaxMonitoredItemsPerCall)
+	override(&l.PerSubscription, cfg.MaxMonitoredItemsPerSubscription)
 	return l
 }
 
-// readServerInfo reads BuildInfo and OperationLimits in one request. Values
+// readServerInfo reads BuildInfo, OperationLimits and
+// MaxMonitoredItemsPerSubscription (a ServerCapabilities property since
+// OPC UA 1.05; older servers answer BadNodeIdUnknown) in one request. Values
 // the server does not provide stay zero; only a failed request is an error.
 func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLimits, error) {
 	ids := []uint32{
@@ -123,6 +138,7 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead,
 		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
 		id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
+		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription,
 	}
 	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
 	for _, i := range ids {
@@ -154,7 +170,7 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		return 0
 	}
 	return buildInfo{ProductName: str(0), ProductURI: str(1), Manufacturer: str(2), Version: str(3)},
-		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6)}, nil
+		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6), PerSubscription: num(7)}, nil
 }
 
 // batches calls fn for consecutive slices of at most size elements of n.

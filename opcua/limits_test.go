@@ -37,15 +37,15 @@ func TestEffectiveLimits(t *testing.T) {
 		want batchLimits
 	}{
 		{name: "default profile", want: profiles["default"]},
-		{name: "server limits lower", srv: serverLimits{Read: 50, Browse: 0, Monitor: 200},
-			want: batchLimits{Profile: "default", Read: 50, Browse: 500, Monitor: 200, Deadband: true}},
-		{name: "server limits higher keep profile", srv: serverLimits{Read: 100000, Monitor: 100000},
+		{name: "server limits lower", srv: serverLimits{Read: 50, Browse: 0, Monitor: 200, PerSubscription: 4000},
+			want: batchLimits{Profile: "default", Read: 50, Browse: 500, Monitor: 200, PerSubscription: 4000, Deadband: true}},
+		{name: "server limits higher keep profile", srv: serverLimits{Read: 100000, Monitor: 100000, PerSubscription: 100000},
 			want: profiles["default"]},
 		{name: "detected s7-1200", info: s71200, want: profiles["siemens-s7-1200"]},
 		{name: "forced profile", cfg: Limits{Profile: "siemens-s7-1500"}, info: s71200, want: profiles["siemens-s7-1500"]},
-		{name: "overrides win", cfg: Limits{MaxNodesPerRead: 5000, MaxMonitoredItemsPerCall: 7}, info: s71200,
-			srv:  serverLimits{Read: 10},
-			want: batchLimits{Profile: "siemens-s7-1200", Read: 5000, Browse: 50, Monitor: 7}},
+		{name: "overrides win", cfg: Limits{MaxNodesPerRead: 5000, MaxMonitoredItemsPerCall: 7, MaxMonitoredItemsPerSubscription: 50000},
+			info: s71200, srv: serverLimits{Read: 10, PerSubscription: 500},
+			want: batchLimits{Profile: "siemens-s7-1200", Read: 5000, Browse: 50, Monitor: 7, PerSubscription: 50000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

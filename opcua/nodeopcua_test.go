@@ -423,11 +423,14 @@ func TestNodeOPCUADeadband(t *testing.T) {
 
 // TestNodeOPCUABatching acquires 2,500 variables from a server whose
 // OperationLimits allow 1,000 nodes per Read and 1,000 monitored items per
-// call: batches follow the server's limits, and an override above them is
-// halved until the server accepts it.
+// call, and whose subscriptions take 1,000 monitored items: batches and
+// subscriptions follow the server's limits, an override above the batch
+// limit is halved until the server accepts it, and an override above the
+// subscription limit fills each subscription until the server refuses
+// more.
 func TestNodeOPCUABatching(t *testing.T) {
 	const count = 2500
-	p := startPeer(t, fmt.Sprintf("COUNT=%d", count), "RATE_MS=1000")
+	p := startPeer(t, fmt.Sprintf("COUNT=%d", count), "RATE_MS=1000", "MAX_ITEMS_PER_SUB=1000")
 	var nodes []NodeConfig
 	for i := range count {
 		nodes = append(nodes, NodeConfig{ID: nsuID(fmt.Sprintf("Plant.Scale.Tag%05d", i))})
@@ -439,6 +442,8 @@ func TestNodeOPCUABatching(t *testing.T) {
 	}{
 		{name: "subscribe with the server's limits", mode: ModeSubscribe},
 		{name: "subscribe with an override the server refuses", mode: ModeSubscribe, limits: Limits{MaxMonitoredItemsPerCall: 5000}},
+		{name: "subscribe with more items per subscription than the server takes", mode: ModeSubscribe,
+			limits: Limits{MaxMonitoredItemsPerSubscription: 5000}},
 		{name: "poll with an override the server refuses", mode: ModePoll, limits: Limits{MaxNodesPerRead: 5000}},
 	}
 	for _, tt := range tests {
@@ -467,8 +472,12 @@ func TestNodeOPCUABatching(t *testing.T) {
 				col.samples = col.samples[:0]
 				return len(seen) == count
 			})
-			if st := src.Status(); st.Nodes != count || st.FailedItems != 0 {
+			st := src.Status()
+			if st.Nodes != count || st.FailedItems != 0 {
 				t.Fatalf("status %+v", st)
+			}
+			if tt.mode == ModeSubscribe && st.Subscriptions != 3 {
+				t.Fatalf("%d subscriptions, want 3 of at most 1,000 items", st.Subscriptions)
 			}
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)

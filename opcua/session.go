@@ -35,6 +35,10 @@ type session struct {
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
+
+	// Subscribe mode: the subscriptions, all delivering to notifs.
+	subs   []*subscription
+	notifs chan *gopcua.PublishNotificationData
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,
@@ -56,6 +60,7 @@ func (ss *session) run(ctx context.Context) error {
 		ss.log.Debug().Msg("session closed")
 	}()
 	ss.connected = true
+	s.status.setSubscriptions(0)
 	if ss.reconnect {
 		s.status.addReconnect()
 	}
@@ -74,9 +79,12 @@ func (ss *session) run(ctx context.Context) error {
 	if l := s.learned.Monitor; l > 0 && l < ss.limits.Monitor {
 		ss.limits.Monitor = l
 	}
+	if l := s.learned.PerSubscription; l > 0 && l < ss.limits.PerSubscription {
+		ss.limits.PerSubscription = l
+	}
 	ss.log.Info().Str("endpoint", cfg.Endpoint).Str("server", info.String()).Str("profile", ss.limits.Profile).
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
-		Bool("reconnect", ss.reconnect).Msg("connected")
+		Int("max_items_per_subscription", ss.limits.PerSubscription).Bool("reconnect", ss.reconnect).Msg("connected")
 
 	roots := make([]int, len(cfg.Nodes))
 	for i := range roots {

@@ -234,3 +234,57 @@ func BenchmarkSubscribeThroughput(b *testing.B) {
 		b.Fatalf("status %+v", st)
 	}
 }
+
+// TestSimSeveralSubscriptions acquires more variables than one subscription
+// may hold: they are spread over several subscriptions, a value of every
+// variable arrives, and after the simulator drops every connection the
+// source rebuilds all subscriptions and every variable delivers again.
+func TestSimSeveralSubscriptions(t *testing.T) {
+	const tags, perSub = 2500, 1000
+	s := simtest.Start(t, sim.Config{ExtraTags: tags, Rate: 200 * time.Millisecond})
+	cfg := simConfig(t, s.Endpoint())
+	cfg.Limits.MaxMonitoredItemsPerSubscription = perSub
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Scale"}}
+	// Values after the reconnect must come from the subscriptions.
+	noRead := false
+	cfg.ReadAfterReconnect = &noRead
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	everyTag := func(what string) {
+		t.Helper()
+		seen := make(map[string]bool, tags)
+		waitFor(t, 60*time.Second, what, func() bool {
+			col.mu.Lock()
+			defer col.mu.Unlock()
+			for _, smp := range col.samples {
+				seen[smp.Node.ID] = true
+			}
+			col.samples = col.samples[:0]
+			return len(seen) == tags
+		})
+	}
+	everyTag("a value of every tag")
+	if st := src.Status(); st.Nodes != tags || st.FailedItems != 0 || st.Subscriptions != 3 {
+		t.Fatalf("status %+v, want %d nodes on 3 subscriptions", st, tags)
+	}
+	if n := s.DropConnections(); n == 0 {
+		t.Fatal("no connection dropped")
+	}
+	waitFor(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects == 1 })
+	// The old session is closed before the new one connects.
+	col.mu.Lock()
+	col.samples = col.samples[:0]
+	col.mu.Unlock()
+	everyTag("a value of every tag after the reconnect")
+	if st := src.Status(); st.Nodes != tags || st.FailedItems != 0 || st.Subscriptions != 3 {
+		t.Fatalf("status after reconnect %+v, want %d nodes on 3 subscriptions", st, tags)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkNoClientGoroutines(t)
+}

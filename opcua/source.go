@@ -22,9 +22,10 @@ type Source struct {
 }
 
 // learnedLimits are caps on batch sizes (0 = none) learned from
-// BadTooManyOperations and similar answers.
+// BadTooManyOperations and similar answers, and on the items per
+// subscription learned from BadTooManyMonitoredItems.
 type learnedLimits struct {
-	Read, Monitor int
+	Read, Monitor, PerSubscription int
 }
 
 // NewSource validates cfg (applying the defaults of config.go) and returns

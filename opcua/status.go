@@ -61,6 +61,12 @@ func (b *statusBox) setItems(nodes, failed int) {
 	}
 }
 
+func (b *statusBox) setSubscriptions(n int) {
+	b.mu.Lock()
+	b.st.Subscriptions = n
+	b.mu.Unlock()
+}
+
 func (b *statusBox) setBrowseTime(d time.Duration) {
 	b.mu.Lock()
 	b.st.BrowseTime = d

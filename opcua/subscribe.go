@@ -1,9 +1,11 @@
 package opcua
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	gopcua "github.com/gopcua/opcua"
@@ -15,39 +17,40 @@ import (
 // to the server's queues, which discard the oldest values per item).
 const notifyQueue = 16
 
-// subscribeLoop creates one subscription with every item (in batches sized
-// by the limits), optionally reads every value once after a reconnect, and
-// then emits data changes until ctx is done or the connection dies.
+// subscription is one of a session's subscriptions.
+type subscription struct {
+	sub *gopcua.Subscription
+	// max is how many monitored items it may hold: the per-subscription
+	// limit, or fewer once the server refused more.
+	max int
+	// items counts the monitored items created on it.
+	items int
+	// silence is how long it may go without data before it is probed:
+	// 3 × revised publishing interval × revised keep-alive count.
+	silence  time.Duration
+	lastData time.Time
+}
+
+// subscribeLoop spreads the items over as many subscriptions as the
+// per-subscription limit requires (creating monitored items in batches
+// sized by the limits), optionally reads every value once after a
+// reconnect, and then emits data changes until ctx is done or the
+// connection dies. All subscriptions deliver to one channel, so values are
+// emitted one at a time in the order they arrive.
 //
 // Dead-subscription detection: gopcua does not surface keep-alives, so when
-// no data arrived for 3 × publishing interval × keep-alive count the loop
-// probes the subscription with SetPublishingMode; a failed probe ends the
+// a subscription delivered no data for 3 × publishing interval × keep-alive
+// count the loop probes it with SetPublishingMode; a failed probe ends the
 // session (reconnect). The heartbeat covers the connection itself.
 func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error {
 	cfg := &ss.src.cfg
-	keepAlive := uint32(max(1, cfg.KeepAlive/cfg.PublishingInterval))
-	notifs := make(chan *gopcua.PublishNotificationData, notifyQueue)
-	sctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-	sub, err := ss.c.Subscribe(sctx, &gopcua.SubscriptionParameters{
-		Interval:          cfg.PublishingInterval,
-		MaxKeepAliveCount: keepAlive,
-		LifetimeCount:     keepAlive * 10,
-	}, notifs)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("create subscription: %w", err)
-	}
-	interval := sub.RevisedPublishingInterval
-	if interval <= 0 {
-		interval = cfg.PublishingInterval
-	}
-	silence := 3 * interval * time.Duration(max(1, sub.RevisedMaxKeepAliveCount))
+	ss.notifs = make(chan *gopcua.PublishNotificationData, notifyQueue)
 
 	all := make([]int, len(ss.items))
 	for i := range all {
 		all[i] = i
 	}
-	if err := ss.monitor(ctx, sub, all); err != nil {
+	if err := ss.monitorItems(ctx, all); err != nil {
 		return err
 	}
 	// A refused request (too big) stops gopcua's publish loop: start over
@@ -56,7 +59,8 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 		return err
 	}
 	ss.updateStatus()
-	ss.log.Info().Uint32("subscription", sub.SubscriptionID).Dur("publishing_interval", interval).
+	ss.log.Info().Int("subscriptions", len(ss.subs)).Int("max_items_per_subscription", ss.limits.PerSubscription).
+		Dur("publishing_interval", ss.publishingInterval()).
 		Int("monitored", len(ss.items)-ss.failedCount()).Int("failed", ss.failedCount()).Msg("subscribed")
 
 	if ss.reconnect && *cfg.ReadAfterReconnect {
@@ -67,24 +71,23 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 
 	retry := time.NewTicker(cfg.RetryFailedItems)
 	defer retry.Stop()
-	watchdog := time.NewTicker(max(silence/3, 10*time.Millisecond))
+	watchdog := time.NewTicker(max(silenceOf(cfg.PublishingInterval, ss.keepAliveCount())/3, 10*time.Millisecond))
 	defer watchdog.Stop()
-	lastData := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-hbErr:
 			return err
-		case n := <-notifs:
-			lastData = time.Now()
+		case n := <-ss.notifs:
+			if s := ss.subscriptionByID(n.SubscriptionID); s != nil {
+				s.lastData = time.Now()
+			}
 			if err := ss.handleNotification(ctx, n); err != nil {
 				return err
 			}
 		case <-retry.C:
-			if err := ss.retryFailed(ctx, func(ctx context.Context, hs []int) error {
-				return ss.monitor(ctx, sub, hs)
-			}); err != nil {
+			if err := ss.retryFailed(ctx, ss.monitorItems); err != nil {
 				return err
 			}
 			if err := ss.clientAlive(); err != nil {
@@ -94,15 +97,153 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 			if err := ss.clientAlive(); err != nil {
 				return err
 			}
-			if time.Since(lastData) < silence {
-				continue
+			if err := ss.probeSilent(ctx); err != nil {
+				return err
 			}
-			if err := ss.probe(ctx, sub.SubscriptionID); err != nil {
-				return deadError(fmt.Sprintf("subscription %d silent for %s", sub.SubscriptionID, elapsed(lastData)), err)
-			}
-			lastData = time.Now()
 		}
 	}
+}
+
+// keepAliveCount is the keep-alive count requested for KeepAlive at the
+// configured publishing interval.
+func (ss *session) keepAliveCount() uint32 {
+	cfg := &ss.src.cfg
+	return uint32(max(1, cfg.KeepAlive/cfg.PublishingInterval))
+}
+
+// silenceOf is how long a subscription with that publishing interval and
+// keep-alive count may stay silent before it is probed.
+func silenceOf(interval time.Duration, keepAlive uint32) time.Duration {
+	return 3 * interval * time.Duration(max(1, keepAlive))
+}
+
+// publishingInterval is the revised publishing interval of the first
+// subscription, or the configured one when there is none.
+func (ss *session) publishingInterval() time.Duration {
+	if len(ss.subs) > 0 && ss.subs[0].sub.RevisedPublishingInterval > 0 {
+		return ss.subs[0].sub.RevisedPublishingInterval
+	}
+	return ss.src.cfg.PublishingInterval
+}
+
+// newSubscription creates a subscription that delivers to ss.notifs.
+func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
+	cfg := &ss.src.cfg
+	keepAlive := ss.keepAliveCount()
+	sctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	sub, err := ss.c.Subscribe(sctx, &gopcua.SubscriptionParameters{
+		Interval:          cfg.PublishingInterval,
+		MaxKeepAliveCount: keepAlive,
+		LifetimeCount:     keepAlive * 10,
+	}, ss.notifs)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("create subscription %d: %w", len(ss.subs)+1, err)
+	}
+	interval := sub.RevisedPublishingInterval
+	if interval <= 0 {
+		interval = cfg.PublishingInterval
+	}
+	s := &subscription{
+		sub:      sub,
+		max:      cmp.Or(ss.limits.PerSubscription, math.MaxInt),
+		silence:  silenceOf(interval, sub.RevisedMaxKeepAliveCount),
+		lastData: time.Now(),
+	}
+	ss.subs = append(ss.subs, s)
+	ss.src.status.setSubscriptions(len(ss.subs))
+	ss.log.Debug().Uint32("subscription", sub.SubscriptionID).Dur("publishing_interval", interval).Msg("subscription created")
+	return s, nil
+}
+
+// subscriptionByID returns the session's subscription with that server id,
+// or nil.
+func (ss *session) subscriptionByID(id uint32) *subscription {
+	for _, s := range ss.subs {
+		if s.sub.SubscriptionID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// monitorItems creates monitored items for the given handles, filling the
+// existing subscriptions up to their limit and creating new ones as
+// needed. Items a subscription refuses as one too many
+// (BadTooManyMonitoredItems) lower that subscription's limit to what it
+// holds (remembered for later sessions) and move on to the next one; when
+// even a new, empty subscription takes none, they are marked failed.
+func (ss *session) monitorItems(ctx context.Context, handles []int) error {
+	for len(handles) > 0 {
+		var s *subscription
+		for _, c := range ss.subs {
+			if c.items < c.max {
+				s = c
+				break
+			}
+		}
+		if s == nil {
+			var err error
+			if s, err = ss.newSubscription(ctx); err != nil {
+				return err
+			}
+		}
+		n := min(s.max-s.items, len(handles))
+		full, err := ss.monitor(ctx, s, handles[:n])
+		if err != nil {
+			return err
+		}
+		handles = handles[n:]
+		if len(full) == 0 {
+			continue
+		}
+		if s.items == 0 {
+			// The server refuses items whatever the subscription: a
+			// limit on the whole server or session.
+			for _, h := range full {
+				ss.markFailed(h, ua.StatusBadTooManyMonitoredItems, "create monitored item")
+			}
+			continue
+		}
+		ss.log.Warn().Uint32("subscription", s.sub.SubscriptionID).Int("items", s.items).
+			Msg("subscription full: server refused more monitored items; using another subscription")
+		s.max = s.items
+		if l := ss.src.learned.PerSubscription; l == 0 || s.items < l {
+			ss.src.learned.PerSubscription = s.items
+		}
+		handles = append(full, handles...)
+	}
+	return nil
+}
+
+// probeSilent probes, in one request, every subscription that delivered no
+// data for its silence time. A subscription the server no longer knows
+// ends the session.
+func (ss *session) probeSilent(ctx context.Context) error {
+	var silent []*subscription
+	for _, s := range ss.subs {
+		if time.Since(s.lastData) >= s.silence {
+			silent = append(silent, s)
+		}
+	}
+	if len(silent) == 0 {
+		return nil
+	}
+	ids := make([]uint32, len(silent))
+	for i, s := range silent {
+		ids[i] = s.sub.SubscriptionID
+	}
+	results, err := ss.probe(ctx, ids)
+	for i, s := range silent {
+		if err == nil && results[i] != ua.StatusOK {
+			err = results[i]
+		}
+		if err != nil {
+			return deadError(fmt.Sprintf("subscription %d silent for %s", s.sub.SubscriptionID, elapsed(s.lastData)), err)
+		}
+		s.lastData = time.Now()
+	}
+	return nil
 }
 
 // handleNotification emits the values of one publish notification.
@@ -144,12 +285,13 @@ func filterRefused(st ua.StatusCode) bool {
 	return false
 }
 
-// monitor creates monitored items for the given handles in batches. A
-// request the server finds too big halves the batch size and is retried.
-// Items refused for their filter are retried without it; other refused
-// items are marked failed with their status. Only a failed request that is
-// not about its size ends the session.
-func (ss *session) monitor(ctx context.Context, sub *gopcua.Subscription, handles []int) error {
+// monitor creates monitored items for the given handles on s, in batches.
+// A request the server finds too big halves the batch size and is
+// retried. Items refused for their filter are retried without it; items
+// refused because s is full are returned; other refused items are marked
+// failed with their status. Only a failed request that is not about its
+// size ends the session.
+func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) (full []int, err error) {
 	var refused []int
 	for lo := 0; lo < len(handles); {
 		hi := min(lo+ss.limits.Monitor, len(handles))
@@ -159,7 +301,7 @@ func (ss *session) monitor(ctx context.Context, sub *gopcua.Subscription, handle
 			reqs[i] = ss.itemRequest(h)
 		}
 		rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
-		res, err := sub.Monitor(rctx, ua.TimestampsToReturnBoth, reqs...)
+		res, err := s.sub.Monitor(rctx, ua.TimestampsToReturnBoth, reqs...)
 		cancel()
 		if err != nil {
 			if tooBig(err) && ss.limits.Monitor > 1 {
@@ -168,10 +310,11 @@ func (ss *session) monitor(ctx context.Context, sub *gopcua.Subscription, handle
 				ss.log.Warn().Err(err).Int("monitor_batch", ss.limits.Monitor).Msg("create monitored items: request too big; halving the batch")
 				continue
 			}
-			return fmt.Errorf("create monitored items %d..%d: %w", lo, hi, err)
+			return nil, fmt.Errorf("subscription %d: create monitored items %d..%d: %w", s.sub.SubscriptionID, lo, hi, err)
 		}
 		if len(res.Results) != len(batch) {
-			return fmt.Errorf("create monitored items: %d results for %d items", len(res.Results), len(batch))
+			return nil, fmt.Errorf("subscription %d: create monitored items: %d results for %d items",
+				s.sub.SubscriptionID, len(res.Results), len(batch))
 		}
 		for i, r := range res.Results {
 			h := batch[i]
@@ -181,6 +324,9 @@ func (ss *session) monitor(ctx context.Context, sub *gopcua.Subscription, handle
 				it.failed = false
 				it.status = ua.StatusOK
 				it.monitored = r.MonitoredItemID
+				s.items++
+			case r.StatusCode == ua.StatusBadTooManyMonitoredItems:
+				full = append(full, h)
 			case filterRefused(r.StatusCode) && reqs[i].RequestedParameters.Filter != nil:
 				it.noFilter = true
 				refused = append(refused, h)
@@ -192,9 +338,10 @@ func (ss *session) monitor(ctx context.Context, sub *gopcua.Subscription, handle
 	}
 	if len(refused) > 0 {
 		ss.log.Info().Int("items", len(refused)).Msg("deadband filter refused; monitoring without it")
-		return ss.monitor(ctx, sub, refused)
+		more, err := ss.monitor(ctx, s, refused)
+		return append(full, more...), err
 	}
-	return nil
+	return full, nil
 }
 
 // itemRequest builds the CreateMonitoredItems entry of item h: client
@@ -232,12 +379,13 @@ func (ss *session) itemRequest(h int) *ua.MonitoredItemCreateRequest {
 	}
 }
 
-// probe asks the server whether the subscription still exists.
-func (ss *session) probe(ctx context.Context, subID uint32) error {
+// probe asks the server whether the subscriptions still exist and returns
+// its status for each.
+func (ss *session) probe(ctx context.Context, subIDs []uint32) ([]ua.StatusCode, error) {
 	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
 	defer cancel()
 	var res *ua.SetPublishingModeResponse
-	err := ss.c.Send(rctx, &ua.SetPublishingModeRequest{PublishingEnabled: true, SubscriptionIDs: []uint32{subID}},
+	err := ss.c.Send(rctx, &ua.SetPublishingModeRequest{PublishingEnabled: true, SubscriptionIDs: subIDs},
 		func(v ua.Response) error {
 			r, ok := v.(*ua.SetPublishingModeResponse)
 			if !ok {
@@ -247,15 +395,12 @@ func (ss *session) probe(ctx context.Context, subID uint32) error {
 			return nil
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(res.Results) != 1 {
-		return errors.New("probe: no result")
+	if len(res.Results) != len(subIDs) {
+		return nil, fmt.Errorf("probe: %d results for %d subscriptions", len(res.Results), len(subIDs))
 	}
-	if res.Results[0] != ua.StatusOK {
-		return res.Results[0]
-	}
-	return nil
+	return res.Results, nil
 }
 
 // tooBig reports whether a request failed because of its size.

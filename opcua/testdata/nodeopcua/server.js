@@ -43,6 +43,7 @@ async function main() {
     const pass = process.env.OPC_PASS || "";
     const count = parseInt(process.env.COUNT || "10", 10);
     const rate = parseInt(process.env.RATE_MS || "100", 10);
+    const maxItemsPerSub = parseInt(process.env.MAX_ITEMS_PER_SUB || "100000", 10);
 
     const serverCertificateManager = new OPCUACertificateManager({
         rootFolder: pkiDir,
@@ -86,6 +87,7 @@ async function main() {
         },
         serverCapabilities: {
             maxSessions: 50,
+            maxMonitoredItemsPerSubscription: maxItemsPerSub,
             operationLimits: {
                 maxMonitoredItemsPerCall: 1000,
                 maxNodesPerRead: 1000,
