@@ -110,7 +110,8 @@ sources:
         exclude: ["**/Debug/**"]
         max_depth: 3
         max_nodes: 500
-    limits: {profile: siemens-s7-1500, max_nodes_per_read: 100, max_nodes_per_browse: 50, max_monitored_items_per_call: 200}
+    limits: {profile: siemens-s7-1500, max_nodes_per_read: 100, max_nodes_per_browse: 50, max_monitored_items_per_call: 200,
+      max_monitored_items_per_subscription: 3000}
     reconnect: {min: 2s, max: 30s}
     heartbeat: 10s
     keep_alive: 20s
@@ -152,8 +153,9 @@ nats:
 		Trust:    opcua.Trust{AcceptAny: true},
 		Mode:     "poll", PublishingInterval: 2 * time.Second, SamplingInterval: 250 * time.Millisecond,
 		QueueSize: 5, PollInterval: 3 * time.Second, Deadband: opcua.Deadband{Type: "none"},
-		Nodes:    []opcua.NodeConfig{{ID: "ns=2;s=Line1", Include: []string{"**/Temp*"}, Exclude: []string{"**/Debug/**"}, MaxDepth: 3, MaxNodes: 500}},
-		Limits:   opcua.Limits{Profile: "siemens-s7-1500", MaxNodesPerRead: 100, MaxNodesPerBrowse: 50, MaxMonitoredItemsPerCall: 200},
+		Nodes: []opcua.NodeConfig{{ID: "ns=2;s=Line1", Include: []string{"**/Temp*"}, Exclude: []string{"**/Debug/**"}, MaxDepth: 3, MaxNodes: 500}},
+		Limits: opcua.Limits{Profile: "siemens-s7-1500", MaxNodesPerRead: 100, MaxNodesPerBrowse: 50, MaxMonitoredItemsPerCall: 200,
+			MaxMonitoredItemsPerSubscription: 3000},
 		StateDir: "/var/lib/edgetag", ReconnectMin: 2 * time.Second, ReconnectMax: 30 * time.Second,
 		Heartbeat: 10 * time.Second, KeepAlive: 20 * time.Second, RequestTimeout: 5 * time.Second,
 		ReadAfterReconnect: &no, RetryFailedItems: 5 * time.Minute,

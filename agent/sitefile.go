@@ -97,6 +97,9 @@ type limitsFile struct {
 	MaxNodesPerRead          *int    `yaml:"max_nodes_per_read"`
 	MaxNodesPerBrowse        *int    `yaml:"max_nodes_per_browse"`
 	MaxMonitoredItemsPerCall *int    `yaml:"max_monitored_items_per_call"`
+	// MaxMonitoredItemsPerSubscription caps one subscription; more items
+	// are spread over more subscriptions.
+	MaxMonitoredItemsPerSubscription *int `yaml:"max_monitored_items_per_subscription"`
 }
 
 type backoffFile struct {

@@ -231,6 +231,8 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 			MaxNodesPerRead:          c.atLeast(p+".limits.max_nodes_per_read", *s.Limits.MaxNodesPerRead, 0),
 			MaxNodesPerBrowse:        c.atLeast(p+".limits.max_nodes_per_browse", *s.Limits.MaxNodesPerBrowse, 0),
 			MaxMonitoredItemsPerCall: c.atLeast(p+".limits.max_monitored_items_per_call", *s.Limits.MaxMonitoredItemsPerCall, 0),
+			MaxMonitoredItemsPerSubscription: c.atLeast(p+".limits.max_monitored_items_per_subscription",
+				*s.Limits.MaxMonitoredItemsPerSubscription, 0),
 		},
 		StateDir:           cfg.StateDir,
 		ReconnectMin:       c.positive(p+".reconnect.min", *s.Reconnect.Min),

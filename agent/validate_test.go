@@ -155,6 +155,18 @@ state_dir: ""
 			},
 		},
 		{
+			name: "limits",
+			yaml: `sources:
+  - name: a
+    endpoint: opc.tcp://h:4840
+    limits: {max_monitored_items_per_subscription: -1}
+    nodes: [{id: i=85}]
+`,
+			errs: []want{
+				{"4:52", "sources[0].limits.max_monitored_items_per_subscription", "-1 must be at least 0"},
+			},
+		},
+		{
 			name: "tag processor",
 			yaml: minimal + `tag_processor:
   conditions:
