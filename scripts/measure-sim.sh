@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Measures the whole agent against the simulator running as its own process:
-# samples/s (from /metrics), the agent's CPU (from /proc) and its RSS.
+# samples/s (from /metrics), the agent's CPU (from /proc), its RSS and peak
+# RSS, and, apart from it, the simulator's.
 #
 #   scripts/measure-sim.sh TAGS RATE SECONDS [jetstream|core]
 #   scripts/measure-sim.sh 10000 100ms 30 core
 #   EDGETAG=./bin/edgetag scripts/measure-sim.sh ...   (use a built binary)
+#   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
 #
 # The simulator changes TAGS extra Double variables every RATE; the agent
 # subscribes to all of them (publishing interval 100 ms) and runs the engine
@@ -54,28 +56,30 @@ nats:
 YAML
 
 "$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
+sim=$!
 "$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
 agent=$!
 
 metric() { curl -s 127.0.0.1:19450/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
 cpu() { awk '{print $14+$15}' /proc/$agent/stat; }
-rss() { awk '/VmRSS/ {print $2}' /proc/$agent/status; }
+kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; } # kib PID VmRSS|VmHWM
 
 # Wait until every tag is subscribed and values flow.
+start=$(date +%s)
 for _ in $(seq 1 600); do
   nodes=$(metric edgetag_source_nodes) || nodes=0
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
   sleep 1
 done
-echo "subscribed nodes: $(metric edgetag_source_nodes)"
+echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s"
 sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
 sleep "$secs"
 [ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:19450/debug/pprof/heap?gc=1"
 s1=$(metric edgetag_source_samples_total) p1=$(metric edgetag_nats_published_total) c1=$(cpu) t1=$(date +%s.%N)
-awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(rss)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
+awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(kib $agent VmRSS)" -v hwm="$(kib $agent VmHWM)" -v srss="$(kib $sim VmRSS)" -v shwm="$(kib $sim VmHWM)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
   dt = t1 - t0; cpu = c / hz
-  printf "tags=%d rate=%s nats=%s: %.0f samples/s in, %.0f msgs/s published, agent CPU %.2f cores (%.2f us/sample), RSS %.0f MiB\n",
-    tags, rate, mode, s/dt, p/dt, cpu/dt, (s > 0 ? cpu*1e6/s : 0), rss/1024 }'
+  printf "tags=%d rate=%s nats=%s: %.0f samples/s in, %.0f msgs/s published, agent CPU %.2f cores (%.2f us/sample), agent RSS %.0f MiB (peak %.0f MiB), simulator RSS %.0f MiB (peak %.0f MiB)\n",
+    tags, rate, mode, s/dt, p/dt, cpu/dt, (s > 0 ? cpu*1e6/s : 0), rss/1024, hwm/1024, srss/1024, shwm/1024 }'
 grep -iE '"level":"(error|fatal)"' "$work/agent.log" | head -5 || true
