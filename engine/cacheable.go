@@ -38,15 +38,8 @@ var pureMethods = map[string]bool{
 // expression program reads, and whether the expression provably depends on
 // nothing else (see above).
 func metaOnlyKeys(prg *ast.Program) ([]string, bool) {
-	if len(prg.Body) != 1 {
-		return nil, false
-	}
-	st, ok := prg.Body[0].(*ast.ExpressionStatement)
-	if !ok {
-		return nil, false
-	}
-	fn, ok := st.Expression.(*ast.FunctionLiteral)
-	if !ok || fn.Body == nil {
+	fn := wrapperFunc(prg)
+	if fn == nil || fn.Body == nil {
 		return nil, false
 	}
 	var expr ast.Expression
@@ -129,13 +122,22 @@ func (c *pureCheck) expr(n ast.Expression) bool {
 // key records a meta key read; keys that vary per sample or that resolve
 // on Object.prototype are not pure.
 func (c *pureCheck) key(k string) bool {
+	if k == MetaSourceTimestamp || k == MetaServerTimestamp || !safeKey(k) {
+		return false
+	}
+	c.keys = append(c.keys, k)
+	return true
+}
+
+// safeKey reports whether k is a meta key that cannot resolve on
+// Object.prototype.
+func safeKey(k string) bool {
 	switch k {
-	case MetaSourceTimestamp, MetaServerTimestamp, "__proto__", "constructor", "toString", "valueOf",
+	case "__proto__", "constructor", "toString", "valueOf",
 		"hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString",
 		"__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__":
 		return false
 	}
-	c.keys = append(c.keys, k)
 	return true
 }
 

@@ -60,10 +60,12 @@ type script struct {
 	lines []string // the user's lines, for error reports
 	file  string
 	line  int // site-file line of the first snippet line, 0 when unknown
-	// metaOnly marks an if whose result depends only on the msg.meta keys
-	// in metaKeys (see cacheable.go).
-	metaOnly bool
-	metaKeys []string
+	// metaOnly marks an if whose result, or a body whose effect, depends
+	// only on the msg.meta keys in metaKeys (see cacheable.go and
+	// stagecache.go); writeKeys are the keys such a body sets.
+	metaOnly  bool
+	metaKeys  []string
+	writeKeys []string
 }
 
 // position converts a position in the wrapped program into a 1-based
@@ -125,6 +127,8 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 	}
 	if kind == kindExpr {
 		s.metaKeys, s.metaOnly = metaOnlyKeys(prg)
+	} else {
+		s.metaKeys, s.writeKeys, s.metaOnly = metaOnlyStage(prg)
 	}
 	p, err := goja.CompileAST(prg, true)
 	if err != nil {

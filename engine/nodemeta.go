@@ -48,6 +48,10 @@ type nodeMeta struct {
 	// conds caches the result of each condition's if for this node when
 	// it provably depends only on the node's meta (see cacheable.go).
 	conds []uint8
+	// fx holds the recorded effect of each body stage on this node when
+	// it provably depends only on the node's meta (see stagecache.go);
+	// nil until a stage qualifies.
+	fx []stageFx
 	// subj is the node's last subject (see jsRuntime.subject).
 	subj subjectCache
 	// shared holds the node's last shared header slices (see

@@ -25,11 +25,20 @@ func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure
 	fn := rt.fns[idx]
 	for _, m := range in {
 		rt.stage = idx
+		applied, reuse := rt.cachedStage(idx, m)
+		if applied {
+			out = append(out, m)
+			continue
+		}
+		rt.arm()
 		rt.args[0] = m
 		ret, err := fn(goja.Undefined(), rt.args[:]...)
 		if err != nil {
 			rt.report(rt.jsFailure(idx, err), idx, fail)
 			continue
+		}
+		if reuse {
+			rt.recordStage(idx, ret)
 		}
 		out = rt.collect(idx, ret, out, fail)
 	}
@@ -55,11 +64,20 @@ func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(F
 			continue
 		}
 		rt.stage = ifIdx + 1
+		applied, reuse := rt.cachedStage(ifIdx+1, m)
+		if applied {
+			out = append(out, m)
+			continue
+		}
+		rt.arm()
 		rt.args[0] = m
 		ret, err := then(goja.Undefined(), rt.args[:]...)
 		if err != nil {
 			rt.report(rt.jsFailure(ifIdx+1, err), ifIdx+1, fail)
 			continue
+		}
+		if reuse {
+			rt.recordStage(ifIdx+1, ret)
 		}
 		out = rt.collect(ifIdx+1, ret, out, fail)
 	}
@@ -80,6 +98,7 @@ func (rt *jsRuntime) evalIf(ifIdx, k int, cond goja.Callable, m *goja.Object) (b
 			return false, nil
 		}
 	}
+	rt.arm()
 	rt.args[0] = m
 	v, err := cond(goja.Undefined(), rt.args[:]...)
 	if err != nil {

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/tag"
+)
+
+func TestMetaOnlyStage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body   string
+		reads  []string
+		writes []string
+		ok     bool
+	}{
+		{`msg.meta.location_path = "enterprise.site.area.line"; msg.meta.data_contract = "_historian"; msg.meta.tag_name = msg.meta.opcua_tag_name; return msg;`,
+			[]string{"opcua_tag_name"}, []string{"location_path", "data_contract", "tag_name"}, true},
+		{`msg.meta.virtual_path = "alarm"; return msg;`, nil, []string{"virtual_path"}, true},
+		{`;msg.meta["a b"] = msg.meta.x + "." + msg.meta.y.toUpperCase();; return msg;;`, []string{"x", "y"}, []string{"a b"}, true},
+		{`return msg; // nothing`, nil, nil, true},
+		{`msg.meta.a = msg.meta.b.split("."); return msg;`, []string{"b"}, []string{"a"}, true}, // an object value: never recorded
+		{`msg.meta.a = "x";`, nil, nil, false},                                                  // no return: drops the message
+		{`msg.meta.a = "x"; return null;`, nil, nil, false},                                     //
+		{`msg.meta.a = "x"; return [msg];`, nil, nil, false},                                    //
+		{`return msg; msg.meta.a = "x";`, nil, nil, false},                                      //
+		{`msg.payload = 1; return msg;`, nil, nil, false},                                       //
+		{`msg.meta.a = msg.payload; return msg;`, nil, nil, false},                              //
+		{`msg.meta.a = msg.meta.opcua_source_timestamp; return msg;`, nil, nil, false},          //
+		{`msg.meta.__proto__ = "x"; return msg;`, nil, nil, false},                              //
+		{`msg.meta.a += "x"; return msg;`, nil, nil, false},                                     //
+		{`if (msg.meta.a) msg.meta.b = "x"; return msg;`, nil, nil, false},                      //
+		{`var x = "a"; msg.meta.a = x; return msg;`, nil, nil, false},                           //
+		{`msg.meta.a = cache.get("k"); return msg;`, nil, nil, false},                           //
+		{`msg.meta.a = String(Date.now()); return msg;`, nil, nil, false},                       //
+		{`console.log("x"); return msg;`, nil, nil, false},                                      //
+		{`msg.meta[msg.meta.k] = "x"; return msg;`, nil, nil, false},                            //
+		{`msg.meta = {}; return msg;`, nil, nil, false},                                         //
+		{`delete msg.meta.a; return msg;`, nil, nil, false},                                     //
+		{`msg.meta.a = (msg.meta.b = "y"); return msg;`, nil, nil, false},                       //
+		{`msg.meta.a = "x"; return msg.meta.a === "x" ? msg : null;`, nil, nil, false},          //
+		{`"use strict"; msg.meta.a = "x"; return msg;`, nil, []string{"a"}, true},               //
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			t.Parallel()
+			s, err := compileScript("defaults", kindBody, Snippet{Code: tt.body})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.metaOnly != tt.ok || !slices.Equal(s.metaKeys, tt.reads) || !slices.Equal(s.writeKeys, tt.writes) {
+				t.Errorf("got metaOnly %v reads %v writes %v, want %v %v %v", s.metaOnly, s.metaKeys, s.writeKeys, tt.ok, tt.reads, tt.writes)
+			}
+		})
+	}
+}
+
+// uncached returns body in a form that runs the same but can never be
+// cached (an if statement is not an assignment).
+func uncached(body string) Snippet {
+	return Snippet{Code: "if (true) {}\n" + body}
+}
+
+// TestStageCacheMatchesRunningEveryTime runs the same samples through an
+// engine whose meta-only stages are cached and through one that runs every
+// stage every time, and requires identical messages: the cache must be
+// invisible, including when an earlier stage changes a key a cached stage
+// reads, when the status changes, on fan-out copies and for object values.
+func TestStageCacheMatchesRunningEveryTime(t *testing.T) {
+	t.Parallel()
+	defaults := `msg.meta.location_path = "enterprise.site"; msg.meta.data_contract = "_historian";
+msg.meta.tag_name = msg.meta.opcua_tag_name + "_" + msg.meta.opcua_status_code;
+msg.meta.parts = msg.meta.opcua_tag_path.split(".");
+return msg;`
+	hiThen := `msg.meta.opcua_tag_group = "axis"; msg.meta.tag_name = msg.meta.tag_name + "_hi"; msg.meta.parts.push(msg.payload);
+if (msg.payload === 7) return [msg, {payload: 1, meta: Object.assign({}, msg.meta, {tag_name: "copy"})}];
+return msg;`
+	axisThen := `msg.meta.virtual_path = msg.meta.opcua_tag_group + "." + msg.meta.opcua_tag_name; return msg;`
+	adv := `msg.meta.extra = msg.meta.opcua_data_type.toLowerCase(); return msg;`
+	build := func(wrap func(string) Snippet) *Engine {
+		return newTestEngine(t, Config{
+			Defaults: wrap(defaults),
+			Conditions: []Condition{
+				{If: Snippet{Code: `msg.payload > 5`}, Then: uncached(hiThen)},
+				{If: Snippet{Code: `msg.meta.opcua_tag_group === "axis"`}, Then: wrap(axisThen)},
+			},
+			AdvancedProcessing: wrap(adv),
+			Runtimes:           1,
+		}, zerolog.Nop())
+	}
+	cached := build(func(s string) Snippet { return Snippet{Code: s} })
+	reference := build(uncached)
+	for _, i := range []int{0, 4, 5} { // defaults, conditions[1].then, advancedProcessing
+		if !cached.stages[i].script.metaOnly {
+			t.Fatalf("stage %s should be cacheable", cached.stages[i].name)
+		}
+	}
+
+	t1, t2 := testNode("t1"), testNode("t2")
+	t2.Group = "axis"
+	steps := []struct {
+		node    *tag.Node
+		payload any
+		status  uint32
+	}{
+		{t1, 1.0, 0}, {t1, 2.0, 0}, {t1, 10.0, 0}, {t1, 7.0, 0}, {t1, 3.0, 0x80000000}, {t1, 3.0, 0},
+		{t2, 1.0, 0}, {t2, 1.0, 0}, {t2, 9.0, 0}, {t2, int64(4), 0}, {t2, "text", 0}, {t2, 1.0, 0}, {t1, 1.0, 0},
+	}
+	for i, st := range steps {
+		s := testSample(st.node, st.payload)
+		s.Status = st.status
+		got, want := process(cached, s), process(reference, s)
+		if len(got.fails)+len(want.fails) > 0 {
+			t.Fatalf("step %d: failures %v / %v", i, got.fails, want.fails)
+		}
+		if g, w := describe(got.msgs), describe(want.msgs); g != w {
+			t.Errorf("step %d (%s %v status %#x):\n got %s\nwant %s", i, st.node.Name, st.payload, st.status, g, w)
+		}
+	}
+
+	// The effects were recorded where they may be, and only there.
+	rt := <-cached.pool
+	defer func() { cached.pool <- rt }()
+	fx := rt.nodes[t2].fx
+	if fx[0].state != fxNever || fx[4].state != fxCached || fx[5].state != fxCached {
+		t.Errorf("t2 effect states: defaults %d, conditions[1].then %d, advancedProcessing %d; want never (array value), cached, cached",
+			fx[0].state, fx[4].state, fx[5].state)
+	}
+}
+
+// describe renders messages for comparison.
+func describe(msgs []tag.Message) string {
+	var s string
+	for _, m := range msgs {
+		s += fmt.Sprintf("%s %s %v; ", m.Subject, m.Payload, allHeaders(m))
+	}
+	return s
+}
