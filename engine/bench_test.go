@@ -222,3 +222,65 @@ func BenchmarkGojaCallFloor(b *testing.B) {
 		}
 	}
 }
+
+// benchBatch is the batch size of BenchmarkEngineBatch: the agent's workers
+// hand the engine up to 64 queued samples at once.
+const benchBatch = 50
+
+// BenchmarkEngineBatch is BenchmarkEngine through ProcessBatch, as the
+// agent calls it under load: one op is still one sample.
+func BenchmarkEngineBatch(b *testing.B) {
+	for _, name := range []string{"A", "B", "C"} {
+		b.Run(name, func(b *testing.B) {
+			e, samples := newBenchEngine(b, name)
+			dst := make([]tag.Message, 0, benchBatch)
+			var failure error
+			onFail := func(_ int, f Failure) { failure = f }
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer reportCPU(b)()
+			for i := 0; i < b.N; i += benchBatch {
+				n := min(benchBatch, b.N-i)
+				j := i % len(samples)
+				dst = e.ProcessBatch(samples[j:j+n], dst[:0], onFail)
+				if len(dst) != n {
+					b.Fatalf("batch at %d: %d messages for %d samples (%v)", i, len(dst), n, failure)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEngineBatchParallel is BenchmarkEngineBatch with b.RunParallel.
+func BenchmarkEngineBatchParallel(b *testing.B) {
+	for _, name := range []string{"A", "B", "C"} {
+		b.Run(name, func(b *testing.B) {
+			e, samples := newBenchEngine(b, name)
+			var next atomic.Uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer reportCPU(b)()
+			b.RunParallel(func(pb *testing.PB) {
+				dst := make([]tag.Message, 0, benchBatch)
+				j := int(next.Add(1)) * benchBatch % len(samples)
+				var failure error
+				onFail := func(_ int, f Failure) { failure = f }
+				for {
+					n := 0
+					for n < benchBatch && pb.Next() {
+						n++
+					}
+					if n == 0 {
+						return
+					}
+					dst = e.ProcessBatch(samples[j:j+n], dst[:0], onFail)
+					if len(dst) != n {
+						b.Errorf("batch at %d: %d messages for %d samples (%v)", j, len(dst), n, failure)
+						return
+					}
+					j = (j + benchBatch) % len(samples)
+				}
+			})
+		})
+	}
+}

@@ -38,17 +38,22 @@ type jsRuntime struct {
 	// payload.
 	orig goja.Value
 
-	// driver calls back into Go (runFn) so that every stage call of a
-	// sample happens inside one outer JS call: goja drops its value stack
-	// whenever control leaves the runtime, and re-growing it for every
-	// stage call would cost allocations. cs, cdst and cfail carry the
-	// sample through the callback.
-	driver goja.Callable
-	dargs  [1]goja.Value
-	cs     *tag.Sample
-	cdst   []tag.Message
-	cfail  func(Failure)
-	ran    bool
+	// driver calls back into Go (see run) so that every stage call of a
+	// batch of samples happens inside one outer JS call: goja drops its
+	// value stack whenever control leaves the runtime, and re-growing it
+	// for every stage call would cost allocations. batch, bi (the next
+	// sample) and cdst carry the batch through the callback; failures go
+	// to reportFn, which hands them to pfail (Process) or bfail
+	// (ProcessBatch, with the sample's index).
+	driver   goja.Callable
+	dargs    [1]goja.Value
+	batch    []tag.Sample
+	bi       int
+	one      [1]tag.Sample
+	cdst     []tag.Message
+	pfail    func(Failure)
+	bfail    func(int, Failure)
+	reportFn func(Failure)
 
 	stringify goja.Callable // JSON.stringify, for console and cache
 	parse     goja.Callable // JSON.parse, for cache
@@ -62,6 +67,10 @@ type jsRuntime struct {
 	// that disarm can wait for a late firing before clearing it.
 	timer *time.Timer
 	fired chan struct{}
+	// armed is set while the deadline of the current sample runs: from the
+	// first script call on, so a sample that needs no script (every stage
+	// cached) costs no timer.
+	armed bool
 
 	// Scratch space reused sample after sample.
 	cur, next []*goja.Object
@@ -130,10 +139,12 @@ func (e *Engine) newRuntime() (*jsRuntime, error) {
 	}
 	rt.driver, _ = goja.AssertFunction(dv)
 	rt.dargs[0] = vm.ToValue(func(goja.FunctionCall) goja.Value {
-		rt.ran = true
-		rt.cdst = rt.pipeline(rt.cs, rt.cdst, rt.cfail)
+		for rt.bi < len(rt.batch) {
+			rt.step()
+		}
 		return goja.Undefined()
 	})
+	rt.reportFn = rt.reportFailure
 	rt.msgObj = vm.NewDynamicObject(&rt.msg)
 	rt.metaObj = vm.NewDynamicObject(&rt.meta)
 	rt.timer = time.AfterFunc(time.Hour, func() {
@@ -159,12 +170,22 @@ func (rt *jsRuntime) installJSON() error {
 	return nil
 }
 
-// arm starts the deadline of one sample.
-func (rt *jsRuntime) arm() { rt.timer.Reset(rt.e.timeout) }
+// arm starts the deadline of the current sample unless it runs already.
+// It must be called before anything that can run a script.
+func (rt *jsRuntime) arm() {
+	if !rt.armed {
+		rt.armed = true
+		rt.timer.Reset(rt.e.timeout)
+	}
+}
 
 // disarm stops the deadline and clears an interrupt, waiting for a timer
 // that fired concurrently so that it cannot hit the next sample.
 func (rt *jsRuntime) disarm() {
+	if !rt.armed {
+		return
+	}
+	rt.armed = false
 	if !rt.timer.Stop() {
 		<-rt.fired
 	}
