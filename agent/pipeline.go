@@ -103,43 +103,73 @@ func (p *pipeline) depth() int {
 	return n
 }
 
-// worker is one engine worker's state. The sample being processed lives
-// here, and fail is bound once, so processing a sample allocates nothing for
-// the failure callback.
+// maxBatch bounds how many queued samples a worker hands the engine at
+// once: the engine processes a batch with less overhead per sample, and a
+// worker takes only what is already queued, so batching never waits.
+const maxBatch = 64
+
+// worker is one engine worker's state. The batch being processed lives
+// here, and fail is bound once, so processing allocates nothing for the
+// failure callback.
 type worker struct {
-	p    *pipeline
-	ctx  context.Context
-	cur  tag.Sample
-	fail func(engine.Failure) // nil when the pipeline has no failure handler
+	p     *pipeline
+	ctx   context.Context
+	batch []tag.Sample
+	fail  func(int, engine.Failure) // nil when the pipeline has no failure handler
 }
 
-func (w *worker) onFailure(f engine.Failure) { w.p.onFail(w.ctx, &w.cur, f) }
+func (w *worker) onFailure(i int, f engine.Failure) { w.p.onFail(w.ctx, &w.batch[i], f) }
+
+// next fills the worker's batch: it waits for one sample, then takes what
+// else is queued, up to maxBatch. closed reports that q was closed (the
+// batch holds what was left); stop that ctx ended first.
+func (w *worker) next(q <-chan tag.Sample) (closed, stop bool) {
+	w.batch = w.batch[:0]
+	select {
+	case s, ok := <-q:
+		if !ok {
+			return true, false
+		}
+		w.batch = append(w.batch, s)
+	case <-w.ctx.Done():
+		return false, true
+	}
+	for len(w.batch) < maxBatch {
+		select {
+		case s, ok := <-q:
+			if !ok {
+				return true, false
+			}
+			w.batch = append(w.batch, s)
+		default:
+			return false, false
+		}
+	}
+	return false, false
+}
 
 func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 	var msgs []tag.Message
 	log := p.log.With().Int("worker", id).Logger()
-	w := &worker{p: p, ctx: ctx}
+	w := &worker{p: p, ctx: ctx, batch: make([]tag.Sample, 0, maxBatch)}
 	if p.onFail != nil {
 		w.fail = w.onFailure
 	}
 	for {
-		select {
-		case s, ok := <-q:
-			if !ok {
-				return
-			}
-			w.cur = s
-		case <-ctx.Done():
+		closed, stop := w.next(q)
+		if stop {
 			p.countLost(q)
 			return
 		}
-		msgs = p.engine.Load().Process(&w.cur, msgs[:0], w.fail)
+		if len(w.batch) > 0 {
+			msgs = p.engine.Load().ProcessBatch(w.batch, msgs[:0], w.fail)
+		}
 		for i := range msgs {
 			m := &msgs[i]
 			if err := p.pub.Publish(ctx, m); err != nil {
 				// The sink has counted and logged this message as lost.
 				if ctx.Err() != nil {
-					// The drain deadline passed: the rest of this sample's
+					// The drain deadline passed: the rest of this batch's
 					// messages and of the queue are lost too, and counted.
 					p.lostAtShutdown.Add(uint64(len(msgs) - i - 1))
 					p.countLost(q)
@@ -153,8 +183,14 @@ func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 				p.tap(m)
 			}
 		}
-		// Drop references to payloads so the GC can reclaim them.
+		// Drop references to payloads and samples so the GC can reclaim
+		// them.
 		clear(msgs)
+		msgs = msgs[:0]
+		clear(w.batch)
+		if closed {
+			return
+		}
 	}
 }
 
