@@ -81,6 +81,12 @@ func (s *Sink) connOptions(srv *server.Server) ([]nats.Option, error) {
 			if nc.IsClosed() || nc.IsDraining() {
 				return // our own Close, not an outage
 			}
+			if s.fl != nil {
+				// The replies to what is in flight are lost with the
+				// connection: retry it now (the same ids de-duplicate
+				// whatever was stored) rather than after the ack timeout.
+				s.expire(time.Now(), true, nats.ErrDisconnected)
+			}
 			s.log.Warn().Err(err).Msg("nats disconnected; publishing is buffered until it reconnects")
 		}),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {

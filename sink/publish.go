@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/edgetag/edgetag/tag"
 )
 
 // Retry backoff of a failed JetStream publish: retryBase doubled per attempt,
@@ -24,61 +21,6 @@ const (
 	// connection handlers.
 	reconnectPoll = 50 * time.Millisecond
 )
-
-// msgPool recycles outgoing nats.Msgs with their header maps: once a
-// message is encoded (core) or acked (JetStream) nats.go no longer refers to
-// it, and the engine emits the same header keys message after message, so a
-// recycled map is refilled without allocating.
-var msgPool = sync.Pool{New: func() any { return new(nats.Msg) }}
-
-// natsMsg converts m into a nats.Msg from msgPool, refilling the recycled
-// header map; the values share one new backing array. With JetStream the
-// Nats-Msg-Id header is set to MsgID(m) unless the message already carries
-// one. The caller gives the message back with putMsg when nats.go is done
-// with it.
-func (s *Sink) natsMsg(m *tag.Message) *nats.Msg {
-	msg := msgPool.Get().(*nats.Msg)
-	hdr := msg.Header
-	*msg = nats.Msg{Subject: m.Subject, Data: m.Payload}
-	withID := s.js != nil
-	n := m.NumHeaders()
-	if withID {
-		n++
-	}
-	if n == 0 {
-		return msg
-	}
-	if hdr == nil {
-		hdr = make(nats.Header, n)
-	} else {
-		clear(hdr)
-	}
-	vals := make([]string, n)
-	i := 0
-	for _, hs := range [2][]tag.Header{m.SharedHeaders, m.Headers} {
-		for _, h := range hs {
-			vals[i] = h.Value
-			hdr[h.Key] = vals[i : i+1 : i+1]
-			if h.Key == MsgIDHeader {
-				withID = false
-			}
-			i++
-		}
-	}
-	if withID {
-		vals[n-1] = MsgID(m)
-		hdr[MsgIDHeader] = vals[n-1 : n : n]
-	}
-	msg.Header = hdr
-	return msg
-}
-
-// putMsg gives msg back to msgPool. The caller must not use it afterwards,
-// and nats.go must not refer to it any more.
-func putMsg(msg *nats.Msg) {
-	msg.Subject, msg.Data = "", nil
-	msgPool.Put(msg)
-}
 
 // lose counts one message lost for reason, logs it (rate-limited) and returns
 // err wrapped with the subject, for Publish to return.
@@ -152,8 +94,9 @@ func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 // until then. A message is
 // lost only when ctx ends first, the connection is closed, or the server can
 // never take it, and each loss is counted.
-func (s *Sink) publishCore(ctx context.Context, msg *nats.Msg) error {
-	defer putMsg(msg) // PublishMsg has encoded it (or it is lost)
+func (s *Sink) publishCore(ctx context.Context, o *outMsg) error {
+	defer o.put() // PublishMsg has encoded it (or it is lost)
+	msg := &o.msg
 	for {
 		err := s.nc.PublishMsg(msg)
 		if err == nil {
@@ -186,145 +129,135 @@ func reasonOf(err error) string {
 	return LostCanceled
 }
 
-// publishJS hands msg to the JetStream async publisher. It first takes one
-// of MaxAckPending slots, blocking while all are taken (backpressure: the
-// slot is given back only when the message is acked or counted as lost), so
-// the call never drops a message because the broker is slow. Acks and
-// failures arrive in onAck and onPublishError.
-func (s *Sink) publishJS(ctx context.Context, msg *nats.Msg) error {
+// publishJS publishes o to the stream. It first takes one of MaxAckPending
+// slots, blocking while all are taken (backpressure: the slot is given back
+// only when the message is acked or counted as lost), so the call never
+// drops a message because the broker is slow. The ack (or the failure)
+// arrives in onReply, or the ack timeout expires it.
+func (s *Sink) publishJS(ctx context.Context, o *outMsg) error {
+	var i int
 	select {
-	case s.slots <- struct{}{}:
+	case i = <-s.fl.free:
 	default:
 		select {
-		case s.slots <- struct{}{}:
+		case i = <-s.fl.free:
 		case <-ctx.Done():
-			defer putMsg(msg)
-			return s.lose(LostCanceled, msg.Subject, ctx.Err())
+			defer o.put()
+			return s.lose(LostCanceled, o.msg.Subject, ctx.Err())
 		case <-s.stop:
-			defer putMsg(msg)
-			return s.lose(LostClosed, msg.Subject, nats.ErrConnectionClosed)
+			defer o.put()
+			return s.lose(LostClosed, o.msg.Subject, nats.ErrConnectionClosed)
 		}
 	}
+	s.fl.claim(i, o)
 	for {
-		_, err := s.js.PublishMsgAsync(msg)
+		err := s.send(i)
 		if err == nil {
 			return nil
 		}
-		var werr error
-		switch {
-		case errors.Is(err, jetstream.ErrTooManyStalledMsgs):
-			// The client's own bound is never below ours; this only
-			// happens if acks are slow to be processed. Try again.
-			werr = ctx.Err()
-		case s.mustWait(err):
-			werr = s.waitReconnected(ctx, msg.Subject)
-		default:
-			s.c.publishErrors.Add(1)
-			reason, ok := lossReason(err)
-			if ok {
-				<-s.slots
-				defer putMsg(msg)
-				return s.lose(reason, msg.Subject, err)
+		if s.mustWait(err) {
+			if werr := s.waitReconnected(ctx, o.msg.Subject); werr != nil {
+				return s.drop(i, reasonOf(werr), werr)
 			}
-			// A transient failure: leave it to the retry loop, which
-			// keeps the slot until the message is acked.
-			s.scheduleRetry(msg, err)
-			return nil
+			continue
 		}
-		if werr != nil {
-			<-s.slots
-			defer putMsg(msg)
-			return s.lose(reasonOf(werr), msg.Subject, werr)
+		s.c.publishErrors.Add(1)
+		if reason, ok := lossReason(err); ok {
+			return s.drop(i, reason, err)
 		}
+		// A transient failure: leave it to the retry loop, which keeps the
+		// slot until the message is acked.
+		s.retryLater(i, err)
+		return nil
 	}
+}
+
+// send makes one attempt to publish the message in slot i, with a reply
+// subject naming the slot and the attempt.
+func (s *Sink) send(i int) error {
+	o, gen := s.fl.startAttempt(i)
+	if err := s.nc.PublishMsg(&o.msg); err != nil {
+		return err
+	}
+	s.fl.sent(i, gen, s.cfg.JetStream.AckTimeout)
+	return nil
+}
+
+// drop frees slot i, counting its message as lost for reason, and returns
+// the error for Publish to return.
+func (s *Sink) drop(i int, reason string, err error) error {
+	o := s.fl.release(i)
+	subject := o.msg.Subject
+	o.put()
+	return s.lose(reason, subject, err)
+}
+
+// onReply handles the reply to a JetStream publish: an ack frees the slot,
+// a failure is retried or counted as lost. Replies to attempts given up on
+// are ignored.
+func (s *Sink) onReply(m *nats.Msg) {
+	i, ok := s.fl.takeReply(m.Subject)
+	if !ok {
+		return
+	}
+	if err := parseAck(m); err != nil {
+		s.onPublishError(i, err)
+		return
+	}
+	s.c.published.Add(1) // stored, or a duplicate of a stored message
+	s.fl.release(i).put()
+}
+
+// onPublishError handles a failed attempt of slot i (a negative ack, no
+// stream, or a publish error in the retry loop). It never blocks: a message
+// that can never be stored is counted as lost, any other is queued for a
+// retry with the same Nats-Msg-Id.
+func (s *Sink) onPublishError(i int, err error) {
+	s.c.publishErrors.Add(1)
+	if reason, ok := lossReason(err); ok {
+		_ = s.drop(i, reason, err)
+		return
+	}
+	s.retryLater(i, err)
+}
+
+// retryLater marks slot i as failed and queues it for a retry.
+func (s *Sink) retryLater(i int, err error) {
+	o, n := s.fl.failed(i)
+	s.scheduleRetry(i, o, n, err)
 }
 
 // retryItem is a JetStream message waiting to be published again.
 type retryItem struct {
-	msg *nats.Msg
-	due time.Time
+	slot int
+	due  time.Time
 }
 
-// onAck is the async publisher's ack handler: the message is stored (or was
-// a duplicate of a stored one); its slot is given back.
-func (s *Sink) onAck(_ jetstream.JetStream, msg *nats.Msg, _ *jetstream.PubAck) {
-	if s.nRetrying.Load() > 0 {
-		s.retryMu.Lock()
-		if _, ok := s.attempts[msg]; ok {
-			delete(s.attempts, msg)
-			s.nRetrying.Add(-1)
-		}
-		s.retryMu.Unlock()
-	}
-	s.c.published.Add(1)
-	putMsg(msg) // the ack was the client's last use of it
-	<-s.slots
-}
-
-// onPublishError is the async publisher's error handler (a negative ack, an
-// ack timeout, or a disconnect while the ack was awaited). It never blocks:
-// a message that can never be stored is counted as lost, any other is
-// queued for a retry with the same Nats-Msg-Id.
-func (s *Sink) onPublishError(_ jetstream.JetStream, msg *nats.Msg, err error) {
-	s.c.publishErrors.Add(1)
-	if reason, ok := lossReason(err); ok {
-		s.forget(msg)
-		_ = s.lose(reason, msg.Subject, err)
-		putMsg(msg)
-		<-s.slots
-		return
-	}
-	s.scheduleRetry(msg, err)
-}
-
-// forget drops the retry bookkeeping of msg.
-func (s *Sink) forget(msg *nats.Msg) {
-	if s.nRetrying.Load() == 0 {
-		return
-	}
-	s.retryMu.Lock()
-	if _, ok := s.attempts[msg]; ok {
-		delete(s.attempts, msg)
-		s.nRetrying.Add(-1)
-	}
-	s.retryMu.Unlock()
-}
-
-// scheduleRetry queues msg for another attempt after a capped, jittered
-// backoff. The queue has room for MaxAckPending items and each queued
-// message holds a slot, so the send cannot block.
-func (s *Sink) scheduleRetry(msg *nats.Msg, err error) {
-	s.retryMu.Lock()
-	n, ok := s.attempts[msg]
-	if !ok {
-		s.nRetrying.Add(1)
-	}
-	n++
-	s.attempts[msg] = n
-	s.retryMu.Unlock()
-
+// scheduleRetry queues slot i (holding o, after n failed attempts) for
+// another attempt after a capped, jittered backoff. The queue has room for
+// MaxAckPending items and a slot is queued at most once, so the send cannot
+// block.
+func (s *Sink) scheduleRetry(i int, o *outMsg, n int, err error) {
 	d := retryBase << min(n-1, 10)
 	d = min(d, retryMax)
 	d = d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
 	s.errLog.logN(func(suppressed int) {
-		s.log.Warn().Err(err).Str("subject", msg.Subject).Str("msg_id", msg.Header.Get(MsgIDHeader)).
+		s.log.Warn().Err(err).Str("subject", o.msg.Subject).Str("msg_id", o.msg.Header.Get(MsgIDHeader)).
 			Int("attempt", n).Dur("retry_in", d).Int("suppressed", suppressed).
 			Msg("jetstream publish failed; retrying with the same message id")
 	})
 	select {
-	case s.retryq <- retryItem{msg: msg, due: time.Now().Add(d)}:
+	case s.retryq <- retryItem{slot: i, due: time.Now().Add(d)}:
 	default:
 		// Unreachable while every queued message holds a slot; counted
 		// rather than silently dropped should that invariant ever break.
-		s.forget(msg)
-		_ = s.lose(LostRejected, msg.Subject, errors.New("retry queue full"))
-		<-s.slots
+		_ = s.drop(i, LostRejected, errors.New("retry queue full"))
 	}
 }
 
 // retryLoop re-publishes failed JetStream messages when their backoff has
 // passed, until Close. Messages are taken in failure order; a message that
-// fails again is queued again by onPublishError.
+// fails again is queued again.
 func (s *Sink) retryLoop() {
 	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
@@ -346,8 +279,34 @@ func (s *Sink) retryLoop() {
 			}
 		}
 		s.c.retried.Add(1)
-		if _, err := s.js.PublishMsgAsync(it.msg); err != nil {
-			s.onPublishError(s.js, it.msg, err)
+		if err := s.send(it.slot); err != nil {
+			s.onPublishError(it.slot, err)
 		}
+	}
+}
+
+// ackTimeoutLoop fails the attempts whose ack is overdue, so they are
+// retried, until Close. One ticker serves every message in flight.
+func (s *Sink) ackTimeoutLoop() {
+	defer s.wg.Done()
+	every := min(max(s.cfg.JetStream.AckTimeout/4, 10*time.Millisecond), time.Second)
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		select {
+		case now := <-ticker.C:
+			s.expire(now, false, errAckTimeout)
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// expire queues for a retry the attempts whose ack is overdue at now (or,
+// with all, every attempt awaiting an ack), failed with err.
+func (s *Sink) expire(now time.Time, all bool, err error) {
+	for _, e := range s.fl.expired(now, all) {
+		s.c.publishErrors.Add(1)
+		s.scheduleRetry(e.i, e.o, e.attempts, err)
 	}
 }

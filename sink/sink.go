@@ -40,14 +40,10 @@ type Sink struct {
 	state *connState
 	c     counters
 
-	// slots holds one token per JetStream message accepted by Publish and
-	// not yet acked or lost; its capacity is MaxAckPending.
-	slots  chan struct{}
+	// fl holds the JetStream messages accepted and not yet acked or lost;
+	// nil with JetStream disabled.
+	fl     *inflight
 	retryq chan retryItem
-	// attempts counts the failed attempts of messages being retried.
-	retryMu   sync.Mutex
-	attempts  map[*nats.Msg]int
-	nRetrying atomic.Int64
 
 	streamReady atomic.Bool
 	// buffered counts core messages published while disconnected since the
@@ -80,9 +76,8 @@ func New(cfg Config, log zerolog.Logger) (*Sink, error) {
 		reconnLog:  rateLog{every: logEvery},
 	}
 	if cfg.JetStream.Enabled {
-		s.slots = make(chan struct{}, cfg.JetStream.MaxAckPending)
+		s.fl = newInflight(cfg.JetStream.MaxAckPending)
 		s.retryq = make(chan retryItem, cfg.JetStream.MaxAckPending)
-		s.attempts = make(map[*nats.Msg]int)
 	}
 	return s, nil
 }
@@ -125,18 +120,18 @@ func (s *Sink) Start(ctx context.Context) error {
 	if !s.cfg.JetStream.Enabled {
 		return nil
 	}
-	js, err := jetstream.New(nc,
-		jetstream.WithPublishAsyncMaxPending(s.cfg.JetStream.MaxAckPending),
-		jetstream.WithPublishAsyncTimeout(s.cfg.JetStream.AckTimeout),
-		jetstream.WithPublishAsyncAckHandler(s.onAck),
-		jetstream.WithPublishAsyncErrHandler(s.onPublishError),
-	)
+	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("sink: jetstream: %w", err)
 	}
 	s.js = js
-	s.wg.Add(1)
+	s.fl.prefix = nc.NewInbox() + "."
+	if _, err := nc.Subscribe(s.fl.prefix+"*.*", s.onReply); err != nil {
+		return fmt.Errorf("sink: subscribe to jetstream acks: %w", err)
+	}
+	s.wg.Add(2)
 	go s.retryLoop()
+	go s.ackTimeoutLoop()
 	if s.srv != nil {
 		if err := s.ensureStream(ctx); err != nil {
 			return fmt.Errorf("sink: %w", err)
@@ -160,11 +155,11 @@ func (s *Sink) Publish(ctx context.Context, m *tag.Message) error {
 	if s.nc == nil {
 		return s.lose(LostClosed, m.Subject, errors.New("sink not started"))
 	}
-	msg := s.natsMsg(m)
+	o := newOutMsg(m, s.js != nil)
 	if s.js != nil {
-		return s.publishJS(ctx, msg)
+		return s.publishJS(ctx, o)
 	}
-	return s.publishCore(ctx, msg)
+	return s.publishCore(ctx, o)
 }
 
 // Flush waits until every published message is acknowledged (JetStream:
@@ -191,22 +186,8 @@ func (s *Sink) Flush(ctx context.Context) error {
 		}
 		return nil
 	}
-	timer := time.NewTimer(time.Millisecond)
-	defer timer.Stop()
-	for len(s.slots) > 0 {
-		select {
-		case <-s.js.PublishAsyncComplete():
-			// In-flight acks are done; messages awaiting a retry may
-			// still hold slots, so check again shortly.
-			timer.Reset(5 * time.Millisecond)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				return fmt.Errorf("sink flush: %d messages not acked: %w", len(s.slots), ctx.Err())
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("sink flush: %d messages not acked: %w", len(s.slots), ctx.Err())
-		}
+	if !s.fl.waitIdle(ctx.Done()) {
+		return fmt.Errorf("sink flush: %d messages not acked: %w", s.fl.pending(), ctx.Err())
 	}
 	return nil
 }
@@ -232,7 +213,7 @@ func (s *Sink) Close() error {
 			// Acks still arrive while the connection drains; what holds a
 			// slot once it is closed was never acked.
 			errs = append(errs, s.drain())
-			if n := len(s.slots); n > 0 {
+			if n := s.acksPending(); n > 0 {
 				s.c.addLost(LostUnackedAtClose, uint64(n))
 				s.log.Error().Int("messages", n).Str("reason", LostUnackedAtClose).
 					Msg("nats messages lost: not acked by the stream at close")
@@ -297,7 +278,7 @@ func (s *Sink) Stats() Stats {
 		PublishErrors: s.c.publishErrors.Load(),
 		Retried:       s.c.retried.Load(),
 		Lost:          s.c.lostSnapshot(),
-		AcksPending:   len(s.slots),
+		AcksPending:   s.acksPending(),
 	}
 	if s.srv != nil && s.cfg.Embedded.Leafnode.URL != "" {
 		st.LeafnodeConnected = s.srv.NumLeafNodes() > 0
@@ -309,6 +290,15 @@ func (s *Sink) Stats() Stats {
 		}
 	}
 	return st
+}
+
+// acksPending is the number of JetStream messages accepted and not yet acked
+// or lost.
+func (s *Sink) acksPending() int {
+	if s.fl == nil {
+		return 0
+	}
+	return s.fl.pending()
 }
 
 // redact removes user information from each URL of a comma-separated list.
