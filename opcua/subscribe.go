@@ -74,15 +74,15 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	watchdog := time.NewTicker(max(silenceOf(cfg.PublishingInterval, ss.keepAliveCount())/3, 10*time.Millisecond))
 	defer watchdog.Stop()
 	for {
+		if err := ss.handlePending(ctx); err != nil {
+			return err
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-hbErr:
 			return err
 		case n := <-ss.notifs:
-			if s := ss.subscriptionByID(n.SubscriptionID); s != nil {
-				s.lastData = time.Now()
-			}
 			if err := ss.handleNotification(ctx, n); err != nil {
 				return err
 			}
@@ -131,11 +131,11 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	cfg := &ss.src.cfg
 	keepAlive := ss.keepAliveCount()
 	sctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-	sub, err := ss.c.Subscribe(sctx, &gopcua.SubscriptionParameters{
+	sub, err := ss.subscribe(sctx, &gopcua.SubscriptionParameters{
 		Interval:          cfg.PublishingInterval,
 		MaxKeepAliveCount: keepAlive,
 		LifetimeCount:     keepAlive * 10,
-	}, ss.notifs)
+	})
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("create subscription %d: %w", len(ss.subs)+1, err)
@@ -154,6 +154,50 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	ss.src.status.setSubscriptions(len(ss.subs))
 	ss.log.Debug().Uint32("subscription", sub.SubscriptionID).Dur("publishing_interval", interval).Msg("subscription created")
 	return s, nil
+}
+
+// subscribe creates a subscription with gopcua's Subscribe, taking
+// notifications off ss.notifs meanwhile (into ss.pending, which the loop
+// handles first). Once the server answered, Subscribe wakes gopcua's
+// publish loop with a send that ignores ctx on a channel that holds two
+// wake-ups; that loop, blocked while handing a notification to a full
+// ss.notifs, would never take a third, and Subscribe would never return.
+// The goroutine always ends: Send returns when ctx is done, and the
+// publish loop runs until the client is closed, which happens only after
+// this returns.
+func (ss *session) subscribe(ctx context.Context, params *gopcua.SubscriptionParameters) (*gopcua.Subscription, error) {
+	type result struct {
+		sub *gopcua.Subscription
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sub, err := ss.c.Subscribe(ctx, params, ss.notifs)
+		done <- result{sub, err}
+	}()
+	for {
+		select {
+		case r := <-done:
+			return r.sub, r.err
+		case n := <-ss.notifs:
+			ss.pending = append(ss.pending, n)
+		}
+	}
+}
+
+// handlePending handles the notifications set aside while a subscription
+// was created, oldest first.
+func (ss *session) handlePending(ctx context.Context) error {
+	for len(ss.pending) > 0 {
+		n := ss.pending[0]
+		ss.pending[0] = nil
+		ss.pending = ss.pending[1:]
+		if err := ss.handleNotification(ctx, n); err != nil {
+			return err
+		}
+	}
+	ss.pending = nil
+	return nil
 }
 
 // subscriptionByID returns the session's subscription with that server id,
@@ -246,8 +290,12 @@ func (ss *session) probeSilent(ctx context.Context) error {
 	return nil
 }
 
-// handleNotification emits the values of one publish notification.
+// handleNotification notes that its subscription is alive and emits the
+// values of one publish notification.
 func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNotificationData) error {
+	if s := ss.subscriptionByID(n.SubscriptionID); s != nil {
+		s.lastData = time.Now()
+	}
 	if n.Error != nil {
 		return fmt.Errorf("subscription %d: %w", n.SubscriptionID, n.Error)
 	}
