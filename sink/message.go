@@ -91,7 +91,13 @@ func (o *outMsg) fill(m *tag.Message, withID bool) {
 // put gives o back to the pool. The caller must not use it afterwards, and
 // the client must not refer to it any more.
 func (o *outMsg) put() {
+	o.reset()
+	outMsgPool.Put(o)
+}
+
+// reset drops o's references to the message it held, keeping what a refill
+// reuses.
+func (o *outMsg) reset() {
 	o.msg.Subject, o.msg.Reply, o.msg.Data = "", "", nil
 	clear(o.vals) // let the values be collected; the keys are reused
-	outMsgPool.Put(o)
 }
