@@ -17,6 +17,12 @@ import (
 const (
 	DefaultBrowsePerRequest  = 100
 	DefaultBrowseConcurrency = 4
+	// DefaultBrowseReferences bounds the references one Browse or
+	// BrowseNext response may carry: about 70 to 150 bytes each with every
+	// field of the result mask, so a response stays near 1 MB, below the
+	// usual 2 MiB message limit. A larger response kills gopcua's client
+	// (it stops publishing), and the browse request fails.
+	DefaultBrowseReferences = 10000
 )
 
 // Progress of a long browse is logged every browseProgressNodes nodes or
@@ -54,6 +60,11 @@ type BrowseOptions struct {
 	// requested per node (continuation points are followed), and the
 	// attributes per Read request (0 = DefaultBrowsePerRequest).
 	PerRequest int
+	// References bounds the references per response: a request for n
+	// nodes asks for at most References/n per node (at least one), and
+	// follows continuation points for the rest
+	// (0 = DefaultBrowseReferences).
+	References int
 	// Concurrency bounds browse requests in flight
 	// (0 = DefaultBrowseConcurrency).
 	Concurrency int
@@ -72,6 +83,9 @@ func (o BrowseOptions) withDefaults() BrowseOptions {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultBrowseConcurrency
+	}
+	if o.References <= 0 {
+		o.References = DefaultBrowseReferences
 	}
 	return o
 }
@@ -121,8 +135,8 @@ type browser struct {
 // harmless). Depth, variable count and include/exclude globs are bounded by
 // opt; hitting MaxNodes logs a warning and returns the variables found so
 // far. Browse requests carry opt.PerRequest nodes and ask for at most
-// opt.PerRequest references per node, following continuation points with
-// BrowseNext; up to opt.Concurrency requests are in flight. A node the
+// opt.PerRequest references per node and opt.References per response,
+// following continuation points with BrowseNext; up to opt.Concurrency requests are in flight. A node the
 // server refuses to browse is logged with its id and status and skipped;
 // a request that fails is retried in halves down to single nodes.
 //
@@ -384,7 +398,7 @@ func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]*ua.
 func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]*ua.ReferenceDescription, error) {
 	req := &ua.BrowseRequest{
 		View:                          &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
-		RequestedMaxReferencesPerNode: uint32(b.opt.PerRequest),
+		RequestedMaxReferencesPerNode: uint32(max(1, min(b.opt.PerRequest, b.opt.References/len(batch)))),
 		NodesToBrowse:                 make([]*ua.BrowseDescription, len(batch)),
 	}
 	for i, it := range batch {

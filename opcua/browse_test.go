@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
@@ -401,5 +403,34 @@ func TestPrintTreeYAMLRoundTrip(t *testing.T) {
 		if _, err := ParseNodeID(n.ID, nil); err != nil {
 			t.Errorf("node %d: %v", i, err)
 		}
+	}
+}
+
+// TestBrowseReferenceBudget browses six folders of 1,000 variables in one
+// request: each node is asked for at most References/6 references, and the
+// continuation points deliver the rest, in order.
+func TestBrowseReferenceBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large browse")
+	}
+	t.Parallel()
+	const n = 6000
+	s := simtest.Start(t, sim.Config{ExtraTags: n, Rate: time.Hour})
+	c := simtest.Connect(t, s.Endpoint())
+	vars, err := Browse(context.Background(), c, plantID("Plant.Scale"),
+		BrowseOptions{PerRequest: 500, References: 1200, MaxDepth: 2}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vars) != n {
+		t.Fatalf("got %d variables, want %d", len(vars), n)
+	}
+	for i, v := range vars {
+		if want := fmt.Sprintf("Tag%05d", i); v.BrowseName != want {
+			t.Fatalf("variable %d is %s, want %s", i, v.BrowseName, want)
+		}
+	}
+	if c.State() != gopcua.Connected {
+		t.Fatalf("client %s after the browse", c.State())
 	}
 }

@@ -102,6 +102,11 @@ func (ss *session) run(ctx context.Context) error {
 	ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
 		Dur("took", elapsed(start)).Msg("nodes resolved")
 	ss.updateStatus()
+	// A response the client refused (too large) leaves it without a
+	// publish loop even though the browse retried in smaller requests.
+	if err := ss.clientAlive(); err != nil {
+		return err
+	}
 
 	// The heartbeat runs beside the acquisition loop and reports the first
 	// failed CurrentTime read; it is stopped and waited for on return.

@@ -17,6 +17,10 @@ import (
 // to the server's queues, which discard the oldest values per item).
 const notifyQueue = 16
 
+// subscribeStateCheck is how often the client's state is checked while a
+// subscription is being created (see subscribe).
+const subscribeStateCheck = 100 * time.Millisecond
+
 // subscription is one of a session's subscriptions.
 type subscription struct {
 	sub *gopcua.Subscription
@@ -128,6 +132,9 @@ func (ss *session) publishingInterval() time.Duration {
 
 // newSubscription creates a subscription that delivers to ss.notifs.
 func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
+	if err := ss.clientAlive(); err != nil {
+		return nil, err
+	}
 	cfg := &ss.src.cfg
 	keepAlive := ss.keepAliveCount()
 	sctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
@@ -162,9 +169,12 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 // publish loop with a send that ignores ctx on a channel that holds two
 // wake-ups; that loop, blocked while handing a notification to a full
 // ss.notifs, would never take a third, and Subscribe would never return.
-// The goroutine always ends: Send returns when ctx is done, and the
-// publish loop runs until the client is closed, which happens only after
-// this returns.
+//
+// The send also never completes once the publish loop has stopped (the
+// client died: see clientAlive), so the client's state is watched too. A
+// client that dies during the call ends the session, and leaves the
+// goroutine blocked with the dead client: rare (the state is checked just
+// before), and better than a source that hangs.
 func (ss *session) subscribe(ctx context.Context, params *gopcua.SubscriptionParameters) (*gopcua.Subscription, error) {
 	type result struct {
 		sub *gopcua.Subscription
@@ -175,12 +185,18 @@ func (ss *session) subscribe(ctx context.Context, params *gopcua.SubscriptionPar
 		sub, err := ss.c.Subscribe(ctx, params, ss.notifs)
 		done <- result{sub, err}
 	}()
+	alive := time.NewTicker(subscribeStateCheck)
+	defer alive.Stop()
 	for {
 		select {
 		case r := <-done:
 			return r.sub, r.err
 		case n := <-ss.notifs:
 			ss.pending = append(ss.pending, n)
+		case <-alive.C:
+			if err := ss.clientAlive(); err != nil {
+				return nil, err
+			}
 		}
 	}
 }
