@@ -67,6 +67,9 @@ kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; } # kib PID VmRSS
 # Wait until every tag is subscribed and values flow.
 start=$(date +%s)
 for _ in $(seq 1 600); do
+  for p in $agent $sim; do
+    kill -0 "$p" 2>/dev/null || { echo "process $p ended early"; tail -5 "$work/agent.log" "$work/sim.log"; exit 1; }
+  done
   nodes=$(metric edgetag_source_nodes) || nodes=0
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
   sleep 1
