@@ -3,6 +3,7 @@ package opcua
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gopcua/opcua/ua"
 
@@ -125,6 +126,16 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 	if len(nodes) != len(vars) {
 		return nil, nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
 	}
+	if ss.byID == nil {
+		ss.byID = make(map[string]int, len(ss.items)+len(nodes))
+		for h, it := range ss.items {
+			ss.byID[it.node.ID] = h
+		}
+	}
+	// The items are allocated in one block: one object for the garbage
+	// collector instead of one per item.
+	block := make([]item, len(nodes))
+	ss.items = slices.Grow(ss.items, len(nodes))
 	for i, n := range nodes {
 		key := n.ID
 		if _, dup := ss.byID[key]; dup {
@@ -132,11 +143,14 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		}
 		ss.byID[key] = len(ss.items)
 		added = append(added, len(ss.items))
-		ss.items = append(ss.items, &item{
-			node:    n,
-			id:      vars[i].ID,
-			numeric: numericTypes[vars[i].DataType],
-		})
+		it := &block[i]
+		*it = item{node: n, id: vars[i].ID, numeric: numericTypes[vars[i].DataType]}
+		ss.items = append(ss.items, it)
+	}
+	if len(failed) == 0 {
+		// Only a later resolve of failed roots needs the index; it is
+		// rebuilt then. At 100,000 nodes it holds several megabytes.
+		ss.byID = nil
 	}
 	return added, failed, nil
 }

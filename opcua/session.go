@@ -31,7 +31,7 @@ type session struct {
 	limits     batchLimits
 
 	items       []*item        // client handle = index
-	byID        map[string]int // node id string -> index in items
+	byID        map[string]int // node id string -> index in items; nil while no root failed
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
@@ -51,7 +51,6 @@ func (ss *session) run(ctx context.Context) error {
 	s := ss.src
 	cfg := &s.cfg
 	ss.log = s.log
-	ss.byID = make(map[string]int)
 
 	c, err := Connect(ctx, *cfg, s.log)
 	if err != nil {
