@@ -88,13 +88,15 @@ func (f *inflight) release(i int) *outMsg {
 	f.mu.Lock()
 	o := f.slots[i].o
 	f.slots[i] = slot{gen: f.slots[i].gen}
+	// Back in free before a waiter sees the table idle, so that pending
+	// is 0 by then. The send cannot block: free has room for every slot.
+	f.free <- i
 	f.inUse--
 	if f.inUse == 0 && f.idle != nil {
 		close(f.idle)
 		f.idle = nil
 	}
 	f.mu.Unlock()
-	f.free <- i
 	return o
 }
 
