@@ -14,8 +14,12 @@ import (
 
 // notifyQueue bounds the notifications gopcua may hand over before the
 // loop takes them. A full queue blocks gopcua's publish loop (backpressure
-// to the server's queues, which discard the oldest values per item).
-const notifyQueue = 16
+// to the server's queues, which discard the oldest values per item). One
+// notification may hold a value of every item of a subscription (10,000
+// decoded values, about 2 MB), so the queue is short: with 16 a source of
+// 100,000 items held some 30 MB of decoded values whenever the pipeline
+// was slower than the server.
+const notifyQueue = 4
 
 // subscribeStateCheck is how often the client's state is checked while a
 // subscription is being created (see subscribe).
