@@ -103,7 +103,12 @@ type JetStream struct {
 	MaxBytes int64
 	MaxAge   time.Duration
 	// DuplicateWindow is the stream's de-duplication window; 0 =
-	// DefaultDupeWindow.
+	// DefaultDupeWindow. The server holds the id of every message of the
+	// window in memory, about 110 bytes each (BenchmarkJetStreamHeap): at
+	// 20,000 messages/s a 2-minute window is 2.4 million ids, some 260 MB,
+	// in this process with the embedded server. A retry more than the
+	// window after its message's first attempt is no longer de-duplicated;
+	// the sink logs it.
 	DuplicateWindow time.Duration
 	// MaxAckPending bounds messages accepted by Publish and not yet acked
 	// (in flight or waiting for a retry); 0 = DefaultMaxAckPending.

@@ -45,6 +45,13 @@ type slot struct {
 	gen      uint64
 	attempts int
 	deadline time.Time
+	// first is when the first attempt was handed to the client (zero
+	// before): a retry later than the stream's duplicate window after it
+	// is no longer de-duplicated.
+	first time.Time
+	// unsure is set once an attempt failed without an answer (ack timeout,
+	// disconnect): the stream may have stored it.
+	unsure bool
 }
 
 // inflight tracks the JetStream messages accepted and not yet acked or
@@ -146,24 +153,34 @@ func (f *inflight) startAttempt(i int) (*outMsg, uint64) {
 func (f *inflight) sent(i int, gen uint64, timeout time.Duration) {
 	f.mu.Lock()
 	if sl := &f.slots[i]; sl.gen == gen && sl.state == slotSending {
+		now := time.Now()
 		sl.state = slotAcking
-		sl.deadline = time.Now().Add(timeout)
+		sl.deadline = now.Add(timeout)
+		if sl.first.IsZero() {
+			sl.first = now
+		}
 	}
 	f.mu.Unlock()
 }
 
-// failed marks slot i as awaiting a retry and returns its message and the
-// number of failed attempts so far. Any ack of an earlier attempt is ignored
-// from now on.
-func (f *inflight) failed(i int) (*outMsg, int) {
+// failed marks slot i, whose attempt the server answered with a failure (or
+// which was not sent), as awaiting a retry and returns it. Any ack of an
+// earlier attempt is ignored from now on.
+func (f *inflight) failed(i int) expiredSlot {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failLocked(i, false)
+}
+
+// failLocked is failed with f.mu held; unanswered tells that the attempt
+// got no answer, so it may have been stored.
+func (f *inflight) failLocked(i int, unanswered bool) expiredSlot {
 	sl := &f.slots[i]
 	sl.gen++
 	sl.state = slotRetrying
 	sl.attempts++
-	o, n := sl.o, sl.attempts
-	f.mu.Unlock()
-	return o, n
+	sl.unsure = sl.unsure || unanswered
+	return expiredSlot{i: i, o: sl.o, attempts: sl.attempts, first: sl.first, unsure: sl.unsure}
 }
 
 // takeReply resolves the reply subject of an ack to its slot: ok is false
@@ -197,11 +214,15 @@ func (f *inflight) takeReply(subject string) (i int, ok bool) {
 	return i, true
 }
 
-// expiredSlot is a slot whose attempt failed without an ack.
+// expiredSlot is a slot whose attempt failed: its index, message, failed
+// attempts so far, the time of its first attempt (zero if none was sent)
+// and whether an attempt may have been stored unacknowledged.
 type expiredSlot struct {
 	i        int
 	o        *outMsg
 	attempts int
+	first    time.Time
+	unsure   bool
 }
 
 // expired marks as failed, and returns, the slots whose ack is overdue at now
@@ -214,10 +235,7 @@ func (f *inflight) expired(now time.Time, all bool) []expiredSlot {
 	for i := range f.slots {
 		sl := &f.slots[i]
 		if sl.state == slotAcking && (all || now.After(sl.deadline)) {
-			sl.gen++
-			sl.state = slotRetrying
-			sl.attempts++
-			out = append(out, expiredSlot{i: i, o: sl.o, attempts: sl.attempts})
+			out = append(out, f.failLocked(i, true))
 		}
 	}
 	return out

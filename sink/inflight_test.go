@@ -1,13 +1,21 @@
 package sink
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/natstest"
 )
 
 func TestParseAck(t *testing.T) {
@@ -91,4 +99,94 @@ func TestInflightLateAck(t *testing.T) {
 	if f.pending() != 0 || !f.waitIdle(nil) {
 		t.Fatalf("pending = %d after release, want 0", f.pending())
 	}
+}
+
+// TestRetryAfterDuplicateWindowLogged publishes to a subject whose only
+// subscriber never answers: every attempt times out, so each may have been
+// stored, and once the retries outlast the duplicate window the sink warns
+// that the stream may store the message twice. Nothing is lost meanwhile.
+func TestRetryAfterDuplicateWindowLogged(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t, func(o *server.Options) { o.JetStream = false })
+	sub, err := connect(t, srv.ClientURL()).SubscribeSync("umh.v1.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	var logs lockedBuffer
+	cfg := Config{Name: "test", URL: srv.ClientURL(), JetStream: JetStream{
+		Enabled: true, AckTimeout: 20 * time.Millisecond, DuplicateWindow: 100 * time.Millisecond,
+	}}
+	s, err := New(cfg, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publish(context.Background(), testMessage(1)); err != nil {
+		t.Fatal(err)
+	}
+	natstest.WaitFor(t, waitTimeout, func() error {
+		if !strings.Contains(logs.String(), "retry after the stream's duplicate window") || s.Stats().Retried == 0 {
+			return errors.New("no retry with a warning about the duplicate window yet")
+		}
+		return nil
+	})
+	if st := s.Stats(); st.AcksPending != 1 || len(st.Lost) != 0 {
+		t.Errorf("Stats = %+v, want the message pending, none lost", st)
+	}
+}
+
+// TestNoDuplicateWarningAfterRefusals checks that retries of a message the
+// server refused each time (no stream) do not warn about duplicates however
+// long they last: nothing can have been stored.
+func TestNoDuplicateWarningAfterRefusals(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t, func(o *server.Options) { o.JetStream = false })
+	var logs lockedBuffer
+	cfg := Config{Name: "test", URL: srv.ClientURL(), JetStream: JetStream{
+		Enabled: true, DuplicateWindow: 100 * time.Millisecond,
+	}}
+	s, err := New(cfg, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publish(context.Background(), testMessage(1)); err != nil {
+		t.Fatal(err)
+	}
+	// Retries back off from 100 ms; the fourth comes well after the window.
+	natstest.WaitFor(t, waitTimeout, func() error {
+		if s.Stats().Retried < 4 {
+			return errors.New("waiting for four retries")
+		}
+		return nil
+	})
+	if strings.Contains(logs.String(), "duplicate window") {
+		t.Errorf("warned about duplicates after refusals only:\n%s", logs.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger writing from several
+// goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -223,8 +223,7 @@ func (s *Sink) onPublishError(i int, err error) {
 
 // retryLater marks slot i as failed and queues it for a retry.
 func (s *Sink) retryLater(i int, err error) {
-	o, n := s.fl.failed(i)
-	s.scheduleRetry(i, o, n, err)
+	s.scheduleRetry(s.fl.failed(i), err)
 }
 
 // retryItem is a JetStream message waiting to be published again.
@@ -233,25 +232,33 @@ type retryItem struct {
 	due  time.Time
 }
 
-// scheduleRetry queues slot i (holding o, after n failed attempts) for
-// another attempt after a capped, jittered backoff. The queue has room for
-// MaxAckPending items and a slot is queued at most once, so the send cannot
-// block.
-func (s *Sink) scheduleRetry(i int, o *outMsg, n int, err error) {
+// scheduleRetry queues the failed slot e for another attempt after a
+// capped, jittered backoff. The queue has room for MaxAckPending items and a
+// slot is queued at most once, so the send cannot block.
+func (s *Sink) scheduleRetry(e expiredSlot, err error) {
+	o, n := e.o, e.attempts
 	d := retryBase << min(n-1, 10)
 	d = min(d, retryMax)
 	d = d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
+	due := time.Now().Add(d)
 	s.errLog.logN(func(suppressed int) {
 		s.log.Warn().Err(err).Str("subject", o.msg.Subject).Str("msg_id", o.msg.Header.Get(MsgIDHeader)).
 			Int("attempt", n).Dur("retry_in", d).Int("suppressed", suppressed).
 			Msg("jetstream publish failed; retrying with the same message id")
 	})
+	if w := s.cfg.JetStream.DuplicateWindow; e.unsure && due.Sub(e.first) > w {
+		s.dupLog.logN(func(suppressed int) {
+			s.log.Warn().Str("subject", o.msg.Subject).Str("msg_id", o.msg.Header.Get(MsgIDHeader)).
+				Dur("duplicate_window", w).Int("suppressed", suppressed).
+				Msg("jetstream retry after the stream's duplicate window: if an earlier attempt was stored, the stream stores this message twice")
+		})
+	}
 	select {
-	case s.retryq <- retryItem{slot: i, due: time.Now().Add(d)}:
+	case s.retryq <- retryItem{slot: e.i, due: due}:
 	default:
 		// Unreachable while every queued message holds a slot; counted
 		// rather than silently dropped should that invariant ever break.
-		_ = s.drop(i, LostRejected, errors.New("retry queue full"))
+		_ = s.drop(e.i, LostRejected, errors.New("retry queue full"))
 	}
 }
 
@@ -307,6 +314,6 @@ func (s *Sink) ackTimeoutLoop() {
 func (s *Sink) expire(now time.Time, all bool, err error) {
 	for _, e := range s.fl.expired(now, all) {
 		s.c.publishErrors.Add(1)
-		s.scheduleRetry(e.i, e.o, e.attempts, err)
+		s.scheduleRetry(e, err)
 	}
 }

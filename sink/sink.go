@@ -50,7 +50,7 @@ type Sink struct {
 	// last (re)connect: what Close loses if the connection never comes back.
 	buffered atomic.Uint64
 
-	errLog, lossLog, bufFullLog, reconnLog rateLog
+	errLog, lossLog, bufFullLog, reconnLog, dupLog rateLog
 
 	stop      chan struct{} // closed by Close
 	wg        sync.WaitGroup
@@ -74,6 +74,7 @@ func New(cfg Config, log zerolog.Logger) (*Sink, error) {
 		lossLog:    rateLog{every: logEvery},
 		bufFullLog: rateLog{every: logEvery},
 		reconnLog:  rateLog{every: logEvery},
+		dupLog:     rateLog{every: logEvery},
 	}
 	if cfg.JetStream.Enabled {
 		s.fl = newInflight(cfg.JetStream.MaxAckPending)
