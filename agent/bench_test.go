@@ -56,15 +56,21 @@ func cpuTime() time.Duration {
 // sharding, engine config C on one worker per core, and publishing to a real
 // embedded NATS server (core, or JetStream with every ack awaited). One op is
 // one sample. It reports samples/s and CPU time per sample (all cores,
-// including the in-process NATS server).
+// including the in-process NATS server). Every message carries the whole
+// meta as headers (16 of them), except in the lean modes, which send two
+// (nats.headers: [opcua_node_id, opcua_status_code]).
 func BenchmarkPipeline(b *testing.B) {
+	lean := []string{engine.MetaNodeID, engine.MetaStatusCode}
 	for _, mode := range []struct {
-		name string
-		js   bool
-	}{{"core", false}, {"jetstream", true}} {
+		name    string
+		js      bool
+		headers []string
+	}{{"core", false, nil}, {"jetstream", true, nil}, {"core-lean", false, lean}, {"jetstream-lean", true, lean}} {
 		b.Run(mode.name, func(b *testing.B) {
 			snk := startSink(b, mode.js)
-			p := newPipeline(mustEngine(b, configC()), snk, defaultWorkers(), DefaultQueueSize, nil, nil, zerolog.Nop())
+			cfg := configC()
+			cfg.Headers = mode.headers
+			p := newPipeline(mustEngine(b, cfg), snk, defaultWorkers(), DefaultQueueSize, nil, nil, zerolog.Nop())
 			ctx := b.Context()
 			p.start(ctx)
 			nodes := benchNodes()

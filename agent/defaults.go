@@ -84,6 +84,7 @@ func applyDefaults(f *siteFile, file string) {
 	}
 	setDefault(&n.TLS, tlsFile{})
 	defaultTLS(n.TLS)
+	setDefault(&n.Headers, stringList{allHeaders})
 	setDefault(&n.ReconnectBuffer, byteSize(sink.DefaultReconnectBuf))
 	setDefault(&n.DrainTimeout, duration(sink.DefaultDrainTimeout))
 	setDefault(&n.Embedded, embeddedFile{})

@@ -136,6 +136,7 @@ type natsFile struct {
 	Embedded        *embeddedFile  `yaml:"embedded"`
 	JetStream       *jetStreamFile `yaml:"jetstream"`
 	ErrorsSubject   *string        `yaml:"errors_subject"`
+	Headers         *stringList    `yaml:"headers"`
 }
 
 type tlsFile struct {

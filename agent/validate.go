@@ -188,7 +188,53 @@ func (c *converter) convert(f *siteFile) *Config {
 	}
 	cfg.Engine = c.engine(f.TagProcessor)
 	cfg.NATS = c.nats(f.NATS, cfg)
+	cfg.Engine.Headers = c.headers("nats.headers", *f.NATS.Headers)
 	return cfg
+}
+
+// allHeaders in nats.headers sends every meta key as a header.
+const allHeaders = "*"
+
+// headers checks nats.headers and returns engine.Config.Headers: nil for
+// every meta key ("*"), else the keys listed (none for an empty list).
+func (c *converter) headers(p string, keys stringList) []string {
+	if slices.Contains(keys, allHeaders) {
+		if len(keys) > 1 {
+			c.errorf(p, "%q sends every meta key, so it stands alone", allHeaders)
+		}
+		return nil
+	}
+	out := make([]string, 0, len(keys))
+	for i, k := range keys {
+		kp := fmt.Sprintf("%s[%d]", p, i)
+		if !c.written(kp) {
+			kp = p
+		}
+		switch {
+		case !validHeaderKey(k):
+			c.errorf(kp, "%q is not a valid header name: printable ASCII without spaces or ':'", k)
+		case strings.EqualFold(k, sink.MsgIDHeader):
+			c.errorf(kp, "%s is set by the sink with JetStream; it is not a meta key", sink.MsgIDHeader)
+		case slices.Contains(out, k):
+			c.errorf(kp, "%q is listed twice", k)
+		default:
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// validHeaderKey reports whether k can be a NATS header name.
+func validHeaderKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if b := k[i]; b <= ' ' || b >= 0x7f || b == ':' {
+			return false
+		}
+	}
+	return true
 }
 
 func lineOf(n *yaml.Node) int {

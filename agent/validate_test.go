@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -231,6 +232,21 @@ state_dir: ""
 			},
 		},
 		{
+			name: "nats headers",
+			yaml: minimal + "nats:\n  headers: [opcua_node_id, \"bad key\", Nats-Msg-Id, opcua_node_id, \"*\"]\n",
+			errs: []want{{"7:12", "nats.headers", `"*" sends every meta key, so it stands alone`}},
+		},
+		{
+			name: "nats header names",
+			yaml: minimal + "nats:\n  headers: [opcua_node_id, \"bad key\", Nats-Msg-Id, opcua_node_id, \"a:b\"]\n",
+			errs: []want{
+				{"7:28", "nats.headers[1]", `"bad key" is not a valid header name`},
+				{"7:39", "nats.headers[2]", "Nats-Msg-Id is set by the sink with JetStream"},
+				{"7:52", "nats.headers[3]", `"opcua_node_id" is listed twice`},
+				{"7:67", "nats.headers[4]", `"a:b" is not a valid header name`},
+			},
+		},
+		{
 			name: "leafnode credentials without url",
 			yaml: minimal + "nats:\n  embedded:\n    leafnode: {credentials: a.creds}\n",
 			errs: []want{{"8:15", "nats.embedded.leafnode", "credentials, user, password or tls are set but url is empty"}},
@@ -280,6 +296,30 @@ func TestSubjects(t *testing.T) {
 	} {
 		if got := subjectMatches(tt.filter, tt.subject); got != tt.want {
 			t.Errorf("subjectMatches(%q, %q) = %v, want %v", tt.filter, tt.subject, got, tt.want)
+		}
+	}
+}
+
+// TestNATSHeaders checks how nats.headers reaches the engine: "*" (the
+// default) is every key (nil), [] is none, a list is those keys.
+func TestNATSHeaders(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		yaml string
+		want []string
+	}{
+		{"", nil},
+		{"nats: {headers: [\"*\"]}\n", nil},
+		{"nats: {headers: \"*\"}\n", nil},
+		{"nats: {headers: []}\n", []string{}},
+		{"nats: {headers: [opcua_node_id, location_path]}\n", []string{"opcua_node_id", "location_path"}},
+	} {
+		cfg, err := Parse([]byte(minimal+tt.yaml), "site.yaml", noEnv)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		if got := cfg.Engine.Headers; (got == nil) != (tt.want == nil) || !slices.Equal(got, tt.want) {
+			t.Errorf("%q: engine headers %#v, want %#v", tt.yaml, got, tt.want)
 		}
 	}
 }

@@ -40,4 +40,9 @@ type Config struct {
 	Timeout time.Duration
 	// Runtimes bounds the pool of goja runtimes; 0 means runtime.GOMAXPROCS(0).
 	Runtimes int
+	// Headers selects the meta keys a message carries as headers: nil
+	// means every key of the final meta, otherwise only the keys listed
+	// (none for an empty list). The payload and subject do not depend on
+	// it.
+	Headers []string
 }

@@ -44,6 +44,9 @@ type Engine struct {
 	cache             *jsCache
 	consoleLimit      *rate.Limiter
 	consoleSuppressed atomic.Uint64
+
+	// headers selects the meta keys published as headers.
+	headers headerSet
 }
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
@@ -60,6 +63,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		cache:        newCache(),
 		conds:        len(cfg.Conditions),
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
+		headers:      newHeaderSet(cfg.Headers),
 	}
 	if e.prefix == "" {
 		e.prefix = DefaultSubjectPrefix

@@ -121,6 +121,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	var hdrs, shared []tag.Header
 	spans := rt.spans[:0]
 	buf := rt.buf[:0]
+	hs := &rt.e.headers
 	if meta == rt.metaObj {
 		mh := &rt.meta
 		sh := rt.hscratch[:0]
@@ -130,11 +131,19 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			if len(mh.over) > 0 {
 				if o := mh.overOf(i); o >= 0 {
 					if v, ok := metaValue(mh.over[o].val); ok {
-						sh = append(sh, tag.Header{Key: e.key, Value: v})
+						if hs.has(e.key) {
+							sh = append(sh, tag.Header{Key: e.key, Value: v})
+						}
 						f.note(e.key, v)
 					}
 					continue
 				}
+			}
+			if !hs.has(e.key) {
+				if e.final {
+					f.note(e.key, e.str)
+				}
+				continue
 			}
 			switch e.kind {
 			case entryConst:
@@ -159,7 +168,9 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 				continue
 			}
 			if v, ok := metaValue(o.val); ok {
-				sh = append(sh, tag.Header{Key: o.key, Value: v})
+				if hs.has(o.key) {
+					sh = append(sh, tag.Header{Key: o.key, Value: v})
+				}
 				f.note(o.key, v)
 			}
 		}
@@ -170,11 +181,16 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		keys := mo.Keys()
 		hdrs = rt.headerSlab(len(keys))
 		for _, k := range keys {
+			if !hs.has(k) && !finalKey(k) {
+				continue
+			}
 			v, ok := metaValue(mo.Get(k))
 			if !ok {
 				continue
 			}
-			hdrs = append(hdrs, tag.Header{Key: k, Value: v})
+			if hs.has(k) {
+				hdrs = append(hdrs, tag.Header{Key: k, Value: v})
+			}
 			f.note(k, v)
 		}
 	}
