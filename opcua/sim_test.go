@@ -274,7 +274,9 @@ func TestSimSeveralSubscriptions(t *testing.T) {
 	if n := s.DropConnections(); n == 0 {
 		t.Fatal("no connection dropped")
 	}
-	waitFor(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects == 1 })
+	// More than one reconnect is possible: gopcua's server can hand the
+	// new session a subscription id twice (see the sim package).
+	waitFor(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects >= 1 })
 	// The old session is closed before the new one connects.
 	col.mu.Lock()
 	col.samples = col.samples[:0]

@@ -24,7 +24,11 @@
 // Limits of gopcua's server that the simulator cannot hide: it does not
 // check user names, passwords or client certificates (any identity is
 // accepted, anonymous included); it accepts monitored items for node ids
-// that do not exist; a subscription's revised queue size is 1.
+// that do not exist; a subscription's revised queue size is 1; it numbers
+// a new subscription one more than the number of subscriptions, so once a
+// subscription ended (its client went away) a later one can get the id of
+// one still running, and a client that creates several may get one id
+// twice (gopcua's client refuses it, and edgetag's source reconnects).
 package sim
 
 import (
