@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -143,4 +144,81 @@ func publishSerial(b *testing.B, s *Sink, msgs []tag.Message) {
 	}
 	b.StopTimer()
 	reportRate(b, cpu0)
+}
+
+// BenchmarkJetStreamHeap publishes b.N messages over 10,000 subjects (one per
+// node, as the agent does) into the embedded file stream and reports the
+// live heap afterwards: what the server keeps per message it has stored.
+//
+// Measured (200,000 messages of 14 headers): about 260 B/msg with the
+// default 2-minute duplicate window, 145-180 B/msg with 1 s. The difference,
+// about 110 B/msg, is the window's message ids (kept for the whole window);
+// most of the rest is the file store's per-block subject state (kept about
+// two minutes after a block was last written, at most one tree per block
+// of the stream).
+func BenchmarkJetStreamHeap(b *testing.B) {
+	for _, tt := range []struct {
+		name   string
+		window time.Duration
+	}{{"window=default", 0}, {"window=1s", time.Second}} {
+		b.Run(tt.name, func(b *testing.B) {
+			cfg := embeddedConfig(b, true)
+			cfg.JetStream.DuplicateWindow = tt.window
+			s := startSink(b, cfg)
+			const subjects = 10000
+			msgs := benchMessages(subjects)
+			for i := range msgs {
+				msgs[i].Subject = fmt.Sprintf("umh.v1.acme.berlin.assembly.line4._historian.Line%d.Temp%d", i%100, i)
+			}
+			var before runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			ctx := context.Background()
+			cpu0 := startCPU(b)
+			for i := range b.N {
+				m := msgs[i%subjects]
+				m.SourceTime = m.SourceTime.Add(time.Duration(i/subjects) * time.Second)
+				if err := s.Publish(ctx, &m); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := s.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			reportRate(b, cpu0)
+			var after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			grown := float64(after.HeapInuse) - float64(before.HeapInuse)
+			b.ReportMetric(grown/(1<<20), "heap-MiB")
+			b.ReportMetric(grown/float64(b.N), "heap-B/msg")
+		})
+	}
+}
+
+// BenchmarkPublishHeaders publishes messages carrying the first n of the 13
+// meta headers (plus Nats-Msg-Id with JetStream), core and JetStream: what
+// each header costs the client's encoding and the server's parsing and
+// storing.
+//
+// Measured on a busy 2-core machine, CPU per message: core 0.9 µs with no
+// header, 3.4 µs with 4, 7.3 µs with 13; JetStream 21.5, 23.8 and 24.4 µs.
+// With core NATS the headers are most of the cost.
+func BenchmarkPublishHeaders(b *testing.B) {
+	for _, js := range []bool{false, true} {
+		for _, n := range []int{0, 4, 13} {
+			b.Run(fmt.Sprintf("jetstream=%v/headers=%d", js, n), func(b *testing.B) {
+				s := startSink(b, embeddedConfig(b, js))
+				msgs := benchMessages(min(b.N, 1<<16))
+				if js {
+					msgs = benchMessages(b.N)
+				}
+				for i := range msgs {
+					msgs[i].Headers = msgs[i].Headers[:n]
+				}
+				publishSerial(b, s, msgs)
+			})
+		}
+	}
 }
