@@ -16,7 +16,8 @@ import (
 // The sink publishes to JetStream itself instead of through the client's
 // async publisher: per message that one starts a timer, allocates a future,
 // keeps a map entry and decodes the ack with encoding/json, which together
-// cost about as much CPU as the stream's own work on a small message. Here
+// took about a sixth of the CPU of a JetStream publish (and 13 of its 35
+// allocations per message in BenchmarkPublishJetStream). Here
 // each accepted message takes one of MaxAckPending slots; the reply subject
 // names the slot and the attempt, so an ack finds its message with two
 // integer parses, a success ack is recognised without a JSON decoder, and
@@ -31,7 +32,7 @@ const (
 	slotFree     = iota
 	slotSending  // the owner is handing the attempt to the client
 	slotAcking   // sent; awaiting the ack until deadline
-	slotRetrying // failed; queued for another attempt
+	slotRetrying // answered or failed: being freed, or queued for another attempt
 )
 
 // slot is one JetStream message accepted by Publish and not yet acked or
