@@ -201,6 +201,10 @@ func TestSimSecureEndpoints(t *testing.T) {
 	for _, policy := range sim.SecurityPolicies {
 		for _, mode := range []ua.MessageSecurityMode{ua.MessageSecurityModeSign, ua.MessageSecurityModeSignAndEncrypt} {
 			t.Run(policy+"/"+mode.String(), func(t *testing.T) {
+				// Each handshake gets its own deadline: under -race on a
+				// busy machine six of them can outlast a shared one.
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
 				ep, err := gopcua.SelectEndpoint(eps, policy, mode)
 				if err != nil {
 					t.Fatal(err)
@@ -235,7 +239,9 @@ func TestSimSecureEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := simtest.Start(t, sim.Config{Security: true, CertDir: dir})
-	eps2, err := gopcua.GetEndpoints(ctx, s2.Endpoint())
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel2()
+	eps2, err := gopcua.GetEndpoints(ctx2, s2.Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
