@@ -117,6 +117,9 @@ func applyDefaults(f *siteFile, file string) {
 	}
 	setDefault(&js.MaxBytes, byteSize(sink.DefaultMaxBytes))
 	setDefault(&js.MaxAge, duration(0))
+	if len(n.URL) == 0 {
+		setDefault(&js.DuplicateWindow, duration(sink.DefaultEmbeddedDupeWindow))
+	}
 	setDefault(&js.DuplicateWindow, duration(sink.DefaultDupeWindow))
 	setDefault(&js.MaxAckPending, sink.DefaultMaxAckPending)
 	setDefault(&js.AckTimeout, duration(sink.DefaultAckTimeout))

@@ -16,7 +16,13 @@ const (
 	DefaultMaxAckPending  = 4000
 	DefaultReconnectBuf   = 8 << 20
 	DefaultMaxBytes       = 1 << 30
-	DefaultDupeWindow     = 2 * time.Minute
+	// DefaultDupeWindow is the duplicate window of a stream on an external
+	// server; DefaultEmbeddedDupeWindow that of the embedded server's
+	// stream, which holds its message ids in the gateway's memory (see
+	// JetStream.DuplicateWindow) and loses no ack in transit, so a window of
+	// a few ack timeouts covers its retries.
+	DefaultDupeWindow         = 2 * time.Minute
+	DefaultEmbeddedDupeWindow = 15 * time.Second
 	DefaultAckTimeout     = 5 * time.Second
 	DefaultDrainTimeout   = 5 * time.Second
 )
@@ -103,6 +109,7 @@ type JetStream struct {
 	MaxBytes int64
 	MaxAge   time.Duration
 	// DuplicateWindow is the stream's de-duplication window; 0 =
+	// DefaultEmbeddedDupeWindow with the embedded server, else
 	// DefaultDupeWindow. The server holds the id of every message of the
 	// window in memory, about 110 bytes each (BenchmarkJetStreamHeap): at
 	// 20,000 messages/s a 2-minute window is 2.4 million ids, some 260 MB,
@@ -161,6 +168,9 @@ func (c Config) withDefaults() Config {
 	}
 	if js.DuplicateWindow == 0 {
 		js.DuplicateWindow = DefaultDupeWindow
+		if c.URL == "" {
+			js.DuplicateWindow = DefaultEmbeddedDupeWindow
+		}
 	}
 	if js.MaxAckPending == 0 {
 		js.MaxAckPending = DefaultMaxAckPending
