@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -138,6 +139,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Lock()
 	cfg := a.cfg
 	a.mu.Unlock()
+
+	applyMemoryLimit(cfg.MemoryLimit, os.Getenv, a.log)
 
 	// work lives until the drain is over (or its deadline); it is not ctx,
 	// which only says "stop intake".
@@ -315,6 +318,12 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 		a.log.Warn().Str("key", w).Msg("reload: this setting changes only on restart; keeping the running one")
 	}
 	a.pipe.engine.Store(eng)
+	if cfg.MemoryLimit != old.MemoryLimit {
+		if cfg.MemoryLimit == 0 {
+			a.log.Warn().Str("key", "memory_limit").Msg("reload: removing the memory limit takes a restart; keeping the running one")
+		}
+		applyMemoryLimit(cfg.MemoryLimit, os.Getenv, a.log)
+	}
 
 	want := map[string]opcua.Config{}
 	for _, sc := range cfg.Sources {
@@ -339,6 +348,7 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 	merged := *old
 	merged.Engine = cfg.Engine
 	merged.Sources = cfg.Sources
+	merged.MemoryLimit = cfg.MemoryLimit
 	a.cfg = &merged
 	a.log.Info().Msg("reload applied")
 	return nil

@@ -45,4 +45,8 @@ type Config struct {
 	QueueSize int
 	// ShutdownTimeout bounds the ordered shutdown.
 	ShutdownTimeout time.Duration
+	// MemoryLimit is the soft limit of the process's Go memory
+	// (runtime/debug.SetMemoryLimit), 0 for none. GOMEMLIMIT in the
+	// environment takes precedence.
+	MemoryLimit int64
 }

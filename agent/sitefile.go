@@ -16,6 +16,7 @@ type siteFile struct {
 	Workers         *int              `yaml:"workers"`
 	QueueSize       *int              `yaml:"queue_size"`
 	ShutdownTimeout *duration         `yaml:"shutdown_timeout"`
+	MemoryLimit     *byteSize         `yaml:"memory_limit"`
 	Simulator       *simulatorFile    `yaml:"simulator"`
 	Sources         []sourceFile      `yaml:"sources"`
 	TagProcessor    *tagProcessorFile `yaml:"tag_processor"`

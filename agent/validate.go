@@ -168,6 +168,10 @@ func (c *converter) convert(f *siteFile) *Config {
 	cfg.Workers = c.atLeast("workers", *f.Workers, 0)
 	cfg.QueueSize = c.atLeast("queue_size", *f.QueueSize, 1)
 	cfg.ShutdownTimeout = c.positive("shutdown_timeout", *f.ShutdownTimeout)
+	cfg.MemoryLimit = int64(*f.MemoryLimit)
+	if cfg.MemoryLimit != 0 && cfg.MemoryLimit < minMemoryLimit {
+		c.errorf("memory_limit", "%d bytes is below the smallest useful limit, 32MiB (0 = no limit)", cfg.MemoryLimit)
+	}
 
 	if s := f.Simulator; s != nil {
 		cfg.Simulator = c.simulator(s)
