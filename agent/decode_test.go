@@ -18,7 +18,7 @@ func TestDecodeStrict(t *testing.T) {
 		{
 			name: "unknown top-level key lists what is allowed",
 			yaml: minimal + "colour: blue\n",
-			errs: []want{{"6:1", "colour", `unknown key "colour"; allowed here: site, state_dir, log, http, workers, queue_size, shutdown_timeout, simulator, sources, tag_processor, nats`}},
+			errs: []want{{"6:1", "colour", `unknown key "colour"; allowed here: site, state_dir, log, http, workers, queue_size, shutdown_timeout, memory_limit, simulator, sources, tag_processor, nats`}},
 		},
 		{
 			name: "misspelled key gets a hint",

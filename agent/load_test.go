@@ -70,7 +70,7 @@ func TestParseDefaults(t *testing.T) {
 				Stream:          "EDGETAG",
 				Subjects:        []string{"umh.v1.>"},
 				MaxBytes:        sink.DefaultMaxBytes,
-				DuplicateWindow: sink.DefaultDupeWindow,
+				DuplicateWindow: sink.DefaultEmbeddedDupeWindow,
 				MaxAckPending:   sink.DefaultMaxAckPending,
 				AckTimeout:      sink.DefaultAckTimeout,
 			},
