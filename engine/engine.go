@@ -41,12 +41,18 @@ type Engine struct {
 	pool chan *jsRuntime
 	rts  []*jsRuntime
 
+	// nodes holds the per-node state all runtimes share.
+	nodes nodeTable
+
 	cache             *jsCache
 	consoleLimit      *rate.Limiter
 	consoleSuppressed atomic.Uint64
 
-	// headers selects the meta keys published as headers.
-	headers headerSet
+	// headers selects the meta keys published as headers;
+	// subjectInHeaders is set when it includes every meta key of the
+	// subject.
+	headers          headerSet
+	subjectInHeaders bool
 }
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
@@ -65,6 +71,8 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
 		headers:      newHeaderSet(cfg.Headers),
 	}
+	e.subjectInHeaders = e.headers.has(MetaLocationPath) && e.headers.has(MetaDataContract) &&
+		e.headers.has(MetaVirtualPath) && e.headers.has(MetaTagNameKey)
 	if e.prefix == "" {
 		e.prefix = DefaultSubjectPrefix
 	}

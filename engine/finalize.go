@@ -114,52 +114,59 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 
 	// Headers in a stable order, timestamps formatted into the arena. With
 	// the runtime's own meta object, every header but the timestamps goes
-	// into a scratch list that is compared with the node's previous shared
-	// headers: usually equal, so the message reuses that immutable slice and
-	// owns only its timestamp headers.
+	// into a scratch list that is compared with the node's last shared
+	// headers: usually equal, so the message reuses that immutable slice,
+	// and its subject, and owns only its timestamp headers.
 	var f final
 	var hdrs, shared []tag.Header
+	var subject string
 	spans := rt.spans[:0]
 	buf := rt.buf[:0]
 	hs := &rt.e.headers
-	if meta == rt.metaObj {
+	own := meta == rt.metaObj
+	hit := false // the headers are one of the node's shared variants
+	if own {
 		mh := &rt.meta
 		sh := rt.hscratch[:0]
 		hdrs = rt.headerSlab(2) // the two timestamps
-		for i := range mh.base {
-			e := &mh.base[i]
+		for i := range mh.n {
 			if len(mh.over) > 0 {
 				if o := mh.overOf(i); o >= 0 {
 					if v, ok := metaValue(mh.over[o].val); ok {
-						if hs.has(e.key) {
-							sh = append(sh, tag.Header{Key: e.key, Value: v})
+						k := mh.over[o].key
+						if hs.has(k) {
+							sh = append(sh, tag.Header{Key: k, Value: v})
 						}
-						f.note(e.key, v)
+						f.note(k, v)
 					}
 					continue
 				}
 			}
-			if !hs.has(e.key) {
-				if e.final {
-					f.note(e.key, e.str)
+			if i < nodeMetaFixed {
+				k := fixedKeys[i]
+				if !hs.has(k) {
+					continue // no engine key is final
 				}
+				if isTime(i) {
+					t := mh.src
+					if i == idxServerTime {
+						t = mh.srv
+					}
+					start := len(buf)
+					buf = rt.times.appendTime(buf, t)
+					spans = append(spans, span{hdr: len(hdrs), start: start, end: len(buf)})
+					hdrs = append(hdrs, tag.Header{Key: k})
+					continue
+				}
+				sh = append(sh, tag.Header{Key: k, Value: mh.baseStr(i)})
 				continue
 			}
-			switch e.kind {
-			case entryConst:
+			e := &mh.extra[i-nodeMetaFixed]
+			if hs.has(e.key) {
 				sh = append(sh, tag.Header{Key: e.key, Value: e.str})
-				if e.final {
-					f.note(e.key, e.str)
-				}
-			case entrySourceTime, entryServerTime:
-				t := mh.src
-				if e.kind == entryServerTime {
-					t = mh.srv
-				}
-				start := len(buf)
-				buf = rt.times.appendTime(buf, t)
-				spans = append(spans, span{hdr: len(hdrs), start: start, end: len(buf)})
-				hdrs = append(hdrs, tag.Header{Key: e.key})
+			}
+			if e.final {
+				f.note(e.key, e.str)
 			}
 		}
 		for i := range mh.over {
@@ -175,7 +182,15 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			}
 		}
 		rt.hscratch = sh
-		shared = rt.nm.sharedHeaders(sh)
+		if v := rt.ns.variant(sh); v != nil {
+			shared, hit = v.hdrs, true
+			// When the subject's parts are among the headers, equal
+			// headers mean an equal subject, and the variant's message
+			// passed the checks below.
+			if rt.e.subjectInHeaders {
+				subject = v.subject
+			}
+		}
 	} else {
 		mo := meta.(*goja.Object) // checked when the stage returned it
 		keys := mo.Keys()
@@ -196,20 +211,30 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	}
 	rt.spans = spans
 
-	if err := f.missing(); err != nil {
-		rt.buf = buf
-		rt.report(Failure{Stage: StageFinalize, Reason: ReasonMissingField, Err: err}, idx, fail)
-		return dst
+	if subject == "" {
+		if err := f.missing(); err != nil {
+			rt.buf = buf
+			rt.report(Failure{Stage: StageFinalize, Reason: ReasonMissingField, Err: err}, idx, fail)
+			return dst
+		}
+		var err error
+		if own && rt.e.subjectInHeaders {
+			subject, err = rt.newSubject(&f)
+		} else {
+			subject, err = rt.subject(&f)
+		}
+		if err != nil {
+			rt.buf = buf[:0]
+			rt.report(Failure{Stage: StageFinalize, Reason: ReasonInvalidSubject, Err: err}, idx, fail)
+			return dst
+		}
 	}
-	subject, err := rt.subject(&f)
-	if err != nil {
-		rt.buf = buf[:0]
-		rt.report(Failure{Stage: StageFinalize, Reason: ReasonInvalidSubject, Err: err}, idx, fail)
-		return dst
+	if own && !hit {
+		shared = rt.ns.addVariant(rt.hscratch, subject).hdrs
 	}
 	payStart := len(buf)
 	ts := timestampMs(&f, s)
-	buf, err = appendPayload(buf, sampleValue(s), js, f.datatype, ts)
+	buf, err := appendPayload(buf, sampleValue(s), js, f.datatype, ts)
 	if err != nil {
 		rt.buf = buf[:0]
 		rt.report(Failure{Stage: StageFinalize, Reason: ReasonConversion, Err: err}, idx, fail)
@@ -238,38 +263,40 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	return append(dst, msg)
 }
 
-// subject returns the message subject, reusing one of the node's last
-// subjects when its parts are the same strings (the usual case: scripts
-// assign the same literals and meta values every time), so each subject of
-// a node is validated and built once.
+// subject returns the subject of a message whose headers do not tell it
+// (see finalize), reusing one of the node's last subjects when its parts are the same
+// strings (scripts commonly assign the same literals and meta values every
+// time), so each subject of a node is validated and built once.
 func (rt *jsRuntime) subject(f *final) (string, error) {
-	cs := &rt.nm.subj
-	for i := range cs.e {
-		c := &cs.e[i]
-		if c.ok && c.location == f.location && c.contract == f.contract && c.virtualPath == f.virtualPath && c.tagName == f.tagName {
-			return c.subject, nil
-		}
+	if s, ok := rt.ns.lookupSubject(f); ok {
+		return s, nil
 	}
 	b, err := appendSubject(rt.sbuf[:0], rt.e.prefix, f.location, f.contract, f.virtualPath, f.tagName)
 	rt.sbuf = b[:0]
 	if err != nil {
 		return "", err
 	}
-	cs.e[cs.next] = subjectEntry{ok: true, location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: string(b)}
-	cs.next = (cs.next + 1) % len(cs.e)
-	return cs.e[(cs.next+len(cs.e)-1)%len(cs.e)].subject, nil
+	s := string(b)
+	rt.ns.addSubject(f, s)
+	return s, nil
 }
 
-// subjectCache holds the last subjects built for a node (a node commonly
-// alternates between a few, e.g. with and without an alarm virtual path).
-type subjectCache struct {
-	e    [4]subjectEntry
-	next int
-}
-
-type subjectEntry struct {
-	ok                                                bool
-	location, contract, virtualPath, tagName, subject string
+// newSubject builds and checks the subject of a message whose headers are
+// not among the node's shared ones, taking the string of a shared variant
+// with the same subject if there is one (variants often differ only in a
+// header that is not part of the subject).
+func (rt *jsRuntime) newSubject(f *final) (string, error) {
+	b, err := appendSubject(rt.sbuf[:0], rt.e.prefix, f.location, f.contract, f.virtualPath, f.tagName)
+	rt.sbuf = b[:0]
+	if err != nil {
+		return "", err
+	}
+	for i := range rt.ns.hv {
+		if v := rt.ns.hv[i].Load(); v != nil && v.subject == string(b) {
+			return v.subject, nil
+		}
+	}
+	return string(b), nil
 }
 
 // missing reports the required meta keys that are absent or empty.
@@ -362,26 +389,6 @@ func (rt *jsRuntime) byteSlab(n int) []byte {
 	l := len(rt.bslab)
 	rt.bslab = rt.bslab[:l+n]
 	return rt.bslab[l : l+n : l+n]
-}
-
-// sharedHeaders returns a shared header slice of the node holding exactly
-// the headers in cand: one of the node's last few (a node commonly
-// alternates between a couple of variants, e.g. with and without an alarm
-// virtual path), else a new copy that replaces the oldest. A returned slice
-// is never modified again, so any number of messages may refer to it.
-func (nm *nodeMeta) sharedHeaders(cand []tag.Header) []tag.Header {
-	if len(cand) == 0 {
-		return nil
-	}
-	for _, prev := range nm.shared {
-		if len(prev) == len(cand) && headersEqual(prev, cand) {
-			return prev
-		}
-	}
-	next := append([]tag.Header(nil), cand...)
-	nm.shared[nm.sharedNext] = next
-	nm.sharedNext = (nm.sharedNext + 1) % len(nm.shared)
-	return next
 }
 
 func headersEqual(a, b []tag.Header) bool {

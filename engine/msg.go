@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/edgetag/edgetag/tag"
 )
 
 // The msg object a stage receives is a goja dynamic object backed by Go
@@ -15,28 +17,11 @@ import (
 // frozen and cache stores copies. The prototype is reset for every sample
 // (Object.setPrototypeOf works on dynamic objects).
 
-// entryKind tells where a meta entry's value comes from.
-type entryKind uint8
-
-const (
-	// entryConst: str is the value and val its JS form (made on first
-	// read, then kept for the node).
-	entryConst entryKind = iota
-	// entrySourceTime, entryServerTime: the sample's timestamp, formatted
-	// only when a script reads it or a header needs it.
-	entrySourceTime
-	entryServerTime
-)
-
-// metaEntry is one msg.meta key.
+// metaEntry is one of a node's Extra keys in msg.meta.
 type metaEntry struct {
-	key  string
-	kind entryKind
-	// final marks a key finalize reads (location_path, ...), which only
-	// Extra can put among a node's entries.
+	key, str string
+	// final marks a key finalize reads (location_path, ...).
 	final bool
-	str   string
-	val   goja.Value // nil for a timestamp not read yet
 }
 
 // metaOverride is a change of msg.meta relative to the node's entries:
@@ -47,15 +32,19 @@ type metaOverride struct {
 	val goja.Value
 }
 
-// metaHandler implements goja.DynamicObject for msg.meta. The node's
-// entries (base) are shared and read-only; changes of this sample are kept
-// in over, so starting a sample costs nothing per key. Keys keep a stable
-// order: base keys in node order (a changed value keeps its place), then
-// new keys in the order they were first set.
+// metaHandler implements goja.DynamicObject for msg.meta. Its base entries
+// are the node's (the engine keys in header order, see fixedKeys, then the
+// node's Extra keys), read from the node and its shared state; changes of
+// this sample are kept in over, so starting a sample costs nothing per key.
+// Keys keep a stable order: base keys in order (a changed value keeps its
+// place), then new keys in the order they were first set.
 type metaHandler struct {
-	rt   *jsRuntime
-	base []metaEntry
-	over []metaOverride
+	rt    *jsRuntime
+	node  *tag.Node
+	ns    *nodeState
+	extra []metaEntry
+	n     int // number of base entries
+	over  []metaOverride
 	// miss is the last key lookup did not find: goja asks Has before
 	// Set for every assignment, so a new key would be searched twice.
 	miss string
@@ -64,9 +53,11 @@ type metaHandler struct {
 	src, srv time.Time
 }
 
-func (m *metaHandler) reset(base []metaEntry, src, srv time.Time) {
+func (m *metaHandler) reset(node *tag.Node, ns *nodeState, src, srv time.Time) {
 	clear(m.over)
-	m.base, m.over = base, m.over[:0]
+	m.node, m.ns, m.over = node, ns, m.over[:0]
+	m.extra = ns.extra()
+	m.n = nodeMetaFixed + len(m.extra)
 	m.miss = ""
 	m.lazy = [2]goja.Value{}
 	m.src, m.srv = src, srv
@@ -74,7 +65,49 @@ func (m *metaHandler) reset(base []metaEntry, src, srv time.Time) {
 
 // override replaces base entry i for this sample (nil val deletes it).
 func (m *metaHandler) override(i int, val goja.Value) {
-	m.over = append(m.over, metaOverride{idx: i, key: m.base[i].key, val: val})
+	m.over = append(m.over, metaOverride{idx: i, key: m.baseKey(i), val: val})
+}
+
+// baseKey returns the key of base entry i.
+func (m *metaHandler) baseKey(i int) string {
+	if i < nodeMetaFixed {
+		return fixedKeys[i]
+	}
+	return m.extra[i-nodeMetaFixed].key
+}
+
+// isTime reports whether base entry i is a timestamp, which has no string
+// of its own (see baseStr).
+func isTime(i int) bool { return i == idxSourceTime || i == idxServerTime }
+
+// baseStr returns the string of base entry i other than a timestamp.
+func (m *metaHandler) baseStr(i int) string {
+	n := m.node
+	switch i {
+	case idxSource:
+		return n.Source
+	case idxEndpoint:
+		return n.Endpoint
+	case idxNodeID, idxAttrNodeID:
+		return n.ID
+	case idxTagName:
+		return n.Name
+	case idxTagGroup:
+		return n.Group
+	case idxTagPath:
+		return n.Path
+	case idxTagType:
+		return m.ns.tagTypeName(n)
+	case idxDataType, idxAttrDataType:
+		return m.ns.dataTypeName(n)
+	case idxStatus, idxAttrStatus:
+		return m.rt.statusName(m.ns.status)
+	case idxAttrBrowseName:
+		return n.BrowseName
+	case idxSourceTime, idxServerTime:
+		return ""
+	}
+	return m.extra[i-nodeMetaFixed].str
 }
 
 // lookup finds key: the index in over (or -1) and in base (or -1).
@@ -87,39 +120,40 @@ func (m *metaHandler) lookup(key string) (o, b int) {
 			return i, m.over[i].idx
 		}
 	}
-	if i := fixedIndex(key); i >= 0 && i < len(m.base) {
+	if i := fixedIndex(key); i >= 0 {
 		return -1, i
 	}
-	for i := nodeMetaFixed; i < len(m.base); i++ {
-		if m.base[i].key == key {
-			return -1, i
+	for i := range m.extra {
+		if m.extra[i].key == key {
+			return -1, nodeMetaFixed + i
 		}
 	}
 	m.miss = key
 	return -1, -1
 }
 
-// baseValue returns the JS value of base entry i.
+// baseValue returns the JS value of base entry i. Values of strings many
+// nodes share (source, endpoint, types, status) are interned per runtime;
+// those of the node's own strings are made once and shared by all runtimes
+// (see nodeState.sharedValue); timestamps are formatted on first read.
 func (m *metaHandler) baseValue(i int) goja.Value {
-	e := &m.base[i]
-	switch e.kind {
-	case entrySourceTime, entryServerTime:
+	switch i {
+	case idxSourceTime, idxServerTime:
 		k := 0
 		t := m.src
-		if e.kind == entryServerTime {
+		if i == idxServerTime {
 			k, t = 1, m.srv
 		}
 		if m.lazy[k] == nil {
 			m.lazy[k] = m.rt.vm.ToValue(string(m.rt.times.appendTime(nil, t)))
 		}
 		return m.lazy[k]
+	case idxSource, idxEndpoint, idxTagType, idxDataType, idxStatus, idxAttrDataType, idxAttrStatus:
+		return m.rt.intern(m.baseStr(i))
+	case idxAttrNodeID:
+		i = idxNodeID // the same string
 	}
-	if e.val == nil {
-		// Made on first read and kept with the node's entries: scripts
-		// read few keys, so most entries never need a JS value.
-		e.val = m.rt.vm.ToValue(e.str)
-	}
-	return e.val
+	return m.ns.sharedValue(m.rt.vm, i, m.baseStr(i))
 }
 
 // Get implements goja.DynamicObject.
@@ -173,24 +207,22 @@ func (m *metaHandler) Delete(key string) bool {
 	return true
 }
 
-// each calls f for every present key in order with the base entry (nil for
-// a key set by a script) and the overriding value (nil when the base entry
-// is unchanged).
-func (m *metaHandler) each(f func(key string, e *metaEntry, v goja.Value)) {
-	for i := range m.base {
+// each calls f for every present key in order.
+func (m *metaHandler) each(f func(key string)) {
+	for i := range m.n {
 		if len(m.over) > 0 {
 			if o := m.overOf(i); o >= 0 {
-				if v := m.over[o].val; v != nil {
-					f(m.base[i].key, nil, v)
+				if m.over[o].val != nil {
+					f(m.over[o].key)
 				}
 				continue
 			}
 		}
-		f(m.base[i].key, &m.base[i], nil)
+		f(m.baseKey(i))
 	}
 	for i := range m.over {
 		if m.over[i].idx < 0 && m.over[i].val != nil {
-			f(m.over[i].key, nil, m.over[i].val)
+			f(m.over[i].key)
 		}
 	}
 }
@@ -207,8 +239,8 @@ func (m *metaHandler) overOf(i int) int {
 
 // Keys implements goja.DynamicObject.
 func (m *metaHandler) Keys() []string {
-	keys := make([]string, 0, len(m.base)+len(m.over))
-	m.each(func(k string, _ *metaEntry, _ goja.Value) { keys = append(keys, k) })
+	keys := make([]string, 0, m.n+len(m.over))
+	m.each(func(k string) { keys = append(keys, k) })
 	return keys
 }
 

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -31,38 +30,16 @@ const (
 	MetaAttrStatusCode = "opcua_attr_statuscode"
 )
 
-// maxNodeCache bounds a runtime's per-node cache; when it is full the cache
-// starts over (a site with more nodes pays a rebuild now and then).
-const maxNodeCache = 1 << 16
-
-// nodeMeta is msg.meta of a node as built once per node and runtime: the
-// entries in header order with their JS string values. The entries that
-// depend on the sample (type, data type, status, timestamps) hold the
-// values of the first sample seen; a later sample that differs overrides
-// them (see fillMeta), so a sample normally costs no copying at all.
-type nodeMeta struct {
-	entries  []metaEntry
-	tagType  string
-	dataType string
-	status   uint32
-	// conds caches the result of each condition's if for this node when
-	// it provably depends only on the node's meta (see cacheable.go).
-	conds []uint8
-	// fx holds the recorded effect of each body stage on this node when
-	// it provably depends only on the node's meta (see stagecache.go);
-	// nil until a stage qualifies.
-	fx []stageFx
-	// subj is the node's last subject (see jsRuntime.subject).
-	subj subjectCache
-	// shared holds the node's last shared header slices (see
-	// sharedHeaders); sharedNext is the one to replace next.
-	shared     [2][]tag.Header
-	sharedNext int
-}
-
-// Indexes of the sample-dependent entries in nodeMeta.entries.
+// Indexes of msg.meta's base entries: the engine keys in header order,
+// then the node's Extra keys (see nodeState.extra).
 const (
-	idxTagType = 6 + iota
+	idxSource = iota
+	idxEndpoint
+	idxNodeID
+	idxTagName
+	idxTagGroup
+	idxTagPath
+	idxTagType
 	idxDataType
 	idxStatus
 	idxSourceTime
@@ -74,71 +51,28 @@ const (
 	nodeMetaFixed
 )
 
-// nodeMetaFor returns the cached meta of the node of s on this runtime.
-func (rt *jsRuntime) nodeMetaFor(s *tag.Sample) *nodeMeta {
-	n := s.Node
-	if nm, ok := rt.nodes[n]; ok {
-		return nm
-	}
-	if len(rt.nodes) >= maxNodeCache {
-		clear(rt.nodes)
-	}
-	c := func(k, v string) metaEntry {
-		return metaEntry{key: k, kind: entryConst, str: v} // val is made on first read
-	}
-	tagType, dataType := sampleTypes(s)
-	status := rt.statusName(s.Status)
-	nm := &nodeMeta{tagType: tagType, dataType: dataType, status: s.Status, conds: make([]uint8, rt.e.conds)}
-	nm.entries = append(make([]metaEntry, 0, nodeMetaFixed+len(n.Extra)),
-		c(MetaSource, n.Source),
-		c(MetaEndpoint, n.Endpoint),
-		c(MetaNodeID, n.ID),
-		c(MetaTagName, n.Name),
-		c(MetaTagGroup, n.Group),
-		c(MetaTagPath, n.Path),
-		c(MetaTagType, tagType),
-		c(MetaDataType, dataType),
-		c(MetaStatusCode, status),
-		metaEntry{key: MetaSourceTimestamp, kind: entrySourceTime},
-		metaEntry{key: MetaServerTimestamp, kind: entryServerTime},
-		c(MetaAttrNodeID, n.ID),
-		c(MetaAttrBrowseName, n.BrowseName),
-		c(MetaAttrDataType, dataType),
-		c(MetaAttrStatusCode, status),
-	)
-	if len(n.Extra) > 0 {
-		keys := make([]string, 0, len(n.Extra))
-		for k := range n.Extra {
-			if !engineKey(k) {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			e := c(k, n.Extra[k])
-			e.final = finalKey(k)
-			nm.entries = append(nm.entries, e)
-		}
-	}
-	rt.nodes[n] = nm
-	return nm
+// fixedKeys are the engine keys by index.
+var fixedKeys = [nodeMetaFixed]string{
+	MetaSource, MetaEndpoint, MetaNodeID, MetaTagName, MetaTagGroup, MetaTagPath,
+	MetaTagType, MetaDataType, MetaStatusCode, MetaSourceTimestamp, MetaServerTimestamp,
+	MetaAttrNodeID, MetaAttrBrowseName, MetaAttrDataType, MetaAttrStatusCode,
 }
 
 // fixedIndex returns the index of an engine key in nodeMeta.entries, or -1.
 func fixedIndex(k string) int {
 	switch k {
 	case MetaSource:
-		return 0
+		return idxSource
 	case MetaEndpoint:
-		return 1
+		return idxEndpoint
 	case MetaNodeID:
-		return 2
+		return idxNodeID
 	case MetaTagName:
-		return 3
+		return idxTagName
 	case MetaTagGroup:
-		return 4
+		return idxTagGroup
 	case MetaTagPath:
-		return 5
+		return idxTagPath
 	case MetaTagType:
 		return idxTagType
 	case MetaDataType:
@@ -185,19 +119,23 @@ func sampleTypes(s *tag.Sample) (tagType, dataType string) {
 // fillMeta points m at the node's meta for sample s and overrides the
 // entries in which s differs from the node's first sample.
 func (rt *jsRuntime) fillMeta(m *metaHandler, s *tag.Sample) {
-	nm := rt.nodeMetaFor(s)
-	rt.nm = nm
-	m.reset(nm.entries, s.SourceTime, s.ServerTime)
+	ns := rt.e.nodes.get(s, len(rt.e.stages))
+	if rt.lookups++; rt.lookups == tickEvery {
+		rt.lookups = 0
+		rt.e.nodes.tick(tickEvery)
+	}
+	rt.ns = ns
+	m.reset(s.Node, ns, s.SourceTime, s.ServerTime)
 	tagType, dataType := sampleTypes(s)
-	if tagType != nm.tagType {
+	if tagType != ns.tagTypeName(s.Node) {
 		m.override(idxTagType, rt.intern(tagType))
 	}
-	if dataType != nm.dataType {
+	if dataType != ns.dataTypeName(s.Node) {
 		v := rt.intern(dataType)
 		m.override(idxDataType, v)
 		m.override(idxAttrDataType, v)
 	}
-	if s.Status != nm.status {
+	if s.Status != ns.status {
 		v := rt.intern(rt.statusName(s.Status))
 		m.override(idxStatus, v)
 		m.override(idxAttrStatus, v)

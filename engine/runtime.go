@@ -58,8 +58,8 @@ type jsRuntime struct {
 	stringify goja.Callable // JSON.stringify, for console and cache
 	parse     goja.Callable // JSON.parse, for cache
 
-	nodes    map[*tag.Node]*nodeMeta
-	nm       *nodeMeta // the current sample's node
+	ns       *nodeState // the current sample's node
+	lookups  int        // node lookups since the last tick of the node table
 	statuses map[uint32]string
 	strs     map[string]goja.Value
 
@@ -100,7 +100,6 @@ func (e *Engine) newRuntime() (*jsRuntime, error) {
 		e:        e,
 		vm:       vm,
 		fns:      make([]goja.Callable, len(e.stages)),
-		nodes:    make(map[*tag.Node]*nodeMeta),
 		statuses: make(map[uint32]string),
 		strs:     make(map[string]goja.Value),
 		fired:    make(chan struct{}, 1),

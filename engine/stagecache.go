@@ -26,23 +26,22 @@ import (
 // primitive: an object (split() returns an array) would be shared between
 // messages, so such a stage runs every time.
 
-// metaWrite is one key a cached stage sets, with its value.
-type metaWrite struct {
-	key string
-	val goja.Value
-}
-
-// States of a cached stage effect on one node.
+// States of a cached stage effect on one node (see nodeState.stageState).
 const (
 	fxUnknown uint8 = iota
 	fxCached
 	fxNever
 )
 
-// stageFx is the recorded effect of one body stage on one node.
-type stageFx struct {
-	state  uint8
-	writes []metaWrite
+// fxRec is the recorded effect of one body stage: the final value of each
+// of its writeKeys, in order. The values are shareable (see shareable):
+// all runtimes apply the same record. A stage that reads no meta key has
+// one record for every node, in its stage; the others have one per node,
+// in the node's list (see nodeState.fx).
+type fxRec struct {
+	stage int
+	vals  []goja.Value
+	next  *fxRec
 }
 
 // metaOnlyStage returns the msg.meta keys a body stage reads and writes,
@@ -127,50 +126,68 @@ func metaKeyOf(n ast.Expression) (string, bool) {
 // may stand in for running the stage, and reports whether it did. reuse
 // tells the caller to record the effect after running the stage itself.
 func (rt *jsRuntime) cachedStage(idx int, m *goja.Object) (applied, reuse bool) {
-	s := rt.e.stages[idx].script
+	st := rt.e.stages[idx]
+	s := st.script
 	if !s.metaOnly || !rt.canReuse(s, m) {
 		return false, false
 	}
-	fx := rt.nm.stageFx(idx, len(rt.e.stages))
-	switch fx.state {
-	case fxCached:
-		for _, w := range fx.writes {
-			rt.meta.Set(w.key, w.val)
+	var rec *fxRec
+	if len(s.metaKeys) == 0 {
+		if st.fxNever.Load() {
+			return false, false
 		}
-		return true, false
-	case fxNever:
-		return false, false
+		rec = st.fx.Load()
+	} else {
+		switch rt.ns.stageState(idx) {
+		case fxNever:
+			return false, false
+		case fxCached:
+			rec = rt.ns.fxOf(idx)
+		}
 	}
-	return false, true
+	if rec == nil {
+		return false, true
+	}
+	for i, k := range s.writeKeys {
+		rt.meta.Set(k, rec.vals[i])
+	}
+	return true, false
 }
 
 // recordStage records the effect of body stage idx, which has just run on
 // the node's own msg and returned ret (see cachedStage).
 func (rt *jsRuntime) recordStage(idx int, ret goja.Value) {
-	fx := rt.nm.stageFx(idx, len(rt.e.stages))
-	fx.state = fxNever
-	if ret != rt.msgObj || rt.msg.meta != rt.metaObj {
+	st := rt.e.stages[idx]
+	vals := rt.stageEffect(st.script, ret)
+	if len(st.script.metaKeys) == 0 {
+		if vals == nil {
+			st.fxNever.Store(true)
+		} else {
+			st.fx.CompareAndSwap(nil, &fxRec{stage: idx, vals: vals})
+		}
 		return
 	}
-	keys := rt.e.stages[idx].script.writeKeys
-	writes := make([]metaWrite, 0, len(keys))
-	for _, k := range keys {
-		v := rt.meta.Get(k)
-		if v == nil {
-			return
-		}
-		if _, isObj := v.(*goja.Object); isObj {
-			return
-		}
-		writes = append(writes, metaWrite{key: k, val: v})
+	if vals == nil {
+		rt.ns.setStageState(idx, fxNever)
+		return
 	}
-	fx.writes, fx.state = writes, fxCached
+	rt.ns.addFx(&fxRec{stage: idx, vals: vals})
+	rt.ns.setStageState(idx, fxCached) // after the record, which readers then find
 }
 
-// stageFx returns the node's effect slot of stage idx of n stages.
-func (nm *nodeMeta) stageFx(idx, n int) *stageFx {
-	if nm.fx == nil {
-		nm.fx = make([]stageFx, n)
+// stageEffect returns the values of the keys script s wrote, in a form
+// every runtime may use, or nil when the effect cannot be recorded.
+func (rt *jsRuntime) stageEffect(s *script, ret goja.Value) []goja.Value {
+	if ret != rt.msgObj || rt.msg.meta != rt.metaObj {
+		return nil
 	}
-	return &nm.fx[idx]
+	vals := make([]goja.Value, len(s.writeKeys))
+	for i, k := range s.writeKeys {
+		v, ok := shareable(rt.meta.Get(k))
+		if !ok {
+			return nil // absent, an object, or nothing goja lets us share
+		}
+		vals[i] = v
+	}
+	return vals
 }

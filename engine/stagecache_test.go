@@ -123,12 +123,11 @@ return msg;`
 	}
 
 	// The effects were recorded where they may be, and only there.
-	rt := <-cached.pool
-	defer func() { cached.pool <- rt }()
-	fx := rt.nodes[t2].fx
-	if fx[0].state != fxNever || fx[4].state != fxCached || fx[5].state != fxCached {
+	ns := cached.nodes.get(&tag.Sample{Node: t2}, len(cached.stages))
+	d, then1, adv1 := ns.stageState(0), ns.stageState(4), ns.stageState(5)
+	if d != fxNever || then1 != fxCached || adv1 != fxCached || ns.fxOf(4) == nil || ns.fxOf(5) == nil {
 		t.Errorf("t2 effect states: defaults %d, conditions[1].then %d, advancedProcessing %d; want never (array value), cached, cached",
-			fx[0].state, fx[4].state, fx[5].state)
+			d, then1, adv1)
 	}
 }
 

@@ -91,7 +91,7 @@ func (rt *jsRuntime) evalIf(ifIdx, k int, cond goja.Callable, m *goja.Object) (b
 	s := rt.e.stages[ifIdx].script
 	reuse := rt.canReuse(s, m)
 	if reuse {
-		switch rt.nm.conds[k] {
+		switch rt.ns.stageState(ifIdx) {
 		case condTrue:
 			return true, nil
 		case condFalse:
@@ -106,10 +106,11 @@ func (rt *jsRuntime) evalIf(ifIdx, k int, cond goja.Callable, m *goja.Object) (b
 	}
 	truthy := v.ToBoolean()
 	if reuse {
-		rt.nm.conds[k] = condFalse
+		st := condFalse
 		if truthy {
-			rt.nm.conds[k] = condTrue
+			st = condTrue
 		}
+		rt.ns.setStageState(ifIdx, st)
 	}
 	return truthy, nil
 }

@@ -33,6 +33,12 @@ type stage struct {
 	name   string
 	script *script // nil for finalize and for stages the config leaves empty
 
+	// fx is the recorded effect of a cacheable body stage that reads no
+	// meta key, the same for every node; fxNever is set when it cannot be
+	// recorded (see stagecache.go).
+	fx      atomic.Pointer[fxRec]
+	fxNever atomic.Bool
+
 	filtered atomic.Uint64
 	failed   [len(failReasons)]atomic.Uint64
 

@@ -1,0 +1,471 @@
+package engine
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/dop251/goja"
+
+	"github.com/edgetag/edgetag/tag"
+)
+
+// What the engine keeps per node is shared by all runtimes: a site with
+// 100,000 tags pays for it once, not once per runtime, and no bound on the
+// number of nodes makes samples rebuild it. A nodeState is immutable apart
+// from a few atomically published caches, each filled on the rare miss by
+// whichever runtime meets it first:
+//
+//   - JS values of the node's own meta strings (only of the keys scripts
+//     read), see sharedValue;
+//   - the result of each cacheable condition and the state of each stage
+//     (see stageState);
+//   - the node's last shared header slices, each with its subject (see
+//     headerVariant).
+//
+// JS values shared this way must be immutable: goja's strings are, once
+// scanned (see shareable), and so are its numbers, booleans, null and
+// undefined; objects never are and are never shared.
+
+// nodeState is the engine's state of one node (see above).
+type nodeState struct {
+	// status is the node's first sample's status; the first sample's
+	// types are tagType and dataType (see typeName). msg.meta holds them
+	// unless a sample differs (see fillMeta). Immutable.
+	status            uint32
+	tagType, dataType uint8
+	// seen is the table's epoch when the node was last looked up.
+	seen atomic.Uint32
+	// hnext counts the replacements of hv's slots.
+	hnext atomic.Uint32
+	// hv holds the node's last shared header slices.
+	hv [2]atomic.Pointer[headerVariant]
+	// rare holds what few nodes need (see nodeRare); nil for most nodes.
+	// It is set when the state is made or, for subj, once from nil.
+	rare atomic.Pointer[nodeRare]
+	// states holds 2 bits per stage, for the first 32 stages.
+	states atomic.Uint64
+	// vals is the list of the JS values made for the node's meta strings.
+	vals atomic.Pointer[sharedVal]
+	// fx is the list of the node's recorded stage effects.
+	fx atomic.Pointer[fxRec]
+}
+
+// nodeRare is the part of a nodeState few nodes need.
+type nodeRare struct {
+	// extra are the node's Extra keys that are not engine keys, sorted.
+	extra []metaEntry
+	// states continues nodeState.states for stages 32 and up.
+	states []atomic.Uint64
+	// tagType and dataType are the first sample's types when they are
+	// not in typeNames.
+	tagType, dataType string
+	// subj holds the node's last subjects of messages whose meta is not
+	// the sample's own msg.meta (they have no shared headers).
+	subj atomic.Pointer[subjectSet]
+}
+
+// typeNames are the type names sampleTypes returns other than a node's own
+// DataType: a nodeState keeps its types as indexes into it. Index 0 stands
+// for the node's DataType, typeOther for a name kept in nodeRare.
+var typeNames = [...]string{
+	"", "number", "bool", "string", "array", "object", "datetime",
+	"Null", "Boolean", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64",
+	"Float", "Double", "String", "DateTime", "ByteString", "LocalizedText", "QualifiedName",
+	"NodeId", "Guid", "XmlElement", "StatusCode", "ExtensionObject", "Variant",
+}
+
+const typeOther = 255
+
+var typeIndex = func() map[string]uint8 {
+	m := make(map[string]uint8, len(typeNames))
+	for i, n := range typeNames[1:] {
+		m[n] = uint8(i + 1)
+	}
+	return m
+}()
+
+// typeName returns the name of type index i of node n; other is the name
+// kept for typeOther.
+func typeName(i uint8, n *tag.Node, other string) string {
+	switch i {
+	case 0:
+		return n.DataType
+	case typeOther:
+		return other
+	}
+	return typeNames[i]
+}
+
+// tagTypeName and dataTypeName return the node's first sample's types.
+func (ns *nodeState) tagTypeName(n *tag.Node) string {
+	if ns.tagType == typeOther {
+		return ns.rare.Load().tagType
+	}
+	return typeName(ns.tagType, n, "")
+}
+
+func (ns *nodeState) dataTypeName(n *tag.Node) string {
+	if ns.dataType == typeOther {
+		return ns.rare.Load().dataType
+	}
+	return typeName(ns.dataType, n, "")
+}
+
+// newNodeState builds the state of the node of s for an engine with
+// nstages stages.
+func newNodeState(s *tag.Sample, nstages int) *nodeState {
+	tagType, dataType := sampleTypes(s)
+	ns := &nodeState{status: s.Status}
+	n := s.Node
+	var rare nodeRare
+	var ok bool
+	if ns.tagType, ok = typeIndex[tagType]; !ok {
+		ns.tagType, rare.tagType = typeOther, tagType
+	}
+	if n.DataType == "" { // else it is the node's DataType: index 0
+		if ns.dataType, ok = typeIndex[dataType]; !ok {
+			ns.dataType, rare.dataType = typeOther, dataType
+		}
+	}
+	if len(n.Extra) > 0 {
+		keys := make([]string, 0, len(n.Extra))
+		for k := range n.Extra {
+			if !engineKey(k) {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			rare.extra = append(rare.extra, metaEntry{key: k, str: n.Extra[k], final: finalKey(k)})
+		}
+	}
+	if nstages > stagesPerWord {
+		rare.states = make([]atomic.Uint64, (nstages-1)/stagesPerWord)
+	}
+	if rare.extra != nil || rare.states != nil || rare.tagType != "" || rare.dataType != "" {
+		ns.rare.Store(&rare)
+	}
+	return ns
+}
+
+// extra returns the node's Extra entries.
+func (ns *nodeState) extra() []metaEntry {
+	if r := ns.rare.Load(); r != nil {
+		return r.extra
+	}
+	return nil
+}
+
+// rareSubj returns the node's subject set slot, making the node's rare part
+// if it has none.
+func (ns *nodeState) rareSubj() *atomic.Pointer[subjectSet] {
+	r := ns.rare.Load()
+	if r == nil {
+		ns.rare.CompareAndSwap(nil, &nodeRare{})
+		r = ns.rare.Load()
+	}
+	return &r.subj
+}
+
+// Stage states, 2 bits per stage of a node: for an if, condUnknown,
+// condTrue or condFalse (see cacheable.go).
+const stagesPerWord = 32
+
+// stageWord returns the word holding the state of stage idx, and its shift.
+func (ns *nodeState) stageWord(idx int) (*atomic.Uint64, uint) {
+	shift := uint(idx%stagesPerWord) * 2
+	if idx < stagesPerWord {
+		return &ns.states, shift
+	}
+	return &ns.rare.Load().states[idx/stagesPerWord-1], shift
+}
+
+// stageState returns the state of stage idx.
+func (ns *nodeState) stageState(idx int) uint8 {
+	w, shift := ns.stageWord(idx)
+	return uint8(w.Load()>>shift) & 3
+}
+
+// setStageState sets the state of stage idx, unless another runtime has
+// set it since it was unknown (every runtime computes the same state).
+func (ns *nodeState) setStageState(idx int, st uint8) {
+	w, shift := ns.stageWord(idx)
+	for {
+		old := w.Load()
+		if (old>>shift)&3 != 0 {
+			return
+		}
+		if w.CompareAndSwap(old, old|uint64(st)<<shift) {
+			return
+		}
+	}
+}
+
+// sharedVal is one JS value of a node's meta entry, in an immutable list.
+type sharedVal struct {
+	idx  int
+	v    goja.Value
+	next *sharedVal
+}
+
+// sharedValue returns the JS value of the node's meta entry idx with string
+// str, made on first read by any runtime and shared from then on.
+func (ns *nodeState) sharedValue(vm *goja.Runtime, idx int, str string) goja.Value {
+	head := ns.vals.Load()
+	for p := head; p != nil; p = p.next {
+		if p.idx == idx {
+			return p.v
+		}
+	}
+	v, _ := shareable(vm.ToValue(str))
+	e := &sharedVal{idx: idx, v: v, next: head}
+	for !ns.vals.CompareAndSwap(head, e) {
+		// Another runtime added a value meanwhile: use its value if it is
+		// this one's, else retry on the longer list.
+		head = ns.vals.Load()
+		for p := head; p != nil && p != e.next; p = p.next {
+			if p.idx == idx {
+				return p.v
+			}
+		}
+		e.next = head
+	}
+	return v
+}
+
+// fxOf returns the node's recorded effect of stage idx, or nil.
+func (ns *nodeState) fxOf(idx int) *fxRec {
+	for p := ns.fx.Load(); p != nil; p = p.next {
+		if p.stage == idx {
+			return p
+		}
+	}
+	return nil
+}
+
+// addFx adds rec to the node's recorded effects unless another runtime
+// recorded the stage meanwhile.
+func (ns *nodeState) addFx(rec *fxRec) {
+	for {
+		head := ns.fx.Load()
+		for p := head; p != nil; p = p.next {
+			if p.stage == rec.stage {
+				return
+			}
+		}
+		rec.next = head
+		if ns.fx.CompareAndSwap(head, rec) {
+			return
+		}
+	}
+}
+
+// shareable returns v in a form that runtimes other than the one that made
+// it may use concurrently, and whether there is one. goja's imported strings
+// (what Runtime.ToValue makes of a Go string longer than 16 bytes) scan
+// themselves for non-ASCII characters on first use; Length scans them, and
+// after that they are never written again.
+func shareable(v goja.Value) (goja.Value, bool) {
+	switch x := v.(type) {
+	case nil, *goja.Object:
+		return nil, false
+	case goja.String:
+		x.Length()
+		return v, true
+	}
+	if goja.IsUndefined(v) || goja.IsNull(v) {
+		return v, true
+	}
+	switch kindOf(v) {
+	case jsInt, jsFloat, jsBool:
+		return v, true
+	}
+	return nil, false
+}
+
+// headerVariant is one immutable shared header slice of a node with the
+// subject its meta gives: equal headers mean equal final meta, so a message
+// whose headers match reuses both.
+type headerVariant struct {
+	hdrs    []tag.Header
+	subject string
+}
+
+// variant returns the node's header variant holding exactly cand, or nil.
+func (ns *nodeState) variant(cand []tag.Header) *headerVariant {
+	for i := range ns.hv {
+		if v := ns.hv[i].Load(); v != nil && len(v.hdrs) == len(cand) && headersEqual(v.hdrs, cand) {
+			return v
+		}
+	}
+	return nil
+}
+
+// addVariant stores a copy of cand with its subject as a variant of the
+// node, replacing the older of the last two, and returns it. A returned
+// slice is never modified, so any number of messages may refer to it.
+func (ns *nodeState) addVariant(cand []tag.Header, subject string) *headerVariant {
+	v := &headerVariant{hdrs: append([]tag.Header(nil), cand...), subject: subject}
+	if len(cand) == 0 {
+		v.hdrs = nil
+	}
+	i := ns.hnext.Add(1) % uint32(len(ns.hv))
+	ns.hv[i].Store(v)
+	return v
+}
+
+// subjectSet holds the last subjects built for a node's messages without
+// shared headers (a node commonly alternates between a few).
+type subjectSet struct {
+	e [4]subjectEntry
+	n int
+}
+
+type subjectEntry struct {
+	location, contract, virtualPath, tagName, subject string
+}
+
+// lookupSubject returns the node's cached subject of f's parts.
+func (ns *nodeState) lookupSubject(f *final) (string, bool) {
+	r := ns.rare.Load()
+	if r == nil {
+		return "", false
+	}
+	set := r.subj.Load()
+	if set == nil {
+		return "", false
+	}
+	for i := range set.n {
+		c := &set.e[i]
+		if c.location == f.location && c.contract == f.contract && c.virtualPath == f.virtualPath && c.tagName == f.tagName {
+			return c.subject, true
+		}
+	}
+	return "", false
+}
+
+// addSubject records subject as the subject of f's parts, dropping the
+// oldest when the set is full. Concurrent additions may lose one; that
+// costs a rebuild, never a wrong subject.
+func (ns *nodeState) addSubject(f *final, subject string) {
+	next := &subjectSet{}
+	next.e[0] = subjectEntry{location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: subject}
+	next.n = 1
+	slot := ns.rareSubj()
+	if old := slot.Load(); old != nil {
+		next.n += copy(next.e[1:], old.e[:old.n])
+	}
+	slot.Store(next)
+}
+
+// nodeTable maps each node to its state. It is split into shards, each a
+// map under its own lock, so runtimes on different cores rarely meet on one
+// (a map costs a few dozen bytes per node, sync.Map about a hundred).
+//
+// The table has no size bound (a bound below the number of nodes a site
+// has would make samples rebuild states over and over); instead, states of
+// nodes that stop sending samples age out: time is counted in epochs of at
+// least epochMin lookups and at least epochPerState lookups per state, a
+// lookup stamps the state with the current epoch, and when an epoch ends
+// within two epochs of the creation of a state (nodes come and go, e.g. a
+// re-browse replaced them), states not looked up in the epoch that ended
+// or later are removed. A node that sends at least once per epoch is never
+// removed, and a site with a fixed set of nodes never sweeps after warm-up;
+// a removed node that sends again just gets a new state.
+type nodeTable struct {
+	shards  [nodeShards]nodeShard
+	live    atomic.Int64
+	epoch   atomic.Uint32
+	created atomic.Uint32 // the epoch of the last state created
+	// lookups counts lookups, in steps of tickEvery; start is its value
+	// when the current epoch began.
+	lookups, start atomic.Uint64
+}
+
+const nodeShards = 64
+
+type nodeShard struct {
+	mu sync.RWMutex
+	// m is guarded by mu.
+	m map[*tag.Node]*nodeState
+	_ [64 - 32]byte // a cache line per shard
+}
+
+// tickEvery is how many lookups a runtime counts before it tells the table
+// (see tick).
+const tickEvery = 1024
+
+// epochMin is the least number of lookups in an epoch; epochPerState the
+// least number per state in the table.
+const (
+	epochMin      = 1 << 16
+	epochPerState = 4
+)
+
+// shard returns the shard of node n.
+func (t *nodeTable) shard(n *tag.Node) *nodeShard {
+	h := uint64(uintptr(unsafe.Pointer(n))) * 0x9E3779B97F4A7C15
+	return &t.shards[h>>(64-6)]
+}
+
+// get returns the state of the node of s, creating it on first sight.
+func (t *nodeTable) get(s *tag.Sample, nstages int) *nodeState {
+	ep := t.epoch.Load()
+	sh := t.shard(s.Node)
+	sh.mu.RLock()
+	ns := sh.m[s.Node]
+	sh.mu.RUnlock()
+	if ns != nil {
+		if ns.seen.Load() != ep {
+			ns.seen.Store(ep)
+		}
+		return ns
+	}
+	ns = newNodeState(s, nstages)
+	ns.seen.Store(ep)
+	sh.mu.Lock()
+	if old := sh.m[s.Node]; old != nil {
+		sh.mu.Unlock()
+		return old
+	}
+	if sh.m == nil {
+		sh.m = make(map[*tag.Node]*nodeState)
+	}
+	sh.m[s.Node] = ns
+	sh.mu.Unlock()
+	t.live.Add(1)
+	if t.created.Load() != ep {
+		t.created.Store(ep)
+	}
+	return ns
+}
+
+// tick counts n more lookups; it ends the epoch when it has lasted long
+// enough, and then sweeps if states were created lately.
+func (t *nodeTable) tick(n uint64) {
+	lookups := t.lookups.Add(n)
+	start := t.start.Load()
+	if lookups-start < max(epochMin, epochPerState*uint64(t.live.Load())) || !t.start.CompareAndSwap(start, lookups) {
+		return
+	}
+	ep := t.epoch.Add(1)
+	if ep-t.created.Load() > 2 {
+		return
+	}
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		for k, ns := range sh.m {
+			if ep-ns.seen.Load() > 1 {
+				delete(sh.m, k)
+				t.live.Add(-1)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// len returns the number of states in the table.
+func (t *nodeTable) len() int { return int(t.live.Load()) }
