@@ -135,7 +135,8 @@ func (m *metaHandler) lookup(key string) (o, b int) {
 // baseValue returns the JS value of base entry i. Values of strings many
 // nodes share (source, endpoint, types, status) are interned per runtime;
 // those of the node's own strings are made once and shared by all runtimes
-// (see nodeState.sharedValue); timestamps are formatted on first read.
+// (see nodeState.sharedValue), unless only a stage being recorded reads
+// them; timestamps are formatted on first read.
 func (m *metaHandler) baseValue(i int) goja.Value {
 	switch i {
 	case idxSourceTime, idxServerTime:
@@ -152,6 +153,12 @@ func (m *metaHandler) baseValue(i int) goja.Value {
 		return m.rt.intern(m.baseStr(i))
 	case idxAttrNodeID:
 		i = idxNodeID // the same string
+	}
+	if m.rt.once {
+		// A stage whose result is kept for the node (see cacheable.go,
+		// stagecache.go) reads the value once per node: no need to keep
+		// it.
+		return m.rt.vm.ToValue(m.baseStr(i))
 	}
 	return m.ns.sharedValue(m.rt.vm, i, m.baseStr(i))
 }

@@ -58,8 +58,11 @@ type jsRuntime struct {
 	stringify goja.Callable // JSON.stringify, for console and cache
 	parse     goja.Callable // JSON.parse, for cache
 
-	ns       *nodeState // the current sample's node
-	lookups  int        // node lookups since the last tick of the node table
+	ns *nodeState // the current sample's node
+	// once is set while a stage runs whose result is being recorded for
+	// the node: the meta values it reads are needed this once.
+	once     bool
+	lookups  int // node lookups since the last tick of the node table
 	statuses map[uint32]string
 	strs     map[string]goja.Value
 

@@ -32,7 +32,9 @@ func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure
 		}
 		rt.arm()
 		rt.args[0] = m
+		rt.once = reuse
 		ret, err := fn(goja.Undefined(), rt.args[:]...)
+		rt.once = false
 		if err != nil {
 			rt.report(rt.jsFailure(idx, err), idx, fail)
 			continue
@@ -51,10 +53,9 @@ func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure
 // passes the message on unchanged.
 func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(Failure)) []*goja.Object {
 	cond, then := rt.fns[ifIdx], rt.fns[ifIdx+1]
-	k := (ifIdx - 1) / 2
 	for _, m := range in {
 		rt.stage = ifIdx
-		truthy, err := rt.evalIf(ifIdx, k, cond, m)
+		truthy, err := rt.evalIf(ifIdx, cond, m)
 		if err != nil {
 			rt.report(rt.jsFailure(ifIdx, err), ifIdx, fail)
 			continue
@@ -71,7 +72,9 @@ func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(F
 		}
 		rt.arm()
 		rt.args[0] = m
+		rt.once = reuse
 		ret, err := then(goja.Undefined(), rt.args[:]...)
+		rt.once = false
 		if err != nil {
 			rt.report(rt.jsFailure(ifIdx+1, err), ifIdx+1, fail)
 			continue
@@ -85,9 +88,9 @@ func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(F
 	return out
 }
 
-// evalIf evaluates condition k's if (stage ifIdx) on m, from the node's
-// cached result when that is provably the same (see cacheable.go).
-func (rt *jsRuntime) evalIf(ifIdx, k int, cond goja.Callable, m *goja.Object) (bool, error) {
+// evalIf evaluates the if of stage ifIdx on m, from the node's cached
+// result when that is provably the same (see cacheable.go).
+func (rt *jsRuntime) evalIf(ifIdx int, cond goja.Callable, m *goja.Object) (bool, error) {
 	s := rt.e.stages[ifIdx].script
 	reuse := rt.canReuse(s, m)
 	if reuse {
@@ -100,7 +103,9 @@ func (rt *jsRuntime) evalIf(ifIdx, k int, cond goja.Callable, m *goja.Object) (b
 	}
 	rt.arm()
 	rt.args[0] = m
+	rt.once = reuse
 	v, err := cond(goja.Undefined(), rt.args[:]...)
+	rt.once = false
 	if err != nil {
 		return false, err
 	}
