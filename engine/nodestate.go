@@ -42,14 +42,17 @@ type nodeState struct {
 	// hv holds the node's last shared header slices.
 	hv [2]atomic.Pointer[headerVariant]
 	// rare holds what few nodes need (see nodeRare); nil for most nodes.
-	// It is set when the state is made or, for subj, once from nil.
-	rare atomic.Pointer[nodeRare]
+	// Immutable.
+	rare *nodeRare
 	// states holds 2 bits per stage, for the first 32 stages.
 	states atomic.Uint64
 	// vals is the list of the JS values made for the node's meta strings.
 	vals atomic.Pointer[sharedVal]
 	// fx is the list of the node's recorded stage effects.
 	fx atomic.Pointer[fxRec]
+	// subj holds the node's last subjects of messages whose headers do
+	// not tell their subject (see finalize).
+	subj atomic.Pointer[subjectSet]
 }
 
 // nodeRare is the part of a nodeState few nodes need.
@@ -61,9 +64,6 @@ type nodeRare struct {
 	// tagType and dataType are the first sample's types when they are
 	// not in typeNames.
 	tagType, dataType string
-	// subj holds the node's last subjects of messages whose meta is not
-	// the sample's own msg.meta (they have no shared headers).
-	subj atomic.Pointer[subjectSet]
 }
 
 // typeNames are the type names sampleTypes returns other than a node's own
@@ -101,14 +101,14 @@ func typeName(i uint8, n *tag.Node, other string) string {
 // tagTypeName and dataTypeName return the node's first sample's types.
 func (ns *nodeState) tagTypeName(n *tag.Node) string {
 	if ns.tagType == typeOther {
-		return ns.rare.Load().tagType
+		return ns.rare.tagType
 	}
 	return typeName(ns.tagType, n, "")
 }
 
 func (ns *nodeState) dataTypeName(n *tag.Node) string {
 	if ns.dataType == typeOther {
-		return ns.rare.Load().dataType
+		return ns.rare.dataType
 	}
 	return typeName(ns.dataType, n, "")
 }
@@ -145,28 +145,17 @@ func newNodeState(s *tag.Sample, nstages int) *nodeState {
 		rare.states = make([]atomic.Uint64, (nstages-1)/stagesPerWord)
 	}
 	if rare.extra != nil || rare.states != nil || rare.tagType != "" || rare.dataType != "" {
-		ns.rare.Store(&rare)
+		ns.rare = &rare
 	}
 	return ns
 }
 
 // extra returns the node's Extra entries.
 func (ns *nodeState) extra() []metaEntry {
-	if r := ns.rare.Load(); r != nil {
-		return r.extra
+	if ns.rare == nil {
+		return nil
 	}
-	return nil
-}
-
-// rareSubj returns the node's subject set slot, making the node's rare part
-// if it has none.
-func (ns *nodeState) rareSubj() *atomic.Pointer[subjectSet] {
-	r := ns.rare.Load()
-	if r == nil {
-		ns.rare.CompareAndSwap(nil, &nodeRare{})
-		r = ns.rare.Load()
-	}
-	return &r.subj
+	return ns.rare.extra
 }
 
 // Stage states, 2 bits per stage of a node: for an if, condUnknown,
@@ -179,7 +168,7 @@ func (ns *nodeState) stageWord(idx int) (*atomic.Uint64, uint) {
 	if idx < stagesPerWord {
 		return &ns.states, shift
 	}
-	return &ns.rare.Load().states[idx/stagesPerWord-1], shift
+	return &ns.rare.states[idx/stagesPerWord-1], shift
 }
 
 // stageState returns the state of stage idx.
@@ -316,12 +305,11 @@ func (ns *nodeState) addVariant(cand []tag.Header, subject string) *headerVarian
 	return v
 }
 
-// subjectSet holds the last subjects built for a node's messages without
-// shared headers (a node commonly alternates between a few).
-type subjectSet struct {
-	e [4]subjectEntry
-	n int
-}
+// subjectSet holds a node's last subjects (at most maxSubjects, newest
+// first; a node commonly alternates between a few). Immutable.
+type subjectSet []subjectEntry
+
+const maxSubjects = 4
 
 type subjectEntry struct {
 	location, contract, virtualPath, tagName, subject string
@@ -329,16 +317,12 @@ type subjectEntry struct {
 
 // lookupSubject returns the node's cached subject of f's parts.
 func (ns *nodeState) lookupSubject(f *final) (string, bool) {
-	r := ns.rare.Load()
-	if r == nil {
-		return "", false
-	}
-	set := r.subj.Load()
+	set := ns.subj.Load()
 	if set == nil {
 		return "", false
 	}
-	for i := range set.n {
-		c := &set.e[i]
+	for i := range *set {
+		c := &(*set)[i]
 		if c.location == f.location && c.contract == f.contract && c.virtualPath == f.virtualPath && c.tagName == f.tagName {
 			return c.subject, true
 		}
@@ -350,14 +334,14 @@ func (ns *nodeState) lookupSubject(f *final) (string, bool) {
 // oldest when the set is full. Concurrent additions may lose one; that
 // costs a rebuild, never a wrong subject.
 func (ns *nodeState) addSubject(f *final, subject string) {
-	next := &subjectSet{}
-	next.e[0] = subjectEntry{location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: subject}
-	next.n = 1
-	slot := ns.rareSubj()
-	if old := slot.Load(); old != nil {
-		next.n += copy(next.e[1:], old.e[:old.n])
+	var old subjectSet
+	if p := ns.subj.Load(); p != nil {
+		old = *p
 	}
-	slot.Store(next)
+	next := make(subjectSet, 1, min(len(old)+1, maxSubjects))
+	next[0] = subjectEntry{location: f.location, contract: f.contract, virtualPath: f.virtualPath, tagName: f.tagName, subject: subject}
+	next = append(next, old[:min(len(old), maxSubjects-1)]...)
+	ns.subj.Store(&next)
 }
 
 // nodeTable maps each node to its state. It is split into shards, each a

@@ -209,3 +209,29 @@ func TestSharedValueRace(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestSubjectWithFewHeaders checks that a node's shared headers stand for
+// its subject only when the subject's meta keys are among the headers:
+// with a selection that leaves them out, messages with equal headers and
+// different subjects keep their own subjects.
+func TestSubjectWithFewHeaders(t *testing.T) {
+	t.Parallel()
+	for _, headers := range [][]string{nil, {}, {MetaNodeID}, {MetaNodeID, MetaLocationPath, MetaDataContract, MetaTagNameKey}} {
+		e := newTestEngine(t, Config{
+			Defaults: Snippet{Code: `msg.meta.location_path = "enterprise.site"; msg.meta.data_contract = "_historian";
+msg.meta.tag_name = msg.payload > 5 ? "hi" : "lo"; return msg;`},
+			Headers: headers,
+		}, zerolog.Nop())
+		n := testNode("t1")
+		for i, v := range []float64{1, 9, 2, 8, 3} {
+			r := process(e, testSample(n, v))
+			want := "umh.v1.enterprise.site._historian.lo"
+			if v > 5 {
+				want = "umh.v1.enterprise.site._historian.hi"
+			}
+			if len(r.msgs) != 1 || r.msgs[0].Subject != want {
+				t.Fatalf("headers %v sample %d: %v %v, want subject %s", headers, i, r.subjects(), r.fails, want)
+			}
+		}
+	}
+}
