@@ -6,6 +6,8 @@
 #   scripts/measure-sim.sh TAGS RATE SECONDS [jetstream|core]
 #   scripts/measure-sim.sh 10000 100ms 30 core
 #   EDGETAG=./bin/edgetag scripts/measure-sim.sh ...   (use a built binary)
+#   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' scripts/measure-sim.sh ...
+#                                   (site memory_limit and nats.headers)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
 #
 # The simulator changes TAGS extra Double variables every RATE; the agent
@@ -53,6 +55,8 @@ tag_processor:
 nats:
   embedded: {listen: 127.0.0.1:14222}
   jetstream: {enabled: $js}
+  headers: ${HEADERS:-["*"]}
+memory_limit: ${MEMLIMIT:-0}
 YAML
 
 "$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
