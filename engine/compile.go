@@ -66,6 +66,9 @@ type script struct {
 	metaOnly  bool
 	metaKeys  []string
 	writeKeys []string
+	// cmp is the threshold test an if consists of, evaluated in Go when
+	// the payload is a number (see payloadcmp.go); nil for any other if.
+	cmp *payloadCmp
 }
 
 // position converts a position in the wrapped program into a 1-based
@@ -127,6 +130,7 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 	}
 	if kind == kindExpr {
 		s.metaKeys, s.metaOnly = metaOnlyKeys(prg)
+		s.cmp = payloadComparison(prg)
 	} else {
 		s.metaKeys, s.writeKeys, s.metaOnly = metaOnlyStage(prg)
 	}

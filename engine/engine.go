@@ -113,7 +113,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 
 	scripts := 0
 	for _, st := range e.stages {
-		if st.script != nil && !st.script.metaOnly {
+		if st.script != nil && !st.script.metaOnly && st.script.cmp == nil {
 			scripts++
 		}
 	}

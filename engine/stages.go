@@ -101,6 +101,12 @@ func (rt *jsRuntime) evalIf(ifIdx int, cond goja.Callable, m *goja.Object) (bool
 			return false, nil
 		}
 	}
+	if s.cmp != nil && m == rt.msgObj {
+		if truthy, ok := s.cmp.eval(rt.msg.payload); ok {
+			rt.msg.touched = true // as the script's read of msg.payload
+			return truthy, nil
+		}
+	}
 	rt.arm()
 	rt.args[0] = m
 	rt.once = reuse
