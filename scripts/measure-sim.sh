@@ -55,7 +55,7 @@ tag_processor:
 nats:
   embedded: {listen: 127.0.0.1:14222}
   jetstream: {enabled: $js}
-  headers: ${HEADERS:-["*"]}
+  headers: ${HEADERS:-'*'}
 memory_limit: ${MEMLIMIT:-0}
 YAML
 
@@ -72,7 +72,7 @@ kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; } # kib PID VmRSS
 start=$(date +%s)
 for _ in $(seq 1 600); do
   for p in $agent $sim; do
-    kill -0 "$p" 2>/dev/null || { echo "process $p ended early"; tail -5 "$work/agent.log" "$work/sim.log"; exit 1; }
+    kill -0 "$p" 2>/dev/null || { echo "process $p ended early"; tail -n 5 "$work/agent.log" "$work/sim.log"; exit 1; }
   done
   nodes=$(metric edgetag_source_nodes) || nodes=0
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
