@@ -23,8 +23,8 @@ const (
 	// a few ack timeouts covers its retries.
 	DefaultDupeWindow         = 2 * time.Minute
 	DefaultEmbeddedDupeWindow = 15 * time.Second
-	DefaultAckTimeout     = 5 * time.Second
-	DefaultDrainTimeout   = 5 * time.Second
+	DefaultAckTimeout         = 5 * time.Second
+	DefaultDrainTimeout       = 5 * time.Second
 )
 
 // TLS configures client TLS: CA to verify the server, and an optional
