@@ -142,9 +142,12 @@ func safeKey(k string) bool {
 }
 
 // isMsgMeta reports whether n is the expression msg.meta.
-func isMsgMeta(n ast.Expression) bool {
+func isMsgMeta(n ast.Expression) bool { return isMsgField(n, "meta") }
+
+// isMsgField reports whether n is the expression msg.<field>.
+func isMsgField(n ast.Expression, field string) bool {
 	d, ok := n.(*ast.DotExpression)
-	if !ok || d.Identifier.Name != "meta" {
+	if !ok || d.Identifier.Name.String() != field {
 		return false
 	}
 	id, ok := d.Left.(*ast.Identifier)

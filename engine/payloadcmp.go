@@ -106,14 +106,7 @@ func numberLiteral(n ast.Expression) (any, bool) {
 }
 
 // isMsgPayload reports whether n is the expression msg.payload.
-func isMsgPayload(n ast.Expression) bool {
-	d, ok := n.(*ast.DotExpression)
-	if !ok || d.Identifier.Name != "payload" {
-		return false
-	}
-	id, ok := d.Left.(*ast.Identifier)
-	return ok && id.Name == "msg"
-}
+func isMsgPayload(n ast.Expression) bool { return isMsgField(n, "payload") }
 
 // eval compares payload; ok is false when payload is not a number.
 func (c *payloadCmp) eval(payload goja.Value) (result, ok bool) {
