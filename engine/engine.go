@@ -37,8 +37,9 @@ type Engine struct {
 	// pays off only with more than one stage function called per sample
 	// (a cacheable one mostly is not).
 	useDriver bool
-	// pool holds the idle runtimes; rts all of them (for Stats and Close).
-	pool chan *jsRuntime
+	// pool hands out the runtimes; rts holds all of them (for Stats and
+	// Close).
+	pool *runtimePool
 	rts  []*jsRuntime
 
 	// nodes holds the per-node state all runtimes share.
@@ -123,7 +124,6 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	e.pool = make(chan *jsRuntime, n)
 	for range n {
 		rt, err := e.newRuntime()
 		if err != nil {
@@ -131,8 +131,8 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 			return nil, err
 		}
 		e.rts = append(e.rts, rt)
-		e.pool <- rt
 	}
+	e.pool = newRuntimePool(e.rts)
 	return e, nil
 }
 
@@ -153,9 +153,9 @@ var emptyNode = &tag.Node{}
 // blocks only while waiting for a free runtime and for at most the
 // configured timeout while scripts run.
 func (e *Engine) Process(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
-	rt := <-e.pool
+	rt := e.pool.get()
 	dst = rt.process(s, dst, fail)
-	e.pool <- rt
+	e.pool.put(rt)
 	return dst
 }
 
@@ -170,11 +170,11 @@ func (e *Engine) ProcessBatch(ss []tag.Sample, dst []tag.Message, fail func(i in
 	if len(ss) == 0 {
 		return dst
 	}
-	rt := <-e.pool
+	rt := e.pool.get()
 	rt.bfail = fail
 	dst = rt.run(ss, dst)
 	rt.bfail = nil
-	e.pool <- rt
+	e.pool.put(rt)
 	return dst
 }
 

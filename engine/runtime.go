@@ -74,6 +74,8 @@ type jsRuntime struct {
 	// first script call on, so a sample that needs no script (every stage
 	// cached) costs no timer.
 	armed bool
+	// slot is the runtime's place in the engine's pool.
+	slot int
 
 	// Scratch space reused sample after sample.
 	cur, next []*goja.Object
