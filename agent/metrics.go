@@ -15,6 +15,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	sourceState, sourceSamples, sourceNodes, sourceFailed, sourceReconnects, sourceBrowse *prometheus.Desc
+	sourceSubscriptions                                                                   *prometheus.Desc
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
 	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
 	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
@@ -27,12 +28,14 @@ func newMetrics(a *Agent) *metrics {
 		return prometheus.NewDesc("edgetag_"+name, help, labels, prometheus.Labels{"site": a.site})
 	}
 	m := &metrics{
-		a:                 a,
-		reg:               prometheus.NewRegistry(),
-		sourceState:       d("source_state", "1 for the source's current connection state.", "source", "state"),
-		sourceSamples:     d("source_samples_total", "Samples read from the source.", "source"),
-		sourceNodes:       d("source_nodes", "Variables acquired by the source.", "source"),
-		sourceFailed:      d("source_failed_items", "Nodes that failed and are retried.", "source"),
+		a:             a,
+		reg:           prometheus.NewRegistry(),
+		sourceState:   d("source_state", "1 for the source's current connection state.", "source", "state"),
+		sourceSamples: d("source_samples_total", "Samples read from the source.", "source"),
+		sourceNodes:   d("source_nodes", "Variables acquired by the source.", "source"),
+		sourceFailed:  d("source_failed_items", "Nodes that failed and are retried.", "source"),
+		sourceSubscriptions: d("source_subscriptions", "Subscriptions the source's session holds "+
+			"(limits.max_monitored_items_per_subscription spreads items over them).", "source"),
 		sourceReconnects:  d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
 		sourceBrowse:      d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
 		engineSamples:     d("engine_samples_total", "Samples processed by the tag engine."),
@@ -72,6 +75,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(m.sourceSamples, float64(s.Samples), s.Name)
 		gauge(m.sourceNodes, float64(s.Nodes), s.Name)
 		gauge(m.sourceFailed, float64(s.FailedItems), s.Name)
+		gauge(m.sourceSubscriptions, float64(s.Subscriptions), s.Name)
 		counter(m.sourceReconnects, float64(s.Reconnects), s.Name)
 		gauge(m.sourceBrowse, s.BrowseTime.Seconds(), s.Name)
 	}
