@@ -101,7 +101,7 @@ func (m *metaHandler) baseStr(i int) string {
 	case idxDataType, idxAttrDataType:
 		return m.ns.dataTypeName(n)
 	case idxStatus, idxAttrStatus:
-		return m.rt.statusName(m.ns.status)
+		return "Good" // see nodeState
 	case idxAttrBrowseName:
 		return n.BrowseName
 	case idxSourceTime, idxServerTime:

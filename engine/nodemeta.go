@@ -135,7 +135,7 @@ func (rt *jsRuntime) fillMeta(m *metaHandler, s *tag.Sample) {
 		m.override(idxDataType, v)
 		m.override(idxAttrDataType, v)
 	}
-	if s.Status != ns.status {
+	if s.Status != 0 { // the node's meta holds Good
 		v := rt.intern(rt.statusName(s.Status))
 		m.override(idxStatus, v)
 		m.override(idxAttrStatus, v)

@@ -30,11 +30,18 @@ import (
 
 // nodeState is the engine's state of one node (see above).
 type nodeState struct {
-	// status is the node's first sample's status; the first sample's
-	// types are tagType and dataType (see typeName). msg.meta holds them
-	// unless a sample differs (see fillMeta). Immutable.
-	status            uint32
+	// The node's msg.meta holds status Good and the types tagType and
+	// dataType (see typeName) of the sample the state was made from,
+	// unless a sample differs (see fillMeta). Good, not the first
+	// sample's status: a PLC's first value is often
+	// BadWaitingForInitialData, and a reference every later sample
+	// differs from would cost each of them overrides and the cached
+	// results of stages that read the status. Immutable.
 	tagType, dataType uint8
+	// noValue marks a state made from a sample without a value (whose
+	// types say nothing about the node's): the node's first sample with a
+	// value replaces it (see nodeTable.get).
+	noValue bool
 	// seen is the table's epoch when the node was last looked up.
 	seen atomic.Uint32
 	// hnext counts the replacements of hv's slots.
@@ -117,7 +124,7 @@ func (ns *nodeState) dataTypeName(n *tag.Node) string {
 // nstages stages.
 func newNodeState(s *tag.Sample, nstages int) *nodeState {
 	tagType, dataType := sampleTypes(s)
-	ns := &nodeState{status: s.Status}
+	ns := &nodeState{noValue: sampleValue(s) == nil}
 	n := s.Node
 	var rare nodeRare
 	var ok bool
@@ -401,6 +408,9 @@ func (t *nodeTable) get(s *tag.Sample, nstages int) *nodeState {
 	sh.mu.RLock()
 	ns := sh.m[s.Node]
 	sh.mu.RUnlock()
+	if ns != nil && ns.noValue && sampleValue(s) != nil {
+		return t.replace(sh, s, ns, nstages, ep)
+	}
 	if ns != nil {
 		if ns.seen.Load() != ep {
 			ns.seen.Store(ep)
@@ -423,6 +433,24 @@ func (t *nodeTable) get(s *tag.Sample, nstages int) *nodeState {
 	if t.created.Load() != ep {
 		t.created.Store(ep)
 	}
+	return ns
+}
+
+// replace puts a new state of s's node in place of old (made from a sample
+// without a value), unless another runtime did so first.
+func (t *nodeTable) replace(sh *nodeShard, s *tag.Sample, old *nodeState, nstages int, ep uint32) *nodeState {
+	ns := newNodeState(s, nstages)
+	ns.seen.Store(ep)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cur := sh.m[s.Node]
+	if cur != old && cur != nil {
+		return cur
+	}
+	if cur == nil { // swept meanwhile
+		t.live.Add(1)
+	}
+	sh.m[s.Node] = ns
 	return ns
 }
 

@@ -235,3 +235,44 @@ msg.meta.tag_name = msg.payload > 5 ? "hi" : "lo"; return msg;`},
 		}
 	}
 }
+
+// TestNodeStateAfterBadFirstSample checks that a node whose first sample
+// is BadWaitingForInitialData without a value gets Good and its value's
+// types as the reference, so later good samples reuse cached results of
+// stages that read the status and the types.
+func TestNodeStateAfterBadFirstSample(t *testing.T) {
+	t.Parallel()
+	e := newTestEngine(t, Config{
+		Defaults:   Snippet{Code: testDefaults + `msg.meta.kind = msg.meta.opcua_tag_type + "/" + msg.meta.opcua_status_code; return msg;`},
+		Conditions: []Condition{cond(`msg.meta.opcua_status_code === "Good"`, `msg.meta.virtual_path = "good"; return msg;`)},
+		Runtimes:   1,
+	}, zerolog.Nop())
+	n := testNode("t1")
+	n.DataType = ""
+	first := testSample(n, nil)
+	first.Status = 0x80320000 // BadWaitingForInitialData
+	r := process(e, first)
+	if len(r.msgs) != 1 {
+		t.Fatalf("first sample: %d messages, failures %v", len(r.msgs), r.fails)
+	}
+	if got, _ := header(r.msgs[0], "kind"); got != "object/BadWaitingForInitialData" {
+		t.Errorf("first sample: kind %q", got)
+	}
+	for i := range 3 {
+		r := process(e, testSample(n, float64(i)))
+		if len(r.msgs) != 1 || r.msgs[0].Subject != "umh.v1.enterprise.site._historian.good.t1" {
+			t.Fatalf("good sample %d: %v %v", i, r.subjects(), r.fails)
+		}
+		if got, _ := header(r.msgs[0], "kind"); got != "number/Good" {
+			t.Errorf("good sample %d: kind %q", i, got)
+		}
+	}
+	s := testSample(n, 1.0)
+	ns := e.nodes.get(&s, len(e.stages))
+	if ns.noValue || ns.tagTypeName(n) != "number" {
+		t.Errorf("reference types: noValue %v, tag type %q; want the good samples' number", ns.noValue, ns.tagTypeName(n))
+	}
+	if st := ns.stageState(1); st != condTrue {
+		t.Errorf("the status condition's result is not cached (state %d)", st)
+	}
+}
