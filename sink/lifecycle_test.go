@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,13 @@ func disconnectedSink(t *testing.T, bufSize int) (*Sink, *server.Options) {
 // buffer when Close runs without a connection are counted as lost.
 func TestCoreBufferedAtClose(t *testing.T) {
 	t.Parallel()
-	s, _ := disconnectedSink(t, 0)
+	s, opts := disconnectedSink(t, 0)
+	// Hold the port with a listener that never speaks NATS: a server of a
+	// parallel test that happened to take it would let the sink reconnect
+	// and flush its buffer.
+	if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port))); err == nil {
+		t.Cleanup(func() { _ = ln.Close() })
+	}
 	ctx := context.Background()
 	for i := range 3 {
 		if err := s.Publish(ctx, testMessage(i)); err != nil {
