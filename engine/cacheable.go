@@ -38,17 +38,7 @@ var pureMethods = map[string]bool{
 // expression program reads, and whether the expression provably depends on
 // nothing else (see above).
 func metaOnlyKeys(prg *ast.Program) ([]string, bool) {
-	fn := wrapperFunc(prg)
-	if fn == nil || fn.Body == nil {
-		return nil, false
-	}
-	var expr ast.Expression
-	for _, s := range fn.Body.List {
-		if r, ok := s.(*ast.ReturnStatement); ok {
-			expr = r.Argument
-			break
-		}
-	}
+	expr := ifExpression(prg)
 	if expr == nil {
 		return nil, false
 	}
@@ -57,6 +47,21 @@ func metaOnlyKeys(prg *ast.Program) ([]string, bool) {
 		return nil, false
 	}
 	return c.keys, true
+}
+
+// ifExpression returns the user's expression of a compiled if (the
+// argument of the wrapper's return), or nil.
+func ifExpression(prg *ast.Program) ast.Expression {
+	fn := wrapperFunc(prg)
+	if fn == nil || fn.Body == nil {
+		return nil
+	}
+	for _, s := range fn.Body.List {
+		if r, ok := s.(*ast.ReturnStatement); ok {
+			return r.Argument
+		}
+	}
+	return nil
 }
 
 type pureCheck struct{ keys []string }

@@ -147,6 +147,16 @@ func (e *Engine) Close() {
 // emptyNode stands in for a sample without a node.
 var emptyNode = &tag.Node{}
 
+// withNode returns s, or a copy of it with emptyNode when it has no node.
+func withNode(s *tag.Sample) *tag.Sample {
+	if s.Node != nil {
+		return s
+	}
+	sc := *s
+	sc.Node = emptyNode
+	return &sc
+}
+
 // Process runs all stages for one sample and appends the resulting messages
 // to dst, returning the extended slice. Every message that fails is reported
 // to fail (which may be nil) and counted; it never affects the others. It
@@ -183,12 +193,7 @@ func (rt *jsRuntime) process(s *tag.Sample, dst []tag.Message, fail func(Failure
 	if !rt.e.useDriver {
 		// At most one script call per sample: no driver needed.
 		rt.samples.Add(1)
-		if s.Node == nil {
-			sc := *s
-			sc.Node = emptyNode
-			s = &sc
-		}
-		dst = rt.pipeline(s, dst, fail) // arms before its first script call
+		dst = rt.pipeline(withNode(s), dst, fail) // arms before its first script call
 		rt.disarm()
 		return dst
 	}
@@ -221,13 +226,8 @@ func (rt *jsRuntime) run(ss []tag.Sample, dst []tag.Message) []tag.Message {
 
 // step runs the batch's next sample under its own deadline.
 func (rt *jsRuntime) step() {
-	s := &rt.batch[rt.bi]
+	s := withNode(&rt.batch[rt.bi])
 	rt.bi++
-	if s.Node == nil {
-		sc := *s
-		sc.Node = emptyNode
-		s = &sc
-	}
 	rt.cdst = rt.pipeline(s, rt.cdst, rt.reportFn) // arms before its first script call
 	rt.disarm()
 }

@@ -58,7 +58,8 @@ var fixedKeys = [nodeMetaFixed]string{
 	MetaAttrNodeID, MetaAttrBrowseName, MetaAttrDataType, MetaAttrStatusCode,
 }
 
-// fixedIndex returns the index of an engine key in nodeMeta.entries, or -1.
+// fixedIndex returns the index of an engine key among the fixed meta
+// entries (idxTagType, ...), or -1.
 func fixedIndex(k string) int {
 	switch k {
 	case MetaSource:

@@ -29,35 +29,20 @@ type payloadCmp struct {
 // payloadComparison returns the threshold test an if expression program
 // consists of, or nil.
 func payloadComparison(prg *ast.Program) *payloadCmp {
-	fn := wrapperFunc(prg)
-	if fn == nil || fn.Body == nil {
-		return nil
-	}
-	var expr ast.Expression
-	for _, s := range fn.Body.List {
-		if r, ok := s.(*ast.ReturnStatement); ok {
-			expr = r.Argument
-			break
-		}
-	}
-	bin, ok := expr.(*ast.BinaryExpression)
+	bin, ok := ifExpression(prg).(*ast.BinaryExpression)
 	if !ok {
 		return nil
 	}
-	op, swapped := bin.Operator, false
-	lit, ok := numberLiteral(bin.Right)
+	op := bin.Operator
+	c, ok := numberLiteral(bin.Right)
 	if !ok || !isMsgPayload(bin.Left) {
-		if lit, ok = numberLiteral(bin.Left); !ok || !isMsgPayload(bin.Right) {
+		if c, ok = numberLiteral(bin.Left); !ok || !isMsgPayload(bin.Right) {
 			return nil
 		}
-		swapped = true
+		op = mirrored[op] // literal <op> payload is payload <mirrored op> literal
 	}
 	switch op {
 	case token.LESS, token.LESS_OR_EQUAL, token.GREATER, token.GREATER_OR_EQUAL:
-		if swapped {
-			op = map[token.Token]token.Token{token.LESS: token.GREATER, token.LESS_OR_EQUAL: token.GREATER_OR_EQUAL,
-				token.GREATER: token.LESS, token.GREATER_OR_EQUAL: token.LESS_OR_EQUAL}[op]
-		}
 	case token.EQUAL, token.STRICT_EQUAL:
 		op = token.EQUAL
 	case token.NOT_EQUAL, token.STRICT_NOT_EQUAL:
@@ -65,20 +50,22 @@ func payloadComparison(prg *ast.Program) *payloadCmp {
 	default:
 		return nil
 	}
-	c := &payloadCmp{op: op}
-	switch v := lit.(type) {
-	case int64:
-		c.i, c.f, c.isInt = v, float64(v), true
-	case float64:
-		c.f = v
-	default:
-		return nil
-	}
+	c.op = op
 	return c
 }
 
-// numberLiteral returns the value of a number literal, possibly negated.
-func numberLiteral(n ast.Expression) (any, bool) {
+// mirrored maps a comparison to the one with its operands swapped; the
+// equality operators are symmetric.
+var mirrored = map[token.Token]token.Token{
+	token.LESS: token.GREATER, token.LESS_OR_EQUAL: token.GREATER_OR_EQUAL,
+	token.GREATER: token.LESS, token.GREATER_OR_EQUAL: token.LESS_OR_EQUAL,
+	token.EQUAL: token.EQUAL, token.STRICT_EQUAL: token.STRICT_EQUAL,
+	token.NOT_EQUAL: token.NOT_EQUAL, token.STRICT_NOT_EQUAL: token.STRICT_NOT_EQUAL,
+}
+
+// numberLiteral returns a test against the value of a number literal,
+// possibly negated (its op is left for the caller).
+func numberLiteral(n ast.Expression) (*payloadCmp, bool) {
 	neg := false
 	if u, ok := n.(*ast.UnaryExpression); ok && u.Operator == token.MINUS {
 		neg, n = true, u.Operand
@@ -89,18 +76,18 @@ func numberLiteral(n ast.Expression) (any, bool) {
 	}
 	switch v := lit.Value.(type) {
 	case int64:
-		if neg {
-			if v == 0 {
-				return math.Copysign(0, -1), true // -0 is a float in JavaScript
-			}
-			return -v, true
+		if neg && v == 0 {
+			return &payloadCmp{f: math.Copysign(0, -1)}, true // -0 is a float in JavaScript
 		}
-		return v, true
+		if neg {
+			v = -v
+		}
+		return &payloadCmp{i: v, f: float64(v), isInt: true}, true
 	case float64:
 		if neg {
-			return -v, true
+			v = -v
 		}
-		return v, true
+		return &payloadCmp{f: v}, true
 	}
 	return nil, false
 }

@@ -22,27 +22,8 @@ const missingReturnWarning = "stage returned undefined on each of its first 100 
 // what it returns to out in order. A message whose call fails is reported
 // and dropped; the others go on.
 func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure)) []*goja.Object {
-	fn := rt.fns[idx]
 	for _, m := range in {
-		rt.stage = idx
-		applied, reuse := rt.cachedStage(idx, m)
-		if applied {
-			out = append(out, m)
-			continue
-		}
-		rt.arm()
-		rt.args[0] = m
-		rt.once = reuse
-		ret, err := fn(goja.Undefined(), rt.args[:]...)
-		rt.once = false
-		if err != nil {
-			rt.report(rt.jsFailure(idx, err), idx, fail)
-			continue
-		}
-		if reuse {
-			rt.recordStage(idx, ret)
-		}
-		out = rt.collect(idx, ret, out, fail)
+		out = rt.runBody(idx, m, out, fail)
 	}
 	rt.args[0] = nil
 	return out
@@ -52,7 +33,7 @@ func (rt *jsRuntime) runStage(idx int, in, out []*goja.Object, fail func(Failure
 // ifIdx); a truthy result runs then (stage ifIdx+1) on it, a falsy one
 // passes the message on unchanged.
 func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(Failure)) []*goja.Object {
-	cond, then := rt.fns[ifIdx], rt.fns[ifIdx+1]
+	cond := rt.fns[ifIdx]
 	for _, m := range in {
 		rt.stage = ifIdx
 		truthy, err := rt.evalIf(ifIdx, cond, m)
@@ -64,28 +45,34 @@ func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(F
 			out = append(out, m)
 			continue
 		}
-		rt.stage = ifIdx + 1
-		applied, reuse := rt.cachedStage(ifIdx+1, m)
-		if applied {
-			out = append(out, m)
-			continue
-		}
-		rt.arm()
-		rt.args[0] = m
-		rt.once = reuse
-		ret, err := then(goja.Undefined(), rt.args[:]...)
-		rt.once = false
-		if err != nil {
-			rt.report(rt.jsFailure(ifIdx+1, err), ifIdx+1, fail)
-			continue
-		}
-		if reuse {
-			rt.recordStage(ifIdx+1, ret)
-		}
-		out = rt.collect(ifIdx+1, ret, out, fail)
+		out = rt.runBody(ifIdx+1, m, out, fail)
 	}
 	rt.args[0] = nil
 	return out
+}
+
+// runBody runs body stage idx on message m and appends what it returns to
+// out: the node's recorded effect when it may stand in for the call (see
+// stagecache.go), else the call's result, recorded when it may be reused.
+func (rt *jsRuntime) runBody(idx int, m *goja.Object, out []*goja.Object, fail func(Failure)) []*goja.Object {
+	rt.stage = idx
+	applied, reuse := rt.cachedStage(idx, m)
+	if applied {
+		return append(out, m)
+	}
+	rt.arm()
+	rt.args[0] = m
+	rt.once = reuse
+	ret, err := rt.fns[idx](goja.Undefined(), rt.args[:]...)
+	rt.once = false
+	if err != nil {
+		rt.report(rt.jsFailure(idx, err), idx, fail)
+		return out
+	}
+	if reuse {
+		rt.recordStage(idx, ret)
+	}
+	return rt.collect(idx, ret, out, fail)
 }
 
 // evalIf evaluates the if of stage ifIdx on m, from the node's cached
