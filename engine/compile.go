@@ -69,6 +69,10 @@ type script struct {
 	// cmp is the threshold test an if consists of, evaluated in Go when
 	// the payload is a number (see payloadcmp.go); nil for any other if.
 	cmp *payloadCmp
+	// arith is the payload arithmetic a body consists of, evaluated in Go
+	// when the payload is a number (see payloadexpr.go); nil for any other
+	// body.
+	arith *payloadArith
 }
 
 // position converts a position in the wrapped program into a 1-based
@@ -133,6 +137,7 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 		s.cmp = payloadComparison(prg)
 	} else {
 		s.metaKeys, s.writeKeys, s.metaOnly = metaOnlyStage(prg)
+		s.arith = payloadArithmetic(prg)
 	}
 	p, err := goja.CompileAST(prg, true)
 	if err != nil {

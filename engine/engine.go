@@ -114,7 +114,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 
 	scripts := 0
 	for _, st := range e.stages {
-		if st.script != nil && !st.script.metaOnly && st.script.cmp == nil {
+		if s := st.script; s != nil && !s.metaOnly && s.cmp == nil && s.arith == nil {
 			scripts++
 		}
 	}

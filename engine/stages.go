@@ -53,9 +53,16 @@ func (rt *jsRuntime) runCondition(ifIdx int, in, out []*goja.Object, fail func(F
 
 // runBody runs body stage idx on message m and appends what it returns to
 // out: the node's recorded effect when it may stand in for the call (see
-// stagecache.go), else the call's result, recorded when it may be reused.
+// stagecache.go), or the payload arithmetic done in Go (see
+// payloadexpr.go), else the call's result, recorded when it may be reused.
 func (rt *jsRuntime) runBody(idx int, m *goja.Object, out []*goja.Object, fail func(Failure)) []*goja.Object {
 	rt.stage = idx
+	if a := rt.e.stages[idx].script.arith; a != nil && m == rt.msgObj {
+		if v, ok := a.eval(rt.vm, rt.msg.payload); ok {
+			rt.msg.payload, rt.msg.touched = v, true
+			return rt.collect(idx, m, out, fail)
+		}
+	}
 	applied, reuse := rt.cachedStage(idx, m)
 	if applied {
 		return append(out, m)
