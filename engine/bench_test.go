@@ -28,13 +28,22 @@ var benchConditions = []Condition{
 }
 
 // benchConfig returns configuration A, B or C.
+//
+// Cjs is C with its two payload stages written so that they are not
+// recognised as payload arithmetic (see payloadexpr.go): the cost of C for
+// scripts that must run in JavaScript.
 func benchConfig(name string) Config {
 	cfg := Config{Defaults: Snippet{Code: benchDefaults}}
-	if name == "B" || name == "C" {
+	switch name {
+	case "B":
 		cfg.Conditions = benchConditions
-	}
-	if name == "C" {
+	case "C":
+		cfg.Conditions = benchConditions
 		cfg.AdvancedProcessing = Snippet{Code: benchAdvanced}
+	case "Cjs":
+		cfg.Conditions = append([]Condition(nil), benchConditions...)
+		cfg.Conditions[2].Then = Snippet{Code: `const p = msg.payload; msg.payload = p * 2; return msg;`}
+		cfg.AdvancedProcessing = Snippet{Code: `const p = msg.payload; msg.payload = Math.round(p * 100) / 100; return msg;`}
 	}
 	return cfg
 }
@@ -137,7 +146,7 @@ func newBenchEngine(b *testing.B, name string) (*Engine, []tag.Sample) {
 // BenchmarkEngine measures one sample per op, serially: building msg,
 // running the stages, and producing the final subject, payload and headers.
 func BenchmarkEngine(b *testing.B) {
-	for _, name := range []string{"A", "B", "C"} {
+	for _, name := range []string{"A", "B", "C", "Cjs"} {
 		b.Run(name, func(b *testing.B) {
 			e, samples := newBenchEngine(b, name)
 			dst := make([]tag.Message, 0, 4)
@@ -158,7 +167,7 @@ func BenchmarkEngine(b *testing.B) {
 // BenchmarkEngineParallel is BenchmarkEngine with b.RunParallel: one op is
 // still one sample; compare ns/op with the serial figure for the speed-up.
 func BenchmarkEngineParallel(b *testing.B) {
-	for _, name := range []string{"A", "B", "C"} {
+	for _, name := range []string{"A", "B", "C", "Cjs"} {
 		b.Run(name, func(b *testing.B) {
 			e, samples := newBenchEngine(b, name)
 			var next atomic.Uint64
