@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -11,19 +12,56 @@ import (
 )
 
 // item is one variable being acquired. Its index in session.items is the
-// monitored item's client handle.
+// monitored item's client handle. Items are held by value in one slice, 24
+// bytes each; see keepNodeID for when the node id object is kept.
 type item struct {
-	node    *tag.Node
-	id      *ua.NodeID
+	node *tag.Node
+	// id is the node id as browsed or configured, nil when ParseNodeID of
+	// node.ID returns an identical id.
+	id     *ua.NodeID
+	status ua.StatusCode
+	// numeric is set for a node whose data type takes a deadband filter.
 	numeric bool
 	// noFilter is set once the server refused a deadband filter for it.
 	noFilter bool
 	// failed is set while the item is not acquired (bad node id, unknown
 	// node, refused monitored item); it is retried every RetryFailedItems.
 	failed bool
-	status ua.StatusCode
-	// monitored is the server's monitored item id (subscribe mode).
-	monitored uint32
+}
+
+// nodeID returns the node id of item h for a request.
+func (ss *session) nodeID(h int) *ua.NodeID {
+	it := &ss.items[h]
+	if it.id != nil {
+		return it.id
+	}
+	// keepNodeID made sure that this parses to the original id.
+	id, _ := ParseNodeID(it.node.ID, nil)
+	return id
+}
+
+// keepNodeID returns what an item keeps of its node id, given node.ID
+// (formatted). A *ua.NodeID costs about 70 bytes with its identifier, and
+// subscribe mode needs it only to create the monitored item (and for the
+// read after a reconnect), so it is dropped when ParseNodeID(formatted)
+// encodes exactly like id: nodeID makes it again. It is kept when it does
+// not come back the same (a numeric id in a longer encoding than needed,
+// a string identifier with outer spaces) and in poll mode, which reads
+// every item every interval.
+func keepNodeID(id *ua.NodeID, formatted string, poll bool) *ua.NodeID {
+	if poll || id == nil {
+		return id
+	}
+	parsed, err := ParseNodeID(formatted, nil)
+	if err != nil {
+		return id
+	}
+	a, aerr := id.Encode()
+	b, berr := parsed.Encode()
+	if aerr != nil || berr != nil || !bytes.Equal(a, b) {
+		return id
+	}
+	return nil
 }
 
 // numericTypes are the built-in types a deadband filter applies to.
@@ -128,14 +166,12 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 	}
 	if ss.byID == nil {
 		ss.byID = make(map[string]int, len(ss.items)+len(nodes))
-		for h, it := range ss.items {
-			ss.byID[it.node.ID] = h
+		for h := range ss.items {
+			ss.byID[ss.items[h].node.ID] = h
 		}
 	}
-	// The items are allocated in one block: one object for the garbage
-	// collector instead of one per item.
-	block := make([]item, len(nodes))
 	ss.items = slices.Grow(ss.items, len(nodes))
+	poll := cfg.Mode == ModePoll
 	for i, n := range nodes {
 		key := n.ID
 		if _, dup := ss.byID[key]; dup {
@@ -143,9 +179,11 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		}
 		ss.byID[key] = len(ss.items)
 		added = append(added, len(ss.items))
-		it := &block[i]
-		*it = item{node: n, id: vars[i].ID, numeric: numericTypes[vars[i].DataType]}
-		ss.items = append(ss.items, it)
+		ss.items = append(ss.items, item{
+			node:    n,
+			id:      keepNodeID(vars[i].ID, n.ID, poll),
+			numeric: numericTypes[vars[i].DataType],
+		})
 	}
 	if len(failed) == 0 {
 		// Only a later resolve of failed roots needs the index; it is
@@ -223,8 +261,8 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 // failedCount is the number of failed items and failed roots.
 func (ss *session) failedCount() int {
 	n := len(ss.failedRoots)
-	for _, it := range ss.items {
-		if it.failed {
+	for h := range ss.items {
+		if ss.items[h].failed {
 			n++
 		}
 	}
@@ -233,7 +271,7 @@ func (ss *session) failedCount() int {
 
 // markFailed records a per-item failure and logs it with id and status.
 func (ss *session) markFailed(h int, st ua.StatusCode, what string) {
-	it := ss.items[h]
+	it := &ss.items[h]
 	if !it.failed || it.status != st {
 		ss.log.Warn().Str("node", it.node.ID).Str("status", st.Error()).Msg(what + " failed; retrying later")
 	}

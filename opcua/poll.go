@@ -52,8 +52,8 @@ func (ss *session) poll(ctx context.Context, hbErr <-chan error) error {
 // in subscribe mode, whose failures the subscription already tracks).
 func (ss *session) readOnce(ctx context.Context, classify bool) error {
 	handles := make([]int, 0, len(ss.items))
-	for h, it := range ss.items {
-		if !it.failed {
+	for h := range ss.items {
+		if !ss.items[h].failed {
 			handles = append(handles, h)
 		}
 	}
@@ -66,14 +66,14 @@ func (ss *session) readOnce(ctx context.Context, classify bool) error {
 func (ss *session) read(ctx context.Context, handles []int, classify bool) error {
 	nodes := make([]*ua.ReadValueID, len(handles))
 	for i, h := range handles {
-		nodes[i] = &ua.ReadValueID{NodeID: ss.items[h].id, AttributeID: ua.AttributeIDValue}
+		nodes[i] = &ua.ReadValueID{NodeID: ss.nodeID(h), AttributeID: ua.AttributeIDValue}
 	}
 	changed := false
 	err := ss.readBatched(ctx, nodes, ua.TimestampsToReturnBoth, func(lo int, res []*ua.DataValue) error {
 		now := time.Now()
 		for i, dv := range res {
 			h := handles[lo+i]
-			it := ss.items[h]
+			it := &ss.items[h]
 			if classify && dv != nil && itemFailure(dv.Status) {
 				ss.markFailed(h, dv.Status, "read")
 				changed = true

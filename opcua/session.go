@@ -30,7 +30,7 @@ type session struct {
 	namespaces []string
 	limits     batchLimits
 
-	items       []*item        // client handle = index
+	items       []item         // client handle = index
 	byID        map[string]int // node id string -> index in items; nil while no root failed
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
 
@@ -198,8 +198,8 @@ func (ss *session) retryFailed(ctx context.Context, retry func(ctx context.Conte
 		ss.failedRoots = failed
 		handles = append(handles, added...)
 	}
-	for h, it := range ss.items {
-		if it.failed {
+	for h := range ss.items {
+		if ss.items[h].failed {
 			handles = append(handles, h)
 		}
 	}

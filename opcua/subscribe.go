@@ -384,12 +384,11 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 		}
 		for i, r := range res.Results {
 			h := batch[i]
-			it := ss.items[h]
+			it := &ss.items[h]
 			switch {
 			case !isBad(r.StatusCode):
 				it.failed = false
 				it.status = ua.StatusOK
-				it.monitored = r.MonitoredItemID
 				s.items++
 			case r.StatusCode == ua.StatusBadTooManyMonitoredItems:
 				full = append(full, h)
@@ -442,7 +441,7 @@ func (ss *session) createItems(ctx context.Context, subID uint32, reqs []*ua.Mon
 // filter for numeric nodes when configured and accepted.
 func (ss *session) itemRequest(h int) *ua.MonitoredItemCreateRequest {
 	cfg := &ss.src.cfg
-	it := ss.items[h]
+	it := &ss.items[h]
 	var filter *ua.ExtensionObject
 	if it.numeric && !it.noFilter && ss.limits.Deadband && cfg.Deadband.Type != "none" {
 		typ := uint32(ua.DeadbandTypeAbsolute)
@@ -457,7 +456,7 @@ func (ss *session) itemRequest(h int) *ua.MonitoredItemCreateRequest {
 	}
 	return &ua.MonitoredItemCreateRequest{
 		ItemToMonitor: &ua.ReadValueID{
-			NodeID:       it.id,
+			NodeID:       ss.nodeID(h),
 			AttributeID:  ua.AttributeIDValue,
 			DataEncoding: &ua.QualifiedName{},
 		},

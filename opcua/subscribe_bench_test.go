@@ -23,7 +23,7 @@ func BenchmarkHandleNotification(b *testing.B) {
 	dcn := &ua.DataChangeNotification{}
 	now := time.Now()
 	for i := range items {
-		ss.items = append(ss.items, &item{node: &tag.Node{ID: "ns=1;s=Tag" + strconv.Itoa(i)}})
+		ss.items = append(ss.items, item{node: &tag.Node{ID: "ns=1;s=Tag" + strconv.Itoa(i)}})
 		dcn.MonitoredItems = append(dcn.MonitoredItems, &ua.MonitoredItemNotification{
 			ClientHandle: uint32(i),
 			Value: &ua.DataValue{

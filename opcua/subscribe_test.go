@@ -30,7 +30,7 @@ func TestItemRequestDeadband(t *testing.T) {
 			ss := &session{
 				src:    &Source{cfg: cfg},
 				limits: profiles[tt.profile],
-				items: []*item{{}, {
+				items: []item{{}, {
 					node:     &tag.Node{ID: "ns=1;s=X"},
 					id:       ua.NewStringNodeID(1, "X"),
 					numeric:  tt.numeric,
