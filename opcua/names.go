@@ -60,9 +60,14 @@ func safeByte(c byte) bool {
 // appended to their Name (and so to their Path), skipping any suffix whose
 // Path another variable already has. The outcome depends only on the set of
 // variables, not on the order the server returned them.
+//
+// The nodes live as long as the source, so their strings are shared where
+// they can be: variables in one folder share one Group string, and Name
+// (and BrowseName when it is already safe) is the tail of Path.
 func NameNodes(source, endpoint string, vars []Variable) []*tag.Node {
 	nodes := make([]*tag.Node, len(vars))
 	byPath := make(map[string][]int, len(vars))
+	groups := make(map[string]string)
 	for i, v := range vars {
 		n := &tag.Node{
 			Source:     source,
@@ -70,7 +75,7 @@ func NameNodes(source, endpoint string, vars []Variable) []*tag.Node {
 			ID:         FormatNodeID(v.ID),
 			BrowseName: v.BrowseName,
 			Name:       SafeName(v.BrowseName),
-			Group:      safeGroup(v.Path),
+			Group:      safeGroup(v.Path, groups),
 			DataType:   v.DataType,
 		}
 		n.Path = joinPath(n.Group, n.Name)
@@ -83,9 +88,21 @@ func NameNodes(source, endpoint string, vars []Variable) []*tag.Node {
 			clashes = append(clashes, p)
 		}
 	}
-	if len(clashes) == 0 {
-		return nodes
+	if len(clashes) > 0 {
+		renameClashes(nodes, byPath, clashes)
 	}
+	for _, n := range nodes {
+		n.Name = n.Path[len(n.Path)-len(n.Name):]
+		if n.BrowseName == n.Name {
+			n.BrowseName = n.Name
+		}
+	}
+	return nodes
+}
+
+// renameClashes gives all but the first node of each clashing path a
+// numbered Name (see NameNodes).
+func renameClashes(nodes []*tag.Node, byPath map[string][]int, clashes []string) {
 	sort.Strings(clashes)
 	for _, p := range clashes {
 		idx := byPath[p]
@@ -107,11 +124,11 @@ func NameNodes(source, endpoint string, vars []Variable) []*tag.Node {
 			}
 		}
 	}
-	return nodes
 }
 
-// safeGroup joins the safe form of each folder name with '.'.
-func safeGroup(path []string) string {
+// safeGroup joins the safe form of each folder name with '.'. A group of
+// more than one folder is made once: seen holds the groups made so far.
+func safeGroup(path []string, seen map[string]string) string {
 	switch len(path) {
 	case 0:
 		return ""
@@ -125,7 +142,12 @@ func safeGroup(path []string) string {
 		}
 		b.WriteString(SafeName(p))
 	}
-	return b.String()
+	g := b.String()
+	if s, ok := seen[g]; ok {
+		return s
+	}
+	seen[g] = g
+	return g
 }
 
 func joinPath(group, name string) string {

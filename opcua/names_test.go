@@ -3,6 +3,7 @@ package opcua
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/gopcua/opcua/ua"
 )
@@ -89,5 +90,41 @@ func TestNameNodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNameNodesShareStrings checks that the strings kept per node are
+// shared where their text is: Name (and a safe BrowseName) is the tail of
+// Path, and the variables of one folder share its Group. A source holds
+// 100,000 nodes for its whole life.
+func TestNameNodesShareStrings(t *testing.T) {
+	t.Parallel()
+	// Each browse name is its own string, as decoded from a response.
+	name := func(s string) string { return string([]byte(s)) }
+	vars := []Variable{
+		{ID: ua.NewStringNodeID(2, "a"), BrowseName: name("Temp"), Path: []string{"Plant", "Line 1"}},
+		{ID: ua.NewStringNodeID(2, "b"), BrowseName: name("Speed"), Path: []string{"Plant", "Line 1"}},
+		{ID: ua.NewStringNodeID(2, "c"), BrowseName: name("Speed"), Path: []string{"Plant", "Line 1"}},
+		{ID: ua.NewStringNodeID(2, "d"), BrowseName: name("Motor 1")},
+		{ID: ua.NewStringNodeID(2, "e"), BrowseName: name("Top")},
+	}
+	nodes := NameNodes("press", "", vars)
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	for i, n := range nodes {
+		if !same(n.Name, n.Path[len(n.Path)-len(n.Name):]) {
+			t.Errorf("node %s: Name %q is not the tail of Path %q", n.ID, n.Name, n.Path)
+		}
+		if n.BrowseName == n.Name && !same(n.BrowseName, n.Name) {
+			t.Errorf("node %s: safe BrowseName %q is a string of its own", n.ID, n.BrowseName)
+		}
+		if n.BrowseName != vars[i].BrowseName {
+			t.Errorf("node %s: BrowseName %q, want %q", n.ID, n.BrowseName, vars[i].BrowseName)
+		}
+	}
+	if nodes[2].Name != "Speed_2" || nodes[3].BrowseName != "Motor 1" || nodes[3].Name != "Motor_1" {
+		t.Errorf("names %q %q %q", nodes[2].Name, nodes[3].BrowseName, nodes[3].Name)
+	}
+	if nodes[0].Group != "Plant.Line_1" || !same(nodes[0].Group, nodes[1].Group) || !same(nodes[0].Group, nodes[2].Group) {
+		t.Errorf("groups %q %q %q are not one string", nodes[0].Group, nodes[1].Group, nodes[2].Group)
 	}
 }
