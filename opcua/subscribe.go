@@ -322,7 +322,11 @@ func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNoti
 	switch v := n.Value.(type) {
 	case *ua.DataChangeNotification:
 		now := time.Now()
-		for _, mi := range v.MonitoredItems {
+		for i, mi := range v.MonitoredItems {
+			// The notification is ours alone: dropping each value as it
+			// is handled lets the collector free the decoded data values
+			// while the rest of a large notification is emitted.
+			v.MonitoredItems[i] = nil
 			if mi == nil || int(mi.ClientHandle) >= len(ss.items) {
 				// Not ours: a server bug. Counted and logged, never emitted
 				// under a wrong node.

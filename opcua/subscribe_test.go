@@ -1,8 +1,12 @@
 package opcua
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"testing"
 
+	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/edgetag/edgetag/tag"
@@ -53,5 +57,47 @@ func TestItemRequestDeadband(t *testing.T) {
 				t.Fatalf("filter %+v, want type %d", p.Filter.Value, tt.wantFilter)
 			}
 		})
+	}
+}
+
+// TestHandleNotificationReleasesValues checks that every value of a data
+// change is emitted under its node, in order, and that the notification
+// no longer holds a value once it was emitted, so a large notification is
+// not kept whole while the last of its values wait for the pipeline.
+func TestHandleNotificationReleasesValues(t *testing.T) {
+	t.Parallel()
+	nodes := []*tag.Node{{ID: "ns=1;s=A"}, {ID: "ns=1;s=B"}}
+	dcn := &ua.DataChangeNotification{}
+	for _, h := range []uint32{1, 0, 7, 1} { // 7 is no item's handle
+		dcn.MonitoredItems = append(dcn.MonitoredItems, &ua.MonitoredItemNotification{
+			ClientHandle: h,
+			Value:        &ua.DataValue{Value: ua.MustVariant(float64(h))},
+		})
+	}
+	ss := &session{src: &Source{status: newStatusBox("test")}, items: []item{{node: nodes[0]}, {node: nodes[1]}}}
+	var got []string
+	ss.emit = func(_ context.Context, s tag.Sample) error {
+		for i, mi := range dcn.MonitoredItems {
+			if mi != nil && i < len(got) {
+				t.Errorf("value %d still held while value %d is emitted", i, len(got))
+			}
+		}
+		got = append(got, fmt.Sprintf("%s=%v", s.Node.ID, s.Value))
+		return nil
+	}
+	n := &gopcua.PublishNotificationData{SubscriptionID: 1, Value: dcn}
+	if err := ss.handleNotification(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ns=1;s=B=1", "ns=1;s=A=0", "ns=1;s=B=1"}; !slices.Equal(got, want) {
+		t.Fatalf("emitted %v, want %v", got, want)
+	}
+	if ss.unknownHandles != 1 {
+		t.Fatalf("unknown handles %d, want 1", ss.unknownHandles)
+	}
+	for i, mi := range dcn.MonitoredItems {
+		if mi != nil {
+			t.Fatalf("value %d still held after the notification was handled", i)
+		}
 	}
 }
