@@ -234,7 +234,7 @@ func (b *browser) readRoot(ctx context.Context) (ua.NodeClass, string, error) {
 func (b *browser) level(ctx context.Context, frontier []browseItem, descend bool) ([]browseItem, error) {
 	per := b.opt.PerRequest
 	nb := (len(frontier) + per - 1) / per
-	results := make([][][]*ua.ReferenceDescription, nb)
+	results := make([][][]ref, nb)
 	errs := make([]error, nb)
 	sem := make(chan struct{}, b.opt.Concurrency)
 	var wg sync.WaitGroup
@@ -300,43 +300,74 @@ func (b *browser) level(ctx context.Context, frontier []browseItem, descend bool
 	return next, nil
 }
 
+// ref is what a browse keeps of one reference until its level is merged.
+// gopcua decodes a ReferenceDescription into about 380 bytes (display name,
+// type definition, reference type, expanded node id); a level below a
+// large folder holds all of its references at once, so each is cut down
+// to these fields as soon as its response is read.
+type ref struct {
+	// id is the target as a plain NodeId; nil for a reference that is
+	// never kept (no node id, another server, a node class other than
+	// Object or Variable).
+	id       *ua.NodeID
+	uri      string // namespace URI of the target, when the server gave one
+	name     string // browse name
+	variable bool
+	property bool // a HasProperty reference
+}
+
+// appendRefs appends the refs of rs to dst, one per reference.
+func appendRefs(dst []ref, rs []*ua.ReferenceDescription) []ref {
+	for _, r := range rs {
+		if r == nil || r.NodeID == nil || r.NodeID.NodeID == nil || r.NodeID.ServerIndex != 0 ||
+			r.NodeClass != ua.NodeClassObject && r.NodeClass != ua.NodeClassVariable {
+			dst = append(dst, ref{})
+			continue
+		}
+		c := ref{
+			uri:      r.NodeID.NamespaceURI,
+			variable: r.NodeClass == ua.NodeClassVariable,
+			property: r.ReferenceTypeID != nil && r.ReferenceTypeID.Namespace() == 0 && r.ReferenceTypeID.IntID() == id.HasProperty,
+		}
+		// A plain NodeId: the expanded flags must not reach the wire.
+		c.id = ua.NewNodeIDFromExpandedNodeID(r.NodeID)
+		if r.BrowseName != nil {
+			c.name = r.BrowseName.Name
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // reference turns one browsed reference into the item to keep, or false
 // when it is skipped (visited, another server, excluded, a property of a
 // variable).
-func (b *browser) reference(parent browseItem, r *ua.ReferenceDescription) (browseItem, bool) {
-	if r == nil || r.NodeID == nil || r.NodeID.NodeID == nil || r.NodeID.ServerIndex != 0 {
+func (b *browser) reference(parent browseItem, r ref) (browseItem, bool) {
+	if r.id == nil {
 		return browseItem{}, false
 	}
-	if r.NodeClass != ua.NodeClassObject && r.NodeClass != ua.NodeClassVariable {
+	if parent.variable && r.property {
 		return browseItem{}, false
 	}
-	if parent.variable && r.ReferenceTypeID != nil && r.ReferenceTypeID.Namespace() == 0 && r.ReferenceTypeID.IntID() == id.HasProperty {
-		return browseItem{}, false
-	}
-	if r.NodeID.NamespaceURI != "" {
+	if r.uri != "" {
 		// The server named the namespace by URI; the index it also
 		// carries is meaningless, so the node cannot be addressed.
-		b.log.Warn().Str("node", formatExpandedNodeID(r.NodeID)).Msg("browse skips a node given by namespace uri")
+		b.log.Warn().Str("node", formatExpandedNodeID(&ua.ExpandedNodeID{NodeID: r.id, NamespaceURI: r.uri})).
+			Msg("browse skips a node given by namespace uri")
 		return browseItem{}, false
 	}
-	// A plain NodeId: the expanded flags must not reach the wire.
-	nid := ua.NewNodeIDFromExpandedNodeID(r.NodeID)
-	key := FormatNodeID(nid)
+	key := FormatNodeID(r.id)
 	if _, seen := b.visited[key]; seen {
 		return browseItem{}, false
 	}
 	b.visited[key] = struct{}{}
-	var name string
-	if r.BrowseName != nil {
-		name = r.BrowseName.Name
-	}
 	p := make([]string, len(parent.path)+1)
 	copy(p, parent.path)
-	p[len(parent.path)] = name
+	p[len(parent.path)] = r.name
 	if matchAny(b.exclude, p) {
 		return browseItem{}, false
 	}
-	return browseItem{id: nid, path: p, variable: r.NodeClass == ua.NodeClassVariable}, true
+	return browseItem{id: r.id, path: p, variable: r.variable}, true
 }
 
 // selected reports whether a variable at path passes the include patterns
@@ -365,7 +396,7 @@ func (b *browser) progress(nodes, refs int) {
 // browseSplit browses batch and returns the references of each node (nil
 // for a node that failed, which is logged). A failed request is retried in
 // halves, so one node that upsets the server costs only itself.
-func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]*ua.ReferenceDescription, error) {
+func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]ref, error) {
 	refs, err := b.browseBatch(ctx, batch)
 	if err == nil {
 		return refs, nil
@@ -379,7 +410,7 @@ func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]*ua.
 			return nil, err
 		}
 		b.log.Warn().Str("node", FormatNodeID(batch[0].id)).Err(err).Msg("browse of node failed; skipped")
-		return make([][]*ua.ReferenceDescription, 1), nil
+		return make([][]ref, 1), nil
 	}
 	half := len(batch) / 2
 	first, err := b.browseSplit(ctx, batch[:half])
@@ -395,7 +426,7 @@ func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]*ua.
 
 // browseBatch sends one Browse request for batch and follows continuation
 // points until every node's references are complete.
-func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]*ua.ReferenceDescription, error) {
+func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]ref, error) {
 	req := &ua.BrowseRequest{
 		View:                          &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
 		RequestedMaxReferencesPerNode: uint32(max(1, min(b.opt.PerRequest, b.opt.References/len(batch)))),
@@ -418,14 +449,14 @@ func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]*ua.
 	if len(resp.Results) != len(batch) {
 		return nil, fmt.Errorf("browse request: %d results for %d nodes", len(resp.Results), len(batch))
 	}
-	out := make([][]*ua.ReferenceDescription, len(batch))
+	out := make([][]ref, len(batch))
 	var cps [][]byte
 	var owners []int
 	for i, r := range resp.Results {
 		if !b.resultOK(batch[i], r) {
 			continue
 		}
-		out[i] = r.References
+		out[i] = appendRefs(nil, r.References)
 		if len(r.ContinuationPoint) > 0 {
 			cps = append(cps, r.ContinuationPoint)
 			owners = append(owners, i)
@@ -452,7 +483,7 @@ func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]*ua.
 			if !b.resultOK(batch[i], r) {
 				continue
 			}
-			out[i] = append(out[i], r.References...)
+			out[i] = appendRefs(out[i], r.References)
 			if len(r.ContinuationPoint) > 0 {
 				moreCPs = append(moreCPs, r.ContinuationPoint)
 				moreOwners = append(moreOwners, i)

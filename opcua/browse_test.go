@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	gopcua "github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
@@ -432,5 +434,66 @@ func TestBrowseReferenceBudget(t *testing.T) {
 	}
 	if c.State() != gopcua.Connected {
 		t.Fatalf("client %s after the browse", c.State())
+	}
+}
+
+// TestBrowseReferences checks which browsed references a level keeps once
+// they are cut down to refs: variables and objects of this server, not the
+// properties of a variable, not nodes named by namespace uri, each node once.
+func TestBrowseReferences(t *testing.T) {
+	t.Parallel()
+	rd := func(nid string, class ua.NodeClass, refType uint32) *ua.ReferenceDescription {
+		n := ua.MustParseNodeID(nid)
+		return &ua.ReferenceDescription{
+			ReferenceTypeID: ua.NewNumericNodeID(0, refType),
+			NodeID:          ua.NewExpandedNodeID(n, "", 0),
+			BrowseName:      &ua.QualifiedName{NamespaceIndex: 2, Name: "N" + nid},
+			DisplayName:     ua.NewLocalizedText("display"),
+			NodeClass:       class,
+		}
+	}
+	uri := rd("ns=2;s=U", ua.NodeClassVariable, id.HasComponent)
+	uri.NodeID = ua.NewExpandedNodeID(ua.NewStringNodeID(2, "U"), "urn:other", 0)
+	remote := rd("ns=2;s=R", ua.NodeClassVariable, id.HasComponent)
+	remote.NodeID = ua.NewExpandedNodeID(ua.NewStringNodeID(2, "R"), "", 1)
+	in := []*ua.ReferenceDescription{
+		rd("ns=2;s=V", ua.NodeClassVariable, id.HasComponent),
+		rd("ns=2;s=P", ua.NodeClassVariable, id.HasProperty),
+		rd("ns=2;s=O", ua.NodeClassObject, id.Organizes),
+		rd("ns=2;s=M", ua.NodeClassMethod, id.HasComponent),
+		rd("ns=2;s=V", ua.NodeClassVariable, id.HasComponent),
+		nil, uri, remote,
+	}
+	for _, tt := range []struct {
+		name   string
+		parent browseItem
+		want   []string
+	}{
+		{name: "below an object", parent: browseItem{path: []string{"F"}}, want: []string{"ns=2;s=V", "ns=2;s=P", "ns=2;s=O"}},
+		{name: "below a variable", parent: browseItem{path: []string{"F"}, variable: true}, want: []string{"ns=2;s=V", "ns=2;s=O"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := &browser{visited: map[string]struct{}{}, log: zerolog.Nop()}
+			refs := appendRefs(nil, in)
+			if len(refs) != len(in) {
+				t.Fatalf("%d refs for %d references", len(refs), len(in))
+			}
+			var got []string
+			for _, r := range refs {
+				it, ok := b.reference(tt.parent, r)
+				if !ok {
+					continue
+				}
+				nid := FormatNodeID(it.id)
+				if want := []string{"F", "N" + nid}; !reflect.DeepEqual(it.path, want) || it.variable != (nid != "ns=2;s=O") {
+					t.Errorf("%s: path %q variable %v", nid, it.path, it.variable)
+				}
+				got = append(got, nid)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("kept %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
