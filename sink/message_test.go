@@ -14,7 +14,7 @@ import (
 // same keys must not keep a stale value, and one with other keys must not
 // keep a stale key.
 func TestOutMsgRefill(t *testing.T) {
-	shared := []tag.Header{{Key: "location_path", Value: "a.b"}, {Key: "tag_name", Value: "Temp"}}
+	shared := tag.HeaderBlockOf(tag.Header{Key: "location_path", Value: "a.b"}, tag.Header{Key: "tag_name", Value: "Temp"})
 	msg := func(i int, change func(m *tag.Message)) *tag.Message {
 		m := testMessage(i)
 		m.SharedHeaders, m.Headers = shared, m.Headers[:3:3]
