@@ -64,8 +64,26 @@ func (s *layoutShape) mask(vals []string) uint64 {
 }
 
 // block returns the header block of node n holding exactly cand, in
-// order. It keeps no reference to cand.
-func (t *layoutTable) block(cand []tag.Header, n *tag.Node) tag.HeaderBlock {
+// order. It keeps no reference to cand. It takes the first of the layouts
+// try that fits cand (the node's current ones: when a value of its own
+// changes, e.g. one a script sets from the payload, the node's last
+// layout fits the next headers) unless a value the block would keep has a
+// source elsewhere (e.g. "Good" after a bad status), and else looks in the
+// table.
+func (t *layoutTable) block(cand []tag.Header, n *tag.Node, try ...*tag.HeaderLayout) tag.HeaderBlock {
+	for _, l := range try {
+		if l == nil {
+			continue
+		}
+		var buf [8]string
+		if own, ok := l.AppendValues(buf[:0], cand, n); ok && ownOnly(l, cand, n) {
+			var vals []string // not own, which may be on the stack
+			if len(own) > 0 {
+				vals = append(vals, own...)
+			}
+			return tag.NewHeaderBlock(l, n, vals)
+		}
+	}
 	var specBuf [24]tag.HeaderSpec
 	var valBuf [8]string
 	var keyBuf [512]byte
@@ -109,6 +127,20 @@ func (t *layoutTable) block(cand []tag.Header, n *tag.Node) tag.HeaderBlock {
 		}
 	}
 	return tag.NewHeaderBlock(l, n, own)
+}
+
+// ownOnly reports whether every value of cand that layout l leaves to the
+// block has no other source (see headerSource).
+func ownOnly(l *tag.HeaderLayout, cand []tag.Header, n *tag.Node) bool {
+	if l.NumValues() == 0 {
+		return true
+	}
+	for i := range cand {
+		if l.Spec(i).From == tag.FromBlock && headerSource(cand[i].Key, cand[i].Value, n) != tag.FromBlock {
+			return false
+		}
+	}
+	return true
 }
 
 // add returns the layout of specs with the own values vals, adding it

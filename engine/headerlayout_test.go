@@ -121,3 +121,53 @@ func TestLayoutTableLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderBlockChanges checks the blocks of a node whose headers change
+// message after message: they hold the right values, the node's layout is
+// reused for a value of its own, and not when a value it would keep (a
+// status back to Good) has a source of its own.
+func TestHeaderBlockChanges(t *testing.T) {
+	t.Parallel()
+	defaults := testDefaults + `
+msg.meta.v = String(msg.payload);
+return [msg, {payload: msg.payload, meta: Object.assign({}, msg.meta)}];`
+	e := newTestEngine(t, Config{Defaults: Snippet{Code: defaults}, Runtimes: 1}, zerolog.Nop())
+	run := func(s tag.Sample) *tag.HeaderBlock {
+		t.Helper()
+		r := process(e, s)
+		if len(r.msgs) != 2 || len(r.fails) > 0 {
+			t.Fatalf("%s: %d messages, failures %v", s.Node.Name, len(r.msgs), r.fails)
+		}
+		if diff := cmp.Diff(sortedHeaders(r.msgs[1]), sortedHeaders(r.msgs[0])); diff != "" {
+			t.Errorf("%s %v: headers (-plain copy +shared block):\n%s", s.Node.Name, s.Value, diff)
+		}
+		return r.msgs[0].SharedHeaders
+	}
+	n := testNode("a")
+	var blocks []*tag.HeaderBlock
+	for v := range 4 {
+		blocks = append(blocks, run(testSample(n, float64(v))))
+	}
+	for _, b := range blocks[2:] {
+		if b.Layout() != blocks[1].Layout() || b.NumValues() != 1 {
+			t.Errorf("block of %s: %d values, same layout as the last: %v", b.At(b.Len()-1).Value, b.NumValues(), b.Layout() == blocks[1].Layout())
+		}
+	}
+
+	// The layout of b's first block leaves its statuses to the block (they
+	// differ from those of c, which made the shape); "Good" has a source
+	// of its own, so b's next block does not keep it.
+	bad := func(n *tag.Node, v float64, status uint32) tag.Sample {
+		s := testSample(n, v)
+		s.Status = status
+		return s
+	}
+	run(bad(testNode("c"), 5.0, 0x80340000)) // BadNodeIdUnknown
+	m := testNode("b")
+	if b := run(bad(m, 7.0, 0x80330000)); b.NumValues() != 3 { // BadNodeIdInvalid
+		t.Errorf("bad block keeps %d values, want 3 (two statuses, v)", b.NumValues())
+	}
+	if b := run(testSample(m, 8.0)); b.NumValues() != 1 {
+		t.Errorf("good block after a bad one keeps %d values, want 1 (v)", b.NumValues())
+	}
+}

@@ -306,7 +306,13 @@ func (ns *nodeState) variant(cand []tag.Header) *headerVariant {
 // older of the last two, and returns it. A returned block is never
 // modified, so any number of messages may refer to it.
 func (ns *nodeState) addVariant(t *layoutTable, n *tag.Node, cand []tag.Header, subject string) *headerVariant {
-	v := &headerVariant{block: t.block(cand, n), subject: subject}
+	var last [len(ns.hv)]*tag.HeaderLayout
+	for i := range ns.hv {
+		if v := ns.hv[i].Load(); v != nil {
+			last[i] = v.block.Layout()
+		}
+	}
+	v := &headerVariant{block: t.block(cand, n, last[:]...), subject: subject}
 	i := ns.hnext.Add(1) % uint32(len(ns.hv))
 	ns.hv[i].Store(v)
 	return v

@@ -114,6 +114,37 @@ func (l *HeaderLayout) Spec(i int) HeaderSpec {
 	return HeaderSpec{Key: s.key, From: s.from, Value: s.val}
 }
 
+// AppendValues appends to vals the values hs gives the FromBlock headers
+// of l, in order, and reports whether hs fits l: the same keys in order,
+// and every other value the one l gives it for node n. When it does,
+// NewHeaderBlock(l, n, own) holds exactly hs, own being what was appended.
+func (l *HeaderLayout) AppendValues(vals []string, hs []Header, n *Node) ([]string, bool) {
+	if len(hs) != len(l.specs) {
+		return vals, false
+	}
+	for i := range hs {
+		s := &l.specs[i]
+		if s.key != hs[i].Key {
+			return vals, false
+		}
+		switch s.from {
+		case FromBlock:
+			vals = append(vals, hs[i].Value)
+			continue
+		case FromLayout:
+			if s.val == hs[i].Value {
+				continue
+			}
+		default:
+			if n != nil && s.from.Field(n) == hs[i].Value {
+				continue
+			}
+		}
+		return vals, false
+	}
+	return vals, true
+}
+
 // HeaderBlock is an immutable list of headers: a HeaderLayout with the Node
 // its node fields are read from and the block's own values. Any number of
 // messages may refer to one block (see Message.SharedHeaders); it costs a

@@ -43,13 +43,16 @@ func TestHeaderBlock(t *testing.T) {
 		t.Errorf("spec 6 %+v", s)
 	}
 
+	// equal: b holds hs; own: the values hs gives l's own headers when hs
+	// fits l (nil: it does not).
 	tests := []struct {
-		name string
-		hs   []Header
-		want bool
+		name  string
+		hs    []Header
+		equal bool
+		own   []string
 	}{
-		{name: "same", hs: want, want: true},
-		{name: "other own value", hs: replace(want, 10, Header{"own2", "x"})},
+		{name: "same", hs: want, equal: true, own: []string{"v1", "v2"}},
+		{name: "other own value", hs: replace(want, 10, Header{"own2", "x"}), own: []string{"v1", "x"}},
 		{name: "other field value", hs: replace(want, 7, Header{"group", "B"})},
 		{name: "other constant", hs: replace(want, 4, Header{"const", "d"})},
 		{name: "other key", hs: replace(want, 1, Header{"src", "plc1"})},
@@ -58,8 +61,17 @@ func TestHeaderBlock(t *testing.T) {
 		{name: "none", hs: nil},
 	}
 	for _, tt := range tests {
-		if got := b.Equal(tt.hs); got != tt.want {
-			t.Errorf("%s: Equal = %v, want %v", tt.name, got, tt.want)
+		if got := b.Equal(tt.hs); got != tt.equal {
+			t.Errorf("%s: Equal = %v, want %v", tt.name, got, tt.equal)
+		}
+		own, ok := l.AppendValues([]string{"before"}, tt.hs, n)
+		if ok != (tt.own != nil) || ok && !slices.Equal(own, append([]string{"before"}, tt.own...)) {
+			t.Errorf("%s: AppendValues = %v, %v; want %v", tt.name, own, ok, tt.own)
+		}
+		if ok {
+			if nb := NewHeaderBlock(l, n, own[1:]); !nb.Equal(tt.hs) {
+				t.Errorf("%s: the block of the appended values does not hold the headers", tt.name)
+			}
 		}
 	}
 }
