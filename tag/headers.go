@@ -1,5 +1,7 @@
 package tag
 
+import "unsafe"
+
 // A node's messages mostly carry the same headers message after message,
 // and most of their values are strings its Node already holds (its name,
 // id, path, ...) or strings all nodes share (a type name, "Good", a
@@ -81,10 +83,12 @@ type layoutSpec struct {
 	key, val string
 	from     HeaderFrom
 	slot     int32
+	// off is the offset in Node of the field a node field header takes.
+	off uintptr
 }
 
 // NewHeaderLayout returns the layout of specs, in order. It does not keep
-// specs.
+// specs. It panics on a From that is none of the sources above.
 func NewHeaderLayout(specs []HeaderSpec) *HeaderLayout {
 	l := &HeaderLayout{specs: make([]layoutSpec, len(specs))}
 	for i, s := range specs {
@@ -95,10 +99,36 @@ func NewHeaderLayout(specs []HeaderSpec) *HeaderLayout {
 			l.nvals++
 		case FromLayout:
 			ls.val = s.Value
+		default:
+			ls.off = fieldOffset(s.From)
 		}
 		l.specs[i] = ls
 	}
 	return l
+}
+
+// fieldOffset returns the offset in Node of the field from names.
+func fieldOffset(from HeaderFrom) uintptr {
+	var n Node
+	switch from {
+	case FromSource:
+		return unsafe.Offsetof(n.Source)
+	case FromEndpoint:
+		return unsafe.Offsetof(n.Endpoint)
+	case FromID:
+		return unsafe.Offsetof(n.ID)
+	case FromBrowseName:
+		return unsafe.Offsetof(n.BrowseName)
+	case FromName:
+		return unsafe.Offsetof(n.Name)
+	case FromGroup:
+		return unsafe.Offsetof(n.Group)
+	case FromPath:
+		return unsafe.Offsetof(n.Path)
+	case FromDataType:
+		return unsafe.Offsetof(n.DataType)
+	}
+	panic("tag: unknown header source")
 }
 
 // Len returns the number of headers of the layout.
@@ -124,7 +154,7 @@ func (l *HeaderLayout) AppendValues(vals []string, hs []Header, n *Node) ([]stri
 	}
 	for i := range hs {
 		s := &l.specs[i]
-		if s.key != hs[i].Key {
+		if !same(s.key, hs[i].Key) {
 			return vals, false
 		}
 		switch s.from {
@@ -132,7 +162,7 @@ func (l *HeaderLayout) AppendValues(vals []string, hs []Header, n *Node) ([]stri
 			vals = append(vals, hs[i].Value)
 			continue
 		case FromLayout:
-			if s.val == hs[i].Value {
+			if same(s.val, hs[i].Value) {
 				continue
 			}
 		default:
@@ -226,6 +256,9 @@ func (b *HeaderBlock) At(i int) Header {
 	return Header{Key: s.key, Value: b.value(s)}
 }
 
+// value returns the value of b's header s. Messages compare and read a
+// node's headers for every message, so a node field is read at its offset
+// (the node is not nil, see NewHeaderBlock) rather than through a switch.
 func (b *HeaderBlock) value(s *layoutSpec) string {
 	switch s.from {
 	case FromBlock:
@@ -233,7 +266,14 @@ func (b *HeaderBlock) value(s *layoutSpec) string {
 	case FromLayout:
 		return s.val
 	}
-	return s.from.Field(b.node)
+	return *(*string)(unsafe.Add(unsafe.Pointer(b.node), s.off))
+}
+
+// same reports whether a and b are equal, without a call when they are
+// the same string, as the keys and values of a node's unchanged headers
+// mostly are.
+func same(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // Equal reports whether b holds exactly hs, in order.
@@ -247,7 +287,7 @@ func (b *HeaderBlock) Equal(hs []Header) bool {
 	specs := b.layout.specs[:len(hs)]
 	for i := range specs {
 		s := &specs[i]
-		if s.key != hs[i].Key || b.value(s) != hs[i].Value {
+		if !same(s.key, hs[i].Key) || !same(b.value(s), hs[i].Value) {
 			return false
 		}
 	}
