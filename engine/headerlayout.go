@@ -15,7 +15,9 @@ import (
 // fields of the node (opcua_node_id, opcua_tag_name, a script's tag_name
 // copied from it, ...), type names and "Good", or literals a script sets
 // for every node (location_path, data_contract), so most nodes' blocks hold
-// no value of their own and cost a few words instead of 32 bytes a header.
+// no value of their own and cost a few words instead of 32 bytes a header
+// (BenchmarkEngineNodes: 840 B/node with a copy of the 16 headers, 344
+// B/node with blocks).
 //
 // Which values go into a layout: those of the vocabulary (see
 // vocabularyValue), and those equal to the values at the same places of the
@@ -24,8 +26,8 @@ import (
 // node's block, while the first node's literals become the layout's.
 
 // layoutTable interns the layouts of an engine's header blocks. Lookups
-// happen only when a node's headers change (see nodeState.addVariant), not
-// per message.
+// happen only when a node's headers change and none of its last layouts
+// fits them (see block), not per message.
 type layoutTable struct {
 	mu sync.RWMutex
 	// shapes maps the key of a shape (see shapeKey) to its layouts, and n
