@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"sync"
 
@@ -92,14 +91,12 @@ func (t *layoutTable) block(cand []tag.Header, n *tag.Node, try ...*tag.HeaderLa
 	specs, vals, key := specBuf[:0], valBuf[:0], keyBuf[:0]
 	for _, h := range cand {
 		s := tag.HeaderSpec{Key: h.Key, From: headerSource(h.Key, h.Value, n)}
-		key = binary.AppendUvarint(key, uint64(len(h.Key)))
-		key = append(key, h.Key...)
+		key = appendKeyPart(key, h.Key)
 		key = append(key, byte(s.From))
 		switch s.From {
 		case tag.FromLayout:
 			s.Value = h.Value
-			key = binary.AppendUvarint(key, uint64(len(h.Value)))
-			key = append(key, h.Value...)
+			key = appendKeyPart(key, h.Value)
 		case tag.FromBlock:
 			vals = append(vals, h.Value)
 		}
@@ -129,6 +126,18 @@ func (t *layoutTable) block(cand []tag.Header, n *tag.Node, try ...*tag.HeaderLa
 		}
 	}
 	return tag.NewHeaderBlock(l, n, own)
+}
+
+// appendKeyPart appends s to a shape key, its length first (7 bits a
+// byte, the last byte below 0x80), so that no two lists of parts give the
+// same key.
+func appendKeyPart(key []byte, s string) []byte {
+	n := uint(len(s))
+	for ; n >= 0x80; n >>= 7 {
+		key = append(key, byte(n)|0x80)
+	}
+	key = append(key, byte(n))
+	return append(key, s...)
 }
 
 // ownOnly reports whether every value of cand that layout l leaves to the
