@@ -115,10 +115,11 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	// Headers in a stable order, timestamps formatted into the arena. With
 	// the runtime's own meta object, every header but the timestamps goes
 	// into a scratch list that is compared with the node's last shared
-	// headers: usually equal, so the message reuses that immutable slice,
+	// headers: usually equal, so the message reuses that immutable block,
 	// and its subject, and owns only its timestamp headers.
 	var f final
-	var hdrs, shared []tag.Header
+	var hdrs []tag.Header
+	var shared *tag.HeaderBlock
 	var subject string
 	spans := rt.spans[:0]
 	buf := rt.buf[:0]
@@ -183,7 +184,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		}
 		rt.hscratch = sh
 		if v := rt.ns.variant(sh); v != nil {
-			shared, hit = v.hdrs, true
+			shared, hit = &v.block, true
 			// When the subject's parts are among the headers, equal
 			// headers mean an equal subject, and the variant's message
 			// passed the checks below.
@@ -230,7 +231,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		}
 	}
 	if own && !hit {
-		shared = rt.ns.addVariant(rt.hscratch, subject).hdrs
+		shared = &rt.ns.addVariant(&rt.e.nodes.layouts, s.Node, rt.hscratch, subject).block
 	}
 	payStart := len(buf)
 	ts := timestampMs(&f, s)
@@ -389,13 +390,4 @@ func (rt *jsRuntime) byteSlab(n int) []byte {
 	l := len(rt.bslab)
 	rt.bslab = rt.bslab[:l+n]
 	return rt.bslab[l : l+n : l+n]
-}
-
-func headersEqual(a, b []tag.Header) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -207,8 +207,8 @@ func TestPayloadWiring(t *testing.T) {
 }
 
 // TestSharedHeaders checks that consecutive messages of a node share one
-// immutable slice of unchanged headers and own only their timestamps, and
-// that a changed header value gives a new shared slice with that value.
+// immutable block of unchanged headers and own only their timestamps, and
+// that a changed header value gives a new shared block with that value.
 func TestSharedHeaders(t *testing.T) {
 	t.Parallel()
 	e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + `msg.meta.level = msg.payload > 10 ? "high" : "low"; return msg;`}, Runtimes: 1}, zerolog.Nop())
@@ -216,19 +216,19 @@ func TestSharedHeaders(t *testing.T) {
 	first := process(e, testSample(n, 1.0)).msgs[0]
 	second := process(e, testSample(n, 2.0)).msgs[0]
 	high := process(e, testSample(n, 20.0)).msgs[0]
-	if len(first.SharedHeaders) == 0 || &first.SharedHeaders[0] != &second.SharedHeaders[0] {
+	if first.SharedHeaders.Len() == 0 || first.SharedHeaders != second.SharedHeaders {
 		t.Fatalf("unchanged meta did not share its headers")
 	}
 	if len(second.Headers) != 2 || second.Headers[0].Key != MetaSourceTimestamp {
 		t.Fatalf("own headers %v, want the two timestamps", second.Headers)
 	}
-	if &high.SharedHeaders[0] == &second.SharedHeaders[0] {
+	if high.SharedHeaders == second.SharedHeaders {
 		t.Fatalf("changed meta reused the old shared headers")
 	}
 	// A node alternating between two variants reuses both.
 	lowAgain := process(e, testSample(n, 3.0)).msgs[0]
 	highAgain := process(e, testSample(n, 30.0)).msgs[0]
-	if &lowAgain.SharedHeaders[0] != &first.SharedHeaders[0] || &highAgain.SharedHeaders[0] != &high.SharedHeaders[0] {
+	if lowAgain.SharedHeaders != first.SharedHeaders || highAgain.SharedHeaders != high.SharedHeaders {
 		t.Fatalf("alternating variants did not reuse their shared headers")
 	}
 	for _, c := range []struct {

@@ -21,7 +21,7 @@ import (
 //     read), see sharedValue;
 //   - the result of each cacheable condition and the state of each stage
 //     (see stageState);
-//   - the node's last shared header slices, each with its subject (see
+//   - the node's last shared header blocks, each with its subject (see
 //     headerVariant).
 //
 // JS values shared this way must be immutable: goja's strings are, once
@@ -46,7 +46,7 @@ type nodeState struct {
 	seen atomic.Uint32
 	// hnext counts the replacements of hv's slots.
 	hnext atomic.Uint32
-	// hv holds the node's last shared header slices.
+	// hv holds the node's last shared header blocks.
 	hv [2]atomic.Pointer[headerVariant]
 	// rare holds what few nodes need (see nodeRare); nil for most nodes.
 	// Immutable.
@@ -281,32 +281,38 @@ func shareable(v goja.Value) (goja.Value, bool) {
 	return nil, false
 }
 
-// headerVariant is one immutable shared header slice of a node with the
-// subject its meta gives: equal headers mean equal final meta, so a message
-// whose headers match reuses both.
+// headerVariant is one immutable block of shared headers of a node with
+// the subject its meta gives: equal headers mean equal final meta, so a
+// message whose headers match reuses both. The block refers to the node's
+// fields and a layout shared with other nodes (see layoutTable), so a
+// variant costs a node a few words plus the values only it has.
 type headerVariant struct {
-	hdrs    []tag.Header
+	block   tag.HeaderBlock
 	subject string
 }
 
 // variant returns the node's header variant holding exactly cand, or nil.
 func (ns *nodeState) variant(cand []tag.Header) *headerVariant {
 	for i := range ns.hv {
-		if v := ns.hv[i].Load(); v != nil && len(v.hdrs) == len(cand) && headersEqual(v.hdrs, cand) {
+		if v := ns.hv[i].Load(); v != nil && v.block.Equal(cand) {
 			return v
 		}
 	}
 	return nil
 }
 
-// addVariant stores a copy of cand with its subject as a variant of the
-// node, replacing the older of the last two, and returns it. A returned
-// slice is never modified, so any number of messages may refer to it.
-func (ns *nodeState) addVariant(cand []tag.Header, subject string) *headerVariant {
-	v := &headerVariant{hdrs: append([]tag.Header(nil), cand...), subject: subject}
-	if len(cand) == 0 {
-		v.hdrs = nil
+// addVariant stores a block of node n holding cand (from the engine's
+// layouts t) with its subject as a variant of the node, replacing the
+// older of the last two, and returns it. A returned block is never
+// modified, so any number of messages may refer to it.
+func (ns *nodeState) addVariant(t *layoutTable, n *tag.Node, cand []tag.Header, subject string) *headerVariant {
+	var last [len(ns.hv)]*tag.HeaderLayout
+	for i := range ns.hv {
+		if v := ns.hv[i].Load(); v != nil {
+			last[i] = v.block.Layout()
+		}
 	}
+	v := &headerVariant{block: t.block(cand, n, last[:]...), subject: subject}
 	i := ns.hnext.Add(1) % uint32(len(ns.hv))
 	ns.hv[i].Store(v)
 	return v
@@ -373,6 +379,8 @@ type nodeTable struct {
 	// lookups counts lookups, in steps of tickEvery; start is its value
 	// when the current epoch began.
 	lookups, start atomic.Uint64
+	// layouts are the layouts of the nodes' shared headers.
+	layouts layoutTable
 }
 
 const nodeShards = 64

@@ -61,12 +61,17 @@ func (o *outMsg) fill(m *tag.Message, withID bool) {
 		same = same && i < old && prev[i] == k
 		keys, vals = append(keys, k), append(vals, v)
 	}
-	for _, hs := range [2][]tag.Header{m.SharedHeaders, m.Headers} {
-		for _, h := range hs {
-			add(h.Key, h.Value)
-			if h.Key == MsgIDHeader {
-				withID = false
-			}
+	for i := range m.SharedHeaders.Len() {
+		h := m.SharedHeaders.At(i)
+		add(h.Key, h.Value)
+		if h.Key == MsgIDHeader {
+			withID = false
+		}
+	}
+	for _, h := range m.Headers {
+		add(h.Key, h.Value)
+		if h.Key == MsgIDHeader {
+			withID = false
 		}
 	}
 	if withID {

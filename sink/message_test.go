@@ -14,7 +14,15 @@ import (
 // same keys must not keep a stale value, and one with other keys must not
 // keep a stale key.
 func TestOutMsgRefill(t *testing.T) {
-	shared := []tag.Header{{Key: "location_path", Value: "a.b"}, {Key: "tag_name", Value: "Temp"}}
+	// A block as the engine makes them: a constant, a node field and a
+	// value of its own.
+	layout := tag.NewHeaderLayout([]tag.HeaderSpec{
+		{Key: "location_path", From: tag.FromLayout, Value: "a.b"},
+		{Key: "tag_name", From: tag.FromName},
+		{Key: "virtual_path", From: tag.FromBlock},
+	})
+	block := tag.NewHeaderBlock(layout, testNode, []string{"axis"})
+	shared := &block
 	msg := func(i int, change func(m *tag.Message)) *tag.Message {
 		m := testMessage(i)
 		m.SharedHeaders, m.Headers = shared, m.Headers[:3:3]
@@ -88,6 +96,38 @@ func wantHeader(m *tag.Message, withID bool) nats.Header {
 // recycled outMsg (the steady state of the publish path).
 func BenchmarkOutMsg(b *testing.B) {
 	m := testMessage(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		newOutMsg(m, true).put()
+	}
+}
+
+// BenchmarkOutMsgShared is BenchmarkOutMsg with the message's headers in a
+// block as the engine makes them (node fields, constants, a value of its
+// own), but the last two.
+func BenchmarkOutMsgShared(b *testing.B) {
+	m := testMessage(1)
+	n := len(m.Headers) - 2
+	specs := make([]tag.HeaderSpec, n)
+	var own []string
+	for i, h := range m.Headers[:n] {
+		specs[i] = tag.HeaderSpec{Key: h.Key, From: tag.FromLayout, Value: h.Value}
+		for _, f := range tag.NodeFields {
+			if f.Field(testNode) == h.Value {
+				specs[i] = tag.HeaderSpec{Key: h.Key, From: f}
+				break
+			}
+		}
+		if h.Key == "virtual_path" {
+			specs[i] = tag.HeaderSpec{Key: h.Key, From: tag.FromBlock}
+			own = append(own, h.Value)
+		}
+	}
+	block := tag.NewHeaderBlock(tag.NewHeaderLayout(specs), testNode, own)
+	if !block.Equal(m.Headers[:n]) {
+		b.Fatal("block does not hold the headers")
+	}
+	m.SharedHeaders, m.Headers = &block, m.Headers[n:]
 	b.ReportAllocs()
 	for b.Loop() {
 		newOutMsg(m, true).put()

@@ -18,11 +18,13 @@ type Message struct {
 	Payload []byte
 	// SharedHeaders and Headers together are the final metadata, in a
 	// stable order: SharedHeaders first, then Headers. SharedHeaders is
-	// immutable and may be the very same slice in many messages of one node
-	// (the metadata that did not change since its previous message), so a
-	// message costs only its own Headers (e.g. the timestamps). Either may
-	// be nil. Use Each to visit both.
-	SharedHeaders []Header
+	// immutable and may be the very same block in many messages of one
+	// node (the metadata that did not change since its previous message),
+	// so a message costs only its own Headers (e.g. the timestamps), and
+	// the block itself mostly refers to the node's fields and a layout
+	// shared with other nodes (see HeaderBlock). Either may be nil. Use
+	// EachHeader to visit both.
+	SharedHeaders *HeaderBlock
 	Headers       []Header
 	// TimestampMs is the message timestamp written into the payload.
 	TimestampMs int64
@@ -34,13 +36,13 @@ type Message struct {
 	SourceTime time.Time
 }
 
-// NumHeaders returns len(SharedHeaders) + len(Headers).
-func (m *Message) NumHeaders() int { return len(m.SharedHeaders) + len(m.Headers) }
+// NumHeaders returns SharedHeaders.Len() + len(Headers).
+func (m *Message) NumHeaders() int { return m.SharedHeaders.Len() + len(m.Headers) }
 
 // EachHeader calls f for every header in order: SharedHeaders, then Headers.
 func (m *Message) EachHeader(f func(Header)) {
-	for _, h := range m.SharedHeaders {
-		f(h)
+	for i := range m.SharedHeaders.Len() {
+		f(m.SharedHeaders.At(i))
 	}
 	for _, h := range m.Headers {
 		f(h)
