@@ -105,47 +105,29 @@ type payloadArith struct {
 // payloadArithmetic returns the payload arithmetic a body stage program
 // consists of, or nil.
 func payloadArithmetic(prg *ast.Program) *payloadArith {
-	fn := wrapperFunc(prg)
-	if fn == nil || fn.Body == nil {
+	assigns, ok := assignmentsThenReturn(prg)
+	if !ok || len(assigns) == 0 {
 		return nil
 	}
 	var pa payloadArith
-	list := fn.Body.List
-	for i, st := range list {
-		switch x := st.(type) {
-		case *ast.EmptyStatement:
-			continue
-		case *ast.ReturnStatement:
-			id, isID := x.Argument.(*ast.Identifier)
-			if !isID || id.Name != "msg" || !onlyEmpty(list[i+1:]) || len(pa.assigns) == 0 {
-				return nil
-			}
-			return &pa
-		case *ast.ExpressionStatement:
-			if _, directive := x.Expression.(*ast.StringLiteral); directive {
-				continue
-			}
-			as, isAssign := x.Expression.(*ast.AssignExpression)
-			if !isAssign || !isMsgPayload(as.Left) {
-				return nil
-			}
-			e := arithTree(as.Right)
-			if e == nil {
-				return nil
-			}
-			if as.Operator != token.ASSIGN {
-				op, ok := binaryOps[as.Operator]
-				if !ok {
-					return nil
-				}
-				e = &arithExpr{op: op, args: []*arithExpr{{op: opPayload}, e}}
-			}
-			pa.assigns = append(pa.assigns, e)
-		default:
+	for _, as := range assigns {
+		if !isMsgPayload(as.Left) {
 			return nil
 		}
+		e := arithTree(as.Right)
+		if e == nil {
+			return nil
+		}
+		if as.Operator != token.ASSIGN {
+			op, ok := binaryOps[as.Operator]
+			if !ok {
+				return nil
+			}
+			e = &arithExpr{op: op, args: []*arithExpr{{op: opPayload}, e}}
+		}
+		pa.assigns = append(pa.assigns, e)
 	}
-	return nil // no return msg: the stage drops the message
+	return &pa
 }
 
 var binaryOps = map[token.Token]arithOp{

@@ -48,11 +48,33 @@ type fxRec struct {
 // and whether its effect provably depends on nothing but the keys it reads
 // (see above).
 func metaOnlyStage(prg *ast.Program) (reads, writes []string, ok bool) {
-	fn := wrapperFunc(prg)
-	if fn == nil || fn.Body == nil {
+	assigns, ok := assignmentsThenReturn(prg)
+	if !ok {
 		return nil, nil, false
 	}
 	var c pureCheck
+	for _, as := range assigns {
+		if as.Operator != token.ASSIGN {
+			return nil, nil, false
+		}
+		k, isKey := metaKeyOf(as.Left)
+		if !isKey || !safeKey(k) || !c.expr(as.Right) {
+			return nil, nil, false
+		}
+		writes = append(writes, k)
+	}
+	return c.keys, writes, true
+}
+
+// assignmentsThenReturn returns the assignments of a body stage that
+// consists of nothing but assignment statements followed by `return msg;`
+// (directives such as "use strict" and empty statements aside); ok is
+// false for any other body, including one without `return msg`.
+func assignmentsThenReturn(prg *ast.Program) (assigns []*ast.AssignExpression, ok bool) {
+	fn := wrapperFunc(prg)
+	if fn == nil || fn.Body == nil {
+		return nil, false
+	}
 	list := fn.Body.List
 	for i, st := range list {
 		switch x := st.(type) {
@@ -60,28 +82,21 @@ func metaOnlyStage(prg *ast.Program) (reads, writes []string, ok bool) {
 			continue
 		case *ast.ReturnStatement:
 			id, isID := x.Argument.(*ast.Identifier)
-			if !isID || id.Name != "msg" || !onlyEmpty(list[i+1:]) {
-				return nil, nil, false
-			}
-			return c.keys, writes, true
+			return assigns, isID && id.Name == "msg" && onlyEmpty(list[i+1:])
 		case *ast.ExpressionStatement:
 			if _, directive := x.Expression.(*ast.StringLiteral); directive {
-				continue // "use strict" and other directives
+				continue
 			}
 			as, isAssign := x.Expression.(*ast.AssignExpression)
-			if !isAssign || as.Operator != token.ASSIGN {
-				return nil, nil, false
+			if !isAssign {
+				return nil, false
 			}
-			k, isKey := metaKeyOf(as.Left)
-			if !isKey || !safeKey(k) || !c.expr(as.Right) {
-				return nil, nil, false
-			}
-			writes = append(writes, k)
+			assigns = append(assigns, as)
 		default:
-			return nil, nil, false
+			return nil, false
 		}
 	}
-	return nil, nil, false // no return msg: the stage drops the message
+	return nil, false // no return msg: the stage drops the message
 }
 
 // wrapperFunc returns the function literal a compiled snippet consists of.
