@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"math"
-
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/token"
@@ -14,16 +12,16 @@ import (
 // plain number comparison, done here without calling into JavaScript;
 // every other payload (a string, an object, a deleted payload, a copy of
 // the message) runs the if as written, so JavaScript's conversions apply.
-// Numbers compare as goja does: two integers exactly, otherwise as IEEE
-// doubles (a NaN compares false, and unequal).
+// The literal (a number, Infinity or NaN, possibly negated) is held as
+// goja holds it (see jsNumber: an integer literal beyond 2^53 is a double),
+// and numbers compare as goja does: two integers exactly, otherwise as
+// IEEE doubles (a NaN compares false, and unequal).
 
 // payloadCmp is a threshold test on msg.payload.
 type payloadCmp struct {
 	op token.Token // as if the payload were on the left
-	// i is the literal when isInt, else f.
-	i     int64
-	f     float64
-	isInt bool
+	// c is the literal as goja holds it (see jsNumber).
+	c jsNumber
 }
 
 // payloadComparison returns the threshold test an if expression program
@@ -50,8 +48,7 @@ func payloadComparison(prg *ast.Program) *payloadCmp {
 	default:
 		return nil
 	}
-	c.op = op
-	return c
+	return &payloadCmp{op: op, c: c}
 }
 
 // mirrored maps a comparison to the one with its operands swapped; the
@@ -63,33 +60,17 @@ var mirrored = map[token.Token]token.Token{
 	token.NOT_EQUAL: token.NOT_EQUAL, token.STRICT_NOT_EQUAL: token.STRICT_NOT_EQUAL,
 }
 
-// numberLiteral returns a test against the value of a number literal,
-// possibly negated (its op is left for the caller).
-func numberLiteral(n ast.Expression) (*payloadCmp, bool) {
-	neg := false
-	if u, ok := n.(*ast.UnaryExpression); ok && u.Operator == token.MINUS {
-		neg, n = true, u.Operand
+// numberLiteral returns the value of a number literal, Infinity or NaN,
+// possibly negated, as goja holds it.
+func numberLiteral(n ast.Expression) (jsNumber, bool) {
+	if u, ok := n.(*ast.UnaryExpression); ok && u.Operator == token.MINUS && !u.Postfix {
+		c, ok := numberLiteral(u.Operand)
+		return neg(c), ok
 	}
-	lit, ok := n.(*ast.NumberLiteral)
-	if !ok {
-		return nil, false
+	if e := arithTree(n); e != nil && e.op == opConst {
+		return e.c, true
 	}
-	switch v := lit.Value.(type) {
-	case int64:
-		if neg && v == 0 {
-			return &payloadCmp{f: math.Copysign(0, -1)}, true // -0 is a float in JavaScript
-		}
-		if neg {
-			v = -v
-		}
-		return &payloadCmp{i: v, f: float64(v), isInt: true}, true
-	case float64:
-		if neg {
-			v = -v
-		}
-		return &payloadCmp{f: v}, true
-	}
-	return nil, false
+	return jsNumber{}, false
 }
 
 // isMsgPayload reports whether n is the expression msg.payload.
@@ -97,19 +78,14 @@ func isMsgPayload(n ast.Expression) bool { return isMsgField(n, "payload") }
 
 // eval compares payload; ok is false when payload is not a number.
 func (c *payloadCmp) eval(payload goja.Value) (result, ok bool) {
-	if payload == nil {
+	p, ok := payloadNumber(payload)
+	if !ok {
 		return false, false
 	}
-	switch payload.ExportType() {
-	case typeInt64:
-		if c.isInt {
-			return cmpOrdered(c.op, payload.ToInteger(), c.i), true
-		}
-		return cmpOrdered(c.op, float64(payload.ToInteger()), c.f), true
-	case typeFloat64:
-		return cmpOrdered(c.op, payload.ToFloat(), c.f), true
+	if p.isInt && c.c.isInt {
+		return cmpOrdered(c.op, p.i, c.c.i), true
 	}
-	return false, false
+	return cmpOrdered(c.op, p.float(), c.c.float()), true
 }
 
 func cmpOrdered[T int64 | float64](op token.Token, a, b T) bool {

@@ -15,6 +15,7 @@ func TestPayloadComparisonShape(t *testing.T) {
 		`100 <= msg.payload // comment`: true,
 		`msg.payload === -2.5`:          true,
 		`msg.payload != 0`:              true,
+		`msg.payload < -Infinity`:       true,
 		`msg.payload > "100"`:           false,
 		`msg.payload > 100 && true`:     false,
 		`msg.payload.x > 100`:           false,
@@ -39,11 +40,11 @@ func TestPayloadComparisonShape(t *testing.T) {
 // messages.
 func TestPayloadComparisonMatchesJavaScript(t *testing.T) {
 	t.Parallel()
-	payloads := []any{int64(-6), int64(0), int64(99), int64(100), int64(101), int64(1) << 60, int32(100), uint64(math.MaxUint64),
+	payloads := []any{int64(-6), int64(0), int64(99), int64(100), int64(101), int64(1) << 60, int64(1) << 53, -int64(1) << 53, int64(2), int32(100), uint64(math.MaxUint64),
 		math.NaN(), math.Inf(1), math.Inf(-1), 100.0, 100.5, math.Copysign(0, -1), 2.5, -2.5, float32(2.5),
 		"150", "abc", "", true, false, nil, []float64{101}, []int64{}}
 	for _, op := range []string{"<", "<=", ">", ">=", "==", "===", "!=", "!=="} {
-		for _, lit := range []string{"100", "-5", "2.5", "-2.5", "0", "-0", "1e300"} {
+		for _, lit := range []string{"100", "-5", "2.5", "-2.5", "0", "-0", "1e300", "9007199254740993", "-9007199254740993", "2.0"} {
 			for _, swap := range []bool{false, true} {
 				expr := "msg.payload " + op + " " + lit
 				if swap {
