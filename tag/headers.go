@@ -33,31 +33,34 @@ const (
 // NodeFields are the sources that take a field of the block's Node.
 var NodeFields = [...]HeaderFrom{FromSource, FromEndpoint, FromID, FromBrowseName, FromName, FromGroup, FromPath, FromDataType}
 
+// fieldOffsets holds, for each source that takes a field of the Node, the
+// field's offset in Node: the one place that maps sources to fields.
+var fieldOffsets = [...]uintptr{
+	FromSource:     unsafe.Offsetof(Node{}.Source),
+	FromEndpoint:   unsafe.Offsetof(Node{}.Endpoint),
+	FromID:         unsafe.Offsetof(Node{}.ID),
+	FromBrowseName: unsafe.Offsetof(Node{}.BrowseName),
+	FromName:       unsafe.Offsetof(Node{}.Name),
+	FromGroup:      unsafe.Offsetof(Node{}.Group),
+	FromPath:       unsafe.Offsetof(Node{}.Path),
+	FromDataType:   unsafe.Offsetof(Node{}.DataType),
+}
+
+// isNodeField reports whether from takes a field of the Node.
+func (from HeaderFrom) isNodeField() bool { return from > FromLayout && int(from) < len(fieldOffsets) }
+
 // Field returns the field of n that from names, or "" when from names
 // none (FromBlock, FromLayout) or n is nil.
 func (from HeaderFrom) Field(n *Node) string {
-	if n == nil {
+	if n == nil || !from.isNodeField() {
 		return ""
 	}
-	switch from {
-	case FromSource:
-		return n.Source
-	case FromEndpoint:
-		return n.Endpoint
-	case FromID:
-		return n.ID
-	case FromBrowseName:
-		return n.BrowseName
-	case FromName:
-		return n.Name
-	case FromGroup:
-		return n.Group
-	case FromPath:
-		return n.Path
-	case FromDataType:
-		return n.DataType
-	}
-	return ""
+	return nodeField(n, fieldOffsets[from])
+}
+
+// nodeField returns the string field of n at offset off.
+func nodeField(n *Node, off uintptr) string {
+	return *(*string)(unsafe.Add(unsafe.Pointer(n), off))
 }
 
 // HeaderSpec is one header of a HeaderLayout: its key and where its value
@@ -100,35 +103,14 @@ func NewHeaderLayout(specs []HeaderSpec) *HeaderLayout {
 		case FromLayout:
 			ls.val = s.Value
 		default:
-			ls.off = fieldOffset(s.From)
+			if !s.From.isNodeField() {
+				panic("tag: unknown header source")
+			}
+			ls.off = fieldOffsets[s.From]
 		}
 		l.specs[i] = ls
 	}
 	return l
-}
-
-// fieldOffset returns the offset in Node of the field from names.
-func fieldOffset(from HeaderFrom) uintptr {
-	var n Node
-	switch from {
-	case FromSource:
-		return unsafe.Offsetof(n.Source)
-	case FromEndpoint:
-		return unsafe.Offsetof(n.Endpoint)
-	case FromID:
-		return unsafe.Offsetof(n.ID)
-	case FromBrowseName:
-		return unsafe.Offsetof(n.BrowseName)
-	case FromName:
-		return unsafe.Offsetof(n.Name)
-	case FromGroup:
-		return unsafe.Offsetof(n.Group)
-	case FromPath:
-		return unsafe.Offsetof(n.Path)
-	case FromDataType:
-		return unsafe.Offsetof(n.DataType)
-	}
-	panic("tag: unknown header source")
 }
 
 // Len returns the number of headers of the layout.
@@ -196,7 +178,7 @@ func NewHeaderBlock(l *HeaderLayout, n *Node, vals []string) HeaderBlock {
 	}
 	if n == nil {
 		for i := range l.specs {
-			if l.specs[i].from > FromLayout {
+			if l.specs[i].from.isNodeField() {
 				panic("tag: header block reads fields of a nil node")
 			}
 		}
@@ -205,17 +187,6 @@ func NewHeaderBlock(l *HeaderLayout, n *Node, vals []string) HeaderBlock {
 		vals = nil
 	}
 	return HeaderBlock{layout: l, node: n, vals: vals}
-}
-
-// HeaderBlockOf returns a block holding a copy of hs, in order, that refers
-// to no node: a layout of its own with every value FromLayout.
-func HeaderBlockOf(hs ...Header) *HeaderBlock {
-	specs := make([]HeaderSpec, len(hs))
-	for i, h := range hs {
-		specs[i] = HeaderSpec{Key: h.Key, From: FromLayout, Value: h.Value}
-	}
-	b := NewHeaderBlock(NewHeaderLayout(specs), nil, nil)
-	return &b
 }
 
 // Len returns the number of headers of b; 0 for a nil b.
@@ -266,7 +237,7 @@ func (b *HeaderBlock) value(s *layoutSpec) string {
 	case FromLayout:
 		return s.val
 	}
-	return *(*string)(unsafe.Add(unsafe.Pointer(b.node), s.off))
+	return nodeField(b.node, s.off)
 }
 
 // same reports whether a and b are equal, without a call when they are

@@ -82,7 +82,7 @@ func replace(hs []Header, i int, h Header) []Header {
 	return hs
 }
 
-// TestHeaderBlockEmpty checks blocks that hold nothing, and HeaderBlockOf.
+// TestHeaderBlockEmpty checks blocks that hold nothing, and headerBlockOf.
 func TestHeaderBlockEmpty(t *testing.T) {
 	t.Parallel()
 	var m Message
@@ -91,10 +91,10 @@ func TestHeaderBlockEmpty(t *testing.T) {
 		t.Errorf("an empty block is not empty")
 	}
 	hs := []Header{{"a", "1"}, {"b", "2"}, {"a", "3"}}
-	b := HeaderBlockOf(hs...)
+	b := headerBlockOf(hs...)
 	hs[0].Value = "changed" // the block holds a copy
 	if !b.Equal([]Header{{"a", "1"}, {"b", "2"}, {"a", "3"}}) || b.Node() != nil || b.NumValues() != 0 {
-		t.Errorf("HeaderBlockOf does not hold its headers")
+		t.Errorf("headerBlockOf does not hold its headers")
 	}
 }
 
@@ -121,4 +121,15 @@ func TestNewHeaderBlockChecks(t *testing.T) {
 			NewHeaderBlock(l, tc.n, tc.vals)
 		}()
 	}
+}
+
+// headerBlockOf returns a block holding a copy of hs, in order, that refers
+// to no node: a layout of its own with every value FromLayout.
+func headerBlockOf(hs ...Header) *HeaderBlock {
+	specs := make([]HeaderSpec, len(hs))
+	for i, h := range hs {
+		specs[i] = HeaderSpec{Key: h.Key, From: FromLayout, Value: h.Value}
+	}
+	b := NewHeaderBlock(NewHeaderLayout(specs), nil, nil)
+	return &b
 }
