@@ -145,7 +145,7 @@ func (f *inflight) startAttempt(i int) (*outMsg, uint64) {
 	b.WriteString(strconv.Itoa(i))
 	b.WriteByte('.')
 	b.WriteString(strconv.FormatUint(gen, 10))
-	o.msg.Reply = b.String()
+	o.reply = b.String()
 	return o, gen
 }
 

@@ -64,7 +64,7 @@ func TestInflightLateAck(t *testing.T) {
 	i := <-f.free
 	f.claim(i, &outMsg{})
 	o, gen1 := f.startAttempt(i)
-	first := o.msg.Reply
+	first := o.reply
 	if want := "_INBOX.x." + strconv.Itoa(i) + "." + strconv.FormatUint(gen1, 10); first != want {
 		t.Fatalf("reply = %q, want %q", first, want)
 	}
@@ -85,11 +85,11 @@ func TestInflightLateAck(t *testing.T) {
 			t.Errorf("takeReply(%q) taken", bad)
 		}
 	}
-	got, ok := f.takeReply(o.msg.Reply)
+	got, ok := f.takeReply(o.reply)
 	if !ok || got != i {
-		t.Fatalf("takeReply(%q) = %d, %v; want %d", o.msg.Reply, got, ok, i)
+		t.Fatalf("takeReply(%q) = %d, %v; want %d", o.reply, got, ok, i)
 	}
-	if _, ok := f.takeReply(o.msg.Reply); ok {
+	if _, ok := f.takeReply(o.reply); ok {
 		t.Fatal("one ack taken twice")
 	}
 	if f.pending() != 1 {

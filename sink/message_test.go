@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,9 +12,8 @@ import (
 )
 
 // TestOutMsgRefill fills one outMsg with a sequence of messages, as the pool
-// does, and checks every fill against a fresh conversion: a refill with the
-// same keys must not keep a stale value, and one with other keys must not
-// keep a stale key.
+// does, and checks every fill against a fresh conversion: a refill must
+// keep no stale key or value of an earlier, longer or shorter, header block.
 func TestOutMsgRefill(t *testing.T) {
 	// A block as the engine makes them: a constant, a node field and a
 	// value of its own.
@@ -58,18 +59,72 @@ func TestOutMsgRefill(t *testing.T) {
 		}), withID: true},
 		{name: "no headers", m: msg(11, func(m *tag.Message) { m.SharedHeaders, m.Headers = nil, nil })},
 		{name: "headers after none", m: msg(12, nil), withID: true},
+		{name: "many headers", m: msg(13, func(m *tag.Message) {
+			for i := range 100 {
+				m.Headers = append(m.Headers, tag.Header{Key: "extra" + itoa(i), Value: itoa(i)})
+			}
+		}), withID: true},
 	}
 	o := new(outMsg)
 	for _, st := range steps {
-		o.fill(st.m, st.withID)
+		if err := o.fill(st.m, st.withID); err != nil {
+			t.Fatalf("%s: fill: %v", st.name, err)
+		}
 		want := wantHeader(st.m, st.withID)
-		if diff := cmp.Diff(want, o.msg.Header); diff != "" {
+		if diff := cmp.Diff(want, parseHeaderBlock(t, o.hdr)); diff != "" {
 			t.Errorf("%s: header (-want +got):\n%s", st.name, diff)
 		}
-		if o.msg.Subject != st.m.Subject || string(o.msg.Data) != string(st.m.Payload) || o.msg.Reply != "" {
-			t.Errorf("%s: msg = %q %q reply %q", st.name, o.msg.Subject, o.msg.Data, o.msg.Reply)
+		if o.subject != st.m.Subject || string(o.data) != string(st.m.Payload) || o.reply != "" {
+			t.Errorf("%s: msg = %q %q reply %q", st.name, o.subject, o.data, o.reply)
+		}
+		if id := want.Get(MsgIDHeader); o.msgID() != id {
+			t.Errorf("%s: msgID() = %q, want %q", st.name, o.msgID(), id)
 		}
 		o.reset() // what put does, without handing o to the pool
+	}
+}
+
+// TestHeaderBlockFormat checks the exact bytes of an encoded block: keys in
+// the message's order, a repeated key once at its first place with its last
+// value, values trimmed and with CR and LF made spaces, the id last.
+func TestHeaderBlockFormat(t *testing.T) {
+	m := &tag.Message{Subject: "a.b", Payload: []byte("1"), Headers: []tag.Header{
+		{Key: "b", Value: "  x\r\ny\t"},
+		{Key: "a", Value: "first"},
+		{Key: "c", Value: ""},
+		{Key: "a", Value: "last"},
+	}}
+	hdr, start, end, err := appendHeaders(nil, m, true, new(*tag.HeaderLayout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "NATS/1.0\r\nb: x  y\r\na: last\r\nc: \r\nNats-Msg-Id: " + MsgID(m) + "\r\n\r\n"
+	if string(hdr) != want {
+		t.Errorf("block = %q\nwant    %q", hdr, want)
+	}
+	if got := string(hdr[start:end]); got != MsgID(m) {
+		t.Errorf("id span = %q, want %q", got, MsgID(m))
+	}
+
+	if hdr, _, _, err := appendHeaders(nil, &tag.Message{Subject: "a"}, false, new(*tag.HeaderLayout)); hdr != nil || err != nil {
+		t.Errorf("no headers, no id: block %q, err %v; want nil, nil", hdr, err)
+	}
+	// A refused key fails the message, in its own headers or in a block,
+	// however often the block's layout is seen.
+	valid := new(*tag.HeaderLayout)
+	for _, k := range []string{"", "a b", "a:b", "a/b", "ä", "a\r\nb"} {
+		m := &tag.Message{Subject: "a", Headers: []tag.Header{{Key: k, Value: "v"}}}
+		if _, _, _, err := appendHeaders(nil, m, false, valid); err != nats.ErrBadHeaderMsg {
+			t.Errorf("key %q: err = %v, want %v", k, err, nats.ErrBadHeaderMsg)
+		}
+		layout := tag.NewHeaderLayout([]tag.HeaderSpec{{Key: "ok", From: tag.FromLayout}, {Key: k, From: tag.FromLayout}})
+		block := tag.NewHeaderBlock(layout, testNode, nil)
+		for range 2 {
+			m := &tag.Message{Subject: "a", SharedHeaders: &block}
+			if _, _, _, err := appendHeaders(nil, m, false, valid); err != nats.ErrBadHeaderMsg {
+				t.Errorf("key %q in a block: err = %v, want %v", k, err, nats.ErrBadHeaderMsg)
+			}
+		}
 	}
 }
 
@@ -92,13 +147,43 @@ func wantHeader(m *tag.Message, withID bool) nats.Header {
 	return h
 }
 
+// parseHeaderBlock decodes an encoded header block strictly: the version
+// line, "key: value" lines, the empty line; nil decodes to nil. A key given
+// twice fails the test.
+func parseHeaderBlock(t *testing.T, hdr []byte) nats.Header {
+	t.Helper()
+	if hdr == nil {
+		return nil
+	}
+	rest, ok := bytes.CutPrefix(hdr, []byte(hdrLine))
+	if !ok || !bytes.HasSuffix(rest, []byte("\r\n\r\n")) && string(rest) != "\r\n" {
+		t.Fatalf("malformed block %q", hdr)
+	}
+	h := nats.Header{}
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(rest), "\r\n\r\n"), "\r\n") {
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			t.Fatalf("malformed line %q in %q", line, hdr)
+		}
+		if _, dup := h[k]; dup {
+			t.Fatalf("key %q twice in %q", k, hdr)
+		}
+		h[k] = []string{v}
+	}
+	return h
+}
+
 // BenchmarkOutMsg measures converting a message into its NATS form with a
 // recycled outMsg (the steady state of the publish path).
 func BenchmarkOutMsg(b *testing.B) {
 	m := testMessage(1)
 	b.ReportAllocs()
 	for b.Loop() {
-		newOutMsg(m, true).put()
+		o, _ := newOutMsg(m, true)
+		o.put()
 	}
 }
 
@@ -130,6 +215,7 @@ func BenchmarkOutMsgShared(b *testing.B) {
 	m.SharedHeaders, m.Headers = &block, m.Headers[n:]
 	b.ReportAllocs()
 	for b.Loop() {
-		newOutMsg(m, true).put()
+		o, _ := newOutMsg(m, true)
+		o.put()
 	}
 }

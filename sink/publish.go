@@ -87,7 +87,7 @@ func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 	return nil
 }
 
-// publishCore publishes msg on core NATS. While disconnected the client
+// publishCore publishes o on core NATS. While disconnected the client
 // buffers up to ReconnectBufSize; when that buffer is full the call blocks
 // until the connection is back (backpressure instead of a drop). Before the
 // first connection nothing with headers can be buffered, so the call blocks
@@ -95,10 +95,9 @@ func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 // lost only when ctx ends first, the connection is closed, or the server can
 // never take it, and each loss is counted.
 func (s *Sink) publishCore(ctx context.Context, o *outMsg) error {
-	defer o.put() // PublishMsg has encoded it (or it is lost)
-	msg := &o.msg
+	defer o.put() // the client has copied it (or it is lost)
 	for {
-		err := s.nc.PublishMsg(msg)
+		err := publishRaw(s.nc, o.subject, "", false, o.hdr, o.data)
 		if err == nil {
 			if !s.state.connected() {
 				s.buffered.Add(1)
@@ -107,8 +106,8 @@ func (s *Sink) publishCore(ctx context.Context, o *outMsg) error {
 			return nil
 		}
 		if s.mustWait(err) {
-			if werr := s.waitReconnected(ctx, msg.Subject); werr != nil {
-				return s.lose(reasonOf(werr), msg.Subject, werr)
+			if werr := s.waitReconnected(ctx, o.subject); werr != nil {
+				return s.lose(reasonOf(werr), o.subject, werr)
 			}
 			continue
 		}
@@ -117,7 +116,7 @@ func (s *Sink) publishCore(ctx context.Context, o *outMsg) error {
 		if !ok {
 			reason = LostRejected
 		}
-		return s.lose(reason, msg.Subject, err)
+		return s.lose(reason, o.subject, err)
 	}
 }
 
@@ -143,10 +142,10 @@ func (s *Sink) publishJS(ctx context.Context, o *outMsg) error {
 		case i = <-s.fl.free:
 		case <-ctx.Done():
 			defer o.put()
-			return s.lose(LostCanceled, o.msg.Subject, ctx.Err())
+			return s.lose(LostCanceled, o.subject, ctx.Err())
 		case <-s.stop:
 			defer o.put()
-			return s.lose(LostClosed, o.msg.Subject, nats.ErrConnectionClosed)
+			return s.lose(LostClosed, o.subject, nats.ErrConnectionClosed)
 		}
 	}
 	s.fl.claim(i, o)
@@ -156,7 +155,7 @@ func (s *Sink) publishJS(ctx context.Context, o *outMsg) error {
 			return nil
 		}
 		if s.mustWait(err) {
-			if werr := s.waitReconnected(ctx, o.msg.Subject); werr != nil {
+			if werr := s.waitReconnected(ctx, o.subject); werr != nil {
 				return s.drop(i, reasonOf(werr), werr)
 			}
 			continue
@@ -176,7 +175,7 @@ func (s *Sink) publishJS(ctx context.Context, o *outMsg) error {
 // subject naming the slot and the attempt.
 func (s *Sink) send(i int) error {
 	o, gen := s.fl.startAttempt(i)
-	if err := s.nc.PublishMsg(&o.msg); err != nil {
+	if err := publishRaw(s.nc, o.subject, o.reply, false, o.hdr, o.data); err != nil {
 		return err
 	}
 	s.fl.sent(i, gen, s.cfg.JetStream.AckTimeout)
@@ -187,7 +186,7 @@ func (s *Sink) send(i int) error {
 // the error for Publish to return.
 func (s *Sink) drop(i int, reason string, err error) error {
 	o := s.fl.release(i)
-	subject := o.msg.Subject
+	subject := o.subject
 	o.put()
 	return s.lose(reason, subject, err)
 }
@@ -242,13 +241,13 @@ func (s *Sink) scheduleRetry(e expiredSlot, err error) {
 	d = d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
 	due := time.Now().Add(d)
 	s.errLog.logN(func(suppressed int) {
-		s.log.Warn().Err(err).Str("subject", o.msg.Subject).Str("msg_id", o.msg.Header.Get(MsgIDHeader)).
+		s.log.Warn().Err(err).Str("subject", o.subject).Str("msg_id", o.msgID()).
 			Int("attempt", n).Dur("retry_in", d).Int("suppressed", suppressed).
 			Msg("jetstream publish failed; retrying with the same message id")
 	})
 	if w := s.cfg.JetStream.DuplicateWindow; e.unsure && due.Sub(e.first) > w {
 		s.dupLog.logN(func(suppressed int) {
-			s.log.Warn().Str("subject", o.msg.Subject).Str("msg_id", o.msg.Header.Get(MsgIDHeader)).
+			s.log.Warn().Str("subject", o.subject).Str("msg_id", o.msgID()).
 				Dur("duplicate_window", w).Int("suppressed", suppressed).
 				Msg("jetstream retry after the stream's duplicate window: if an earlier attempt was stored, the stream stores this message twice")
 		})

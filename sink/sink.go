@@ -156,7 +156,12 @@ func (s *Sink) Publish(ctx context.Context, m *tag.Message) error {
 	if s.nc == nil {
 		return s.lose(LostClosed, m.Subject, errors.New("sink not started"))
 	}
-	o := newOutMsg(m, s.js != nil)
+	o, err := newOutMsg(m, s.js != nil)
+	if err != nil {
+		o.put()
+		s.c.publishErrors.Add(1)
+		return s.lose(LostRejected, m.Subject, err)
+	}
 	if s.js != nil {
 		return s.publishJS(ctx, o)
 	}

@@ -1,0 +1,108 @@
+package sink
+
+import (
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
+
+	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/tag"
+)
+
+// TestRawPublishNatsVersion pins the nats.go release publishRaw was checked
+// against. When this fails after an upgrade, compare publishRaw's signature
+// with (*Conn).publish in the new release (and what PublishMsg does around
+// it), then update natsVersion.
+func TestRawPublishNatsVersion(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/nats-io/nats\.go (\S+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod does not require github.com/nats-io/nats.go")
+	}
+	if got := string(m[1]); got != natsVersion {
+		t.Fatalf("go.mod requires nats.go %s, publishRaw was checked against %s: re-check it against (*nats.Conn).publish", got, natsVersion)
+	}
+}
+
+// TestRawPublishMatchesPublishMsg publishes each message twice through a
+// real server, once as nats.go's PublishMsg does from a nats.Header and once
+// through publishRaw with the sink's own encoding, and checks that a
+// subscriber receives the same subject, payload and headers, and that both
+// refuse the same messages.
+func TestRawPublishMatchesPublishMsg(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	pub, sub := connect(t, srv.ClientURL()), connect(t, srv.ClientURL())
+	s, err := sub.SubscribeSync(">")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	h := func(kv ...string) []tag.Header {
+		var hs []tag.Header
+		for i := 0; i < len(kv); i += 2 {
+			hs = append(hs, tag.Header{Key: kv[i], Value: kv[i+1]})
+		}
+		return hs
+	}
+	cases := []struct {
+		name    string
+		headers []tag.Header
+		withID  bool
+		wantErr error
+	}{
+		{name: "realistic", headers: testMessage(1).Headers, withID: true},
+		{name: "without id", headers: testMessage(2).Headers},
+		{name: "no headers"},
+		{name: "only the id", withID: true},
+		{name: "white space", headers: h("a", "  x  ", "b", "\tx\t", "c", "x\r\ny", "d", "\r\nx\n", "e", "x y")},
+		{name: "empty and non-ASCII values", headers: h("a", "", "b", "Grad °C – Ø", "c", " ")},
+		{name: "a key twice", headers: h("a", "1", "b", "2", "a", "3"), withID: true},
+		{name: "own id", headers: h(MsgIDHeader, "mine", "x", "1"), withID: true},
+		{name: "case differs", headers: h("Key", "1", "key", "2")},
+		{name: "refused key", headers: h("ok", "1", "a:b", "2"), wantErr: nats.ErrBadHeaderMsg},
+	}
+	receive := func() *nats.Msg {
+		t.Helper()
+		m, err := s.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for i, c := range cases {
+		m := &tag.Message{Subject: "raw.x" + itoa(i), Payload: []byte(`{"value": 1}`), Headers: c.headers}
+		nm := &nats.Msg{Subject: "lib.x" + itoa(i), Data: m.Payload, Header: wantHeader(m, c.withID)}
+		libErr := pub.PublishMsg(nm)
+		o := new(outMsg)
+		rawErr := o.fill(m, c.withID)
+		if rawErr == nil {
+			rawErr = publishRaw(pub, o.subject, "", false, o.hdr, o.data)
+		}
+		if libErr != c.wantErr || rawErr != c.wantErr {
+			t.Fatalf("%s: PublishMsg: %v, raw: %v; want %v", c.name, libErr, rawErr, c.wantErr)
+		}
+		if c.wantErr != nil {
+			continue
+		}
+		lib, raw := receive(), receive()
+		if lib.Subject != nm.Subject || raw.Subject != m.Subject {
+			t.Fatalf("%s: received %s and %s, want %s then %s", c.name, lib.Subject, raw.Subject, nm.Subject, m.Subject)
+		}
+		if string(raw.Data) != string(lib.Data) {
+			t.Errorf("%s: payload %q, PublishMsg's %q", c.name, raw.Data, lib.Data)
+		}
+		if diff := cmp.Diff(lib.Header, raw.Header); diff != "" {
+			t.Errorf("%s: headers (-PublishMsg +raw):\n%s", c.name, diff)
+		}
+	}
+}
