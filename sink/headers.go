@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"encoding/binary"
 	"net/textproto"
 	"strings"
 
@@ -44,9 +45,14 @@ func keyBit(k string) uint64 {
 	return 1 << (h * 0x9e3779b97f4a7c15 >> 58)
 }
 
-// maxBits is how many headers' key bits appendHeaders keeps on the stack;
-// beyond, it compares every key with the others.
-const maxBits = 64
+// blockKeys is what appendHeaders learnt of the keys of one header layout
+// when it checked them: all are valid, the union of their key bits, and
+// whether a key is given twice.
+type blockKeys struct {
+	layout *tag.HeaderLayout
+	bits   uint64
+	dup    bool
+}
 
 // appendHeaders appends to buf the NATS header block that PublishMsg would
 // encode for m: every header key once, with its last value (as when the
@@ -58,56 +64,54 @@ const maxBits = 64
 // hdr is nil when there is nothing to send, so that the message goes out
 // without a header block; idStart and idEnd delimit the Nats-Msg-Id value
 // in hdr (both 0 without one). A key nats.go would refuse makes it return
-// nats.ErrBadHeaderMsg. The keys of a block whose layout is valid are not
-// checked again: valid is that layout, updated when the block's keys pass.
-func appendHeaders(buf []byte, m *tag.Message, withID bool, valid **tag.HeaderLayout) (hdr []byte, idStart, idEnd int, err error) {
+// nats.ErrBadHeaderMsg. The keys of m's header block are checked only when
+// its layout is not the one bk holds; bk then learns the new layout.
+func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr []byte, idStart, idEnd int, err error) {
 	n, nb := m.NumHeaders(), m.SharedHeaders.Len()
 	if n == 0 && !withID {
 		return nil, 0, 0, nil
 	}
-	// Two headers can only share a key if they share a bit; only keys
-	// whose bit is in shared are compared with the others.
-	var seen, shared uint64
-	var bits [maxBits]uint64
-	checkBlock := nb > 0 && m.SharedHeaders.Layout() != *valid
-	for i := range n {
-		k := headerAt(m, nb, i).Key
-		if (i >= nb || checkBlock) && !validHeaderKey(k) {
+	// Two headers can only share a key if they share a key bit: keys are
+	// compared only then.
+	var seen uint64
+	dup := false
+	if nb > 0 {
+		if l := m.SharedHeaders.Layout(); l != bk.layout {
+			k := blockKeys{layout: l}
+			for i := range nb {
+				key := l.Spec(i).Key
+				if !validHeaderKey(key) {
+					return nil, 0, 0, nats.ErrBadHeaderMsg
+				}
+				bit := keyBit(key)
+				k.dup = k.dup || k.bits&bit != 0 && repeated(m, nb, i)
+				k.bits |= bit
+			}
+			*bk = k
+		}
+		seen, dup = bk.bits, bk.dup
+	}
+	for i, h := range m.Headers {
+		if !validHeaderKey(h.Key) {
 			return nil, 0, 0, nats.ErrBadHeaderMsg
 		}
-		bit := keyBit(k)
-		shared |= seen & bit
+		bit := keyBit(h.Key)
+		dup = dup || seen&bit != 0 && repeated(m, nb, nb+i)
 		seen |= bit
-		if i < maxBits {
-			bits[i] = bit
-		}
-	}
-	if checkBlock {
-		*valid = m.SharedHeaders.Layout()
 	}
 
 	buf = append(buf[:0], hdrLine...)
 	for i := range n {
 		h := headerAt(m, nb, i)
-		if bit := keyBit(h.Key); shared&bit != 0 {
+		if dup {
 			// A repeated key is written once, at its first place, with
 			// its last value.
-			same := func(j int) bool {
-				return (j >= maxBits || bits[j] == bit) && headerAt(m, nb, j).Key == h.Key
-			}
-			first := true
-			for j := range i {
-				if same(j) {
-					first = false
-					break
-				}
-			}
-			if !first {
+			if repeated(m, nb, i) {
 				continue
 			}
 			for j := i + 1; j < n; j++ {
-				if same(j) {
-					h.Value = headerAt(m, nb, j).Value
+				if l := headerAt(m, nb, j); l.Key == h.Key {
+					h.Value = l.Value
 				}
 			}
 		}
@@ -131,6 +135,18 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, valid **tag.HeaderLa
 	return append(buf, "\r\n"...), idStart, idEnd, nil
 }
 
+// repeated reports whether the key of header i of m is that of an earlier
+// header; its block has nb headers.
+func repeated(m *tag.Message, nb, i int) bool {
+	k := headerAt(m, nb, i).Key
+	for j := range i {
+		if headerAt(m, nb, j).Key == k {
+			return true
+		}
+	}
+	return false
+}
+
 // headerAt returns header i of m, whose block has nb headers.
 func headerAt(m *tag.Message, nb, i int) tag.Header {
 	if i < nb {
@@ -143,12 +159,12 @@ func headerAt(m *tag.Message, nb, i int) tag.Header {
 // surrounding ASCII white space, with CR and LF turned into spaces so that a
 // value cannot end its header line.
 func appendHeaderValue(buf []byte, v string) []byte {
-	if !needsCleaning(v) {
-		return append(buf, v...)
-	}
-	v = textproto.TrimString(v)
 	start := len(buf)
 	buf = append(buf, v...)
+	if v == "" || !isSpace(v[0]) && !isSpace(v[len(v)-1]) && !hasLineBreak(buf[start:]) {
+		return buf // the usual case: nothing to change
+	}
+	buf = append(buf[:start], textproto.TrimString(v)...)
 	for i := start; i < len(buf); i++ {
 		if buf[i] == '\r' || buf[i] == '\n' {
 			buf[i] = ' '
@@ -157,17 +173,21 @@ func appendHeaderValue(buf []byte, v string) []byte {
 	return buf
 }
 
-// needsCleaning reports whether appendHeaderValue must change v: it starts
-// or ends with white space, or holds a CR or LF.
-func needsCleaning(v string) bool {
-	if v == "" {
-		return false
+// hasLineBreak reports whether b holds a CR or LF, looking at eight bytes
+// at a time.
+func hasLineBreak(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A byte of cr (lf) is zero where w holds a CR (LF).
+		cr, lf := w^(ones*'\r'), w^(ones*'\n')
+		if ((cr-ones)&^cr|(lf-ones)&^lf)&highs != 0 {
+			return true
+		}
 	}
-	if isSpace(v[0]) || isSpace(v[len(v)-1]) {
-		return true
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == '\r' || c == '\n' {
+	for ; i < len(b); i++ {
+		if b[i] == '\r' || b[i] == '\n' {
 			return true
 		}
 	}

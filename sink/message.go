@@ -23,8 +23,8 @@ type outMsg struct {
 	buf []byte
 	// idStart and idEnd delimit the Nats-Msg-Id value in hdr.
 	idStart, idEnd int
-	// valid is the last header layout whose keys passed the check.
-	valid *tag.HeaderLayout
+	// keys is the last header layout whose keys passed the check.
+	keys blockKeys
 }
 
 var outMsgPool = sync.Pool{New: func() any { return new(outMsg) }}
@@ -42,7 +42,7 @@ func newOutMsg(m *tag.Message, withID bool) (*outMsg, error) {
 // fill sets o to m (see newOutMsg).
 func (o *outMsg) fill(m *tag.Message, withID bool) error {
 	o.subject, o.reply, o.data = m.Subject, "", m.Payload
-	hdr, start, end, err := appendHeaders(o.buf, m, withID, &o.valid)
+	hdr, start, end, err := appendHeaders(o.buf, m, withID, &o.keys)
 	if cap(hdr) > cap(o.buf) {
 		o.buf = hdr[:0]
 	}

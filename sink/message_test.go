@@ -2,6 +2,8 @@ package sink
 
 import (
 	"bytes"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -94,7 +96,7 @@ func TestHeaderBlockFormat(t *testing.T) {
 		{Key: "c", Value: ""},
 		{Key: "a", Value: "last"},
 	}}
-	hdr, start, end, err := appendHeaders(nil, m, true, new(*tag.HeaderLayout))
+	hdr, start, end, err := appendHeaders(nil, m, true, new(blockKeys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +108,12 @@ func TestHeaderBlockFormat(t *testing.T) {
 		t.Errorf("id span = %q, want %q", got, MsgID(m))
 	}
 
-	if hdr, _, _, err := appendHeaders(nil, &tag.Message{Subject: "a"}, false, new(*tag.HeaderLayout)); hdr != nil || err != nil {
+	if hdr, _, _, err := appendHeaders(nil, &tag.Message{Subject: "a"}, false, new(blockKeys)); hdr != nil || err != nil {
 		t.Errorf("no headers, no id: block %q, err %v; want nil, nil", hdr, err)
 	}
 	// A refused key fails the message, in its own headers or in a block,
 	// however often the block's layout is seen.
-	valid := new(*tag.HeaderLayout)
+	valid := new(blockKeys)
 	for _, k := range []string{"", "a b", "a:b", "a/b", "ä", "a\r\nb"} {
 		m := &tag.Message{Subject: "a", Headers: []tag.Header{{Key: k, Value: "v"}}}
 		if _, _, _, err := appendHeaders(nil, m, false, valid); err != nats.ErrBadHeaderMsg {
@@ -123,6 +125,24 @@ func TestHeaderBlockFormat(t *testing.T) {
 			m := &tag.Message{Subject: "a", SharedHeaders: &block}
 			if _, _, _, err := appendHeaders(nil, m, false, valid); err != nats.ErrBadHeaderMsg {
 				t.Errorf("key %q in a block: err = %v, want %v", k, err, nats.ErrBadHeaderMsg)
+			}
+		}
+	}
+}
+
+// TestHeaderValue compares appendHeaderValue with what nats.go writes for a
+// value (trimmed, then CR and LF made spaces) on values with a line break
+// or white space at every place, across the eight-byte words it scans.
+func TestHeaderValue(t *testing.T) {
+	want := strings.NewReplacer("\r", " ", "\n", " ")
+	base := "abcdefghijklmnopqrstuvwx"
+	for _, c := range []byte{'\r', '\n', ' ', '\t', 0x0b, 0x8d, 0x8a} {
+		for i := range len(base) {
+			for _, v := range []string{base[:i] + string(c) + base[i+1:], base[:i+1] + string(c), string(c) + base[:i]} {
+				got := string(appendHeaderValue([]byte("k: "), v))
+				if w := "k: " + want.Replace(textproto.TrimString(v)); got != w {
+					t.Errorf("value %q: wrote %q, want %q", v, got, w)
+				}
 			}
 		}
 	}
@@ -189,7 +209,7 @@ func BenchmarkOutMsg(b *testing.B) {
 
 // BenchmarkOutMsgShared is BenchmarkOutMsg with the message's headers in a
 // block as the engine makes them (node fields, constants, a value of its
-// own), but the last two.
+// own), but the last two; with and without the de-duplication id.
 func BenchmarkOutMsgShared(b *testing.B) {
 	m := testMessage(1)
 	n := len(m.Headers) - 2
@@ -213,9 +233,13 @@ func BenchmarkOutMsgShared(b *testing.B) {
 		b.Fatal("block does not hold the headers")
 	}
 	m.SharedHeaders, m.Headers = &block, m.Headers[n:]
-	b.ReportAllocs()
-	for b.Loop() {
-		o, _ := newOutMsg(m, true)
-		o.put()
+	for _, withID := range []bool{false, true} {
+		b.Run("id="+strconv.FormatBool(withID), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				o, _ := newOutMsg(m, withID)
+				o.put()
+			}
+		})
 	}
 }
