@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"context"
+	"errors"
 	"os"
 	"regexp"
 	"testing"
@@ -104,5 +106,57 @@ func TestRawPublishMatchesPublishMsg(t *testing.T) {
 		if diff := cmp.Diff(lib.Header, raw.Header); diff != "" {
 			t.Errorf("%s: headers (-PublishMsg +raw):\n%s", c.name, diff)
 		}
+	}
+}
+
+// TestPublishRefusedHeaderKey publishes a message with a header key NATS
+// refuses between two good ones, on core NATS and on JetStream: it alone is
+// lost, counted as rejected with a publish error, and the others arrive.
+func TestPublishRefusedHeaderKey(t *testing.T) {
+	t.Parallel()
+	for _, js := range []bool{false, true} {
+		t.Run(map[bool]string{false: "core", true: "jetstream"}[js], func(t *testing.T) {
+			t.Parallel()
+			s := startSink(t, embeddedConfig(t, js))
+			nc := connect(t, s.ClientURL())
+			sub, err := nc.SubscribeSync("umh.v1.>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			bad := testMessage(2)
+			bad.Headers = append(bad.Headers[:2:2], tag.Header{Key: "bad key", Value: "x"})
+			ctx := context.Background()
+			if err := s.Publish(ctx, testMessage(1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Publish(ctx, bad); !errors.Is(err, nats.ErrBadHeaderMsg) {
+				t.Fatalf("publish with a refused key: err = %v, want %v", err, nats.ErrBadHeaderMsg)
+			}
+			if err := s.Publish(ctx, testMessage(3)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []int{1, 3} {
+				m, err := sub.NextMsg(10 * time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := seqOf(t, m.Data); got != want {
+					t.Fatalf("received message %d, want %d", got, want)
+				}
+			}
+			st := s.Stats()
+			if diff := cmp.Diff(map[string]uint64{LostRejected: 1}, st.Lost); diff != "" {
+				t.Errorf("Lost (-want +got):\n%s", diff)
+			}
+			if st.Published != 2 || st.PublishErrors != 1 || st.AcksPending != 0 {
+				t.Errorf("Stats = %+v, want 2 published, 1 publish error, none pending", st)
+			}
+		})
 	}
 }
