@@ -85,9 +85,9 @@ func (m *metaHandler) baseStr(i int) string {
 	n := m.node
 	switch i {
 	case idxSource:
-		return n.Source
+		return n.Source()
 	case idxEndpoint:
-		return n.Endpoint
+		return n.Endpoint()
 	case idxNodeID, idxAttrNodeID:
 		return n.ID
 	case idxTagName:

@@ -84,11 +84,11 @@ func TestSharedNodeStateConcurrent(t *testing.T) {
 	}
 	e := newTestEngine(t, cfg, zerolog.Nop())
 	var nodes []*tag.Node
+	src := &tag.SourceInfo{Name: "plc-with-a-long-source-name", Endpoint: "opc.tcp://a-long-host-name.example.com:4840"}
 	for i := range 100 {
 		name := "a_rather_long_tag_name_" + strconv.Itoa(i)
 		nodes = append(nodes, &tag.Node{
-			Source:     "plc-with-a-long-source-name",
-			Endpoint:   "opc.tcp://a-long-host-name.example.com:4840",
+			Src:        src,
 			ID:         "ns=2;s=Werk.Halle.Straße." + name,
 			BrowseName: "Temperatur Kühlung " + strconv.Itoa(i),
 			Name:       name,
