@@ -183,7 +183,10 @@ func (l *HeaderLayout) AppendValues(vals []string, hs []Header, n *Node) ([]stri
 type HeaderBlock struct {
 	layout *HeaderLayout
 	node   *Node
-	vals   []string
+	// vals points at the first of the block's layout.nvals own values
+	// (nil when it has none): a node keeps its blocks for its life, so the
+	// length and capacity a slice would repeat are left to the layout.
+	vals *string
 }
 
 // NewHeaderBlock returns the block of layout l for node n, whose FromBlock
@@ -201,10 +204,11 @@ func NewHeaderBlock(l *HeaderLayout, n *Node, vals []string) HeaderBlock {
 			}
 		}
 	}
-	if len(vals) == 0 {
-		vals = nil
+	var first *string
+	if len(vals) > 0 {
+		first = &vals[0]
 	}
-	return HeaderBlock{layout: l, node: n, vals: vals}
+	return HeaderBlock{layout: l, node: n, vals: first}
 }
 
 // Len returns the number of headers of b; 0 for a nil b.
@@ -233,10 +237,10 @@ func (b *HeaderBlock) Node() *Node {
 
 // NumValues returns the number of values b holds itself.
 func (b *HeaderBlock) NumValues() int {
-	if b == nil {
+	if b == nil || b.layout == nil {
 		return 0
 	}
-	return len(b.vals)
+	return b.layout.nvals
 }
 
 // At returns header i of b, 0 <= i < b.Len().
@@ -251,7 +255,7 @@ func (b *HeaderBlock) At(i int) Header {
 func (b *HeaderBlock) value(s *layoutSpec) string {
 	switch s.from {
 	case FromBlock:
-		return b.vals[s.slot]
+		return unsafe.Slice(b.vals, b.layout.nvals)[s.slot]
 	case FromLayout:
 		return s.val
 	}
