@@ -30,6 +30,7 @@ func configC() engine.Config {
 // that sharding uses every worker.
 func benchNodes() []*tag.Node {
 	var nodes []*tag.Node
+	src := &tag.SourceInfo{Name: "plc", Endpoint: "opc.tcp://10.0.0.5:4840"}
 	for _, kind := range []string{"temp", "pressure", "speed"} {
 		group := "line1"
 		if kind == "speed" {
@@ -38,7 +39,7 @@ func benchNodes() []*tag.Node {
 		for i := 1; i <= 14; i++ {
 			name := fmt.Sprintf("%s_%d", kind, i)
 			nodes = append(nodes, &tag.Node{
-				Source: "plc", Endpoint: "opc.tcp://10.0.0.5:4840", ID: "ns=2;s=" + group + "." + name,
+				Src: src, ID: "ns=2;s=" + group + "." + name,
 				BrowseName: name, Name: name, Group: group, Path: group + "." + name, DataType: "Double",
 			})
 		}

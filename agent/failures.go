@@ -40,7 +40,7 @@ func (a *Agent) onFailure(ctx context.Context, s *tag.Sample, f engine.Failure) 
 		Site: a.site, Value: s.Value, Status: s.Status, Times: map[string]any{},
 	}
 	if n := s.Node; n != nil {
-		rec.Source, rec.NodeID, rec.TagPath, rec.DataType = n.Source, n.ID, n.Path, n.DataType
+		rec.Source, rec.NodeID, rec.TagPath, rec.DataType = n.Source(), n.ID, n.Path, n.DataType
 	}
 	for k, t := range map[string]time.Time{"source": s.SourceTime, "server": s.ServerTime, "received": s.ReceivedAt} {
 		if !t.IsZero() {

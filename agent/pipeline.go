@@ -227,8 +227,9 @@ func shard(n *tag.Node, workers int) int {
 		prime  = 1099511628211
 	)
 	h := uint64(offset)
-	for i := 0; i < len(n.Source); i++ {
-		h = (h ^ uint64(n.Source[i])) * prime
+	src := n.Source()
+	for i := 0; i < len(src); i++ {
+		h = (h ^ uint64(src[i])) * prime
 	}
 	h = (h ^ '|') * prime
 	for i := 0; i < len(n.ID); i++ {

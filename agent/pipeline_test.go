@@ -102,9 +102,10 @@ func subscribe(t testing.TB, url, subject string) *collector {
 
 func testNodes(n int) []*tag.Node {
 	nodes := make([]*tag.Node, n)
+	src := &tag.SourceInfo{Name: "src", Endpoint: "opc.tcp://test:4840"}
 	for i := range nodes {
 		name := fmt.Sprintf("tag_%d", i)
-		nodes[i] = &tag.Node{Source: "src", Endpoint: "opc.tcp://test:4840", ID: "ns=2;s=" + name, BrowseName: name, Name: name, Path: name, DataType: "Int64"}
+		nodes[i] = &tag.Node{Src: src, ID: "ns=2;s=" + name, BrowseName: name, Name: name, Path: name, DataType: "Int64"}
 	}
 	return nodes
 }
@@ -257,7 +258,7 @@ func TestShardIsStableAndSpreads(t *testing.T) {
 	counts := make([]int, 4)
 	for _, n := range nodes {
 		w := shard(n, 4)
-		if again := shard(&tag.Node{Source: n.Source, ID: n.ID}, 4); again != w {
+		if again := shard(&tag.Node{Src: &tag.SourceInfo{Name: n.Source()}, ID: n.ID}, 4); again != w {
 			t.Fatalf("%s: shard %d then %d", n.ID, w, again)
 		}
 		counts[w]++

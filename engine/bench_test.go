@@ -53,6 +53,7 @@ func benchConfig(name string) Config {
 // line1); 2100 samples cover every combination once.
 func benchSamples() []tag.Sample {
 	var nodes []*tag.Node
+	src := &tag.SourceInfo{Name: "plc1", Endpoint: "opc.tcp://10.0.0.5:4840"}
 	for _, kind := range []string{"temp", "pressure", "speed"} {
 		for i := 1; i <= 14; i++ {
 			name := fmt.Sprintf("%s_%d", kind, i)
@@ -61,8 +62,7 @@ func benchSamples() []tag.Sample {
 				group = "axis"
 			}
 			nodes = append(nodes, &tag.Node{
-				Source:     "plc1",
-				Endpoint:   "opc.tcp://10.0.0.5:4840",
+				Src:        src,
 				ID:         "ns=2;s=Line1." + name,
 				BrowseName: name,
 				Name:       name,

@@ -133,7 +133,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		for i := range mh.n {
 			if len(mh.over) > 0 {
 				if o := mh.overOf(i); o >= 0 {
-					if v, ok := metaValue(mh.over[o].val); ok {
+					if v, ok := mh.overStr(&mh.over[o]); ok {
 						k := mh.over[o].key
 						if hs.has(k) {
 							sh = append(sh, tag.Header{Key: k, Value: v})
@@ -175,7 +175,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			if o.idx >= 0 {
 				continue
 			}
-			if v, ok := metaValue(o.val); ok {
+			if v, ok := mh.overStr(o); ok {
 				if hs.has(o.key) {
 					sh = append(sh, tag.Header{Key: o.key, Value: v})
 				}

@@ -33,11 +33,13 @@ func newTestEngine(t testing.TB, cfg Config, log zerolog.Logger) *Engine {
 
 var testT0 = time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
 
+// testSource is the source of the nodes of testNode.
+var testSource = &tag.SourceInfo{Name: "plc1", Endpoint: "opc.tcp://10.0.0.5:4840"}
+
 // testNode returns a node named name in group line1.
 func testNode(name string) *tag.Node {
 	return &tag.Node{
-		Source:     "plc1",
-		Endpoint:   "opc.tcp://10.0.0.5:4840",
+		Src:        testSource,
 		ID:         "ns=2;s=Line1." + name,
 		BrowseName: name,
 		Name:       name,

@@ -101,6 +101,7 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 	n.DataType = typ
 	browseName := ""
 	hasPath := false
+	var src tag.SourceInfo
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
 		keys = append(keys, k)
@@ -120,9 +121,9 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 		}
 		switch k {
 		case MetaSource:
-			n.Source = v
+			src.Name = v
 		case MetaEndpoint:
-			n.Endpoint = v
+			src.Endpoint = v
 		case MetaNodeID:
 			n.ID = v
 		case MetaTagName:
@@ -157,6 +158,9 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 			}
 			n.Extra[k] = v
 		}
+	}
+	if src != (tag.SourceInfo{}) {
+		n.Src = &src
 	}
 	n.BrowseName = n.Name
 	if browseName != "" {

@@ -97,7 +97,7 @@ func TestParseInputMeta(t *testing.T) {
 	}
 	want := tag.Sample{
 		Node: &tag.Node{
-			Source: "press", Endpoint: "opc.tcp://plc:4840", ID: "ns=2;s=Line1.Temp",
+			Src: &tag.SourceInfo{Name: "press", Endpoint: "opc.tcp://plc:4840"}, ID: "ns=2;s=Line1.Temp",
 			BrowseName: "Temp", Name: "Temp", Group: "Line1.Oven", Path: "Line1.Oven.Temp", DataType: "Float",
 			Extra: map[string]string{"location_path": "acme.berlin", "shift": "3", "ok": "true"},
 		},

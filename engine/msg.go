@@ -25,12 +25,18 @@ type metaEntry struct {
 }
 
 // metaOverride is a change of msg.meta relative to the node's entries:
-// idx is the base entry it replaces (-1 for a new key); a nil val deletes.
+// idx is the base entry it replaces (-1 for a new key); a nil val deletes,
+// unless ref is set: then the value is the string of base entry ref-1,
+// made into a JS value only when a script reads it (see setRef).
 type metaOverride struct {
 	idx int
 	key string
 	val goja.Value
+	ref uint8
 }
+
+// present reports whether the override holds a value (else it deletes).
+func (o *metaOverride) present() bool { return o.val != nil || o.ref != 0 }
 
 // metaHandler implements goja.DynamicObject for msg.meta. Its base entries
 // are the node's (the engine keys in header order, see fixedKeys, then the
@@ -85,9 +91,9 @@ func (m *metaHandler) baseStr(i int) string {
 	n := m.node
 	switch i {
 	case idxSource:
-		return n.Source
+		return n.Source()
 	case idxEndpoint:
-		return n.Endpoint
+		return n.Endpoint()
 	case idxNodeID, idxAttrNodeID:
 		return n.ID
 	case idxTagName:
@@ -167,6 +173,9 @@ func (m *metaHandler) baseValue(i int) goja.Value {
 func (m *metaHandler) Get(key string) goja.Value {
 	o, b := m.lookup(key)
 	if o >= 0 {
+		if ov := &m.over[o]; ov.ref != 0 {
+			ov.val, ov.ref = m.baseValue(int(ov.ref)-1), 0
+		}
 		return m.over[o].val // nil when deleted
 	}
 	if b >= 0 {
@@ -182,7 +191,7 @@ func (m *metaHandler) Set(key string, val goja.Value) bool {
 	}
 	o, b := m.lookup(key)
 	if o >= 0 {
-		m.over[o].val = val
+		m.over[o].val, m.over[o].ref = val, 0
 		return true
 	}
 	m.over = append(m.over, metaOverride{idx: b, key: key, val: val})
@@ -190,11 +199,33 @@ func (m *metaHandler) Set(key string, val goja.Value) bool {
 	return true
 }
 
+// setRef sets key, as Set does, to the string of base entry i (one of the
+// node's own strings, see refEntry), without making a JS value of it
+// unless a script reads the key: a message mostly just publishes it.
+func (m *metaHandler) setRef(key string, i int) {
+	o, b := m.lookup(key)
+	if o >= 0 {
+		m.over[o].val, m.over[o].ref = nil, uint8(i+1)
+		return
+	}
+	m.over = append(m.over, metaOverride{idx: b, key: key, ref: uint8(i + 1)})
+	m.miss = ""
+}
+
+// overStr returns the string of override o, and false when it deletes
+// its key or holds no string value (see metaString).
+func (m *metaHandler) overStr(o *metaOverride) (string, bool) {
+	if o.ref != 0 {
+		return m.baseStr(int(o.ref) - 1), true
+	}
+	return metaValue(o.val)
+}
+
 // Has implements goja.DynamicObject.
 func (m *metaHandler) Has(key string) bool {
 	o, b := m.lookup(key)
 	if o >= 0 {
-		return m.over[o].val != nil
+		return m.over[o].present()
 	}
 	return b >= 0
 }
@@ -204,7 +235,7 @@ func (m *metaHandler) Delete(key string) bool {
 	o, b := m.lookup(key)
 	switch {
 	case o >= 0 && b >= 0:
-		m.over[o].val = nil
+		m.over[o].val, m.over[o].ref = nil, 0
 	case o >= 0:
 		m.over = append(m.over[:o], m.over[o+1:]...)
 	case b >= 0:
@@ -219,7 +250,7 @@ func (m *metaHandler) each(f func(key string)) {
 	for i := range m.n {
 		if len(m.over) > 0 {
 			if o := m.overOf(i); o >= 0 {
-				if m.over[o].val != nil {
+				if m.over[o].present() {
 					f(m.over[o].key)
 				}
 				continue
@@ -228,7 +259,7 @@ func (m *metaHandler) each(f func(key string)) {
 		f(m.baseKey(i))
 	}
 	for i := range m.over {
-		if m.over[i].idx < 0 && m.over[i].val != nil {
+		if m.over[i].idx < 0 && m.over[i].present() {
 			f(m.over[i].key)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 // name, a third of them in an "axis" group (so conditions differ by node).
 func scaleNodes(n int) []*tag.Node {
 	nodes := make([]*tag.Node, n)
+	src := &tag.SourceInfo{Name: "plc1", Endpoint: "opc.tcp://10.0.0.5:4840"}
 	for i := range nodes {
 		line := "line" + strconv.Itoa(i/1000)
 		group := "plant.area1." + line
@@ -32,8 +33,7 @@ func scaleNodes(n int) []*tag.Node {
 			browse = "Temperatur_Kühlung_" + strconv.Itoa(i)
 		}
 		nodes[i] = &tag.Node{
-			Source:     "plc1",
-			Endpoint:   "opc.tcp://10.0.0.5:4840",
+			Src:        src,
 			ID:         "ns=2;s=Plant.Area1." + line + "." + name,
 			BrowseName: browse,
 			Name:       name,

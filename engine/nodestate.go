@@ -44,9 +44,7 @@ type nodeState struct {
 	noValue bool
 	// seen is the table's epoch when the node was last looked up.
 	seen atomic.Uint32
-	// hnext counts the replacements of hv's slots.
-	hnext atomic.Uint32
-	// hv holds the node's last shared header blocks.
+	// hv holds the node's last shared header blocks, newest first.
 	hv [2]atomic.Pointer[headerVariant]
 	// rare holds what few nodes need (see nodeRare); nil for most nodes.
 	// Immutable.
@@ -302,19 +300,24 @@ func (ns *nodeState) variant(cand []tag.Header) *headerVariant {
 }
 
 // addVariant stores a block of node n holding cand (from the engine's
-// layouts t) with its subject as a variant of the node, replacing the
-// older of the last two, and returns it. A returned block is never
-// modified, so any number of messages may refer to it.
+// layouts t) with its subject as the node's newest variant, dropping the
+// oldest, and returns it. A returned block is never modified, so any
+// number of messages may refer to it. The slots are not replaced as one:
+// a concurrent reader may miss a variant or see one twice, and concurrent
+// additions may lose one, which costs a new block, never a wrong one.
 func (ns *nodeState) addVariant(t *layoutTable, n *tag.Node, cand []tag.Header, subject string) *headerVariant {
 	var last [len(ns.hv)]*tag.HeaderLayout
+	var prev [len(ns.hv)]*headerVariant
 	for i := range ns.hv {
-		if v := ns.hv[i].Load(); v != nil {
-			last[i] = v.block.Layout()
+		if prev[i] = ns.hv[i].Load(); prev[i] != nil {
+			last[i] = prev[i].block.Layout()
 		}
 	}
 	v := &headerVariant{block: t.block(cand, n, last[:]...), subject: subject}
-	i := ns.hnext.Add(1) % uint32(len(ns.hv))
-	ns.hv[i].Store(v)
+	for i := len(ns.hv) - 1; i > 0; i-- {
+		ns.hv[i].Store(prev[i-1])
+	}
+	ns.hv[0].Store(v)
 	return v
 }
 

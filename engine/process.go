@@ -76,7 +76,7 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 	br := bufio.NewReaderSize(in, 64<<10)
 	bw := bufio.NewWriterSize(out, 64<<10)
 	be := bufio.NewWriterSize(errOut, 4<<10)
-	nodes := make(nodeInterner)
+	nodes := newNodeInterner()
 	var (
 		line    []byte
 		buf     []byte
@@ -167,27 +167,44 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 const maxInternedNodes = 1 << 16
 
 // nodeInterner gives input lines that describe the same node the same
-// *tag.Node, as a live source does (one Node per variable), so the engine's
-// per-node caches work offline as they do online.
-type nodeInterner map[string]*tag.Node
+// *tag.Node, and nodes of the same source the same *tag.SourceInfo, as a
+// live source does (one Node per variable, one SourceInfo per source), so
+// the engine's per-node caches work offline as they do online.
+type nodeInterner struct {
+	nodes map[string]*tag.Node
+	srcs  map[tag.SourceInfo]*tag.SourceInfo
+}
 
-// intern returns the node already seen with n's exact description, or n.
+func newNodeInterner() nodeInterner {
+	return nodeInterner{nodes: make(map[string]*tag.Node), srcs: make(map[tag.SourceInfo]*tag.SourceInfo)}
+}
+
+// intern returns the node already seen with n's exact description, or n
+// with the SourceInfo already seen with the same fields.
 func (ni nodeInterner) intern(n *tag.Node) *tag.Node {
 	key := nodeKey(n)
-	if old, ok := ni[key]; ok {
+	if old, ok := ni.nodes[key]; ok {
 		return old
 	}
-	if len(ni) >= maxInternedNodes {
-		clear(ni)
+	if len(ni.nodes) >= maxInternedNodes {
+		clear(ni.nodes)
+		clear(ni.srcs)
 	}
-	ni[key] = n
+	if n.Src != nil {
+		if src, ok := ni.srcs[*n.Src]; ok {
+			n.Src = src
+		} else {
+			ni.srcs[*n.Src] = n.Src
+		}
+	}
+	ni.nodes[key] = n
 	return n
 }
 
 // nodeKey is the whole description of n as one string.
 func nodeKey(n *tag.Node) string {
 	var b []byte
-	for _, f := range [...]string{n.Source, n.Endpoint, n.ID, n.BrowseName, n.Name, n.Group, n.Path, n.DataType} {
+	for _, f := range [...]string{n.Source(), n.Endpoint(), n.ID, n.BrowseName, n.Name, n.Group, n.Path, n.DataType} {
 		b = strconv.AppendQuote(b, f)
 	}
 	keys := make([]string, 0, len(n.Extra))

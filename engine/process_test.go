@@ -371,11 +371,12 @@ func TestRunProcessWriteError(t *testing.T) {
 
 func TestRunProcessInternsNodes(t *testing.T) {
 	t.Parallel()
-	in := `{"payload": 1, "meta": {"opcua_tag_name": "a", "x": "1"}}
-{"payload": 2, "meta": {"opcua_tag_name": "a", "x": "1"}}
-{"payload": 3, "meta": {"opcua_tag_name": "a", "x": "2"}}
-{"payload": 4, "meta": {"opcua_tag_name": "b", "x": "1"}}
-{"payload": 5, "meta": {"x": "1", "opcua_tag_name": "a"}}
+	in := `{"payload": 1, "meta": {"opcua_tag_name": "a", "x": "1", "opcua_source": "s1"}}
+{"payload": 2, "meta": {"opcua_tag_name": "a", "x": "1", "opcua_source": "s1"}}
+{"payload": 3, "meta": {"opcua_tag_name": "a", "x": "2", "opcua_source": "s1"}}
+{"payload": 4, "meta": {"opcua_tag_name": "b", "x": "1", "opcua_source": "s1"}}
+{"payload": 5, "meta": {"x": "1", "opcua_source": "s1", "opcua_tag_name": "a"}}
+{"payload": 6, "meta": {"opcua_tag_name": "a", "x": "1", "opcua_source": "s2"}}
 `
 	var nodes []*tag.Node
 	process := func(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
@@ -385,11 +386,11 @@ func TestRunProcessInternsNodes(t *testing.T) {
 	if _, err := runProcess(process, func() uint64 { return 0 }, strings.NewReader(in), &bytes.Buffer{}, &bytes.Buffer{}, time.Now); err != nil {
 		t.Fatal(err)
 	}
-	if len(nodes) != 5 {
-		t.Fatalf("%d samples, want 5", len(nodes))
+	if len(nodes) != 6 {
+		t.Fatalf("%d samples, want 6", len(nodes))
 	}
 	same := [][2]int{{0, 1}, {0, 4}}
-	differ := [][2]int{{0, 2}, {0, 3}, {2, 3}}
+	differ := [][2]int{{0, 2}, {0, 3}, {2, 3}, {0, 5}}
 	for _, p := range same {
 		if nodes[p[0]] != nodes[p[1]] {
 			t.Errorf("lines %d and %d describe one node but got two", p[0]+1, p[1]+1)
@@ -399,5 +400,14 @@ func TestRunProcessInternsNodes(t *testing.T) {
 		if nodes[p[0]] == nodes[p[1]] {
 			t.Errorf("lines %d and %d describe different nodes but share one", p[0]+1, p[1]+1)
 		}
+	}
+	// Nodes of one source share its SourceInfo, as a live source's do.
+	for _, i := range []int{2, 3} {
+		if nodes[i].Src != nodes[0].Src {
+			t.Errorf("lines 1 and %d: nodes of source s1 have two SourceInfos", i+1)
+		}
+	}
+	if nodes[5].Src == nodes[0].Src || nodes[5].Source() != "s2" || nodes[0].Source() != "s1" {
+		t.Errorf("sources %q and %q share a SourceInfo or are wrong", nodes[0].Source(), nodes[5].Source())
 	}
 }

@@ -25,12 +25,20 @@ import (
 // key the stage writes. It is kept only when every such value is a
 // primitive: an object (split() returns an array) would be shared between
 // messages, so such a stage runs every time.
+//
+// Most nodes' effects of a stage have one shape: each key gets either the
+// same value on every node (a literal such as a location path) or one of
+// the node's own strings (tag_name = opcua_tag_name). The first effect a
+// stage records fixes its shape (see fxShape); a node whose effect has that
+// shape keeps only its stage state (fxShared), the shape giving its values,
+// instead of a record of its own (96 bytes a node and stage).
 
 // States of a cached stage effect on one node (see nodeState.stageState).
 const (
 	fxUnknown uint8 = iota
-	fxCached
+	fxCached        // the node's own record holds the effect
 	fxNever
+	fxShared // the stage's shape holds the effect
 )
 
 // fxRec is the recorded effect of one body stage: the final value of each
@@ -42,6 +50,66 @@ type fxRec struct {
 	stage int
 	vals  []goja.Value
 	next  *fxRec
+}
+
+// fxShape is the shape of the effect of a body stage shared by many nodes:
+// for each of the stage's writeKeys, either the value every node gets
+// (vals[i], shareable), or, when ref[i] is not 0, the node's own string of
+// base entry ref[i]-1 (see refEntry). Immutable.
+type fxShape struct {
+	vals []goja.Value
+	ref  []uint8
+}
+
+// refEntry reports whether base entry i is one of the node's own strings
+// that an effect's shape may refer to: a field of the node (or its
+// source), the same for every sample of the node.
+func refEntry(i int) bool {
+	switch i {
+	case idxSource, idxEndpoint, idxNodeID, idxTagName, idxTagGroup, idxTagPath, idxAttrNodeID, idxAttrBrowseName:
+		return true
+	}
+	return false
+}
+
+// newShape returns the shape of the effect vals of script s on the
+// runtime's current node: a string value equal to the node's string of a
+// meta key the stage reads refers to that entry, every other value is
+// taken as it is.
+func (rt *jsRuntime) newShape(s *script, vals []goja.Value) *fxShape {
+	sh := &fxShape{vals: make([]goja.Value, len(vals)), ref: make([]uint8, len(vals))}
+	for i, v := range vals {
+		sh.vals[i] = v
+		str, isStr := v.(goja.String)
+		if !isStr {
+			continue
+		}
+		for _, k := range s.metaKeys {
+			if b := fixedIndex(k); b >= 0 && refEntry(b) && rt.meta.baseStr(b) == str.String() {
+				sh.vals[i], sh.ref[i] = nil, uint8(b+1)
+				break
+			}
+		}
+	}
+	return sh
+}
+
+// fits reports whether vals, the effect of the stage on the runtime's
+// current node, is what sh gives that node.
+func (sh *fxShape) fits(m *metaHandler, vals []goja.Value) bool {
+	for i, v := range vals {
+		if sh.ref[i] != 0 {
+			str, isStr := v.(goja.String)
+			if !isStr || str.String() != m.baseStr(int(sh.ref[i])-1) {
+				return false
+			}
+			continue
+		}
+		if !v.SameAs(sh.vals[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // metaOnlyStage returns the msg.meta keys a body stage reads and writes,
@@ -158,6 +226,16 @@ func (rt *jsRuntime) cachedStage(idx int, m *goja.Object) (applied, reuse bool) 
 			return false, false
 		case fxCached:
 			rec = rt.ns.fxOf(idx)
+		case fxShared:
+			sh := st.shape.Load()
+			for i, k := range s.writeKeys {
+				if sh.ref[i] != 0 {
+					rt.meta.setRef(k, int(sh.ref[i])-1)
+				} else {
+					rt.meta.Set(k, sh.vals[i])
+				}
+			}
+			return true, false
 		}
 	}
 	if rec == nil {
@@ -184,6 +262,15 @@ func (rt *jsRuntime) recordStage(idx int, ret goja.Value) {
 	}
 	if vals == nil {
 		rt.ns.setStageState(idx, fxNever)
+		return
+	}
+	sh := st.shape.Load()
+	if sh == nil {
+		st.shape.CompareAndSwap(nil, rt.newShape(st.script, vals))
+		sh = st.shape.Load()
+	}
+	if sh.fits(&rt.meta, vals) {
+		rt.ns.setStageState(idx, fxShared) // the shape is set before
 		return
 	}
 	rt.ns.addFx(&fxRec{stage: idx, vals: vals})

@@ -100,8 +100,8 @@ return msg;`
 		}
 	}
 
-	t1, t2 := testNode("t1"), testNode("t2")
-	t2.Group = "axis"
+	t1, t2, t3 := testNode("t1"), testNode("t2"), testNode("t3")
+	t2.Group, t3.Group = "axis", "axis"
 	steps := []struct {
 		node    *tag.Node
 		payload any
@@ -109,6 +109,7 @@ return msg;`
 	}{
 		{t1, 1.0, 0}, {t1, 2.0, 0}, {t1, 10.0, 0}, {t1, 7.0, 0}, {t1, 3.0, 0x80000000}, {t1, 3.0, 0},
 		{t2, 1.0, 0}, {t2, 1.0, 0}, {t2, 9.0, 0}, {t2, int64(4), 0}, {t2, "text", 0}, {t2, 1.0, 0}, {t1, 1.0, 0},
+		{t3, 1.0, 0}, {t3, 2.0, 0}, {t2, 1.0, 0},
 	}
 	for i, st := range steps {
 		s := testSample(st.node, st.payload)
@@ -122,12 +123,71 @@ return msg;`
 		}
 	}
 
-	// The effects were recorded where they may be, and only there.
+	// The effects were recorded where they may be, and only there: t2's,
+	// the first, make the stages' shapes; t3's virtual_path does not fit
+	// its stage's shape (a value of t2's own), so t3 has a record of it.
 	ns := cached.nodes.get(&tag.Sample{Node: t2}, len(cached.stages))
 	d, then1, adv1 := ns.stageState(0), ns.stageState(4), ns.stageState(5)
-	if d != fxNever || then1 != fxCached || adv1 != fxCached || ns.fxOf(4) == nil || ns.fxOf(5) == nil {
-		t.Errorf("t2 effect states: defaults %d, conditions[1].then %d, advancedProcessing %d; want never (array value), cached, cached",
+	if d != fxNever || then1 != fxShared || adv1 != fxShared || ns.fx.Load() != nil {
+		t.Errorf("t2 effect states: defaults %d, conditions[1].then %d, advancedProcessing %d; want never (array value), shared, shared",
 			d, then1, adv1)
+	}
+	ns = cached.nodes.get(&tag.Sample{Node: t3}, len(cached.stages))
+	then1, adv1 = ns.stageState(4), ns.stageState(5)
+	if then1 != fxCached || adv1 != fxShared || ns.fxOf(4) == nil || ns.fxOf(5) != nil {
+		t.Errorf("t3 effect states: conditions[1].then %d, advancedProcessing %d; want cached, shared", then1, adv1)
+	}
+}
+
+// TestStageEffectShape checks that the nodes whose recorded effect has
+// their stage's shape (literals, and values that are the node's own
+// strings) keep no record of their own, and that their messages are those
+// of running every stage every time: also when a later stage reads,
+// lists, deletes or overwrites a key the shape set to the node's string.
+func TestStageEffectShape(t *testing.T) {
+	t.Parallel()
+	defaults := `msg.meta.location_path = "enterprise.site"; msg.meta.data_contract = "_historian";
+msg.meta.tag_name = msg.meta.opcua_tag_name; msg.meta.node = msg.meta.opcua_node_id; msg.meta.n = 7;
+return msg;`
+	build := func(wrap func(string) Snippet) *Engine {
+		return newTestEngine(t, Config{
+			Defaults: wrap(defaults),
+			Conditions: []Condition{
+				{If: Snippet{Code: `msg.meta.tag_name.startsWith("b")`}, Then: Snippet{Code: `msg.meta.virtual_path = msg.meta.tag_name + "_" + msg.meta.n; return msg;`}},
+				{If: Snippet{Code: `msg.payload > 5 && msg.payload < 8`}, Then: Snippet{Code: `msg.meta.keys = Object.keys(msg.meta).join(","); delete msg.meta.node; return msg;`}},
+				{If: Snippet{Code: `msg.payload > 8`}, Then: Snippet{Code: `msg.meta.tag_name = "hot_" + ("node" in msg.meta); return msg;`}},
+			},
+			Runtimes: 2,
+		}, zerolog.Nop())
+	}
+	cached := build(func(s string) Snippet { return Snippet{Code: s} })
+	reference := build(uncached)
+
+	var nodes []*tag.Node
+	for _, name := range []string{"a1", "b2", "a3", "b4"} {
+		nodes = append(nodes, testNode(name))
+	}
+	for round, v := range []float64{1, 2, 6, 9, 1} {
+		for _, n := range nodes {
+			s := testSample(n, v)
+			got, want := process(cached, s), process(reference, s)
+			if len(got.fails)+len(want.fails) > 0 {
+				t.Fatalf("round %d %s: failures %v / %v", round, n.Name, got.fails, want.fails)
+			}
+			if g, w := describe(got.msgs), describe(want.msgs); g != w {
+				t.Errorf("round %d %s:\n got %s\nwant %s", round, n.Name, g, w)
+			}
+		}
+	}
+	sh := cached.stages[0].shape.Load()
+	if sh == nil || !slices.Equal(sh.ref, []uint8{0, 0, idxTagName + 1, idxNodeID + 1, 0}) {
+		t.Fatalf("defaults shape %+v, want literals and refs to the tag name and node id", sh)
+	}
+	for _, n := range nodes {
+		ns := cached.nodes.get(&tag.Sample{Node: n}, len(cached.stages))
+		if st := ns.stageState(0); st != fxShared || ns.fx.Load() != nil {
+			t.Errorf("%s: defaults state %d, own records %v; want the stage's shape and none", n.Name, st, ns.fx.Load() != nil)
+		}
 	}
 }
 

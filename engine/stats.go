@@ -38,6 +38,10 @@ type stage struct {
 	// recorded (see stagecache.go).
 	fx      atomic.Pointer[fxRec]
 	fxNever atomic.Bool
+	// shape is the shape of the recorded effects of a cacheable body
+	// stage that reads meta keys, fixed by the first effect recorded
+	// (see fxShape).
+	shape atomic.Pointer[fxShape]
 
 	filtered atomic.Uint64
 	failed   [len(failReasons)]atomic.Uint64

@@ -160,7 +160,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 	if len(vars) == 0 {
 		return nil, failed, nil
 	}
-	nodes := NameNodes(cfg.Name, cfg.Endpoint, vars)
+	nodes := NameNodes(ss.src.info, vars)
 	if len(nodes) != len(vars) {
 		return nil, nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
 	}

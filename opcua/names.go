@@ -61,17 +61,17 @@ func safeByte(c byte) bool {
 // Path another variable already has. The outcome depends only on the set of
 // variables, not on the order the server returned them.
 //
-// The nodes live as long as the source, so their strings are shared where
-// they can be: variables in one folder share one Group string, and Name
-// (and BrowseName when it is already safe) is the tail of Path.
-func NameNodes(source, endpoint string, vars []Variable) []*tag.Node {
+// The nodes live as long as the source, so what they can share they share:
+// every node points at src (the source's name and endpoint), variables in
+// one folder share one Group string, and Name (and BrowseName when it is
+// already safe) is the tail of Path.
+func NameNodes(src *tag.SourceInfo, vars []Variable) []*tag.Node {
 	nodes := make([]*tag.Node, len(vars))
 	byPath := make(map[string][]int, len(vars))
 	groups := make(map[string]string)
 	for i, v := range vars {
 		n := &tag.Node{
-			Source:     source,
-			Endpoint:   endpoint,
+			Src:        src,
 			ID:         FormatNodeID(v.ID),
 			BrowseName: v.BrowseName,
 			Name:       SafeName(v.BrowseName),

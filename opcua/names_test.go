@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/edgetag/edgetag/tag"
 )
 
 func TestSafeName(t *testing.T) {
@@ -68,10 +70,11 @@ func TestNameNodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			nodes := NameNodes("press", "opc.tcp://h:4840", tt.in)
+			src := &tag.SourceInfo{Name: "press", Endpoint: "opc.tcp://h:4840"}
+			nodes := NameNodes(src, tt.in)
 			var got []named
 			for i, n := range nodes {
-				if n.Source != "press" || n.Endpoint != "opc.tcp://h:4840" || n.DataType != "Double" || n.BrowseName != tt.in[i].BrowseName {
+				if n.Src != src || n.Source() != "press" || n.Endpoint() != "opc.tcp://h:4840" || n.DataType != "Double" || n.BrowseName != tt.in[i].BrowseName {
 					t.Fatalf("node %d: static fields wrong: %+v", i, n)
 				}
 				got = append(got, named{n.ID, n.Name, n.Group, n.Path})
@@ -84,7 +87,7 @@ func TestNameNodes(t *testing.T) {
 			for i := range tt.in {
 				rev[len(tt.in)-1-i] = tt.in[i]
 			}
-			for i, n := range NameNodes("press", "", rev) {
+			for i, n := range NameNodes(&tag.SourceInfo{Name: "press"}, rev) {
 				if w := tt.want[len(tt.in)-1-i]; n.Path != w.Path {
 					t.Fatalf("reversed input: %s got path %s, want %s", n.ID, n.Path, w.Path)
 				}
@@ -108,7 +111,7 @@ func TestNameNodesShareStrings(t *testing.T) {
 		{ID: ua.NewStringNodeID(2, "d"), BrowseName: name("Motor 1")},
 		{ID: ua.NewStringNodeID(2, "e"), BrowseName: name("Top")},
 	}
-	nodes := NameNodes("press", "", vars)
+	nodes := NameNodes(&tag.SourceInfo{Name: "press"}, vars)
 	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
 	for i, n := range nodes {
 		if !same(n.Name, n.Path[len(n.Path)-len(n.Name):]) {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,6 +251,30 @@ func (c *collector) count(from int, suffix string) int {
 		}
 	}
 	return n
+}
+
+// sources returns the distinct SourceInfos of the samples seen.
+func (c *collector) sources() []*tag.SourceInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var srcs []*tag.SourceInfo
+	for _, s := range c.samples {
+		if !slices.Contains(srcs, s.Node.Src) {
+			srcs = append(srcs, s.Node.Src)
+		}
+	}
+	return srcs
+}
+
+// checkOneSource checks that every sample's node points at one SourceInfo
+// with the source's name and endpoint: a source shares one among all its
+// nodes, whatever the session that made them.
+func (c *collector) checkOneSource(t *testing.T, cfg Config) {
+	t.Helper()
+	srcs := c.sources()
+	if len(srcs) != 1 || srcs[0] == nil || *srcs[0] != (tag.SourceInfo{Name: cfg.Name, Endpoint: cfg.Endpoint}) {
+		t.Errorf("samples carry %d SourceInfos (%v), want one with name %q, endpoint %q", len(srcs), srcs, cfg.Name, cfg.Endpoint)
+	}
 }
 
 // last returns the last sample of the node with id suffix.

@@ -108,6 +108,7 @@ func TestSimAcquire(t *testing.T) {
 					t.Errorf("%s: no data type on node", name)
 				}
 			}
+			col.checkOneSource(t, cfg)
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -140,6 +141,8 @@ func TestSimReconnect(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	// The nodes of every session share the source's one SourceInfo.
+	col.checkOneSource(t, cfg)
 	// Every goroutine of the source and of its gopcua clients has ended.
 	checkNoClientGoroutines(t)
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/tag"
 )
 
 // Source acquires the values of one configured server. Run owns its one
@@ -15,6 +17,9 @@ type Source struct {
 	cfg    Config
 	log    zerolog.Logger
 	status *statusBox
+	// info is the SourceInfo every node of the source points at, in every
+	// session. Immutable.
+	info *tag.SourceInfo
 
 	// learned holds batch sizes a server refused as too big, so the next
 	// session starts below them. Owned by the goroutine running Run.
@@ -40,6 +45,7 @@ func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 		cfg:    cfg,
 		log:    log,
 		status: newStatusBox(cfg.Name),
+		info:   &tag.SourceInfo{Name: cfg.Name, Endpoint: cfg.Endpoint},
 	}, nil
 }
 

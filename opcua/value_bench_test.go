@@ -60,8 +60,9 @@ var sinkSample tag.Sample
 func BenchmarkNotificationToSample(b *testing.B) {
 	const nodes = 10000
 	table := make([]*tag.Node, nodes)
+	src := &tag.SourceInfo{Name: "press"}
 	for i := range table {
-		table[i] = &tag.Node{Source: "press", ID: "ns=2;i=" + itoa(i), Name: "T" + itoa(i), DataType: "Double"}
+		table[i] = &tag.Node{Src: src, ID: "ns=2;i=" + itoa(i), Name: "T" + itoa(i), DataType: "Double"}
 	}
 	now := time.Now()
 	dcn := &ua.DataChangeNotification{MonitoredItems: make([]*ua.MonitoredItemNotification, 0, nodes)}

@@ -18,7 +18,7 @@ import (
 // waitTimeout bounds every condition a test waits for.
 const waitTimeout = 30 * time.Second
 
-var testNode = &tag.Node{Source: "press-line", ID: "ns=2;s=Line1.Temp", Name: "Temp", Group: "Line1", Path: "Line1.Temp", DataType: "Double"}
+var testNode = &tag.Node{Src: &tag.SourceInfo{Name: "press-line"}, ID: "ns=2;s=Line1.Temp", Name: "Temp", Group: "Line1", Path: "Line1.Temp", DataType: "Double"}
 
 // testMessage returns message i of a realistic shape: a UNS subject, a
 // 50-byte payload and the 13 meta headers the engine emits.

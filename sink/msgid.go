@@ -41,7 +41,7 @@ func MsgID(m *tag.Message) string {
 	h1 = (h1 ^ 0xff) * fnvPrime
 	h2 = (h2 ^ 0xfe) * fnvPrime
 	if m.Node != nil {
-		mix(m.Node.Source)
+		mix(m.Node.Source())
 		mix(m.Node.ID)
 	}
 	var ts uint64

@@ -19,7 +19,8 @@ const (
 	FromBlock HeaderFrom = iota
 	// FromLayout takes HeaderSpec.Value: the same value in every block.
 	FromLayout
-	// The others take one string field of the block's Node.
+	// The others take one string field of the block's Node (FromSource and
+	// FromEndpoint that of its SourceInfo).
 	FromSource
 	FromEndpoint
 	FromID
@@ -33,21 +34,30 @@ const (
 // NodeFields are the sources that take a field of the block's Node.
 var NodeFields = [...]HeaderFrom{FromSource, FromEndpoint, FromID, FromBrowseName, FromName, FromGroup, FromPath, FromDataType}
 
-// fieldOffsets holds, for each source that takes a field of the Node, the
-// field's offset in Node: the one place that maps sources to fields.
-var fieldOffsets = [...]uintptr{
-	FromSource:     unsafe.Offsetof(Node{}.Source),
-	FromEndpoint:   unsafe.Offsetof(Node{}.Endpoint),
-	FromID:         unsafe.Offsetof(Node{}.ID),
-	FromBrowseName: unsafe.Offsetof(Node{}.BrowseName),
-	FromName:       unsafe.Offsetof(Node{}.Name),
-	FromGroup:      unsafe.Offsetof(Node{}.Group),
-	FromPath:       unsafe.Offsetof(Node{}.Path),
-	FromDataType:   unsafe.Offsetof(Node{}.DataType),
+// fieldRefs holds, for each source that takes a field of the Node, where
+// the field is: its offset in Node, or, for what the node's SourceInfo
+// holds, its offset in SourceInfo. It is the one place that maps sources
+// to fields.
+var fieldRefs = [...]fieldRef{
+	FromSource:     {off: unsafe.Offsetof(SourceInfo{}.Name), src: true},
+	FromEndpoint:   {off: unsafe.Offsetof(SourceInfo{}.Endpoint), src: true},
+	FromID:         {off: unsafe.Offsetof(Node{}.ID)},
+	FromBrowseName: {off: unsafe.Offsetof(Node{}.BrowseName)},
+	FromName:       {off: unsafe.Offsetof(Node{}.Name)},
+	FromGroup:      {off: unsafe.Offsetof(Node{}.Group)},
+	FromPath:       {off: unsafe.Offsetof(Node{}.Path)},
+	FromDataType:   {off: unsafe.Offsetof(Node{}.DataType)},
+}
+
+// fieldRef locates one string field of a Node (see fieldRefs).
+type fieldRef struct {
+	off uintptr
+	// src marks a field of the node's SourceInfo.
+	src bool
 }
 
 // isNodeField reports whether from takes a field of the Node.
-func (from HeaderFrom) isNodeField() bool { return from > FromLayout && int(from) < len(fieldOffsets) }
+func (from HeaderFrom) isNodeField() bool { return from > FromLayout && int(from) < len(fieldRefs) }
 
 // Field returns the field of n that from names, or "" when from names
 // none (FromBlock, FromLayout) or n is nil.
@@ -55,12 +65,20 @@ func (from HeaderFrom) Field(n *Node) string {
 	if n == nil || !from.isNodeField() {
 		return ""
 	}
-	return nodeField(n, fieldOffsets[from])
+	return nodeField(n, fieldRefs[from])
 }
 
-// nodeField returns the string field of n at offset off.
-func nodeField(n *Node, off uintptr) string {
-	return *(*string)(unsafe.Add(unsafe.Pointer(n), off))
+// nodeField returns the string field of n that r locates; "" for a field
+// of a SourceInfo n does not have.
+func nodeField(n *Node, r fieldRef) string {
+	p := unsafe.Pointer(n)
+	if r.src {
+		if n.Src == nil {
+			return ""
+		}
+		p = unsafe.Pointer(n.Src)
+	}
+	return *(*string)(unsafe.Add(p, r.off))
 }
 
 // HeaderSpec is one header of a HeaderLayout: its key and where its value
@@ -86,8 +104,8 @@ type layoutSpec struct {
 	key, val string
 	from     HeaderFrom
 	slot     int32
-	// off is the offset in Node of the field a node field header takes.
-	off uintptr
+	// field locates the field a node field header takes.
+	field fieldRef
 }
 
 // NewHeaderLayout returns the layout of specs, in order. It does not keep
@@ -106,7 +124,7 @@ func NewHeaderLayout(specs []HeaderSpec) *HeaderLayout {
 			if !s.From.isNodeField() {
 				panic("tag: unknown header source")
 			}
-			ls.off = fieldOffsets[s.From]
+			ls.field = fieldRefs[s.From]
 		}
 		l.specs[i] = ls
 	}
@@ -165,7 +183,10 @@ func (l *HeaderLayout) AppendValues(vals []string, hs []Header, n *Node) ([]stri
 type HeaderBlock struct {
 	layout *HeaderLayout
 	node   *Node
-	vals   []string
+	// vals points at the first of the block's layout.nvals own values
+	// (nil when it has none): a node keeps its blocks for its life, so the
+	// length and capacity a slice would repeat are left to the layout.
+	vals *string
 }
 
 // NewHeaderBlock returns the block of layout l for node n, whose FromBlock
@@ -183,10 +204,11 @@ func NewHeaderBlock(l *HeaderLayout, n *Node, vals []string) HeaderBlock {
 			}
 		}
 	}
-	if len(vals) == 0 {
-		vals = nil
+	var first *string
+	if len(vals) > 0 {
+		first = &vals[0]
 	}
-	return HeaderBlock{layout: l, node: n, vals: vals}
+	return HeaderBlock{layout: l, node: n, vals: first}
 }
 
 // Len returns the number of headers of b; 0 for a nil b.
@@ -215,10 +237,10 @@ func (b *HeaderBlock) Node() *Node {
 
 // NumValues returns the number of values b holds itself.
 func (b *HeaderBlock) NumValues() int {
-	if b == nil {
+	if b == nil || b.layout == nil {
 		return 0
 	}
-	return len(b.vals)
+	return b.layout.nvals
 }
 
 // At returns header i of b, 0 <= i < b.Len().
@@ -233,11 +255,11 @@ func (b *HeaderBlock) At(i int) Header {
 func (b *HeaderBlock) value(s *layoutSpec) string {
 	switch s.from {
 	case FromBlock:
-		return b.vals[s.slot]
+		return unsafe.Slice(b.vals, b.layout.nvals)[s.slot]
 	case FromLayout:
 		return s.val
 	}
-	return nodeField(b.node, s.off)
+	return nodeField(b.node, s.field)
 }
 
 // same reports whether a and b are equal, without a call when they are

@@ -9,7 +9,7 @@ import (
 // in order, through At, Equal and a message's EachHeader.
 func TestHeaderBlock(t *testing.T) {
 	t.Parallel()
-	n := &Node{Source: "plc1", Endpoint: "opc.tcp://h:4840", ID: "ns=2;s=A.b", BrowseName: "b°", Name: "b_",
+	n := &Node{Src: &SourceInfo{Name: "plc1", Endpoint: "opc.tcp://h:4840"}, ID: "ns=2;s=A.b", BrowseName: "b°", Name: "b_",
 		Group: "A", Path: "A.b_", DataType: "Double"}
 	l := NewHeaderLayout([]HeaderSpec{
 		{Key: "own1", From: FromBlock},
