@@ -128,7 +128,7 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 	if withID {
 		buf = append(buf, MsgIDHeader+": "...)
 		idStart = len(buf)
-		buf = append(buf, MsgID(m)...)
+		buf = appendMsgID(buf, m)
 		idEnd = len(buf)
 		buf = append(buf, "\r\n"...)
 	}

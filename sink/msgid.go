@@ -23,6 +23,11 @@ const (
 // value and the message timestamp, so messages without a source timestamp
 // still differ by their receive time.
 func MsgID(m *tag.Message) string {
+	return string(appendMsgID(make([]byte, 0, 32), m))
+}
+
+// appendMsgID appends MsgID(m) to buf.
+func appendMsgID(buf []byte, m *tag.Message) []byte {
 	h1, h2 := uint64(fnvOffset1), uint64(fnvOffset2)
 	mix := func(s string) {
 		for i := 0; i < len(s); i++ {
@@ -53,16 +58,14 @@ func MsgID(m *tag.Message) string {
 		h2 = (h2 ^ (ts & 0xff)) * fnvPrime
 		ts >>= 8
 	}
-	var b [32]byte
-	putHex(b[:16], h1)
-	putHex(b[16:], h2)
-	return string(b[:])
+	return appendHex(appendHex(buf, h1), h2)
 }
 
-func putHex(dst []byte, v uint64) {
+// appendHex appends the 16 hex digits of v to buf.
+func appendHex(buf []byte, v uint64) []byte {
 	const digits = "0123456789abcdef"
-	for i := 15; i >= 0; i-- {
-		dst[i] = digits[v&0xf]
-		v >>= 4
+	for shift := 60; shift >= 0; shift -= 4 {
+		buf = append(buf, digits[v>>uint(shift)&0xf])
 	}
+	return buf
 }
