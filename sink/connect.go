@@ -25,6 +25,13 @@ const (
 	// or the path to it gone without a TCP reset) within about a minute.
 	pingInterval = 20 * time.Second
 	maxPingsOut  = 3
+	// writeBufferSize is how much the client gathers before it writes to
+	// the connection: nats-server's largest read buffer. With nats.go's
+	// default of half that, the server reading the connection grew and
+	// shrank its read buffer over and over, which made 60% of the bytes
+	// allocated per message on the pipeline with the embedded server, and
+	// cost about a tenth of its CPU.
+	writeBufferSize = 64 << 10
 )
 
 // tlsConfig builds a client TLS config: the CA that verifies the server and
@@ -64,6 +71,7 @@ func (s *Sink) connOptions(srv *server.Server) ([]nats.Option, error) {
 		nats.ReconnectJitter(reconnectJitter, reconnectJitterTLS),
 		nats.RetryOnFailedConnect(true),
 		nats.ReconnectBufSize(c.ReconnectBufSize),
+		nats.WriteBufferSize(writeBufferSize),
 		nats.PingInterval(pingInterval),
 		nats.MaxPingsOutstanding(maxPingsOut),
 		nats.DrainTimeout(c.DrainTimeout),
