@@ -35,22 +35,33 @@ func validHeaderKey(k string) bool {
 	return true
 }
 
-// keyBit spreads header keys over 64 bits, so that two headers can only
-// share a key when they share a bit.
-func keyBit(k string) uint64 {
+// keySet is a Bloom filter of header keys: each key sets one bit in each
+// of two words, so that two headers can only share a key when they share
+// both bits.
+type keySet [2]uint64
+
+// keyBits returns the bits of k in a keySet.
+func keyBits(k string) keySet {
 	h := uint64(len(k))
 	if k != "" {
 		h |= uint64(k[0])<<8 | uint64(k[len(k)/2])<<16 | uint64(k[len(k)-1])<<24 | uint64(k[len(k)*3/4])<<32
 	}
-	return 1 << (h * 0x9e3779b97f4a7c15 >> 58)
+	h *= 0x9e3779b97f4a7c15
+	return keySet{1 << (h >> 58), 1 << (h >> 52 & 63)}
 }
 
+// mayHold reports whether s may hold a key of bits b.
+func (s keySet) mayHold(b keySet) bool { return s[0]&b[0] != 0 && s[1]&b[1] != 0 }
+
+// add adds the bits b to s.
+func (s *keySet) add(b keySet) { s[0], s[1] = s[0]|b[0], s[1]|b[1] }
+
 // blockKeys is what appendHeaders learnt of the keys of one header layout
-// when it checked them: all are valid, the union of their key bits, and
+// when it checked them: all are valid, the keySet of their keys, and
 // whether a key is given twice.
 type blockKeys struct {
 	layout *tag.HeaderLayout
-	bits   uint64
+	keys   keySet
 	dup    bool
 }
 
@@ -71,9 +82,8 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 	if n == 0 && !withID {
 		return nil, 0, 0, nil
 	}
-	// Two headers can only share a key if they share a key bit: keys are
-	// compared only then.
-	var seen uint64
+	// Keys are compared only when the keys before may hold one (keySet).
+	var seen keySet
 	dup := false
 	if nb > 0 {
 		if l := m.SharedHeaders.Layout(); l != bk.layout {
@@ -83,21 +93,21 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 				if !validHeaderKey(key) {
 					return nil, 0, 0, nats.ErrBadHeaderMsg
 				}
-				bit := keyBit(key)
-				k.dup = k.dup || k.bits&bit != 0 && repeated(m, nb, i)
-				k.bits |= bit
+				bits := keyBits(key)
+				k.dup = k.dup || k.keys.mayHold(bits) && repeated(m, nb, i)
+				k.keys.add(bits)
 			}
 			*bk = k
 		}
-		seen, dup = bk.bits, bk.dup
+		seen, dup = bk.keys, bk.dup
 	}
 	for i, h := range m.Headers {
 		if !validHeaderKey(h.Key) {
 			return nil, 0, 0, nats.ErrBadHeaderMsg
 		}
-		bit := keyBit(h.Key)
-		dup = dup || seen&bit != 0 && repeated(m, nb, nb+i)
-		seen |= bit
+		bits := keyBits(h.Key)
+		dup = dup || seen.mayHold(bits) && repeated(m, nb, nb+i)
+		seen.add(bits)
 	}
 
 	buf = append(buf[:0], hdrLine...)
@@ -138,13 +148,21 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 // repeated reports whether the key of header i of m is that of an earlier
 // header; its block has nb headers.
 func repeated(m *tag.Message, nb, i int) bool {
-	k := headerAt(m, nb, i).Key
+	k := keyAt(m, nb, i)
 	for j := range i {
-		if headerAt(m, nb, j).Key == k {
+		if keyAt(m, nb, j) == k {
 			return true
 		}
 	}
 	return false
+}
+
+// keyAt returns the key of header i of m, whose block has nb headers.
+func keyAt(m *tag.Message, nb, i int) string {
+	if i < nb {
+		return m.SharedHeaders.Layout().Spec(i).Key
+	}
+	return m.Headers[i-nb].Key
 }
 
 // headerAt returns header i of m, whose block has nb headers.
