@@ -14,7 +14,7 @@ import (
 const hdrLine = "NATS/1.0\r\n"
 
 // validKeyByte marks the bytes nats.go accepts in a header key: printable
-// ASCII except "()/,:;<=>?@[\]{} and the double quote.
+// ASCII (33 to 126) except " ( ) / , : ; < = > ? @ [ \ ] { }.
 var validKeyByte = func() (t [256]bool) {
 	for c := 33; c <= 126; c++ {
 		t[c] = !strings.ContainsRune(`"()/,:;<=>?@[\]{}`, rune(c))

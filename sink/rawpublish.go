@@ -24,7 +24,7 @@ const natsVersion = "v1.55.0"
 // and encodes anew for every message: with every meta key as a header that
 // was nearly a third of the agent's CPU. The sink encodes each message's
 // headers itself, straight from the engine's header blocks into a reused
-// buffer (appendHeaderBlock), producing the bytes PublishMsg would, and
+// buffer (appendHeaders), producing the bytes PublishMsg would, and
 // hands them here. nats.go exports no method that takes encoded headers.
 //
 //go:linkname publishRaw github.com/nats-io/nats%2ego.(*Conn).publish
