@@ -2,6 +2,7 @@ package sink
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/textproto"
 	"strings"
 
@@ -33,6 +34,11 @@ func validHeaderKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// refusedKey is the error for a header key nats.go refuses.
+func refusedKey(k string) error {
+	return fmt.Errorf("meta key %q cannot be a NATS header key (printable ASCII without spaces or \"(),/:;<=>?@[\\]{}; leave it out with nats.headers): %w", k, nats.ErrBadHeaderMsg)
 }
 
 // keySet is a Bloom filter of header keys: each key sets one bit in each
@@ -75,7 +81,7 @@ type blockKeys struct {
 // hdr is nil when there is nothing to send, so that the message goes out
 // without a header block; idStart and idEnd delimit the Nats-Msg-Id value
 // in hdr (both 0 without one). A key nats.go would refuse makes it return
-// nats.ErrBadHeaderMsg. The keys of m's header block are checked only when
+// an error that names the key and wraps nats.ErrBadHeaderMsg. The keys of m's header block are checked only when
 // its layout is not the one bk holds; bk then learns the new layout.
 func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr []byte, idStart, idEnd int, err error) {
 	n, nb := m.NumHeaders(), m.SharedHeaders.Len()
@@ -91,7 +97,7 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 			for i := range nb {
 				key := l.Spec(i).Key
 				if !validHeaderKey(key) {
-					return nil, 0, 0, nats.ErrBadHeaderMsg
+					return nil, 0, 0, refusedKey(key)
 				}
 				bits := keyBits(key)
 				k.dup = k.dup || k.keys.mayHold(bits) && repeated(m, nb, i)
@@ -103,7 +109,7 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 	}
 	for i, h := range m.Headers {
 		if !validHeaderKey(h.Key) {
-			return nil, 0, 0, nats.ErrBadHeaderMsg
+			return nil, 0, 0, refusedKey(h.Key)
 		}
 		bits := keyBits(h.Key)
 		dup = dup || seen.mayHold(bits) && repeated(m, nb, nb+i)

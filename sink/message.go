@@ -32,7 +32,7 @@ var outMsgPool = sync.Pool{New: func() any { return new(outMsg) }}
 // newOutMsg converts m into a pooled outMsg. With withID the Nats-Msg-Id
 // header is set to MsgID(m) unless the message already carries one. The
 // caller gives it back with put when the client is done with it. The error
-// is nats.ErrBadHeaderMsg when a header key is one NATS refuses; the outMsg
+// wraps nats.ErrBadHeaderMsg when a header key is one NATS refuses; the outMsg
 // is then still valid (without headers) and must be put back as well.
 func newOutMsg(m *tag.Message, withID bool) (*outMsg, error) {
 	o := outMsgPool.Get().(*outMsg)

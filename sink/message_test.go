@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"errors"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -116,15 +117,15 @@ func TestHeaderBlockFormat(t *testing.T) {
 	valid := new(blockKeys)
 	for _, k := range []string{"", "a b", "a:b", "a/b", "ä", "a\r\nb"} {
 		m := &tag.Message{Subject: "a", Headers: []tag.Header{{Key: k, Value: "v"}}}
-		if _, _, _, err := appendHeaders(nil, m, false, valid); err != nats.ErrBadHeaderMsg {
-			t.Errorf("key %q: err = %v, want %v", k, err, nats.ErrBadHeaderMsg)
+		if _, _, _, err := appendHeaders(nil, m, false, valid); !errors.Is(err, nats.ErrBadHeaderMsg) || !strings.Contains(err.Error(), strconv.Quote(k)) {
+			t.Errorf("key %q: err = %v, want %v naming the key", k, err, nats.ErrBadHeaderMsg)
 		}
 		layout := tag.NewHeaderLayout([]tag.HeaderSpec{{Key: "ok", From: tag.FromLayout}, {Key: k, From: tag.FromLayout}})
 		block := tag.NewHeaderBlock(layout, testNode, nil)
 		for range 2 {
 			m := &tag.Message{Subject: "a", SharedHeaders: &block}
-			if _, _, _, err := appendHeaders(nil, m, false, valid); err != nats.ErrBadHeaderMsg {
-				t.Errorf("key %q in a block: err = %v, want %v", k, err, nats.ErrBadHeaderMsg)
+			if _, _, _, err := appendHeaders(nil, m, false, valid); !errors.Is(err, nats.ErrBadHeaderMsg) || !strings.Contains(err.Error(), strconv.Quote(k)) {
+				t.Errorf("key %q in a block: err = %v, want %v naming the key", k, err, nats.ErrBadHeaderMsg)
 			}
 		}
 	}

@@ -90,7 +90,7 @@ func TestRawPublishMatchesPublishMsg(t *testing.T) {
 		if rawErr == nil {
 			rawErr = publishRaw(pub, o.subject, "", false, o.hdr, o.data)
 		}
-		if libErr != c.wantErr || rawErr != c.wantErr {
+		if libErr != c.wantErr || !errors.Is(rawErr, c.wantErr) {
 			t.Fatalf("%s: PublishMsg: %v, raw: %v; want %v", c.name, libErr, rawErr, c.wantErr)
 		}
 		if c.wantErr != nil {
