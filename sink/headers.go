@@ -126,8 +126,8 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 				continue
 			}
 			for j := i + 1; j < n; j++ {
-				if l := headerAt(m, nb, j); l.Key == h.Key {
-					h.Value = l.Value
+				if keyAt(m, nb, j) == h.Key {
+					h.Value = headerAt(m, nb, j).Value
 				}
 			}
 		}
