@@ -17,9 +17,10 @@ import (
 const embeddedReadyTimeout = 30 * time.Second
 
 // serverOptions builds the embedded nats-server's options from the config:
-// clients on Embedded.Listen, JetStream on a file store in Embedded.StoreDir
-// in Embedded.Domain, and the optional leafnode remote.
-func serverOptions(c Config) (*server.Options, error) {
+// clients on Embedded.Listen (TLS when configured) with the users of
+// Embedded.Users and the agent's identity, JetStream on a file store in
+// Embedded.StoreDir in Embedded.Domain, and the optional leafnode remote.
+func serverOptions(c Config, agent agentIdentity) (*server.Options, error) {
 	host, port, err := splitListen(c.Embedded.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("embedded listen: %w", err)
@@ -29,6 +30,19 @@ func serverOptions(c Config) (*server.Options, error) {
 		Host:       host,
 		Port:       port,
 		NoSigs:     true,
+	}
+	if err := applyAuth(o, c, agent); err != nil {
+		return nil, err
+	}
+	if t := c.Embedded.TLS; t.Enabled() {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.Cert, KeyFile: t.Key, CaFile: t.CA, Verify: t.CA != ""})
+		if err != nil {
+			return nil, fmt.Errorf("embedded tls (cert %s, key %s, ca %q): %w", t.Cert, t.Key, t.CA, err)
+		}
+		o.TLS = true
+		o.TLSConfig = tc
+		o.TLSVerify = t.CA != ""
+		o.TLSTimeout = 2
 	}
 	if c.JetStream.Enabled {
 		o.JetStream = true
@@ -67,10 +81,11 @@ func serverOptions(c Config) (*server.Options, error) {
 	return o, nil
 }
 
-// startEmbedded starts the in-process nats-server and waits until it accepts
-// clients. Its log goes to log.
-func startEmbedded(c Config, log zerolog.Logger) (*server.Server, error) {
-	o, err := serverOptions(c)
+// startEmbedded starts the in-process nats-server, which admits agent as
+// its fully privileged client, and waits until it accepts clients. Its log
+// goes to log.
+func startEmbedded(c Config, agent agentIdentity, log zerolog.Logger) (*server.Server, error) {
+	o, err := serverOptions(c, agent)
 	if err != nil {
 		return nil, err
 	}

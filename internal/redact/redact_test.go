@@ -1,0 +1,50 @@
+package redact
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestURLs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"no url", "plain text", "plain text"},
+		{"no credentials", "nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"user and password", "nats://u:s3cret@hub:4222", "nats://REDACTED@hub:4222"},
+		{"token", "tls://t0ken@hub", "tls://REDACTED@hub"},
+		{"list", "nats://a:b@h1:4222,nats://c:d@h2:4222", "nats://REDACTED@h1:4222,nats://REDACTED@h2:4222"},
+		{"in an error", `parse "nats-leaf://u:p@@hub:x": invalid port`, `parse "nats-leaf://REDACTED@hub:x": invalid port`},
+		{"at in the path is kept", "http://host/a@b", "http://host/a@b"},
+		{"password with slash cut at the slash", "nats://u:pa/ss@h", "nats://u:pa/ss@h"},
+		{"two in text", "from nats://x:y@a to nats-leaf://z@b", "from nats://REDACTED@a to nats-leaf://REDACTED@b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := URLs(tt.in); got != tt.want {
+				t.Errorf("URLs(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScrubberReplacesSecretsAndURLCredentials(t *testing.T) {
+	t.Parallel()
+	s := NewScrubber("s3cretpw", "", "ab")
+	in := `{"msg":"login s3cretpw failed","url":"nats://u:x@h","short":"ab"}`
+	want := `{"msg":"login REDACTED failed","url":"nats://REDACTED@h","short":"ab"}`
+	if got := s.String(in); got != want {
+		t.Fatalf("String = %q, want %q", got, want)
+	}
+	var buf bytes.Buffer
+	n, err := Writer(&buf, s).Write([]byte(in))
+	if err != nil || n != len(in) || buf.String() != want {
+		t.Fatalf("Write = %d, %v; wrote %q", n, err, buf.String())
+	}
+	clean := []byte("nothing here")
+	if got := s.Bytes(clean); &got[0] != &clean[0] {
+		t.Fatal("Bytes copied a clean slice")
+	}
+}
