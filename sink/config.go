@@ -89,12 +89,20 @@ type ServerTLS struct {
 // Enabled reports whether the listener serves TLS.
 func (t ServerTLS) Enabled() bool { return t.Cert != "" }
 
-func (t ServerTLS) validate(where string) error {
+// Check returns the problem of an incomplete setting, or nil.
+func (t ServerTLS) Check() error {
 	switch {
 	case (t.Cert == "") != (t.Key == ""):
-		return fmt.Errorf("%s.tls: cert and key must be given together", where)
+		return errors.New("cert and key go together (the listener's certificate and its private key)")
 	case t.CA != "" && t.Cert == "":
-		return fmt.Errorf("%s.tls: ca (verifying client certificates) needs cert and key", where)
+		return errors.New("ca (verifying client certificates) needs cert and key")
+	}
+	return nil
+}
+
+func (t ServerTLS) validate(where string) error {
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("%s.tls: %w", where, err)
 	}
 	return nil
 }
@@ -234,7 +242,9 @@ func (c Config) validate() error {
 		if _, _, err := splitListen(c.Embedded.Listen); err != nil {
 			add(fmt.Errorf("nats.embedded.listen: %w", err))
 		}
-		add(CheckListen("nats.embedded.listen", c.Embedded.Listen, len(c.Embedded.Users) > 0, c.Embedded.AllowInsecureListen))
+		if err := CheckListen(c.Embedded.Listen, EmbeddedExposed, EmbeddedRemedy, c.Embedded.Secured(), c.Embedded.AllowInsecureListen); err != nil {
+			add(fmt.Errorf("nats.embedded.listen: %w", err))
+		}
 		add(c.Embedded.TLS.validate("nats.embedded"))
 		for i, u := range c.Embedded.Users {
 			add(u.validate(fmt.Sprintf("nats.embedded.users[%d]", i)))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 // embeddedReadyTimeout bounds how long the embedded server may take to accept
@@ -58,7 +60,8 @@ func serverOptions(c Config, agent agentIdentity) (*server.Options, error) {
 	for _, raw := range strings.Split(l.URL, ",") {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil {
-			return nil, fmt.Errorf("leafnode url %q: %w", raw, err)
+			// The parse error quotes the URL, credentials included.
+			return nil, fmt.Errorf("leafnode url %q: not a valid URL", redact.URLs(raw))
 		}
 		switch {
 		case l.Auth.User != "":

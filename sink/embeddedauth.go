@@ -89,35 +89,60 @@ func (u User) id() string {
 	return u.NKey
 }
 
-// validate checks one user.
-func (u User) validate(where string) error {
-	var errs []error
+// FieldError is a problem with one field of a User: Field is the site
+// file key below the user ("password", "nkey", ...; "" for the user as a
+// whole).
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+// Check returns every problem of the user.
+func (u User) Check() []FieldError {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
 	switch {
 	case u.Name == "" && u.NKey == "":
-		errs = append(errs, fmt.Errorf("%s: set user (with password) or nkey", where))
+		add("", "set user (with password) or nkey")
 	case u.Name != "" && u.NKey != "":
-		errs = append(errs, fmt.Errorf("%s: user and nkey are exclusive", where))
+		add("", "user and nkey are exclusive")
 	case u.Name != "" && u.Password == "":
-		errs = append(errs, fmt.Errorf("%s.password: required with user %q (plain text or a bcrypt hash)", where, u.Name))
+		add("password", "required with user %q (plain text or a bcrypt hash)", u.Name)
 	case u.NKey != "" && u.Password != "":
-		errs = append(errs, fmt.Errorf("%s.password: an nkey user signs with its seed and has no password", where))
+		add("password", "an nkey user signs with its seed and has no password")
 	case u.NKey != "" && !nkeys.IsValidPublicUserKey(u.NKey):
-		errs = append(errs, fmt.Errorf("%s.nkey: %q is not a public user nkey (it starts with U; never put the seed, SU..., here)", where, shortKey(u.NKey)))
+		add("nkey", "%q is not a public user nkey (it starts with U; never put the seed, SU..., here)", shortKey(u.NKey))
 	}
 	if u.Name == anonymousUser {
-		errs = append(errs, fmt.Errorf("%s.user: %q is reserved", where, anonymousUser))
+		add("user", "%q is reserved", anonymousUser)
 	}
 	switch u.Role {
 	case "", RoleConsumer:
 		if u.Permissions != nil {
-			errs = append(errs, fmt.Errorf("%s.permissions: apply only to role %s (role %s has fixed permissions)", where, RoleCustom, RoleConsumer))
+			add("permissions", "apply only to role %s (role %s has fixed permissions)", RoleCustom, RoleConsumer)
 		}
 	case RoleCustom:
 		if u.Permissions == nil {
-			errs = append(errs, fmt.Errorf("%s.permissions: required with role %s", where, RoleCustom))
+			add("permissions", "required with role %s", RoleCustom)
 		}
 	default:
-		errs = append(errs, fmt.Errorf("%s.role: %q is not a role; use one of %s", where, u.Role, strings.Join(Roles, ", ")))
+		add("role", "%q is not a role; use one of %s", u.Role, strings.Join(Roles, ", "))
+	}
+	return errs
+}
+
+// validate returns the user's problems as one error, each prefixed with
+// where and its field.
+func (u User) validate(where string) error {
+	var errs []error
+	for _, fe := range u.Check() {
+		p := where
+		if fe.Field != "" {
+			p += "." + fe.Field
+		}
+		errs = append(errs, fmt.Errorf("%s: %s", p, fe.Msg))
 	}
 	return errors.Join(errs...)
 }
@@ -131,18 +156,28 @@ func shortKey(k string) string {
 	return k
 }
 
-// CheckListen applies the listen policy to the address of a listener that
-// other machines could reach: a loopback address is always allowed; any
-// other (including all interfaces, "" or "0.0.0.0") needs secured (clients
-// must authenticate) unless allowInsecure is set. key names the setting in
-// the error.
-func CheckListen(key, listen string, secured, allowInsecure bool) error {
+// CheckListen applies the listen policy to a listener: a loopback address
+// is always allowed; any other (including every interface, ":4222" or
+// "0.0.0.0:4222") needs secured unless allowInsecure is set. The error says
+// what is exposed and names remedy, the way to secure it.
+func CheckListen(listen, exposed, remedy string, secured, allowInsecure bool) error {
 	if secured || allowInsecure || IsLoopback(listen) {
 		return nil
 	}
-	return fmt.Errorf("%s: %q is reachable from other machines without authentication; configure users (or listen on 127.0.0.1), "+
-		"or set allow_insecure_listen: true to accept that anyone on the network has full access", key, listen)
+	return fmt.Errorf("%q is reachable from other machines, and %s; %s, listen on 127.0.0.1, "+
+		"or set allow_insecure_listen: true to accept that", listen, exposed, remedy)
 }
+
+// Exposure and remedy of an embedded server listener without
+// authentication, for CheckListen.
+const (
+	EmbeddedExposed = "any client there may read, publish and delete the stream"
+	EmbeddedRemedy  = "configure users (or tls with a client ca)"
+)
+
+// Secured reports whether every client of the embedded server must
+// authenticate: with users, or with a client certificate of the TLS CA.
+func (e Embedded) Secured() bool { return len(e.Users) > 0 || e.TLS.CA != "" }
 
 // IsLoopback reports whether the host of the host:port address listen is
 // a loopback address ("localhost" or an IP in 127.0.0.0/8 or ::1). An

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgetag/edgetag/agent"
 	"github.com/edgetag/edgetag/configs"
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
@@ -32,10 +33,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		cfg, err = load(*file)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, redact.URLs(err.Error()))
 		return exitUsage
 	}
-	log, err := newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
+	scrub := cfg.Scrubber()
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format, scrub)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
@@ -47,7 +49,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	a, err := agent.New(cfg, log, opts)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, scrub.String(err.Error()))
 		return exitUsage
 	}
 

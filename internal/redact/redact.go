@@ -8,6 +8,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"strings"
 )
@@ -69,8 +70,13 @@ type Scrubber struct {
 func NewScrubber(secrets ...string) *Scrubber {
 	s := &Scrubber{}
 	for _, v := range secrets {
-		if len(v) >= MinSecretLen {
-			s.secrets = append(s.secrets, []byte(v))
+		if len(v) < MinSecretLen {
+			continue
+		}
+		s.secrets = append(s.secrets, []byte(v))
+		// As it appears inside a JSON string (a JSON log line).
+		if q, err := json.Marshal(v); err == nil && string(q[1:len(q)-1]) != v {
+			s.secrets = append(s.secrets, q[1:len(q)-1])
 		}
 	}
 	return s

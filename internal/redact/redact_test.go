@@ -43,6 +43,9 @@ func TestScrubberReplacesSecretsAndURLCredentials(t *testing.T) {
 	if err != nil || n != len(in) || buf.String() != want {
 		t.Fatalf("Write = %d, %v; wrote %q", n, err, buf.String())
 	}
+	if got := NewScrubber(`pa"ss\word`).String(`{"msg":"pa\"ss\\word"}`); got != `{"msg":"REDACTED"}` {
+		t.Fatalf("JSON-escaped secret: %q", got)
+	}
 	clean := []byte("nothing here")
 	if got := s.Bytes(clean); &got[0] != &clean[0] {
 		t.Fatal("Bytes copied a clean slice")
