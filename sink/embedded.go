@@ -56,7 +56,11 @@ func serverOptions(c Config, agent agentIdentity) (*server.Options, error) {
 	if l.URL == "" {
 		return o, nil
 	}
-	remote := &server.RemoteLeafOpts{Credentials: l.Auth.CredentialsFile}
+	remote := &server.RemoteLeafOpts{
+		Credentials: l.Auth.CredentialsFile,
+		DenyImports: leafDenyImports(c),
+		DenyExports: []string{AgentInboxPrefix + ".>"},
+	}
 	for _, raw := range strings.Split(l.URL, ",") {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil {

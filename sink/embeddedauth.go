@@ -285,6 +285,25 @@ func guardAgent(p *server.Permissions) *server.Permissions {
 	return p
 }
 
+// leafDenyImports are the subjects the embedded server refuses from its
+// leafnode hub: the agent's inboxes (forged acks) and the requests that
+// manage the stream (create, update, purge, delete it or delete its
+// messages), bare or with the JetStream domain. The hub may still read the
+// stream and create consumers on it, which is how it sources the stream.
+func leafDenyImports(c Config) []string {
+	deny := []string{AgentInboxPrefix + ".>"}
+	apis := []string{"$JS.API"}
+	if c.Embedded.Domain != "" {
+		apis = append(apis, "$JS."+c.Embedded.Domain+".API")
+	}
+	for _, api := range apis {
+		for _, op := range []string{"CREATE", "UPDATE", "PURGE", "DELETE", "MSG.DELETE"} {
+			deny = append(deny, api+".STREAM."+op+"."+c.JetStream.Stream)
+		}
+	}
+	return deny
+}
+
 // consumerPermissions are RoleConsumer's: subscribe to the stream's
 // subjects and to the client's own inboxes; publish only the JetStream API
 // requests that read the stream and create, read, use and delete its

@@ -461,3 +461,102 @@ func TestUserValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestHubClientsCannotTakeOverTheAgent attacks through the leafnode uplink:
+// a client of the hub answers the gateway's publishes with forged acks
+// (seen on umh.v1.>, which the leaf forwards) and asks the gateway's
+// JetStream domain to delete and purge the stream. The forged acks never
+// reach the agent and the stream stays; the hub can still read it.
+func TestHubClientsCannotTakeOverTheAgent(t *testing.T) {
+	t.Parallel()
+	hub := natstest.Hub(t, "hub")
+	cfg := embeddedConfig(t, true)
+	cfg.Embedded.Domain = "gw1"
+	cfg.Embedded.Leafnode.URL = natstest.LeafURL(hub)
+	cfg.JetStream.Subjects = []string{"umh.v1.captured.>"}
+	s := startSink(t, cfg)
+	natstest.WaitFor(t, waitTimeout, func() error {
+		if hub.NumLeafNodes() != 1 {
+			return fmt.Errorf("hub has %d leaf connections, want 1", hub.NumLeafNodes())
+		}
+		return nil
+	})
+
+	hubNC := connect(t, hub.ClientURL())
+	forged := make(chan string, 1024)
+	if _, err := hubNC.Subscribe("umh.v1.>", func(m *nats.Msg) {
+		if m.Reply != "" {
+			_ = m.Respond([]byte(`{"stream":"EDGETAG","seq":1}`))
+			forged <- m.Reply
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	snooped := make(chan string, 1024)
+	if _, err := hubNC.Subscribe(AgentInboxPrefix+".>", func(m *nats.Msg) {
+		if !strings.Contains(string(m.Data), `"seq":1`) { // not the hub's own forgeries
+			snooped <- m.Subject
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := hubNC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The hub learns the leaf's interest in umh.v1.> asynchronously:
+	// publish until the hub client has answered n attempts.
+	const n = 5
+	for i := range n {
+		if err := s.Publish(context.Background(), testMessage(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range n {
+		<-forged
+	}
+
+	hubJS, err := jetstream.NewWithDomain(hubNC, "gw1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []func(context.Context) error{
+		func(ctx context.Context) error { return hubJS.DeleteStream(ctx, DefaultStream) },
+		func(ctx context.Context) error {
+			st, err := hubJS.Stream(ctx, DefaultStream)
+			if err != nil {
+				return err
+			}
+			return st.Purge(ctx)
+		},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := op(ctx)
+		cancel()
+		if err == nil {
+			t.Fatal("the hub managed the gateway's stream")
+		}
+	}
+	// The requests above went over the leaf connection after the forged
+	// acks, and a read through the same path is answered: the forged acks
+	// have been handled by the gateway by now. Then the agent's own
+	// connection is flushed, so anything delivered to it has been read.
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if _, err := hubJS.Stream(ctx, DefaultStream); err != nil {
+		t.Fatalf("the hub cannot read the gateway's stream: %v", err)
+	}
+	if err := s.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Published; got != 0 {
+		t.Fatalf("published = %d: a forged ack from the hub was counted as stored", got)
+	}
+	if got := s.acksPending(); got != n {
+		t.Fatalf("acks pending = %d, want %d", got, n)
+	}
+	select {
+	case subj := <-snooped:
+		t.Fatalf("the hub received the agent's %s", subj)
+	default:
+	}
+}
