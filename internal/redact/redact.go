@@ -98,7 +98,8 @@ func (s *Scrubber) String(text string) string {
 // Bytes is String for a byte slice; it returns p itself when nothing needs
 // redacting.
 func (s *Scrubber) Bytes(p []byte) []byte {
-	dirty := bytes.Contains(p, []byte("://"))
+	// Only a URL with an '@' can carry credentials.
+	dirty := bytes.IndexByte(p, '@') >= 0 && bytes.Contains(p, []byte("://"))
 	if s != nil && !dirty {
 		for _, v := range s.secrets {
 			if bytes.Contains(p, v) {
