@@ -24,7 +24,16 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 
-	load := func(path string) (*agent.Config, error) { return agent.Load(path, os.LookupEnv) }
+	// scrub is set once the first config is loaded; a reload adds the
+	// secrets of the new file before anything of it is logged.
+	var scrub *redact.Scrubber
+	load := func(path string) (*agent.Config, error) {
+		cfg, err := agent.Load(path, os.LookupEnv)
+		if err == nil && scrub != nil {
+			scrub.Add(cfg.Secrets()...)
+		}
+		return cfg, err
+	}
 	var cfg *agent.Config
 	var err error
 	if *file == "" {
@@ -36,7 +45,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, redact.URLs(err.Error()))
 		return exitUsage
 	}
-	scrub := cfg.Scrubber()
+	scrub = cfg.Scrubber()
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format, scrub)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

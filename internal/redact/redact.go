@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Mask replaces what is redacted.
@@ -59,37 +61,69 @@ func authorityEnd(s string) int {
 // would mangle ordinary words of the text they occur in.
 const MinSecretLen = 4
 
-// Scrubber replaces known secret values (and URL credentials) in text. The
-// zero value only redacts URLs.
+// Scrubber replaces known secret values (and URL credentials) in text. It
+// is safe for concurrent use; Add may be called while others scrub (a
+// reload that brings new passwords). The zero value and nil only redact
+// URLs.
 type Scrubber struct {
-	secrets [][]byte
+	mu sync.Mutex // serializes Add
+	// secrets is replaced, never modified, by Add.
+	secrets atomic.Pointer[[][]byte]
 }
 
 // NewScrubber returns a scrubber for the given secret values; empty values
 // and values shorter than MinSecretLen are ignored.
 func NewScrubber(secrets ...string) *Scrubber {
 	s := &Scrubber{}
+	s.Add(secrets...)
+	return s
+}
+
+// Add makes s also replace secrets (the same rules as NewScrubber).
+func (s *Scrubber) Add(secrets ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next [][]byte
+	if cur := s.secrets.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	add := func(v []byte) {
+		for _, have := range next {
+			if bytes.Equal(have, v) {
+				return
+			}
+		}
+		next = append(next, v)
+	}
 	for _, v := range secrets {
 		if len(v) < MinSecretLen {
 			continue
 		}
-		s.secrets = append(s.secrets, []byte(v))
+		add([]byte(v))
 		// As it appears inside a JSON string (a JSON log line).
 		if q, err := json.Marshal(v); err == nil && string(q[1:len(q)-1]) != v {
-			s.secrets = append(s.secrets, q[1:len(q)-1])
+			add(q[1 : len(q)-1])
 		}
 	}
-	return s
+	s.secrets.Store(&next)
+}
+
+// list returns the secrets to replace.
+func (s *Scrubber) list() [][]byte {
+	if s == nil {
+		return nil
+	}
+	if p := s.secrets.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // String returns text with URL credentials and every known secret replaced
 // by Mask.
 func (s *Scrubber) String(text string) string {
 	text = URLs(text)
-	if s == nil {
-		return text
-	}
-	for _, v := range s.secrets {
+	for _, v := range s.list() {
 		text = strings.ReplaceAll(text, string(v), Mask)
 	}
 	return text
@@ -100,8 +134,8 @@ func (s *Scrubber) String(text string) string {
 func (s *Scrubber) Bytes(p []byte) []byte {
 	// Only a URL with an '@' can carry credentials.
 	dirty := bytes.IndexByte(p, '@') >= 0 && bytes.Contains(p, []byte("://"))
-	if s != nil && !dirty {
-		for _, v := range s.secrets {
+	if !dirty {
+		for _, v := range s.list() {
 			if bytes.Contains(p, v) {
 				dirty = true
 				break

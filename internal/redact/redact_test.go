@@ -47,6 +47,10 @@ func TestScrubberReplacesSecretsAndURLCredentials(t *testing.T) {
 	if got := NewScrubber(`pa"ss\word`).String(`{"msg":"pa\"ss\\word"}`); got != `{"msg":"REDACTED"}` {
 		t.Fatalf("JSON-escaped secret: %q", got)
 	}
+	s.Add("added-later", "s3cretpw")
+	if got := s.String("s3cretpw added-later"); got != "REDACTED REDACTED" {
+		t.Fatalf("after Add: %q", got)
+	}
 	clean := []byte("nothing here")
 	if got := s.Bytes(clean); &got[0] != &clean[0] {
 		t.Fatal("Bytes copied a clean slice")
