@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
 	"github.com/edgetag/edgetag/internal/natstest"
 )
 
@@ -200,4 +203,38 @@ func get(url string) (string, int, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), resp.StatusCode, err
+}
+
+// TestSubSignsInAsAUser runs sub against a server that requires a user,
+// with the password in $NATS_PASSWORD (never a flag).
+func TestSubSignsInAsAUser(t *testing.T) {
+	t.Setenv("NATS_PASSWORD", "reader-pw")
+	srv := natstest.Start(t, func(o *server.Options) { o.Username, o.Password = "reader", "reader-pw" })
+	nc := natstest.Connect(t, srv, nats.UserInfo("reader", "reader-pw"))
+	done := make(chan struct{})
+	var code int
+	var out, errOut bytes.Buffer
+	go func() {
+		defer close(done)
+		code = dispatch([]string{"sub", "--server", srv.ClientURL(), "--user", "reader", "--count", "1", "umh.v1.>"}, &out, &errOut)
+	}()
+	natstest.WaitFor(t, 10*time.Second, func() error {
+		select {
+		case <-done:
+			return nil
+		default:
+		}
+		if err := nc.Publish("umh.v1.a._raw.t", []byte(`{"value":1,"timestamp_ms":2}`)); err != nil {
+			return err
+		}
+		_ = nc.Flush()
+		return os.ErrDeadlineExceeded
+	})
+	<-done
+	if code != exitOK || out.String() != "umh.v1.a._raw.t {\"value\":1,\"timestamp_ms\":2}\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+	if strings.Contains(errOut.String(), "reader-pw") {
+		t.Fatalf("sub printed the password: %s", errOut.String())
+	}
 }
