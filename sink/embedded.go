@@ -44,7 +44,6 @@ func serverOptions(c Config, agent agentIdentity) (*server.Options, error) {
 		o.TLS = true
 		o.TLSConfig = tc
 		o.TLSVerify = t.CA != ""
-		o.TLSTimeout = 2
 	}
 	if c.JetStream.Enabled {
 		o.JetStream = true
