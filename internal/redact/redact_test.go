@@ -3,6 +3,7 @@ package redact
 import (
 	"bytes"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +87,23 @@ func TestBytesMatchesString(t *testing.T) {
 			t.Fatalf("Bytes(%q) = %q, String = %q", b, got, want)
 		}
 	}
+}
+
+// FuzzURLs checks that URLs never panics, is idempotent, and removes the
+// password of any URL written around the fuzzed text.
+func FuzzURLs(f *testing.F) {
+	for _, s := range []string{"", "nats://u:p@h", "a://@", ":// @ ://", "x://a@b@c/d@e", "tls://t@h,nats://h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		once := URLs(text)
+		if twice := URLs(once); twice != once {
+			t.Fatalf("URLs is not idempotent on %q: %q then %q", text, once, twice)
+		}
+		const secret = "pw-fuzz-SECRET"
+		framed := text + " nats://user:" + secret + "@host:4222 " + text
+		if got := URLs(framed); strings.Contains(got, secret) {
+			t.Fatalf("URLs(%q) = %q keeps the password", framed, got)
+		}
+	})
 }
