@@ -79,12 +79,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		if opts.Tap != nil {
-			signIn := ""
+			signIn, pwHint := "", ""
 			if users := cfg.NATS.Embedded.Users; cfg.NATS.URL == "" && len(users) > 0 && users[0].Name != "" {
-				signIn = " --user " + users[0].Name + " (password in $NATS_PASSWORD)"
+				signIn, pwHint = " --user "+users[0].Name, " (password in $NATS_PASSWORD)"
 			}
-			fmt.Fprintf(stdout, "publishing to %s — watch from elsewhere with: edgetag sub --server %s '%s.>'%s\n",
-				a.SinkURL(), a.SinkURL(), cfg.Engine.SubjectPrefix, signIn)
+			fmt.Fprintf(stdout, "publishing to %s — watch from elsewhere with: edgetag sub --server %s%s '%s.>'%s\n",
+				a.SinkURL(), a.SinkURL(), signIn, cfg.Engine.SubjectPrefix, pwHint)
 		}
 		if *file == "" {
 			<-watchCtx.Done() // the built-in demo has no file to reload
