@@ -306,8 +306,9 @@ func leafDenyImports(c Config) []string {
 
 // consumerPermissions are RoleConsumer's: subscribe to the stream's
 // subjects and to the client's own inboxes; publish only the JetStream API
-// requests that read the stream and create, read, use and delete its
-// consumers, plus acks and flow control of its consumers. With a JetStream
+// requests that read the stream (info, names, list, a message by sequence,
+// direct get) and create, read, use and delete its consumers, plus acks and
+// flow control of its consumers. With a JetStream
 // domain the same requests are allowed with the domain's API prefix.
 func consumerPermissions(c Config) *server.Permissions {
 	stream := c.JetStream.Stream
@@ -323,6 +324,8 @@ func consumerPermissions(c Config) *server.Permissions {
 			api+".STREAM.LIST",
 			api+".STREAM.INFO."+stream,
 			api+".STREAM.MSG.GET."+stream,
+			api+".DIRECT.GET."+stream,
+			api+".DIRECT.GET."+stream+".>",
 			api+".CONSUMER.CREATE."+stream,
 			api+".CONSUMER.CREATE."+stream+".>",
 			api+".CONSUMER.DURABLE.CREATE."+stream+".*",
@@ -333,11 +336,14 @@ func consumerPermissions(c Config) *server.Permissions {
 			api+".CONSUMER.DELETE."+stream+".*",
 		)
 	}
+	// Acks and flow control replies of the stream's consumers, in
+	// nats-server's v1 format ($JS.ACK.<stream>.<consumer>...) and its
+	// optional v2 format ($JS.ACK.<domain>.<account hash>.<stream>...).
 	pub = append(pub,
-		"$JS.DIRECT.GET."+stream+".>",
-		"$JS.DIRECT.GET."+stream,
 		"$JS.ACK."+stream+".>",
+		"$JS.ACK.*.*."+stream+".>",
 		"$JS.FC."+stream+".>",
+		"$JS.FC.*.*."+stream+".>",
 	)
 	sub := append([]string{"_INBOX.>"}, c.JetStream.Subjects...)
 	return &server.Permissions{

@@ -265,6 +265,13 @@ func TestConsumerRoleReadsTheStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, err := js.Stream(ctx, DefaultStream)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	if m, err := st.GetMsg(ctx, 3); err != nil || seqOf(t, m.Data) != 2 {
+		t.Fatalf("message 3: %v", err)
+	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, DefaultStream, jetstream.ConsumerConfig{Durable: "historian", AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
 		t.Fatalf("create consumer: %v", err)
