@@ -22,7 +22,7 @@ const embeddedReadyTimeout = 30 * time.Second
 // clients on Embedded.Listen (TLS when configured) with the users of
 // Embedded.Users and the agent's identity, JetStream on a file store in
 // Embedded.StoreDir in Embedded.Domain, and the optional leafnode remote.
-func serverOptions(c Config, agent agentIdentity) (*server.Options, error) {
+func serverOptions(c Config, agent nkeyIdentity) (*server.Options, error) {
 	host, port, err := splitListen(c.Embedded.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("embedded listen: %w", err)
@@ -90,7 +90,7 @@ func serverOptions(c Config, agent agentIdentity) (*server.Options, error) {
 // startEmbedded starts the in-process nats-server, which admits agent as
 // its fully privileged client, and waits until it accepts clients. Its log
 // goes to log.
-func startEmbedded(c Config, agent agentIdentity, log zerolog.Logger) (*server.Server, error) {
+func startEmbedded(c Config, agent nkeyIdentity, log zerolog.Logger) (*server.Server, error) {
 	o, err := serverOptions(c, agent)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -32,10 +33,6 @@ import (
 // agent's own connection (nats.CustomInboxPrefix). Other clients may
 // neither publish nor subscribe below it.
 const AgentInboxPrefix = "_EDGETAG_AGENT"
-
-// anonymousUser is the user a client without credentials is, when the
-// embedded server has no configured users (nats-server's no_auth_user).
-const anonymousUser = "anonymous"
 
 // Roles of an embedded server user.
 const (
@@ -115,9 +112,6 @@ func (u User) Check() []FieldError {
 	case u.NKey != "" && !nkeys.IsValidPublicUserKey(u.NKey):
 		add("nkey", "%q is not a public user nkey (it starts with U; never put the seed, SU..., here)", shortKey(u.NKey))
 	}
-	if u.Name == anonymousUser {
-		add("user", "%q is reserved", anonymousUser)
-	}
 	switch u.Role {
 	case "", RoleConsumer:
 		if u.Permissions != nil {
@@ -195,28 +189,29 @@ func IsLoopback(listen string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// agentIdentity is the NKey the agent's in-process connection signs in
-// with; generated per start, never written or logged.
-type agentIdentity struct {
+// nkeyIdentity is an NKey user generated in this process: the agent's
+// in-process connection signs in with one; its seed is never written or
+// logged.
+type nkeyIdentity struct {
 	kp  nkeys.KeyPair
 	pub string
 }
 
-// newAgentIdentity generates the agent's NKey.
-func newAgentIdentity() (agentIdentity, error) {
+// newNKeyIdentity generates an NKey user.
+func newNKeyIdentity() (nkeyIdentity, error) {
 	kp, err := nkeys.CreateUser()
 	if err != nil {
-		return agentIdentity{}, fmt.Errorf("generate the agent's nkey: %w", err)
+		return nkeyIdentity{}, fmt.Errorf("generate an nkey: %w", err)
 	}
 	pub, err := kp.PublicKey()
 	if err != nil {
-		return agentIdentity{}, fmt.Errorf("generate the agent's nkey: %w", err)
+		return nkeyIdentity{}, fmt.Errorf("generate an nkey: %w", err)
 	}
-	return agentIdentity{kp: kp, pub: pub}, nil
+	return nkeyIdentity{kp: kp, pub: pub}, nil
 }
 
-// connOption signs the agent's connection in with its NKey.
-func (id agentIdentity) connOption() nats.Option {
+// connOption signs a connection in with the NKey.
+func (id nkeyIdentity) connOption() nats.Option {
 	return nats.Nkey(id.pub, id.kp.Sign)
 }
 
@@ -224,13 +219,13 @@ func (id agentIdentity) connOption() nats.Option {
 // the agent with every permission, then the configured users; without
 // configured users, an anonymous user (nats-server's no_auth_user) that
 // clients without credentials become.
-func applyAuth(o *server.Options, c Config, agent agentIdentity) error {
+func applyAuth(o *server.Options, c Config, agent nkeyIdentity) error {
 	o.Nkeys = []*server.NkeyUser{{Nkey: agent.pub}}
 	users := c.Embedded.Users
 	if len(users) == 0 {
 		// The anonymous user is an NKey nobody has the seed of, so no
 		// client can sign in as it except by having no credentials.
-		anon, err := newAgentIdentity()
+		anon, err := newNKeyIdentity()
 		if err != nil {
 			return err
 		}
@@ -266,7 +261,8 @@ func subjectPermission(r SubjectRules) *server.SubjectPermission {
 	if len(r.Allow) == 0 && len(r.Deny) == 0 {
 		return nil
 	}
-	return &server.SubjectPermission{Allow: r.Allow, Deny: r.Deny}
+	// Copies: guardAgent appends to Deny.
+	return &server.SubjectPermission{Allow: slices.Clone(r.Allow), Deny: slices.Clone(r.Deny)}
 }
 
 // guardAgent returns p with the agent's inboxes denied for publishing and

@@ -34,7 +34,7 @@ type Sink struct {
 	log zerolog.Logger
 
 	srv   *server.Server // embedded server; nil with an external URL
-	agent agentIdentity  // the identity of the connection to srv
+	agent nkeyIdentity   // the identity of the connection to srv
 	nc    *nats.Conn
 	js    jetstream.JetStream // nil with JetStream disabled
 	state *connState
@@ -91,7 +91,7 @@ func New(cfg Config, log zerolog.Logger) (*Sink, error) {
 // error the caller still calls Close.
 func (s *Sink) Start(ctx context.Context) error {
 	if s.cfg.URL == "" {
-		id, err := newAgentIdentity()
+		id, err := newNKeyIdentity()
 		if err != nil {
 			return fmt.Errorf("sink: %w", err)
 		}
