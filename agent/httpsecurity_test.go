@@ -18,8 +18,9 @@ import (
 	"time"
 )
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key,
-// and returns their paths and a pool that trusts the certificate.
+// selfSigned writes a self-signed certificate for 127.0.0.1 (usable by a
+// server and a client, and as its own CA) and its key, and returns their
+// paths and a pool that trusts the certificate.
 func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -29,7 +30,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "edgetag test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -100,5 +101,29 @@ func TestHTTPServesTLSAndPprofOnlyWhenAsked(t *testing.T) {
 		if resp.StatusCode == http.StatusOK {
 			t.Fatal("plain HTTP served /metrics on a TLS listener")
 		}
+	}
+}
+
+// TestHTTPWithClientCARequiresAClientCertificate serves HTTP with http.tls.ca:
+// a client without a certificate of the CA is refused, one with it served.
+func TestHTTPWithClientCARequiresAClientCertificate(t *testing.T) {
+	t.Parallel()
+	cfg := simSite(t, historian("acme.mtls"), false)
+	certFile, keyFile, pool := selfSigned(t)
+	cfg.HTTPTLS.Cert, cfg.HTTPTLS.Key, cfg.HTTPTLS.CA = certFile, keyFile, certFile
+	runAgent(t, newAgent(t, cfg))
+	url := "https://" + cfg.HTTPListen + "/healthz"
+	anonymous := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	if resp, err := anonymous.Get(url); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a client without a certificate got %d", resp.StatusCode)
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}}
+	if got := status(t, withCert, url); got != http.StatusOK {
+		t.Fatalf("with a client certificate: %d", got)
 	}
 }
