@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/redact"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/sink"
@@ -52,6 +53,9 @@ type Agent struct {
 	reloadCh chan reloadRequest
 
 	ready chan struct{} // closed once everything is started
+
+	// scrub removes the config's secrets from text served over HTTP.
+	scrub *redact.Scrubber
 
 	// site and errorsSubject are fixed for the agent's life (nats settings
 	// change only on restart), so workers read them without a lock.
@@ -93,6 +97,7 @@ func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
 		sink:     snk,
 		reloadCh: make(chan reloadRequest),
 		ready:    make(chan struct{}),
+		scrub:    cfg.Scrubber(),
 
 		site:          cfg.Site,
 		errorsSubject: cfg.NATS.ErrorsSubject,
@@ -141,6 +146,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Unlock()
 
 	applyMemoryLimit(cfg.MemoryLimit, os.Getenv, a.log)
+	for _, w := range cfg.Warnings() {
+		a.log.Warn().Str("key", w.Path).Msg(w.Msg)
+	}
 
 	// work lives until the drain is over (or its deadline); it is not ctx,
 	// which only says "stop intake".
@@ -185,7 +193,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.pipe.start(work)
 
 	if cfg.HTTPListen != "" {
-		srv, err := a.serveHTTP(cfg.HTTPListen)
+		srv, err := a.serveHTTP(cfg)
 		if err != nil {
 			return abort(fmt.Errorf("http: %w", err))
 		}

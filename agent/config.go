@@ -34,6 +34,14 @@ type Config struct {
 	Log      LogConfig
 	// HTTPListen is where /metrics, /healthz and /readyz are served; "" = off.
 	HTTPListen string
+	// HTTPTLS serves HTTP over TLS when its certificate is set (and
+	// requires client certificates of its CA when that is set).
+	HTTPTLS sink.ServerTLS
+	// HTTPPprof serves /debug/pprof/ on the HTTP listener.
+	HTTPPprof bool
+	// HTTPAllowInsecureListen admits a non-loopback HTTPListen without
+	// TLS (logged as a warning).
+	HTTPAllowInsecureListen bool
 	// Simulator, when not nil, runs the built-in OPC UA simulator in-process.
 	Simulator *sim.Config
 	Sources   []opcua.Config

@@ -47,6 +47,10 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&f.Log.Format, DefaultLogFormat)
 	setDefault(&f.HTTP, httpFile{})
 	setDefault(&f.HTTP.Listen, DefaultHTTPListen)
+	setDefault(&f.HTTP.TLS, serverTLSFile{})
+	defaultServerTLS(f.HTTP.TLS)
+	setDefault(&f.HTTP.Pprof, false)
+	setDefault(&f.HTTP.AllowInsecureListen, false)
 	setDefault(&f.Workers, DefaultWorkers)
 	setDefault(&f.QueueSize, DefaultQueueSize)
 	setDefault(&f.ShutdownTimeout, duration(DefaultShutdownTimeout))
@@ -91,6 +95,20 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&n.Embedded, embeddedFile{})
 	e := n.Embedded
 	setDefault(&e.Listen, sink.DefaultEmbeddedListen)
+	setDefault(&e.TLS, serverTLSFile{})
+	defaultServerTLS(e.TLS)
+	setDefault(&e.AllowInsecureListen, false)
+	for i := range e.Users {
+		u := &e.Users[i]
+		for _, p := range []**string{&u.User, &u.Password, &u.NKey} {
+			setDefault(p, "")
+		}
+		setDefault(&u.Role, sink.RoleConsumer)
+		if pm := u.Permissions; pm != nil {
+			setDefault(&pm.Publish, subjectRulesFile{})
+			setDefault(&pm.Subscribe, subjectRulesFile{})
+		}
+	}
 	setDefault(&e.StoreDir, filepath.Join(*f.StateDir, storeSubdir))
 	setDefault(&e.SyncAlways, false)
 	setDefault(&e.Leafnode, leafnodeFile{})
@@ -168,6 +186,12 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.RequestTimeout, duration(opcua.DefaultRequestTimeout))
 	setDefault(&s.ReadAfterReconnect, true)
 	setDefault(&s.RetryFailedItems, duration(opcua.DefaultRetryFailedItems))
+}
+
+func defaultServerTLS(t *serverTLSFile) {
+	for _, p := range []**string{&t.Cert, &t.Key, &t.CA} {
+		setDefault(p, "")
+	}
 }
 
 func defaultTLS(t *tlsFile) {

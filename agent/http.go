@@ -1,26 +1,39 @@
 package agent
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/edgetag/edgetag/opcua"
+	"github.com/edgetag/edgetag/sink"
 )
 
-// serveHTTP serves /metrics, /healthz and /readyz on listen. The listener is
-// opened before it returns, so a port in use fails the start with a clear
-// error.
-func (a *Agent) serveHTTP(listen string) (*http.Server, error) {
+// serveHTTP serves /metrics, /healthz and /readyz on cfg.HTTPListen, over
+// TLS when cfg.HTTPTLS is set, and /debug/pprof/ when cfg.HTTPPprof is. The
+// listener is opened before it returns, so a port in use or a bad
+// certificate fails the start with a clear error.
+func (a *Agent) serveHTTP(cfg *Config) (*http.Server, error) {
+	listen := cfg.HTTPListen
+	tc, err := httpTLSConfig(cfg.HTTPTLS)
+	if err != nil {
+		return nil, fmt.Errorf("http.tls: %w", err)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", listen, err)
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{ErrorLog: nil}))
@@ -29,20 +42,49 @@ func (a *Agent) serveHTTP(listen string) (*http.Server, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", a.handleReady)
-	// Profiles for diagnosing a running gateway (the listener is loopback
-	// by default).
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if cfg.HTTPPprof {
+		// Profiles for diagnosing a running gateway, only when asked for:
+		// they reveal memory contents and cost CPU.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error().Err(err).Str("listen", listen).Msg("http server stopped")
 		}
 	}()
-	a.log.Info().Str("listen", ln.Addr().String()).Msg("serving /metrics /healthz /readyz")
+	a.log.Info().Str("listen", ln.Addr().String()).Bool("tls", tc != nil).Bool("pprof", cfg.HTTPPprof).
+		Msg("serving /metrics /healthz /readyz")
 	return srv, nil
+}
+
+// httpTLSConfig loads the HTTP listener's certificate and, with a CA,
+// requires client certificates signed by it; nil when TLS is off.
+func httpTLSConfig(t sink.ServerTLS) (*tls.Config, error) {
+	if !t.Enabled() {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s / key %s: %w", t.Cert, t.Key, err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if t.CA != "" {
+		pem, err := os.ReadFile(t.CA)
+		if err != nil {
+			return nil, fmt.Errorf("read ca %s: %w", t.CA, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca %s: no pem certificate found", t.CA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
 }
 
 // readiness is the /readyz body: ready when the sink can publish and every
@@ -69,7 +111,7 @@ func (a *Agent) readiness() readiness {
 		r.Reasons = append(r.Reasons, "nats not connected")
 	}
 	for _, s := range a.sourceStatuses() {
-		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems, LastError: s.LastError}
+		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems, LastError: a.scrub.String(s.LastError)}
 		if !s.Since.IsZero() {
 			sr.Since = s.Since.UTC().Format(time.RFC3339)
 		}

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 // Load reads the site file at path and returns the validated Config with
@@ -46,16 +47,38 @@ func Parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Co
 // from the engine wrap an *engine.CompileError); none means the file is
 // ready to run.
 func Check(path string, lookupEnv func(string) (string, bool)) []error {
+	return CheckReport(path, lookupEnv).Problems
+}
+
+// CheckResult is what `edgetag check` reports about a site file.
+type CheckResult struct {
+	// Problems are Check's.
+	Problems []error
+	// Warnings are the insecure settings run would warn about
+	// (Config.Warnings), when the file could be read as a config.
+	Warnings []Warning
+	// Scrub removes the configured secrets and URL credentials from text;
+	// the output of check goes through it.
+	Scrub *redact.Scrubber
+}
+
+// CheckReport is Check plus the warnings and secrets of the file, so that
+// `edgetag check` prints what `edgetag run` would warn about and no secret.
+func CheckReport(path string, lookupEnv func(string) (string, bool)) CheckResult {
 	cfg, cols, errs := load(path, lookupEnv)
 	if cfg != nil && !errs.touch("tag_processor") {
 		errs = append(errs, compileErrors(cfg, cols)...)
 		sortErrors(errs)
 	}
-	out := make([]error, len(errs))
+	r := CheckResult{Problems: make([]error, len(errs)), Scrub: redact.NewScrubber()}
 	for i, e := range errs {
-		out[i] = e
+		r.Problems[i] = e
 	}
-	return out
+	if cfg != nil {
+		r.Warnings = cfg.Warnings()
+		r.Scrub = cfg.Scrubber()
+	}
+	return r
 }
 
 // touch reports whether any problem is at path or below it.

@@ -16,7 +16,8 @@ func restartOnly(old, next *Config) []string {
 	if !reflect.DeepEqual(old.NATS, next.NATS) {
 		keys = append(keys, "nats")
 	}
-	if old.HTTPListen != next.HTTPListen {
+	if old.HTTPListen != next.HTTPListen || old.HTTPTLS != next.HTTPTLS || old.HTTPPprof != next.HTTPPprof ||
+		old.HTTPAllowInsecureListen != next.HTTPAllowInsecureListen {
 		keys = append(keys, "http")
 	}
 	if !reflect.DeepEqual(old.Simulator, next.Simulator) {

@@ -29,7 +29,18 @@ type logFile struct {
 }
 
 type httpFile struct {
-	Listen *string `yaml:"listen"`
+	Listen              *string        `yaml:"listen"`
+	TLS                 *serverTLSFile `yaml:"tls"`
+	Pprof               *bool          `yaml:"pprof"`
+	AllowInsecureListen *bool          `yaml:"allow_insecure_listen"`
+}
+
+// serverTLSFile is the TLS of a listener: its certificate and key, and a CA
+// that client certificates must be signed by.
+type serverTLSFile struct {
+	Cert *string `yaml:"cert"`
+	Key  *string `yaml:"key"`
+	CA   *string `yaml:"ca"`
 }
 
 type simulatorFile struct {
@@ -147,11 +158,34 @@ type tlsFile struct {
 }
 
 type embeddedFile struct {
-	Listen     *string       `yaml:"listen"`
-	StoreDir   *string       `yaml:"store_dir"`
-	Domain     *string       `yaml:"domain"`
-	SyncAlways *bool         `yaml:"sync_always"`
-	Leafnode   *leafnodeFile `yaml:"leafnode"`
+	Listen              *string        `yaml:"listen"`
+	Users               []embeddedUser `yaml:"users"`
+	TLS                 *serverTLSFile `yaml:"tls"`
+	AllowInsecureListen *bool          `yaml:"allow_insecure_listen"`
+	StoreDir            *string        `yaml:"store_dir"`
+	Domain              *string        `yaml:"domain"`
+	SyncAlways          *bool          `yaml:"sync_always"`
+	Leafnode            *leafnodeFile  `yaml:"leafnode"`
+}
+
+// embeddedUser is one client identity of the embedded server, as in
+// nats-server's authorization block.
+type embeddedUser struct {
+	User        *string          `yaml:"user"`
+	Password    *string          `yaml:"password"`
+	NKey        *string          `yaml:"nkey"`
+	Role        *string          `yaml:"role"`
+	Permissions *permissionsFile `yaml:"permissions"`
+}
+
+type permissionsFile struct {
+	Publish   *subjectRulesFile `yaml:"publish"`
+	Subscribe *subjectRulesFile `yaml:"subscribe"`
+}
+
+type subjectRulesFile struct {
+	Allow stringList `yaml:"allow"`
+	Deny  stringList `yaml:"deny"`
 }
 
 type leafnodeFile struct {

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/redact"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/sink"
@@ -130,13 +131,13 @@ func (c *converter) name(p, v string) {
 }
 
 // listen checks a host:port listen address; allowRandom admits port -1.
-func (c *converter) listen(p, v string, allowRandom bool) {
-	host, port, err := net.SplitHostPort(v)
+// It reports whether the address is valid.
+func (c *converter) listen(p, v string, allowRandom bool) bool {
+	_, port, err := net.SplitHostPort(v)
 	if err != nil {
 		c.errorf(p, "%q is not host:port (such as 127.0.0.1:4222 or :4222)", v)
-		return
+		return false
 	}
-	_ = host
 	n, err := strconv.Atoi(port)
 	lo := 0
 	if allowRandom {
@@ -144,7 +145,39 @@ func (c *converter) listen(p, v string, allowRandom bool) {
 	}
 	if err != nil || n < lo || n > 65535 {
 		c.errorf(p, "%q: port %q must be a number from 0 to 65535", v, port)
+		return false
 	}
+	return true
+}
+
+// Exposure and remedy of a plain HTTP listener, for sink.CheckListen.
+const (
+	httpExposed = "it serves /metrics and /readyz over plain HTTP"
+	httpRemedy  = "set http.tls (cert and key)"
+)
+
+// http converts the http block: the listener, its TLS and the listen
+// policy (sink.CheckListen), and whether /debug/pprof is served.
+func (c *converter) http(h *httpFile, cfg *Config) {
+	cfg.HTTPListen = *h.Listen
+	cfg.HTTPTLS = c.serverTLS("http.tls", h.TLS)
+	cfg.HTTPPprof = *h.Pprof
+	cfg.HTTPAllowInsecureListen = *h.AllowInsecureListen
+	if cfg.HTTPListen == "" || !c.listen("http.listen", cfg.HTTPListen, false) {
+		return
+	}
+	if err := sink.CheckListen(cfg.HTTPListen, httpExposed, httpRemedy, cfg.HTTPTLS.Enabled(), cfg.HTTPAllowInsecureListen); err != nil {
+		c.errorf("http.listen", "%v", err)
+	}
+}
+
+// serverTLS converts and checks the TLS block of a listener.
+func (c *converter) serverTLS(p string, t *serverTLSFile) sink.ServerTLS {
+	st := sink.ServerTLS{Cert: *t.Cert, Key: *t.Key, CA: *t.CA}
+	if err := st.Check(); err != nil {
+		c.errorf(p, "%v", err)
+	}
+	return st
 }
 
 // convert validates the defaulted file f and builds the Config.
@@ -161,10 +194,7 @@ func (c *converter) convert(f *siteFile) *Config {
 	}
 	c.oneOf("log.level", cfg.Log.Level, logLevels)
 	c.oneOf("log.format", cfg.Log.Format, logFormats)
-	cfg.HTTPListen = *f.HTTP.Listen
-	if cfg.HTTPListen != "" {
-		c.listen("http.listen", cfg.HTTPListen, false)
-	}
+	c.http(f.HTTP, cfg)
 	cfg.Workers = c.atLeast("workers", *f.Workers, 0)
 	cfg.QueueSize = c.atLeast("queue_size", *f.QueueSize, 1)
 	cfg.ShutdownTimeout = c.positive("shutdown_timeout", *f.ShutdownTimeout)
@@ -455,7 +485,8 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	c.auth("nats", sc.Auth)
 	c.tls("nats.tls", sc.TLS)
 	if sc.URL == "" && (sc.Auth != sink.Auth{} || sc.TLS != sink.TLS{}) {
-		c.errorf("nats", "credentials, nkey, user, password, token and tls apply to an external server (nats.url); the embedded server needs none")
+		c.errorf("nats", "credentials, nkey, user, password, token and tls apply to an external server (nats.url); "+
+			"the embedded server's clients are set in nats.embedded.users and nats.embedded.tls")
 	}
 	if sc.ErrorsSubject != "" && !validSubject(sc.ErrorsSubject, false) {
 		c.errorf("nats.errors_subject", "%q is not a valid subject: dot-separated tokens without spaces or wildcards", sc.ErrorsSubject)
@@ -464,10 +495,13 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	e := n.Embedded
 	l := e.Leafnode
 	sc.Embedded = sink.Embedded{
-		Listen:     *e.Listen,
-		StoreDir:   *e.StoreDir,
-		Domain:     *e.Domain,
-		SyncAlways: *e.SyncAlways,
+		Listen:              *e.Listen,
+		Users:               c.embeddedUsers(e.Users),
+		TLS:                 c.serverTLS("nats.embedded.tls", e.TLS),
+		AllowInsecureListen: *e.AllowInsecureListen,
+		StoreDir:            *e.StoreDir,
+		Domain:              *e.Domain,
+		SyncAlways:          *e.SyncAlways,
 		Leafnode: sink.Leafnode{
 			URL:  *l.URL,
 			Auth: sink.Auth{CredentialsFile: *l.Credentials, User: *l.User, Password: *l.Password},
@@ -477,7 +511,12 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	if sc.URL != "" && c.written("nats.embedded") {
 		c.errorf("nats.embedded", "applies only to the embedded server, but nats.url is set: remove one of them")
 	}
-	c.listen("nats.embedded.listen", sc.Embedded.Listen, true)
+	if c.listen("nats.embedded.listen", sc.Embedded.Listen, true) && sc.URL == "" {
+		em := sc.Embedded
+		if err := sink.CheckListen(em.Listen, sink.EmbeddedExposed, sink.EmbeddedRemedy, em.Secured(), em.AllowInsecureListen); err != nil {
+			c.errorf("nats.embedded.listen", "%v", err)
+		}
+	}
 	if sc.Embedded.StoreDir == "" {
 		c.errorf("nats.embedded.store_dir", "must not be empty: it holds the JetStream file store")
 	}
@@ -535,19 +574,72 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	return sc
 }
 
-// serverURL checks one NATS server URL.
+// embeddedUsers converts and checks nats.embedded.users: each user alone
+// (sink.User.Check), and that no name or nkey is given twice.
+func (c *converter) embeddedUsers(users []embeddedUser) []sink.User {
+	var out []sink.User
+	first := map[string]int{}
+	for i, f := range users {
+		p := fmt.Sprintf("nats.embedded.users[%d]", i)
+		u := sink.User{Name: *f.User, Password: *f.Password, NKey: *f.NKey, Role: *f.Role}
+		if pm := f.Permissions; pm != nil {
+			u.Permissions = &sink.Permissions{
+				Publish:   c.subjectRules(p+".permissions.publish", pm.Publish),
+				Subscribe: c.subjectRules(p+".permissions.subscribe", pm.Subscribe),
+			}
+		}
+		for _, fe := range u.Check() {
+			fp := p
+			if fe.Field != "" {
+				fp += "." + fe.Field
+			}
+			c.errorf(fp, "%s", fe.Msg)
+		}
+		id := u.Name + u.NKey
+		if j, dup := first[id]; dup && id != "" {
+			c.errorf(p, "%q is already nats.embedded.users[%d]", id, j)
+		} else {
+			first[id] = i
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// subjectRules converts and checks one allow/deny block of permissions.
+func (c *converter) subjectRules(p string, r *subjectRulesFile) sink.SubjectRules {
+	for _, l := range []struct {
+		key      string
+		subjects stringList
+	}{{"allow", r.Allow}, {"deny", r.Deny}} {
+		for i, s := range l.subjects {
+			sp := fmt.Sprintf("%s.%s[%d]", p, l.key, i)
+			if !c.written(sp) {
+				sp = p + "." + l.key
+			}
+			if !validSubject(s, true) {
+				c.errorf(sp, "%q is not a valid subject filter: dot-separated tokens, '*' for one token, '>' last", s)
+			}
+		}
+	}
+	return sink.SubjectRules{Allow: r.Allow, Deny: r.Deny}
+}
+
+// serverURL checks one NATS server URL. Messages quote it without its
+// credentials.
 func (c *converter) serverURL(p, v string, schemes []string, example string) {
+	shown := redact.URLs(v)
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
-		c.errorf(p, "%q is not a server URL such as %s", v, example)
+		c.errorf(p, "%q is not a server URL such as %s", shown, example)
 		return
 	}
 	if !slices.Contains(schemes, u.Scheme) {
-		c.errorf(p, "%q: scheme %q is not allowed; use one of %s", v, u.Scheme, strings.Join(schemes, ", "))
+		c.errorf(p, "%q: scheme %q is not allowed; use one of %s", shown, u.Scheme, strings.Join(schemes, ", "))
 	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			c.errorf(p, "%q: port %q must be a number from 1 to 65535", v, port)
+			c.errorf(p, "%q: port %q must be a number from 1 to 65535", shown, port)
 		}
 	}
 }

@@ -29,7 +29,7 @@ cat > "$work/site.yaml" <<YAML
 site: measure
 state_dir: $work/state
 log: {level: warn}
-http: {listen: 127.0.0.1:19450}
+http: {listen: 127.0.0.1:19450, pprof: true}   # HEAPPROFILE reads /debug/pprof/heap
 sources:
   - name: sim
     endpoint: opc.tcp://127.0.0.1:14840

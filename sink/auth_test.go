@@ -87,9 +87,10 @@ func TestExternalAuth(t *testing.T) {
 }
 
 // testPKI is a CA with a server certificate for 127.0.0.1 and a client
-// certificate, written as PEM files.
+// certificate, written as PEM files (the server's also as a tls.Config).
 type testPKI struct {
 	caFile, clientCert, clientKey string
+	serverCert, serverKey         string
 	serverTLS                     *tls.Config
 }
 
@@ -152,6 +153,8 @@ func newTestPKI(t *testing.T, dir string) testPKI {
 		caFile:     write("ca.pem", "CERTIFICATE", caDER),
 		clientCert: write("client.pem", "CERTIFICATE", cliDER),
 		clientKey:  write("client-key.pem", "EC PRIVATE KEY", keyDER(cliKey)),
+		serverCert: write("server.pem", "CERTIFICATE", srvDER),
+		serverKey:  write("server-key.pem", "EC PRIVATE KEY", keyDER(srvKey)),
 		serverTLS: &tls.Config{
 			Certificates: []tls.Certificate{{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}},
 			ClientCAs:    pool,

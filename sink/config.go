@@ -78,11 +78,52 @@ type Leafnode struct {
 	TLS  TLS
 }
 
+// ServerTLS is the TLS of a listener: its certificate and key, and an
+// optional CA that client certificates must be signed by (mutual TLS).
+type ServerTLS struct {
+	Cert string
+	Key  string
+	CA   string
+}
+
+// Enabled reports whether the listener serves TLS.
+func (t ServerTLS) Enabled() bool { return t.Cert != "" }
+
+// Check returns the problem of an incomplete setting, or nil.
+func (t ServerTLS) Check() error {
+	switch {
+	case (t.Cert == "") != (t.Key == ""):
+		return errors.New("cert and key go together (the listener's certificate and its private key)")
+	case t.CA != "" && t.Cert == "":
+		return errors.New("ca (verifying client certificates) needs cert and key")
+	}
+	return nil
+}
+
+func (t ServerTLS) validate(where string) error {
+	if err := t.Check(); err != nil {
+		return fmt.Errorf("%s.tls: %w", where, err)
+	}
+	return nil
+}
+
 // Embedded configures the in-process nats-server.
 type Embedded struct {
 	// Listen is host:port for clients; "" = DefaultEmbeddedListen.
 	// Port 0 or -1 picks a free port (tests).
 	Listen string
+	// Users may connect to the client port, each with its permissions
+	// (see Role). With none, clients connect without credentials and may
+	// do anything except touch the agent's inboxes; with any, every client
+	// must authenticate. The agent's own connection has a generated
+	// identity of its own either way.
+	Users []User
+	// TLS, when its certificate is set, makes the client port TLS-only
+	// (the agent's in-process connection needs none).
+	TLS ServerTLS
+	// AllowInsecureListen lets Listen be a non-loopback address without
+	// Users (see CheckListen).
+	AllowInsecureListen bool
 	// StoreDir holds the JetStream file store.
 	StoreDir string
 	// Domain is the JetStream domain (set one per site when using a leafnode).
@@ -200,6 +241,13 @@ func (c Config) validate() error {
 	if c.URL == "" {
 		if _, _, err := splitListen(c.Embedded.Listen); err != nil {
 			add(fmt.Errorf("nats.embedded.listen: %w", err))
+		}
+		if err := CheckListen(c.Embedded.Listen, EmbeddedExposed, EmbeddedRemedy, c.Embedded.Secured(), c.Embedded.AllowInsecureListen); err != nil {
+			add(fmt.Errorf("nats.embedded.listen: %w", err))
+		}
+		add(c.Embedded.TLS.validate("nats.embedded"))
+		for i, u := range c.Embedded.Users {
+			add(u.validate(fmt.Sprintf("nats.embedded.users[%d]", i)))
 		}
 		if c.JetStream.Enabled && c.Embedded.StoreDir == "" {
 			add(errors.New("nats.embedded.store_dir: required when jetstream is enabled"))

@@ -116,7 +116,7 @@ func (s *Sink) connOptions(srv *server.Server) ([]nats.Option, error) {
 		}),
 	}
 	if srv != nil {
-		return append(opts, nats.InProcessServer(srv)), nil
+		return append(opts, nats.InProcessServer(srv), s.agent.connOption(), nats.CustomInboxPrefix(AgentInboxPrefix)), nil
 	}
 	if c.TLS.enabled() {
 		tc, err := tlsConfig(c.TLS)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 // embeddedReadyTimeout bounds how long the embedded server may take to accept
@@ -17,9 +19,10 @@ import (
 const embeddedReadyTimeout = 30 * time.Second
 
 // serverOptions builds the embedded nats-server's options from the config:
-// clients on Embedded.Listen, JetStream on a file store in Embedded.StoreDir
-// in Embedded.Domain, and the optional leafnode remote.
-func serverOptions(c Config) (*server.Options, error) {
+// clients on Embedded.Listen (TLS when configured) with the users of
+// Embedded.Users and the agent's identity, JetStream on a file store in
+// Embedded.StoreDir in Embedded.Domain, and the optional leafnode remote.
+func serverOptions(c Config, agent nkeyIdentity) (*server.Options, error) {
 	host, port, err := splitListen(c.Embedded.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("embedded listen: %w", err)
@@ -29,6 +32,18 @@ func serverOptions(c Config) (*server.Options, error) {
 		Host:       host,
 		Port:       port,
 		NoSigs:     true,
+	}
+	if err := applyAuth(o, c, agent); err != nil {
+		return nil, err
+	}
+	if t := c.Embedded.TLS; t.Enabled() {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.Cert, KeyFile: t.Key, CaFile: t.CA, Verify: t.CA != ""})
+		if err != nil {
+			return nil, fmt.Errorf("embedded tls (cert %s, key %s, ca %q): %w", t.Cert, t.Key, t.CA, err)
+		}
+		o.TLS = true
+		o.TLSConfig = tc
+		o.TLSVerify = t.CA != ""
 	}
 	if c.JetStream.Enabled {
 		o.JetStream = true
@@ -40,11 +55,16 @@ func serverOptions(c Config) (*server.Options, error) {
 	if l.URL == "" {
 		return o, nil
 	}
-	remote := &server.RemoteLeafOpts{Credentials: l.Auth.CredentialsFile}
+	remote := &server.RemoteLeafOpts{
+		Credentials: l.Auth.CredentialsFile,
+		DenyImports: leafDenyImports(c),
+		DenyExports: []string{AgentInboxPrefix + ".>"},
+	}
 	for _, raw := range strings.Split(l.URL, ",") {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil {
-			return nil, fmt.Errorf("leafnode url %q: %w", raw, err)
+			// The parse error quotes the URL, credentials included.
+			return nil, fmt.Errorf("leafnode url %q: not a valid URL", redact.URLs(raw))
 		}
 		switch {
 		case l.Auth.User != "":
@@ -67,10 +87,11 @@ func serverOptions(c Config) (*server.Options, error) {
 	return o, nil
 }
 
-// startEmbedded starts the in-process nats-server and waits until it accepts
-// clients. Its log goes to log.
-func startEmbedded(c Config, log zerolog.Logger) (*server.Server, error) {
-	o, err := serverOptions(c)
+// startEmbedded starts the in-process nats-server, which admits agent as
+// its fully privileged client, and waits until it accepts clients. Its log
+// goes to log.
+func startEmbedded(c Config, agent nkeyIdentity, log zerolog.Logger) (*server.Server, error) {
+	o, err := serverOptions(c, agent)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/redact"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -35,6 +34,7 @@ type Sink struct {
 	log zerolog.Logger
 
 	srv   *server.Server // embedded server; nil with an external URL
+	agent nkeyIdentity   // the identity of the connection to srv
 	nc    *nats.Conn
 	js    jetstream.JetStream // nil with JetStream disabled
 	state *connState
@@ -91,13 +91,18 @@ func New(cfg Config, log zerolog.Logger) (*Sink, error) {
 // error the caller still calls Close.
 func (s *Sink) Start(ctx context.Context) error {
 	if s.cfg.URL == "" {
-		srv, err := startEmbedded(s.cfg, s.log)
+		id, err := newNKeyIdentity()
+		if err != nil {
+			return fmt.Errorf("sink: %w", err)
+		}
+		s.agent = id
+		srv, err := startEmbedded(s.cfg, id, s.log)
 		if err != nil {
 			return fmt.Errorf("sink: %w", err)
 		}
 		s.srv = srv
 		s.log.Info().Str("url", srv.ClientURL()).Bool("jetstream", s.cfg.JetStream.Enabled).
-			Str("domain", s.cfg.Embedded.Domain).Str("leafnode", redact(s.cfg.Embedded.Leafnode.URL)).
+			Str("domain", s.cfg.Embedded.Domain).Str("leafnode", redact.URLs(s.cfg.Embedded.Leafnode.URL)).
 			Msg("embedded nats-server started")
 	}
 	opts, err := s.connOptions(s.srv)
@@ -106,17 +111,19 @@ func (s *Sink) Start(ctx context.Context) error {
 	}
 	url := s.cfg.URL
 	if s.srv != nil {
-		url = s.srv.ClientURL()
+		// In-process: no TLS even when the client port serves it, and a
+		// tls:// URL would make the client start a handshake.
+		url = "nats://" + s.srv.Addr().String()
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("sink: connect %s: %w", redact(url), err)
+		return fmt.Errorf("sink: connect %s: %w", redact.URLs(url), err)
 	}
 	s.nc = nc
 	if nc.IsConnected() {
 		s.state.set(true)
 	} else {
-		s.log.Warn().Str("url", redact(url)).Msg("nats not reachable yet; retrying in the background")
+		s.log.Warn().Str("url", redact.URLs(url)).Msg("nats not reachable yet; retrying in the background")
 	}
 	if !s.cfg.JetStream.Enabled {
 		return nil
@@ -274,7 +281,7 @@ func (s *Sink) ClientURL() string {
 	if s.srv != nil {
 		return s.srv.ClientURL()
 	}
-	return redact(s.cfg.URL)
+	return redact.URLs(s.cfg.URL)
 }
 
 // Stats returns a snapshot of the counters.
@@ -305,21 +312,4 @@ func (s *Sink) acksPending() int {
 		return 0
 	}
 	return s.fl.pending()
-}
-
-// redact removes user information from each URL of a comma-separated list.
-func redact(urls string) string {
-	if urls == "" {
-		return ""
-	}
-	parts := strings.Split(urls, ",")
-	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil || u.User == nil {
-			continue
-		}
-		u.User = nil
-		parts[i] = u.String()
-	}
-	return strings.Join(parts, ",")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/edgetag/edgetag/internal/redact"
 	"github.com/edgetag/edgetag/opcua"
 )
 
@@ -25,7 +26,9 @@ func browseCmd(args []string, stdout, stderr io.Writer) int {
 	policy := fs.String("policy", "auto", "security policy: auto, None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, Basic256, Basic128Rsa15")
 	mode := fs.String("mode", "auto", "security mode: auto, None, Sign, SignAndEncrypt")
 	user := fs.String("user", "", "user name (password from --password or $OPC_PASS)")
-	pass := fs.String("password", os.Getenv("OPC_PASS"), "password")
+	// The environment variable is read after parsing, never as the flag's
+	// default, which --help would print.
+	pass := fs.String("password", "", "password of --user (default: $OPC_PASS)")
 	cert := fs.String("cert", "", "X.509 user certificate file")
 	key := fs.String("key", "", "private key of --cert")
 	acceptAny := fs.Bool("accept-any", false, "accept any server certificate (unsafe)")
@@ -46,7 +49,11 @@ func browseCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "edgetag browse: --format %q: want text or yaml\n", *format)
 		return exitUsage
 	}
-	log, _ := newLogger(os.Stderr, "info", "auto")
+	if *pass == "" {
+		*pass = os.Getenv("OPC_PASS")
+	}
+	scrub := redact.NewScrubber(*pass)
+	log, _ := newLogger(stderr, "info", "auto", scrub)
 	cfg := opcua.Config{
 		Name:     "browse",
 		Endpoint: fs.Arg(0),
@@ -59,7 +66,7 @@ func browseCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := opcua.BrowseEndpoint(ctx, cfg, *root, opt, stdout, *format, log); err != nil {
-		fmt.Fprintf(stderr, "edgetag browse %s: %v\n", cfg.Endpoint, err)
+		fmt.Fprintln(stderr, scrub.String(fmt.Sprintf("edgetag browse %s: %v", cfg.Endpoint, err)))
 		return exitFailure
 	}
 	return exitOK

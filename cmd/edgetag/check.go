@@ -18,13 +18,21 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "edgetag check: -c site.yaml is required")
 		return exitUsage
 	}
-	problems := agent.Check(*file, os.LookupEnv)
-	for _, p := range problems {
-		fmt.Fprintln(stderr, p)
+	r := agent.CheckReport(*file, os.LookupEnv)
+	for _, p := range r.Problems {
+		fmt.Fprintln(stderr, r.Scrub.String(p.Error()))
 	}
-	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "%s: %d problem(s)\n", *file, len(problems))
+	// The warnings run logs at start, so ExecStartPre shows them too.
+	for _, w := range r.Warnings {
+		fmt.Fprintln(stderr, r.Scrub.String(fmt.Sprintf("%s: warning: %s", *file, w)))
+	}
+	if len(r.Problems) > 0 {
+		fmt.Fprintf(stderr, "%s: %d problem(s)\n", *file, len(r.Problems))
 		return exitFailure
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(stdout, "%s: ok, with %d warning(s)\n", *file, len(r.Warnings))
+		return exitOK
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", *file)
 	return exitOK

@@ -9,11 +9,14 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 // newLogger builds the process logger: JSON, or the human console format
-// when format is "console", or "auto" and w is a terminal.
-func newLogger(w *os.File, level, format string) (zerolog.Logger, error) {
+// when format is "console", or "auto" and w is a terminal. Every line goes
+// through scrub, which removes secrets and URL credentials.
+func newLogger(w io.Writer, level, format string, scrub *redact.Scrubber) (zerolog.Logger, error) {
 	lvl := zerolog.InfoLevel
 	if level != "" {
 		l, err := zerolog.ParseLevel(strings.ToLower(level))
@@ -34,9 +37,11 @@ func newLogger(w *os.File, level, format string) (zerolog.Logger, error) {
 	default:
 		return zerolog.Nop(), fmt.Errorf("log.format %q: want auto, json or console", format)
 	}
-	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(redact.Writer(out, scrub)).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-func isTerminal(f *os.File) bool {
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgetag/edgetag/agent"
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 func processCmd(args []string, stdout, stderr io.Writer) int {
@@ -34,7 +35,7 @@ config is valid, whatever the messages did; 2 for a config error.`, stderr)
 	}
 	log := zerolog.Nop()
 	if *verbose {
-		log = zerolog.New(stderr).Level(zerolog.DebugLevel)
+		log = zerolog.New(redact.Writer(stderr, cfg.Scrubber())).Level(zerolog.DebugLevel)
 	}
 	eng, err := engine.New(cfg.Engine, log)
 	if err != nil {

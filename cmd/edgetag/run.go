@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgetag/edgetag/agent"
 	"github.com/edgetag/edgetag/configs"
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
@@ -23,7 +24,16 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 
-	load := func(path string) (*agent.Config, error) { return agent.Load(path, os.LookupEnv) }
+	// scrub is set once the first config is loaded; a reload adds the
+	// secrets of the new file before anything of it is logged.
+	var scrub *redact.Scrubber
+	load := func(path string) (*agent.Config, error) {
+		cfg, err := agent.Load(path, os.LookupEnv)
+		if err == nil && scrub != nil {
+			scrub.Add(cfg.Secrets()...)
+		}
+		return cfg, err
+	}
 	var cfg *agent.Config
 	var err error
 	if *file == "" {
@@ -32,10 +42,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		cfg, err = load(*file)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, redact.URLs(err.Error()))
 		return exitUsage
 	}
-	log, err := newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
+	scrub = cfg.Scrubber()
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format, scrub)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
@@ -47,7 +58,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	a, err := agent.New(cfg, log, opts)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, scrub.String(err.Error()))
 		return exitUsage
 	}
 
@@ -68,8 +79,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		if opts.Tap != nil {
-			fmt.Fprintf(stdout, "publishing to %s — watch from elsewhere with: edgetag sub --server %s '%s.>'\n",
-				a.SinkURL(), a.SinkURL(), cfg.Engine.SubjectPrefix)
+			signIn, pwHint := "", ""
+			if users := cfg.NATS.Embedded.Users; cfg.NATS.URL == "" && len(users) > 0 && users[0].Name != "" {
+				signIn, pwHint = " --user "+users[0].Name, " (password in $NATS_PASSWORD)"
+			}
+			fmt.Fprintf(stdout, "publishing to %s — watch from elsewhere with: edgetag sub --server %s%s '%s.>'%s\n",
+				a.SinkURL(), a.SinkURL(), signIn, cfg.Engine.SubjectPrefix, pwHint)
 		}
 		if *file == "" {
 			<-watchCtx.Done() // the built-in demo has no file to reload

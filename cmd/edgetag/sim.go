@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/edgetag/edgetag/internal/redact"
 	"github.com/edgetag/edgetag/opcua/sim"
 )
 
@@ -23,7 +24,7 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	log, _ := newLogger(os.Stderr, "info", "auto")
+	log, _ := newLogger(stderr, "info", "auto", redact.NewScrubber(*pass))
 	s, err := sim.New(sim.Config{Listen: *listen, Rate: *rate, ExtraTags: *extra, Username: *user, Password: *pass, Security: *security, CertDir: *certDir}, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -11,12 +11,16 @@ import (
 	"syscall"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/edgetag/edgetag/internal/redact"
 )
 
 func subCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sub", "[--server URL] [subject]", "Print every message arriving on a NATS subject (default umh.v1.>): subject, payload\nand, with --headers, the metadata headers. For people without the NATS CLI.", stderr)
 	server := fs.String("server", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
 	creds := fs.String("creds", "", "NATS credentials file")
+	user := fs.String("user", "", "user name (password from $NATS_PASSWORD)")
+	nkeySeed := fs.String("nkey", "", "NKey seed file")
 	headers := fs.Bool("headers", false, "also print the headers")
 	count := fs.Int("count", 0, "exit after this many messages (0 = run until interrupted)")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -31,12 +35,22 @@ func subCmd(args []string, stdout, stderr io.Writer) int {
 		subject = fs.Arg(0)
 	}
 	opts := []nats.Option{nats.Name("edgetag sub")}
-	if *creds != "" {
+	switch {
+	case *creds != "":
 		opts = append(opts, nats.UserCredentials(*creds))
+	case *nkeySeed != "":
+		o, err := nats.NkeyOptionFromSeed(*nkeySeed)
+		if err != nil {
+			fmt.Fprintf(stderr, "edgetag sub: --nkey %s: %v\n", *nkeySeed, err)
+			return exitUsage
+		}
+		opts = append(opts, o)
+	case *user != "":
+		opts = append(opts, nats.UserInfo(*user, os.Getenv("NATS_PASSWORD")))
 	}
 	nc, err := nats.Connect(*server, opts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "edgetag sub: connect %s: %v\n", *server, err)
+		fmt.Fprintln(stderr, redact.URLs(fmt.Sprintf("edgetag sub: connect %s: %v", *server, err)))
 		return exitFailure
 	}
 	defer nc.Close()
@@ -50,7 +64,7 @@ func subCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	fmt.Fprintf(stderr, "listening on %q at %s\n", subject, nc.ConnectedUrl())
+	fmt.Fprintf(stderr, "listening on %q at %s\n", subject, nc.ConnectedUrlRedacted())
 	for n := 0; *count == 0 || n < *count; n++ {
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCheckPrintsRunWarnings checks that check reports the insecure
+// settings run warns about, and still exits 0 for a valid file.
+func TestCheckPrintsRunWarnings(t *testing.T) {
+	t.Parallel()
+	site := writeFile(t, "warn.yaml", strings.Replace(siteWithEngine, "    nodes:", "    trust: {accept_any: true}\n    nodes:", 1)+
+		"http: {listen: \"0.0.0.0:9450\", allow_insecure_listen: true}\n")
+	code, out, errOut := run(t, "check", "-c", site)
+	if code != exitOK || !strings.Contains(out, "ok, with 2 warning(s)") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, want := range []string{"warning: http.allow_insecure_listen:", "warning: sources[0].trust.accept_any: source plc accepts any server certificate"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
