@@ -123,6 +123,9 @@ type JetStream struct {
 	// AckTimeout is how long an ack is awaited before the publish is
 	// retried; 0 = DefaultAckTimeout.
 	AckTimeout time.Duration
+	// WatchInterval is how often the stream's state is read (gauges,
+	// discards, a missing stream, store errors); 0 = DefaultWatchInterval.
+	WatchInterval time.Duration
 }
 
 // Config is the validated nats block.
@@ -177,6 +180,9 @@ func (c Config) withDefaults() Config {
 	}
 	if js.AckTimeout == 0 {
 		js.AckTimeout = DefaultAckTimeout
+	}
+	if js.WatchInterval <= 0 {
+		js.WatchInterval = DefaultWatchInterval
 	}
 	if c.ReconnectBufSize == 0 {
 		c.ReconnectBufSize = DefaultReconnectBuf

@@ -45,7 +45,7 @@ func (s *Sink) ensureStream(ctx context.Context) error {
 }
 
 // streamSetupLoop ensures the stream of an external server in the
-// background, so Start does not depend on the broker being reachable: it
+// background, then watches it (see watchLoop), so Start does not depend on the broker being reachable: it
 // waits for the connection and retries with a capped backoff until it
 // succeeds or Close is called. Messages published before that are retried
 // by the publisher until the stream exists.
@@ -70,6 +70,8 @@ func (s *Sink) streamSetupLoop() {
 		}
 		err := s.ensureStream(ctx)
 		if err == nil {
+			s.checkStream(ctx) // the discard accounting's baseline
+			s.watchLoopInline(ctx)
 			return
 		}
 		s.log.Error().Err(err).Dur("retry_in", backoff).Msg("jetstream stream not ready")
