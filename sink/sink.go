@@ -215,7 +215,7 @@ func (s *Sink) Flush(ctx context.Context) error {
 		return nil
 	}
 	if !s.fl.waitIdle(ctx.Done()) {
-		return fmt.Errorf("sink flush: %d messages not acked: %w", s.fl.pending(), ctx.Err())
+		return fmt.Errorf("sink flush: %d messages still awaiting acks: %w", s.fl.pending(), ctx.Err())
 	}
 	return nil
 }
