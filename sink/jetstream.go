@@ -12,8 +12,8 @@ import (
 const streamSetupTimeout = 10 * time.Second
 
 // streamConfig is the stream the sink publishes into: file storage, limits
-// by bytes and age discarding the oldest messages, and the de-duplication
-// window that makes retried publishes idempotent.
+// by bytes and age discarding the oldest messages, the de-duplication
+// window that makes retried publishes idempotent, and block compression.
 func streamConfig(js JetStream) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        js.Stream,
@@ -27,7 +27,22 @@ func streamConfig(js JetStream) jetstream.StreamConfig {
 		MaxMsgs:     -1,
 		Duplicates:  js.DuplicateWindow,
 		Replicas:    1,
+		Compression: storeCompression(js.Compression),
 	}
+}
+
+// Stream compression settings (JetStream.Compression).
+const (
+	CompressionS2   = "s2"
+	CompressionNone = "none"
+)
+
+// storeCompression maps a validated compression setting to the stream's.
+func storeCompression(c string) jetstream.StoreCompression {
+	if c == CompressionS2 {
+		return jetstream.S2Compression
+	}
+	return jetstream.NoCompression
 }
 
 // ensureStream creates the stream or updates it to the configured shape.
