@@ -152,6 +152,9 @@ func (s *Sink) checkStream(ctx context.Context) {
 	if !s.state.connected() {
 		return // the reading would fail; the connection state says why
 	}
+	// Read before the stream: every sequence acked by then is at or below
+	// the last sequence the reading sees (a stream acks after it stored).
+	acked := s.maxAcked.Load()
 	rctx, cancel := context.WithTimeout(ctx, watchTimeout)
 	r, err := s.readStream(rctx)
 	cancel()
@@ -194,7 +197,7 @@ func (s *Sink) checkStream(ctx context.Context) {
 		w.mu.Unlock()
 		return
 	}
-	if rg, ok := w.tracker.observe(r.pos, r.sent, s.maxAcked.Load(), s.cfg.JetStream.MaxAge, now, s.goneReason()); ok {
+	if rg, ok := w.tracker.observe(r.pos, r.sent, acked, s.cfg.JetStream.MaxAge, now, s.goneReason()); ok {
 		s.countDiscard(rg)
 	}
 	var age time.Duration

@@ -235,3 +235,37 @@ func TestStreamDeletedIsRecreated(t *testing.T) {
 		t.Errorf("counted %d as deleted, but the old stream held at least %d", gone, first)
 	}
 }
+
+// TestNoDiscardsWhileFlowing reads the stream as often as it can while
+// messages flow into a stream far from its limits: acks that arrive during
+// a reading must not make the stream look as if it had lost messages.
+func TestNoDiscardsWhileFlowing(t *testing.T) {
+	t.Parallel()
+	c := embeddedConfig(t, true)
+	c.JetStream.WatchInterval = time.Millisecond
+	s := startSink(t, c)
+	ctx := context.Background()
+	const n = 20000
+	for i := range n {
+		if err := s.Publish(ctx, testMessage(i)); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := waitStreamStats(t, s, func(st StreamStats) error {
+		if st.LastSeq != n {
+			return fmt.Errorf("watch saw last sequence %d, want %d", st.LastSeq, n)
+		}
+		return nil
+	})
+	for reason, v := range st.Discarded {
+		if v != 0 {
+			t.Errorf("%d messages counted as discarded (%s) from a stream that discarded none", v, reason)
+		}
+	}
+	if st.Recreated != 0 {
+		t.Errorf("stream recreated %d times", st.Recreated)
+	}
+}
