@@ -24,8 +24,11 @@ const (
 	DefaultDupeWindow         = 2 * time.Minute
 	DefaultEmbeddedDupeWindow = 15 * time.Second
 	DefaultAckTimeout         = 5 * time.Second
-	// DefaultCompression compresses the stream's sealed blocks on disk.
-	DefaultCompression  = CompressionS2
+	// DefaultCompression leaves the stream's blocks uncompressed: S2 cuts
+	// the disk a message takes by more than half, but compressing each
+	// sealed block costs the gateway's memory, and max_bytes counts
+	// messages uncompressed either way.
+	DefaultCompression  = CompressionNone
 	DefaultDrainTimeout = 5 * time.Second
 )
 
