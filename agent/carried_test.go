@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/natstest"
@@ -100,4 +102,68 @@ func TestCountersMonotonicAcrossReload(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestStreamMetricsAndReadiness runs the agent with JetStream: /metrics
+// shows the stream and /readyz its state; a stream deleted behind the
+// agent's back is created again and counted.
+func TestStreamMetricsAndReadiness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	dir := t.TempDir()
+	text := strings.Replace(reloadSiteFile(dir, "line", freePort(t), freePort(t)), "jetstream: {enabled: false}", "jetstream: {enabled: true}", 1)
+	path := filepath.Join(dir, "site.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, zerolog.Nop(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAgent(t, a)
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		if v := metricSum(t, a, "edgetag_jetstream_stream_messages"); v < 10 {
+			return fmt.Errorf("edgetag_jetstream_stream_messages = %v, waiting for 10", v)
+		}
+		return nil
+	})
+	r := a.readiness()
+	if !r.Ready || r.JetStream == nil || r.JetStream.Messages == 0 || r.JetStream.Problem != "" || r.Leafnode != nil {
+		t.Errorf("readiness %+v (jetstream %+v)", r, r.JetStream)
+	}
+	if v := metricSum(t, a, "edgetag_jetstream_stream_ok"); v != 1 {
+		t.Errorf("edgetag_jetstream_stream_ok = %v, want 1", v)
+	}
+
+	nc, err := nats.Connect(a.SinkURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := js.DeleteStream(ctx, "EDGETAG"); err != nil {
+		t.Fatalf("delete stream: %v", err)
+	}
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		if v := metricSum(t, a, "edgetag_jetstream_stream_recreated_total"); v != 1 {
+			return fmt.Errorf("edgetag_jetstream_stream_recreated_total = %v, want 1", v)
+		}
+		if r := a.readiness(); !r.Ready {
+			return fmt.Errorf("not ready: %v", r.Reasons)
+		}
+		return nil
+	})
+	if v := metricSum(t, a, "edgetag_jetstream_stream_discarded_total"); v < 10 {
+		t.Errorf("edgetag_jetstream_stream_discarded_total = %v, want what the deleted stream held (at least 10)", v)
+	}
 }
