@@ -269,3 +269,59 @@ func TestNoDiscardsWhileFlowing(t *testing.T) {
 		t.Errorf("stream recreated %d times", st.Recreated)
 	}
 }
+
+// TestExternalStreamDeletedIsRecreated is TestStreamDeletedIsRecreated on
+// an external server, which the watch reads through the JetStream API.
+func TestExternalStreamDeletedIsRecreated(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	c := Config{Name: "test", URL: srv.ClientURL(), JetStream: JetStream{Enabled: true, WatchInterval: 20 * time.Millisecond}}
+	s := startSink(t, c)
+	ctx := context.Background()
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if err := s.Publish(ctx, testMessage(i)); err != nil {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+		}
+		fctx, cancel := context.WithTimeout(ctx, waitTimeout)
+		defer cancel()
+		if err := s.Flush(fctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 100
+	publish(0, n)
+	waitStreamStats(t, s, func(st StreamStats) error {
+		if st.LastSeq != n {
+			return fmt.Errorf("watch saw last sequence %d, want %d", st.LastSeq, n)
+		}
+		return nil
+	})
+	nc := connect(t, srv.ClientURL())
+	js, err := newJS(nc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteStream(ctx, DefaultStream); err != nil {
+		t.Fatalf("delete stream: %v", err)
+	}
+	waitStreamStats(t, s, func(st StreamStats) error {
+		if st.Recreated != 1 {
+			return fmt.Errorf("recreated %d times, want 1", st.Recreated)
+		}
+		return nil
+	})
+	publish(n, 2*n)
+	waitStreamMsgs(t, nc, "", DefaultStream, n, waitTimeout)
+	st := waitStreamStats(t, s, func(st StreamStats) error {
+		if st.LastSeq != n || !s.Ready() {
+			return fmt.Errorf("watch saw last sequence %d (want %d), ready %v", st.LastSeq, n, s.Ready())
+		}
+		return nil
+	})
+	if got := st.Discarded[DiscardStreamDeleted]; got != n {
+		t.Errorf("counted %d as deleted with the stream, want %d", got, n)
+	}
+}
