@@ -60,10 +60,11 @@ func (s *Sink) ensureStream(ctx context.Context) error {
 }
 
 // streamSetupLoop ensures the stream of an external server in the
-// background, then watches it (see watchLoop), so Start does not depend on the broker being reachable: it
+// background, so Start does not depend on the broker being reachable: it
 // waits for the connection and retries with a capped backoff until it
-// succeeds or Close is called. Messages published before that are retried
-// by the publisher until the stream exists.
+// succeeds or Close is called, then watches the stream (see watchLoop)
+// until Close. Messages published before that are retried by the publisher
+// until the stream exists.
 func (s *Sink) streamSetupLoop() {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
