@@ -320,15 +320,14 @@ func (s *Sink) readEmbeddedStream() (streamReading, error) {
 			}
 		}
 	}
+	// Only this stream's own errors count: the server's health also covers
+	// what the watch has no business restarting JetStream for.
 	if h := s.srv.Healthz(&server.HealthzOptions{Details: true}); h != nil && h.Status != "ok" {
 		for _, e := range h.Errors {
-			if e.Stream == name || e.Stream == "" {
+			if e.Stream == name {
 				r.storeErr = e.Error
 				break
 			}
-		}
-		if r.storeErr == "" && len(h.Errors) == 0 && h.Error != "" {
-			r.storeErr = h.Error
 		}
 	}
 	return r, nil
