@@ -109,6 +109,13 @@ func TestDiskFullRecovers(t *testing.T) {
 		}
 		return nil
 	})
+	// The watch's count is final once its reading covers every message.
+	waitStreamStats(t, s, func(st StreamStats) error {
+		if got := st.Messages + st.Discarded[DiscardStoreError]; got < n {
+			return fmt.Errorf("watch saw %d stored + %d lost, want %d", st.Messages, st.Discarded[DiscardStoreError], n)
+		}
+		return nil
+	})
 	st := s.Stats()
 	t.Logf("stream %+v", st.Stream)
 	if len(st.Lost) != 0 {
