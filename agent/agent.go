@@ -46,10 +46,13 @@ type Agent struct {
 	cfg     *Config
 	sources map[string]*runningSource
 
-	sink     *sink.Sink
-	sim      *sim.Server
-	pipe     *pipeline
-	metrics  *metrics
+	sink    *sink.Sink
+	sim     *sim.Server
+	pipe    *pipeline
+	metrics *metrics
+	// carried keeps the counters of engines and sources that reloads
+	// replaced.
+	carried  carried
 	reloadCh chan reloadRequest
 
 	ready chan struct{} // closed once everything is started
@@ -265,12 +268,23 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.pipe.wait()
 	// 3. Flush the sink: wait for acks of everything published.
-	if err := a.sink.Flush(work); err != nil {
-		a.log.Error().Err(err).Msg("flush before shutdown incomplete")
-	}
+	flushErr := a.sink.Flush(work)
+	awaiting := a.sink.Stats().AcksPending
+	lostBefore := a.sink.Stats().Lost[sink.LostUnackedAtClose]
 	timedOut := work.Err() != nil
 	if err := a.sink.Close(); err != nil {
 		a.log.Error().Err(err).Msg("closing nats")
+	}
+	if flushErr != nil {
+		// Acks still arrive while Close drains the connection: only what
+		// Close found unacked is lost (and counted by the sink).
+		lost := a.sink.Stats().Lost[sink.LostUnackedAtClose] - lostBefore
+		ev := a.log.Warn()
+		if lost > 0 {
+			ev = a.log.Error()
+		}
+		ev.Err(flushErr).Int("awaiting_acks", awaiting).Uint64("lost_unacked", lost).
+			Msg("flush before shutdown incomplete; acks that arrived while the connection drained are not lost")
 	}
 	// 4. The simulator goes last so sources could close their sessions on it.
 	stopSim()
@@ -325,7 +339,7 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 	for _, w := range restartOnly(old, cfg) {
 		a.log.Warn().Str("key", w).Msg("reload: this setting changes only on restart; keeping the running one")
 	}
-	a.pipe.engine.Store(eng)
+	a.carried.retireEngine(func() *engine.Engine { return a.pipe.swapEngine(eng) })
 	if cfg.MemoryLimit != old.MemoryLimit {
 		if cfg.MemoryLimit == 0 {
 			a.log.Warn().Str("key", "memory_limit").Msg("reload: removing the memory limit takes a restart; keeping the running one")
@@ -345,6 +359,7 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 		a.log.Info().Str("source", name).Bool("removed", !keep).Msg("reload: stopping source")
 		rs.cancel()
 		<-rs.done
+		a.carried.addSource(rs.src.Status())
 		delete(a.sources, name)
 	}
 	for _, sc := range cfg.Sources {
@@ -400,7 +415,7 @@ func (a *Agent) sourceStatuses() []opcua.Status {
 	defer a.mu.Unlock()
 	out := make([]opcua.Status, 0, len(a.sources))
 	for _, rs := range a.sources {
-		out = append(out, rs.src.Status())
+		out = append(out, a.carried.sourceStatus(rs.src.Status()))
 	}
 	return out
 }

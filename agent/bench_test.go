@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/sink"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -59,16 +60,25 @@ func cpuTime() time.Duration {
 // one sample. It reports samples/s and CPU time per sample (all cores,
 // including the in-process NATS server). Every message carries the whole
 // meta as headers (16 of them), except in the lean modes, which send two
-// (nats.headers: [opcua_node_id, opcua_status_code]).
+// (nats.headers: [opcua_node_id, opcua_status_code]), and the default
+// modes, which send the default set (the value's quality). The stream is
+// uncompressed (the default) except in jetstream-default-s2.
 func BenchmarkPipeline(b *testing.B) {
 	lean := []string{engine.MetaNodeID, engine.MetaStatusCode}
+	def := []string(defaultHeaders)
+	none, s2 := sink.CompressionNone, sink.CompressionS2
 	for _, mode := range []struct {
-		name    string
-		js      bool
-		headers []string
-	}{{"core", false, nil}, {"jetstream", true, nil}, {"core-lean", false, lean}, {"jetstream-lean", true, lean}} {
+		name        string
+		js          bool
+		headers     []string
+		compression string
+	}{
+		{"core", false, nil, none}, {"jetstream", true, nil, none},
+		{"core-lean", false, lean, none}, {"jetstream-lean", true, lean, none},
+		{"core-default", false, def, none}, {"jetstream-default", true, def, none}, {"jetstream-default-s2", true, def, s2},
+	} {
 		b.Run(mode.name, func(b *testing.B) {
-			snk := startSink(b, mode.js)
+			snk := startSinkCompressed(b, mode.js, mode.compression)
 			cfg := configC()
 			cfg.Headers = mode.headers
 			p := newPipeline(mustEngine(b, cfg), snk, defaultWorkers(), DefaultQueueSize, nil, nil, zerolog.Nop())

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,7 +90,7 @@ func applyDefaults(f *siteFile, file string) {
 	}
 	setDefault(&n.TLS, tlsFile{})
 	defaultTLS(n.TLS)
-	setDefault(&n.Headers, stringList{allHeaders})
+	setDefault(&n.Headers, slices.Clone(defaultHeaders))
 	setDefault(&n.ReconnectBuffer, byteSize(sink.DefaultReconnectBuf))
 	setDefault(&n.DrainTimeout, duration(sink.DefaultDrainTimeout))
 	setDefault(&n.Embedded, embeddedFile{})
@@ -142,6 +143,7 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&js.DuplicateWindow, duration(sink.DefaultDupeWindow))
 	setDefault(&js.MaxAckPending, sink.DefaultMaxAckPending)
 	setDefault(&js.AckTimeout, duration(sink.DefaultAckTimeout))
+	setDefault(&js.Compression, sink.DefaultCompression)
 }
 
 // defaultSource fills the defaults of one source, which are the OPC UA
@@ -219,3 +221,11 @@ func siteFromFile(file string) string {
 
 // std returns d as a time.Duration.
 func (d duration) std() time.Duration { return time.Duration(d) }
+
+// defaultHeaders are the meta keys sent as headers unless nats.headers says
+// otherwise: what a consumer needs that the subject (location, contract,
+// virtual path, tag name) and the payload (value, timestamp) do not carry,
+// which is the value's OPC UA quality. Every header is stored with every
+// message, so the default keeps the store-and-forward buffer small;
+// nats.headers: ["*"] sends every meta key.
+var defaultHeaders = stringList{"opcua_status_code"}

@@ -90,10 +90,32 @@ func httpTLSConfig(t sink.ServerTLS) (*tls.Config, error) {
 // readiness is the /readyz body: ready when the sink can publish and every
 // source is connected (degraded counts as connected: its good nodes flow).
 type readiness struct {
-	Ready   bool          `json:"ready"`
-	NATS    bool          `json:"nats"`
-	Sources []sourceReady `json:"sources"`
-	Reasons []string      `json:"reasons,omitempty"`
+	Ready     bool            `json:"ready"`
+	NATS      bool            `json:"nats"`
+	JetStream *jetStreamReady `json:"jetstream,omitempty"`
+	Leafnode  *leafnodeReady  `json:"leafnode,omitempty"`
+	Sources   []sourceReady   `json:"sources"`
+	Reasons   []string        `json:"reasons,omitempty"`
+}
+
+// jetStreamReady is the stream as /readyz shows it: how full the buffer is,
+// how much of it no consumer (a hub) has been delivered yet, and what is
+// wrong with it, if anything.
+type jetStreamReady struct {
+	Messages         uint64            `json:"messages"`
+	Bytes            uint64            `json:"bytes"`
+	MaxBytes         int64             `json:"max_bytes"`
+	Unsent           uint64            `json:"unsent"`
+	UnsentAgeSeconds float64           `json:"unsent_age_seconds"`
+	Discarded        map[string]uint64 `json:"discarded,omitempty"`
+	Problem          string            `json:"problem,omitempty"`
+}
+
+// leafnodeReady is the uplink's state. A gateway whose uplink is down stays
+// ready: it stores what it publishes and forwards it once the link is back
+// (the unsent count shows how much waits).
+type leafnodeReady struct {
+	Connected bool `json:"connected"`
 }
 
 type sourceReady struct {
@@ -105,10 +127,25 @@ type sourceReady struct {
 }
 
 func (a *Agent) readiness() readiness {
-	r := readiness{NATS: a.sink.Ready(), Ready: true}
-	if !r.NATS {
-		r.Ready = false
-		r.Reasons = append(r.Reasons, "nats not connected")
+	notReady := a.sink.NotReady()
+	r := readiness{NATS: len(notReady) == 0, Ready: len(notReady) == 0, Reasons: notReady}
+	ss := a.sink.Stats()
+	if st := ss.Stream; st.Watched {
+		r.JetStream = &jetStreamReady{
+			Messages: st.Messages, Bytes: st.Bytes, MaxBytes: st.MaxBytes,
+			Unsent: st.Unsent, UnsentAgeSeconds: st.UnsentAge.Seconds(), Problem: st.Problem,
+		}
+		for k, v := range st.Discarded {
+			if v > 0 {
+				if r.JetStream.Discarded == nil {
+					r.JetStream.Discarded = map[string]uint64{}
+				}
+				r.JetStream.Discarded[k] = v
+			}
+		}
+	}
+	if ss.Leafnode {
+		r.Leafnode = &leafnodeReady{Connected: ss.LeafnodeConnected}
 	}
 	for _, s := range a.sourceStatuses() {
 		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems, LastError: a.scrub.String(s.LastError)}

@@ -58,6 +58,7 @@ func TestParseDefaults(t *testing.T) {
 			AdvancedProcessing: engine.Snippet{File: "sites/press-hall.yaml"},
 			SubjectPrefix:      "umh.v1",
 			Timeout:            100 * time.Millisecond,
+			Headers:            []string{"opcua_status_code"},
 		},
 		NATS: sink.Config{
 			Name: "press-hall",
@@ -73,6 +74,7 @@ func TestParseDefaults(t *testing.T) {
 				DuplicateWindow: sink.DefaultEmbeddedDupeWindow,
 				MaxAckPending:   sink.DefaultMaxAckPending,
 				AckTimeout:      sink.DefaultAckTimeout,
+				Compression:     sink.DefaultCompression,
 			},
 			ReconnectBufSize: sink.DefaultReconnectBuf,
 			DrainTimeout:     sink.DefaultDrainTimeout,
@@ -163,6 +165,7 @@ nats:
 	want.Engine = engine.Config{
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},
 		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2,
+		Headers: []string{"opcua_status_code"},
 	}
 	want.NATS = sink.Config{
 		Name: "acme-berlin", URL: "nats://a:4222,nats://b:4222",
@@ -170,7 +173,8 @@ nats:
 		TLS:      sink.TLS{CA: "ca.pem", Cert: "c.pem", Key: "k.pem"},
 		Embedded: sink.Embedded{Listen: "127.0.0.1:4222", StoreDir: filepath.Join("/var/lib/edgetag", "jetstream")},
 		JetStream: sink.JetStream{Stream: "ACME", Subjects: []string{"acme.uns.>", "edgetag.errors"}, MaxBytes: -1,
-			MaxAge: 24 * time.Hour, DuplicateWindow: 5 * time.Minute, MaxAckPending: 100, AckTimeout: 3 * time.Second},
+			MaxAge: 24 * time.Hour, DuplicateWindow: 5 * time.Minute, MaxAckPending: 100, AckTimeout: 3 * time.Second,
+			Compression: sink.DefaultCompression},
 		ErrorsSubject: "edgetag.errors", ReconnectBufSize: 1 << 20, DrainTimeout: 9 * time.Second,
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {

@@ -4,7 +4,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
+	"github.com/edgetag/edgetag/sink"
 )
 
 // metrics exposes the counters every stage keeps as Prometheus metrics. The
@@ -19,6 +21,10 @@ type metrics struct {
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
 	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
 	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
+	leafnodeConnected                                                                     *prometheus.Desc
+	streamMessages, streamBytes, streamMaxBytes, streamFill, streamFirst, streamLast      *prometheus.Desc
+	streamConsumers, streamSent, streamUnsent, streamUnsentAge, streamOK                  *prometheus.Desc
+	streamDiscarded, streamRecreated, storeRecoveries                                     *prometheus.Desc
 }
 
 var sourceStates = []opcua.State{opcua.StateConnecting, opcua.StateConnected, opcua.StateDegraded, opcua.StateDisconnected, opcua.StateStopped}
@@ -52,6 +58,22 @@ func newMetrics(a *Agent) *metrics {
 		queueDepth:        d("pipeline_queue_depth", "Samples queued in front of the engine workers."),
 		pipelinePublished: d("pipeline_published_total", "Messages the workers handed to the sink successfully."),
 		lostAtShutdown:    d("lost_at_shutdown_total", "Samples and messages cut off by the shutdown deadline."),
+		leafnodeConnected: d("nats_leafnode_connected", "1 when the embedded server's leafnode uplink is connected (only with an uplink)."),
+		streamMessages:    d("jetstream_stream_messages", "Messages in the JetStream stream."),
+		streamBytes:       d("jetstream_stream_bytes", "Bytes in the JetStream stream, as counted against max_bytes."),
+		streamMaxBytes:    d("jetstream_stream_max_bytes", "The stream's max_bytes (-1: none)."),
+		streamFill:        d("jetstream_stream_fill_ratio", "Stream bytes over max_bytes (0 without a limit)."),
+		streamFirst:       d("jetstream_stream_first_seq", "The stream's first sequence."),
+		streamLast:        d("jetstream_stream_last_seq", "The stream's last sequence."),
+		streamConsumers:   d("jetstream_stream_consumers", "Consumers of the stream, a hub's sourcing consumers included."),
+		streamSent:        d("jetstream_stream_sent_seq", "Highest stream sequence any consumer (a hub's source) has been delivered."),
+		streamUnsent:      d("jetstream_stream_unsent_messages", "Messages in the stream no consumer has been delivered yet (how far a hub is behind)."),
+		streamUnsentAge:   d("jetstream_stream_unsent_age_seconds", "Age of the oldest message no consumer has been delivered yet."),
+		streamOK:          d("jetstream_stream_ok", "1 when the stream exists and its store takes messages."),
+		streamDiscarded: d("jetstream_stream_discarded_total", "Messages that left the stream before any consumer was delivered them, "+
+			"by reason (limit, age, stream_deleted, store_error).", "reason"),
+		streamRecreated: d("jetstream_stream_recreated_total", "Times the stream was found missing and created again."),
+		storeRecoveries: d("jetstream_store_recoveries_total", "In-process restarts of the embedded JetStream after a store error."),
 	}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -79,7 +101,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(m.sourceReconnects, float64(s.Reconnects), s.Name)
 		gauge(m.sourceBrowse, s.BrowseTime.Seconds(), s.Name)
 	}
-	es := m.a.pipe.engine.Load().Stats()
+	es := m.a.carried.engineStats(func() engine.Stats { return m.a.pipe.engine.Load().Stats() })
 	counter(m.engineSamples, float64(es.Samples))
 	counter(m.engineEmitted, float64(es.Emitted))
 	for stage, n := range es.Filtered {
@@ -100,6 +122,31 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge(m.acksPending, float64(ss.AcksPending))
 	gauge(m.buffered, float64(ss.BufferedBytes))
 	gauge(m.connected, b2f(ss.Connected))
+	if ss.Leafnode {
+		gauge(m.leafnodeConnected, b2f(ss.LeafnodeConnected))
+	}
+	if st := ss.Stream; st.Watched {
+		gauge(m.streamMessages, float64(st.Messages))
+		gauge(m.streamBytes, float64(st.Bytes))
+		gauge(m.streamMaxBytes, float64(st.MaxBytes))
+		fill := 0.0
+		if st.MaxBytes > 0 {
+			fill = float64(st.Bytes) / float64(st.MaxBytes)
+		}
+		gauge(m.streamFill, fill)
+		gauge(m.streamFirst, float64(st.FirstSeq))
+		gauge(m.streamLast, float64(st.LastSeq))
+		gauge(m.streamConsumers, float64(st.Consumers))
+		gauge(m.streamSent, float64(st.SentSeq))
+		gauge(m.streamUnsent, float64(st.Unsent))
+		gauge(m.streamUnsentAge, st.UnsentAge.Seconds())
+		gauge(m.streamOK, b2f(st.Problem == ""))
+		for _, reason := range []string{sink.DiscardLimit, sink.DiscardAge, sink.DiscardStreamDeleted, sink.DiscardStoreError} {
+			counter(m.streamDiscarded, float64(st.Discarded[reason]), reason)
+		}
+		counter(m.streamRecreated, float64(st.Recreated))
+		counter(m.storeRecoveries, float64(st.StoreRecoveries))
+	}
 	gauge(m.queueDepth, float64(m.a.pipe.depth()))
 	counter(m.pipelinePublished, float64(m.a.pipe.published.Load()))
 	counter(m.lostAtShutdown, float64(m.a.pipe.lostAtShutdown.Load()))

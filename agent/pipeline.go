@@ -33,14 +33,17 @@ type FailureHandler func(ctx context.Context, s *tag.Sample, f engine.Failure)
 // source back (and the source holds the OPC UA server back), nothing is
 // dropped. The edge from workers to the sink blocks too (Publisher contract).
 type pipeline struct {
-	log     zerolog.Logger
-	engine  atomic.Pointer[engine.Engine] // swapped on reload
-	pub     Publisher
-	onFail  FailureHandler
-	tap     func(*tag.Message) // optional, called for every published message
-	queues  []chan tag.Sample
-	wg      sync.WaitGroup
-	closeMu sync.Once
+	log    zerolog.Logger
+	engine atomic.Pointer[engine.Engine] // swapped on reload (swapEngine)
+	// inEngine is read-held by a worker while its batch is in the engine,
+	// so swapEngine can wait until the old engine counts no more.
+	inEngine sync.RWMutex
+	pub      Publisher
+	onFail   FailureHandler
+	tap      func(*tag.Message) // optional, called for every published message
+	queues   []chan tag.Sample
+	wg       sync.WaitGroup
+	closeMu  sync.Once
 
 	published atomic.Uint64
 	// lostAtShutdown counts samples and messages still queued when the
@@ -55,6 +58,18 @@ func newPipeline(eng *engine.Engine, pub Publisher, workers, queueSize int, onFa
 		p.queues[i] = make(chan tag.Sample, queueSize)
 	}
 	return p
+}
+
+// swapEngine makes eng the engine of every batch from now on and returns
+// the old one once no batch is in it any more: its counters are final. It
+// waits for batches in the engine, not for their publishing.
+func (p *pipeline) swapEngine(eng *engine.Engine) *engine.Engine {
+	old := p.engine.Swap(eng)
+	// Empty on purpose: taking the lock waits for every batch that may
+	// have loaded the old engine.
+	p.inEngine.Lock()
+	p.inEngine.Unlock()
+	return old
 }
 
 // start runs the workers. They stop when their queues are closed (after
@@ -162,7 +177,9 @@ func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 			return
 		}
 		if len(w.batch) > 0 {
+			p.inEngine.RLock()
 			msgs = p.engine.Load().ProcessBatch(w.batch, msgs[:0], w.fail)
+			p.inEngine.RUnlock()
 		}
 		for i := range msgs {
 			m := &msgs[i]

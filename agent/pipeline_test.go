@@ -41,13 +41,21 @@ func mustEngine(t testing.TB, cfg engine.Config) *engine.Engine {
 // startSink starts a real sink on an embedded server at a random port.
 func startSink(t testing.TB, js bool) *sink.Sink {
 	t.Helper()
+	return startSinkCompressed(t, js, "")
+}
+
+// startSinkCompressed is startSink with the stream's compression ("" =
+// the default).
+func startSinkCompressed(t testing.TB, js bool, compression string) *sink.Sink {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := sink.Config{
 		Name:     "test",
 		Embedded: sink.Embedded{Listen: "127.0.0.1:-1", StoreDir: dir},
 		JetStream: sink.JetStream{
-			Enabled:  js,
-			Subjects: []string{"umh.v1.>"},
+			Enabled:     js,
+			Subjects:    []string{"umh.v1.>"},
+			Compression: compression,
 		},
 	}
 	s, err := sink.New(cfg, zerolog.Nop())

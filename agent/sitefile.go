@@ -205,4 +205,5 @@ type jetStreamFile struct {
 	DuplicateWindow *duration  `yaml:"duplicate_window"`
 	MaxAckPending   *int       `yaml:"max_ack_pending"`
 	AckTimeout      *duration  `yaml:"ack_timeout"`
+	Compression     *string    `yaml:"compression"`
 }

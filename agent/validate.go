@@ -542,7 +542,9 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 		DuplicateWindow: c.positive("nats.jetstream.duplicate_window", *js.DuplicateWindow),
 		MaxAckPending:   c.atLeast("nats.jetstream.max_ack_pending", *js.MaxAckPending, 1),
 		AckTimeout:      c.positive("nats.jetstream.ack_timeout", *js.AckTimeout),
+		Compression:     *js.Compression,
 	}
+	c.oneOf("nats.jetstream.compression", *js.Compression, []string{sink.CompressionS2, sink.CompressionNone})
 	if !validStreamName(sc.JetStream.Stream) {
 		c.errorf("nats.jetstream.stream", "%q is not a stream name: no spaces, '.', '*', '>', '/' or '\\'", sc.JetStream.Stream)
 	}

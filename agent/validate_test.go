@@ -300,15 +300,16 @@ func TestSubjects(t *testing.T) {
 	}
 }
 
-// TestNATSHeaders checks how nats.headers reaches the engine: "*" (the
-// default) is every key (nil), [] is none, a list is those keys.
+// TestNATSHeaders checks how nats.headers reaches the engine: the default is
+// the value's quality alone, "*" is every key (nil), [] is none, a list is
+// those keys.
 func TestNATSHeaders(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		yaml string
 		want []string
 	}{
-		{"", nil},
+		{"", []string{"opcua_status_code"}},
 		{"nats: {headers: [\"*\"]}\n", nil},
 		{"nats: {headers: \"*\"}\n", nil},
 		{"nats: {headers: []}\n", []string{}},

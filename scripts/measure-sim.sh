@@ -6,8 +6,10 @@
 #   scripts/measure-sim.sh TAGS RATE SECONDS [jetstream|core]
 #   scripts/measure-sim.sh 10000 100ms 30 core
 #   EDGETAG=./bin/edgetag scripts/measure-sim.sh ...   (use a built binary)
-#   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' scripts/measure-sim.sh ...
-#                                   (site memory_limit and nats.headers)
+#   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' COMPRESSION=none scripts/measure-sim.sh ...
+#                                   (site memory_limit, nats.headers, nats.jetstream.compression;
+#                                    unset: the site defaults)
+#   PORTS=29450,24840,24222 scripts/measure-sim.sh ...  (other ports)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
 #
 # The simulator changes TAGS extra Double variables every RATE; the agent
@@ -15,6 +17,8 @@
 # benchmark's config C, publishing to its embedded NATS server.
 set -euo pipefail
 tags=${1:-10000} rate=${2:-1s} secs=${3:-30} mode=${4:-core}
+# PORTS=http,opcua,nats moves the listeners (runs side by side).
+IFS=, read -r http_port opc_port nats_port <<<"${PORTS:-19450,14840,14222}"
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -29,10 +33,10 @@ cat > "$work/site.yaml" <<YAML
 site: measure
 state_dir: $work/state
 log: {level: warn}
-http: {listen: 127.0.0.1:19450, pprof: true}   # HEAPPROFILE reads /debug/pprof/heap
+http: {listen: 127.0.0.1:$http_port, pprof: true}   # HEAPPROFILE reads /debug/pprof/heap
 sources:
   - name: sim
-    endpoint: opc.tcp://127.0.0.1:14840
+    endpoint: opc.tcp://127.0.0.1:$opc_port
     security: {policy: None, mode: None}
     publishing_interval: 100ms
     sampling_interval: 100ms
@@ -53,18 +57,18 @@ tag_processor:
   advancedProcessing: |
     msg.payload = Math.round(msg.payload * 100) / 100; return msg;
 nats:
-  embedded: {listen: 127.0.0.1:14222}
-  jetstream: {enabled: $js}
-  headers: ${HEADERS:-'*'}
+  embedded: {listen: 127.0.0.1:$nats_port}
+  jetstream: {enabled: $js${COMPRESSION:+, compression: $COMPRESSION}}
+${HEADERS:+  headers: $HEADERS}
 memory_limit: ${MEMLIMIT:-0}
 YAML
 
-"$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
+"$work/edgetag" sim --listen 127.0.0.1:$opc_port --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
 sim=$!
 "$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
 agent=$!
 
-metric() { curl -s 127.0.0.1:19450/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
+metric() { curl -s 127.0.0.1:$http_port/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
 cpu() { awk '{print $14+$15}' /proc/$agent/stat; }
 kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; } # kib PID VmRSS|VmHWM
 
@@ -83,7 +87,7 @@ sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
 sleep "$secs"
-[ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:19450/debug/pprof/heap?gc=1"
+[ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:$http_port/debug/pprof/heap?gc=1"
 s1=$(metric edgetag_source_samples_total) p1=$(metric edgetag_nats_published_total) c1=$(cpu) t1=$(date +%s.%N)
 awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(kib $agent VmRSS)" -v hwm="$(kib $agent VmHWM)" -v srss="$(kib $sim VmRSS)" -v shwm="$(kib $sim VmHWM)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
   dt = t1 - t0; cpu = c / hz

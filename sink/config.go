@@ -24,7 +24,12 @@ const (
 	DefaultDupeWindow         = 2 * time.Minute
 	DefaultEmbeddedDupeWindow = 15 * time.Second
 	DefaultAckTimeout         = 5 * time.Second
-	DefaultDrainTimeout       = 5 * time.Second
+	// DefaultCompression leaves the stream's blocks uncompressed: S2 cuts
+	// the disk a message takes by more than half, but compressing each
+	// sealed block costs the gateway's memory, and max_bytes counts
+	// messages uncompressed either way.
+	DefaultCompression  = CompressionNone
+	DefaultDrainTimeout = 5 * time.Second
 )
 
 // TLS configures client TLS: CA to verify the server, and an optional
@@ -164,6 +169,13 @@ type JetStream struct {
 	// AckTimeout is how long an ack is awaited before the publish is
 	// retried; 0 = DefaultAckTimeout.
 	AckTimeout time.Duration
+	// Compression is how the stream's file store compresses its blocks on
+	// disk: CompressionS2 or CompressionNone; "" = DefaultCompression.
+	// max_bytes counts messages uncompressed either way.
+	Compression string
+	// WatchInterval is how often the stream's state is read (gauges,
+	// discards, a missing stream, store errors); 0 = DefaultWatchInterval.
+	WatchInterval time.Duration
 }
 
 // Config is the validated nats block.
@@ -218,6 +230,12 @@ func (c Config) withDefaults() Config {
 	}
 	if js.AckTimeout == 0 {
 		js.AckTimeout = DefaultAckTimeout
+	}
+	if js.Compression == "" {
+		js.Compression = DefaultCompression
+	}
+	if js.WatchInterval <= 0 {
+		js.WatchInterval = DefaultWatchInterval
 	}
 	if c.ReconnectBufSize == 0 {
 		c.ReconnectBufSize = DefaultReconnectBuf
@@ -277,6 +295,9 @@ func (c Config) validate() error {
 	}
 	if js.MaxAge > 0 && js.DuplicateWindow > js.MaxAge {
 		add(fmt.Errorf("nats.jetstream.duplicate_window: %s is longer than max_age %s", js.DuplicateWindow, js.MaxAge))
+	}
+	if js.Compression != CompressionS2 && js.Compression != CompressionNone {
+		add(fmt.Errorf("nats.jetstream.compression: %q is not %s or %s", js.Compression, CompressionS2, CompressionNone))
 	}
 	if js.MaxAckPending < 1 {
 		add(fmt.Errorf("nats.jetstream.max_ack_pending: %d must be at least 1", js.MaxAckPending))

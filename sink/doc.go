@@ -22,6 +22,16 @@
 // reconnect buffer without a connection. Each loss is counted in
 // Stats.Lost under its reason and logged (rate-limited).
 //
+// The stream itself can lose what it stored: its max_bytes and max_age
+// discard the oldest messages, someone may delete it, a full disk stops its
+// store. A watch reads the stream every JetStream.WatchInterval (and at
+// once after a failed publish) and counts every message that left it before
+// any consumer, a hub's source included, was delivered it, by reason and
+// with its sequence range (Stats.Stream.Discarded, the Discard* constants).
+// It creates a missing stream again with its configured limits, restarts
+// the embedded server's JetStream after a store write error, and NotReady
+// says why the sink cannot publish meanwhile.
+//
 // # Order
 //
 // The messages of one Publish caller are handed to the connection in call

@@ -84,6 +84,7 @@ func serverOptions(c Config, agent nkeyIdentity) (*server.Options, error) {
 	}
 	o.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
 	o.LeafNode.ReconnectInterval = time.Second
+	o.ConnectErrorReports, o.ReconnectErrorReports = uplinkErrorReports, uplinkErrorReports
 	return o, nil
 }
 

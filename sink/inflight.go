@@ -276,3 +276,23 @@ func parseAck(m *nats.Msg) error {
 	}
 	return nil
 }
+
+// seqKey precedes the stream sequence in a publish ack.
+var seqKey = []byte(`"seq":`)
+
+// ackSeq returns the stream sequence of a successful publish ack (0 if it
+// has none).
+func ackSeq(data []byte) uint64 {
+	i := bytes.Index(data, seqKey)
+	if i < 0 {
+		return 0
+	}
+	var n uint64
+	for _, c := range data[i+len(seqKey):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n
+}

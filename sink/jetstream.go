@@ -12,8 +12,8 @@ import (
 const streamSetupTimeout = 10 * time.Second
 
 // streamConfig is the stream the sink publishes into: file storage, limits
-// by bytes and age discarding the oldest messages, and the de-duplication
-// window that makes retried publishes idempotent.
+// by bytes and age discarding the oldest messages, the de-duplication
+// window that makes retried publishes idempotent, and block compression.
 func streamConfig(js JetStream) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        js.Stream,
@@ -27,7 +27,22 @@ func streamConfig(js JetStream) jetstream.StreamConfig {
 		MaxMsgs:     -1,
 		Duplicates:  js.DuplicateWindow,
 		Replicas:    1,
+		Compression: storeCompression(js.Compression),
 	}
+}
+
+// Stream compression settings (JetStream.Compression).
+const (
+	CompressionS2   = "s2"
+	CompressionNone = "none"
+)
+
+// storeCompression maps a validated compression setting to the stream's.
+func storeCompression(c string) jetstream.StoreCompression {
+	if c == CompressionS2 {
+		return jetstream.S2Compression
+	}
+	return jetstream.NoCompression
 }
 
 // ensureStream creates the stream or updates it to the configured shape.
@@ -47,8 +62,9 @@ func (s *Sink) ensureStream(ctx context.Context) error {
 // streamSetupLoop ensures the stream of an external server in the
 // background, so Start does not depend on the broker being reachable: it
 // waits for the connection and retries with a capped backoff until it
-// succeeds or Close is called. Messages published before that are retried
-// by the publisher until the stream exists.
+// succeeds or Close is called, then watches the stream (see watchLoop)
+// until Close. Messages published before that are retried by the publisher
+// until the stream exists.
 func (s *Sink) streamSetupLoop() {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,6 +86,8 @@ func (s *Sink) streamSetupLoop() {
 		}
 		err := s.ensureStream(ctx)
 		if err == nil {
+			s.checkStream(ctx) // the discard accounting's baseline
+			s.watchLoopInline(ctx)
 			return
 		}
 		s.log.Error().Err(err).Dur("retry_in", backoff).Msg("jetstream stream not ready")

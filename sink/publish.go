@@ -204,6 +204,14 @@ func (s *Sink) onReply(m *nats.Msg) {
 		return
 	}
 	s.c.published.Add(1) // stored, or a duplicate of a stored message
+	// onReply runs on the ack subscription's one goroutine: the only
+	// writer of maxAcked.
+	if seq := ackSeq(m.Data); seq > s.maxAcked.Load() {
+		s.maxAcked.Store(seq)
+	}
+	if s.publishFailing.Load() {
+		s.publishFailing.Store(false)
+	}
 	s.fl.release(i).put()
 }
 
@@ -236,6 +244,10 @@ type retryItem struct {
 // slot is queued at most once, so the send cannot block.
 func (s *Sink) scheduleRetry(e expiredSlot, err error) {
 	o, n := e.o, e.attempts
+	s.publishFailing.Store(true)
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, errAckTimeout) {
+		s.pokeWatch() // the stream may be gone or its store failing
+	}
 	d := retryBase << min(n-1, 10)
 	d = min(d, retryMax)
 	d = d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))

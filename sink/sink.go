@@ -46,11 +46,25 @@ type Sink struct {
 	retryq chan retryItem
 
 	streamReady atomic.Bool
+	// publishFailing is set by a failed JetStream publish attempt and
+	// cleared by the next ack: readiness is false meanwhile.
+	publishFailing atomic.Bool
+	// maxAcked is the highest stream sequence acked to the sink since the
+	// stream was (re)created: what a stream that vanishes took with it
+	// reaches up to there.
+	maxAcked atomic.Uint64
+	// problem says why the stream cannot take messages (nil when it can).
+	problem atomic.Pointer[string]
+	// watch reads the stream's state (streamwatch.go); nil with JetStream
+	// disabled. recovering and lastRecovery belong to its goroutine.
+	watch        *streamWatch
+	recovering   bool
+	lastRecovery time.Time
 	// buffered counts core messages published while disconnected since the
 	// last (re)connect: what Close loses if the connection never comes back.
 	buffered atomic.Uint64
 
-	errLog, lossLog, bufFullLog, reconnLog, dupLog rateLog
+	errLog, lossLog, bufFullLog, reconnLog, dupLog, discardLog, watchLog rateLog
 
 	stop      chan struct{} // closed by Close
 	wg        sync.WaitGroup
@@ -75,8 +89,11 @@ func New(cfg Config, log zerolog.Logger) (*Sink, error) {
 		bufFullLog: rateLog{every: logEvery},
 		reconnLog:  rateLog{every: logEvery},
 		dupLog:     rateLog{every: logEvery},
+		discardLog: rateLog{every: logEvery},
+		watchLog:   rateLog{every: logEvery},
 	}
 	if cfg.JetStream.Enabled {
+		s.watch = newStreamWatch()
 		s.fl = newInflight(cfg.JetStream.MaxAckPending)
 		s.retryq = make(chan retryItem, cfg.JetStream.MaxAckPending)
 	}
@@ -144,6 +161,11 @@ func (s *Sink) Start(ctx context.Context) error {
 		if err := s.ensureStream(ctx); err != nil {
 			return fmt.Errorf("sink: %w", err)
 		}
+		// The first reading is the baseline of the discard accounting:
+		// taken before anything is published, it misses no removal.
+		s.checkStream(ctx)
+		s.wg.Add(1)
+		go s.watchLoop()
 		return nil
 	}
 	s.wg.Add(1)
@@ -200,7 +222,7 @@ func (s *Sink) Flush(ctx context.Context) error {
 		return nil
 	}
 	if !s.fl.waitIdle(ctx.Done()) {
-		return fmt.Errorf("sink flush: %d messages not acked: %w", s.fl.pending(), ctx.Err())
+		return fmt.Errorf("sink flush: %d messages still awaiting acks: %w", s.fl.pending(), ctx.Err())
 	}
 	return nil
 }
@@ -267,13 +289,9 @@ func (s *Sink) drain() error {
 }
 
 // Ready reports whether the sink can publish now: connected, and with
-// JetStream, the stream exists.
-func (s *Sink) Ready() bool {
-	if s.nc == nil || !s.nc.IsConnected() {
-		return false
-	}
-	return s.js == nil || s.streamReady.Load()
-}
+// JetStream, the stream exists, its store takes messages and publishes are
+// acked (see NotReady).
+func (s *Sink) Ready() bool { return len(s.NotReady()) == 0 }
 
 // ClientURL is the URL local clients use: the embedded server's TCP URL, or
 // the configured one without credentials.
@@ -293,7 +311,11 @@ func (s *Sink) Stats() Stats {
 		Lost:          s.c.lostSnapshot(),
 		AcksPending:   s.acksPending(),
 	}
+	if s.watch != nil {
+		st.Stream = s.watch.snapshot()
+	}
 	if s.srv != nil && s.cfg.Embedded.Leafnode.URL != "" {
+		st.Leafnode = true
 		st.LeafnodeConnected = s.srv.NumLeafNodes() > 0
 	}
 	if s.nc != nil {

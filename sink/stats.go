@@ -50,9 +50,12 @@ type Stats struct {
 	BufferedBytes int
 	// Connected reports whether the client is connected.
 	Connected bool
-	// LeafnodeConnected reports whether the embedded server's leafnode
-	// uplink is up (false without one).
-	LeafnodeConnected bool
+	// Leafnode reports whether the embedded server has a leafnode uplink;
+	// LeafnodeConnected whether it is up (false without one).
+	Leafnode, LeafnodeConnected bool
+	// Stream is the JetStream stream's state, discards and health (zero
+	// with JetStream disabled).
+	Stream StreamStats
 }
 
 // counters are the sink's live counters.

@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"sync"
+
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/opcua"
+)
+
+// carried holds what engines and sources retired by reloads had counted, so
+// that every counter the agent exports keeps growing for the life of the
+// process (Prometheus reads a counter that goes down as a restart).
+type carried struct {
+	mu      sync.Mutex
+	engine  engine.Stats
+	sources map[string]sourceTotals // by source name
+}
+
+// sourceTotals are a source's counters.
+type sourceTotals struct {
+	samples, reconnects uint64
+}
+
+// retireEngine calls swap, which replaces the running engine and returns
+// the old one once its counters are final, and adds those counters. A
+// reading of engineStats sees the old engine's counters either live or
+// carried, never neither.
+func (c *carried) retireEngine(swap func() *engine.Engine) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.engine = addEngineStats(c.engine, swap().Stats())
+}
+
+// engineStats returns the running engine's counters (read by live) plus
+// what retired engines counted.
+func (c *carried) engineStats(live func() engine.Stats) engine.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return addEngineStats(addEngineStats(engine.Stats{}, c.engine), live())
+}
+
+// addEngineStats returns a + b, per stage and reason; a's maps are written.
+func addEngineStats(a, b engine.Stats) engine.Stats {
+	a.Samples += b.Samples
+	a.Emitted += b.Emitted
+	if a.Filtered == nil {
+		a.Filtered = map[string]uint64{}
+	}
+	for k, v := range b.Filtered {
+		a.Filtered[k] += v
+	}
+	if a.Failed == nil {
+		a.Failed = map[string]map[engine.Reason]uint64{}
+	}
+	for stage, byReason := range b.Failed {
+		m := a.Failed[stage]
+		if m == nil {
+			m = map[engine.Reason]uint64{}
+			a.Failed[stage] = m
+		}
+		for r, v := range byReason {
+			m[r] += v
+		}
+	}
+	return a
+}
+
+// addSource adds the final counters of a stopped source.
+func (c *carried) addSource(st opcua.Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sources == nil {
+		c.sources = map[string]sourceTotals{}
+	}
+	t := c.sources[st.Name]
+	t.samples += st.Samples
+	t.reconnects += st.Reconnects
+	c.sources[st.Name] = t
+}
+
+// sourceStatus returns st with the counters of earlier runs of the same
+// source added.
+func (c *carried) sourceStatus(st opcua.Status) opcua.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.sources[st.Name]
+	st.Samples += t.samples
+	st.Reconnects += t.reconnects
+	return st
+}
