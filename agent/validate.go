@@ -324,9 +324,10 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 	if len(s.Nodes) == 0 {
 		c.errorf(p+".nodes", "at least one node is required: a variable, or a folder or object to browse")
 	}
-	firstID := map[string]int{}
+	firstID := make(map[string]int, len(s.Nodes))
+	sc.Nodes = make([]opcua.NodeConfig, 0, len(s.Nodes))
 	for i := range s.Nodes {
-		np := fmt.Sprintf("%s.nodes[%d]", p, i)
+		np := p + ".nodes[" + strconv.Itoa(i) + "]"
 		nc := c.node(np, &s.Nodes[i])
 		if first, dup := firstID[nc.ID]; dup && nc.ID != "" {
 			c.errorf(np+".id", "duplicate node %q (already nodes[%d], line %d)", nc.ID, first, lineOf(c.at(fmt.Sprintf("%s.nodes[%d].id", p, first))))
@@ -377,8 +378,14 @@ func (c *converter) node(p string, n *nodeFile) opcua.NodeConfig {
 		ID:       strings.TrimSpace(*n.ID),
 		Include:  n.Include,
 		Exclude:  n.Exclude,
-		MaxDepth: c.atLeast(p+".max_depth", *n.MaxDepth, 1),
-		MaxNodes: c.atLeast(p+".max_nodes", *n.MaxNodes, 1),
+		MaxDepth: *n.MaxDepth,
+		MaxNodes: *n.MaxNodes,
+	}
+	if nc.MaxDepth < 1 { // the path is built only for a problem: a tag list has 100,000s of nodes
+		c.atLeast(p+".max_depth", nc.MaxDepth, 1)
+	}
+	if nc.MaxNodes < 1 {
+		c.atLeast(p+".max_nodes", nc.MaxNodes, 1)
 	}
 	if nc.ID == "" {
 		c.errorf(p+".id", "is required: a node id such as ns=2;s=Line1, i=85 or nsu=urn:acme:plc;s=Motor")
