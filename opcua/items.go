@@ -128,7 +128,11 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			continue
 		}
 		if a.class == ua.NodeClassVariable {
-			vars = append(vars, Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType})
+			v := Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType}
+			if nc.Name != "" {
+				v.Path, v.Name = splitName(nc.Name)
+			}
+			vars = append(vars, v)
 			continue
 		}
 		vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
@@ -160,7 +164,8 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 	if len(vars) == 0 {
 		return nil, failed, nil
 	}
-	nodes := NameNodes(ss.src.info, vars)
+	nodes, renames := nameNodes(ss.src.info, vars)
+	logRenames(ss.log, renames)
 	if len(nodes) != len(vars) {
 		return nil, nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
 	}
