@@ -321,22 +321,29 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 	if sc.ReconnectMin > sc.ReconnectMax {
 		c.errorf(p+".reconnect", "min %s is longer than max %s", sc.ReconnectMin, sc.ReconnectMax)
 	}
-	if len(s.Nodes) == 0 {
-		c.errorf(p+".nodes", "at least one node is required: a variable, or a folder or object to browse")
-	}
-	firstID := make(map[string]int, len(s.Nodes))
+	c.nodes(p, s, &sc)
+	return sc
+}
+
+// nodes converts the nodes of source p: its nodes: entries, then the ids
+// its nodes_file lists. A node id is listed once across both.
+func (c *converter) nodes(p string, s *sourceFile, sc *opcua.Config) {
+	seen := nodeIndex{first: make(map[string]int, len(s.Nodes)), yamlNodes: len(s.Nodes)}
 	sc.Nodes = make([]opcua.NodeConfig, 0, len(s.Nodes))
 	for i := range s.Nodes {
 		np := p + ".nodes[" + strconv.Itoa(i) + "]"
 		nc := c.node(np, &s.Nodes[i])
-		if first, dup := firstID[nc.ID]; dup && nc.ID != "" {
-			c.errorf(np+".id", "duplicate node %q (already nodes[%d], line %d)", nc.ID, first, lineOf(c.at(fmt.Sprintf("%s.nodes[%d].id", p, first))))
-		} else {
-			firstID[nc.ID] = i
+		if where, dup := seen.add(c, p, nc.ID, len(sc.Nodes)); dup {
+			c.errorf(np+".id", "duplicate node %q (already %s)", nc.ID, where)
 		}
 		sc.Nodes = append(sc.Nodes, nc)
 	}
-	return sc
+	switch {
+	case *s.NodesFile != "":
+		c.nodesFile(p, *s.NodesFile, sc, &seen)
+	case len(sc.Nodes) == 0:
+		c.errorf(p+".nodes", "at least one node is required (in nodes or nodes_file): a variable, or a folder or object to browse")
+	}
 }
 
 func (c *converter) deadband(p string, sc opcua.Config) {
@@ -376,6 +383,7 @@ func (c *converter) endpoint(p, v string) {
 func (c *converter) node(p string, n *nodeFile) opcua.NodeConfig {
 	nc := opcua.NodeConfig{
 		ID:       strings.TrimSpace(*n.ID),
+		Name:     *n.Name,
 		Include:  n.Include,
 		Exclude:  n.Exclude,
 		MaxDepth: *n.MaxDepth,
@@ -391,6 +399,11 @@ func (c *converter) node(p string, n *nodeFile) opcua.NodeConfig {
 		c.errorf(p+".id", "is required: a node id such as ns=2;s=Line1, i=85 or nsu=urn:acme:plc;s=Motor")
 	} else if err := checkNodeID(nc.ID); err != nil {
 		c.errorf(p+".id", "%v", err)
+	}
+	if nc.Name != "" {
+		if err := checkNodeName(nc.Name); err != nil {
+			c.errorf(p+".name", "%v", err)
+		}
 	}
 	for _, list := range []struct {
 		key      string
