@@ -344,7 +344,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 	}
 	sk := d.keysOf(v.Type())
 	byName, names := sk.byName, sk.names
-	seen := map[string]*yaml.Node{}
+	var seenBuf [16]*yaml.Node
+	seen := seenBuf[:0] // the keys so far: a mapping has few
+	var meant []string  // the keys misspelled ones are closest to
 	for _, kv := range d.entries(n, path, depth) {
 		k := kv.key
 		if k.Kind != yaml.ScalarNode {
@@ -352,17 +354,21 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 			continue
 		}
 		kpath := joinPath(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
+		if first := findKey(seen, k.Value); first != nil {
 			d.errorf(k, kpath, "duplicate key %q (first set at line %d)", k.Value, first.Line)
 			continue
 		}
-		seen[k.Value] = k
+		seen = append(seen, k)
 		if _, ok := d.keys[kpath]; !ok {
 			d.keys[kpath] = k
 		}
 		idx, ok := byName[k.Value]
 		if !ok {
-			d.errorf(k, kpath, "%s", unknownKey(k.Value, names))
+			best := closest(k.Value, names)
+			d.errorf(k, kpath, "%s", unknownKey(k.Value, best, names))
+			if best != "" {
+				meant = append(meant, best)
+			}
 			continue
 		}
 		if kv.merged {
@@ -373,6 +379,23 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 			d.leaveAlias()
 		}
 	}
+	// A misspelled key is one mistake: its value is not reported missing
+	// as well (idd: x is not also "id is required").
+	for _, key := range meant {
+		if findKey(seen, key) == nil {
+			d.failed[joinPath(path, key)] = true
+		}
+	}
+}
+
+// findKey returns the key node named name among keys, or nil.
+func findKey(keys []*yaml.Node, name string) *yaml.Node {
+	for _, k := range keys {
+		if k.Value == name {
+			return k
+		}
+	}
+	return nil
 }
 
 // entries returns the entries of a mapping with YAML merge keys (<<)
@@ -446,8 +469,9 @@ func (d *decoder) mergeSources(n *yaml.Node, path string, depth int, merging map
 
 // unknownKey explains an unknown key: the closest allowed key when one is
 // close, else the whole list.
-func unknownKey(key string, allowed []string) string {
-	if best := closest(key, allowed); best != "" {
+// best is closest(key, allowed).
+func unknownKey(key, best string, allowed []string) string {
+	if best != "" {
 		return fmt.Sprintf("unknown key %q (did you mean %q?)", key, best)
 	}
 	return fmt.Sprintf("unknown key %q; allowed here: %s", key, strings.Join(allowed, ", "))
