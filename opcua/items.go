@@ -135,6 +135,10 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			vars = append(vars, v)
 			continue
 		}
+		if nc.Name != "" {
+			ss.log.Warn().Str("node", nc.ID).Str("name", nc.Name).
+				Msg("node is a folder or object, so it is browsed and its name is not used; name applies to variables")
+		}
 		vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
 			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
 			MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),

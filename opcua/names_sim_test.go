@@ -45,6 +45,7 @@ func TestExplicitNodeNames(t *testing.T) {
 		nodes       []NodeConfig
 		want        map[string][2]string // node id suffix: group, name
 		wantRenamed bool
+		wantFolder  bool // a warning that a folder's name is not used
 	}{
 		{
 			name:        "browse names",
@@ -56,6 +57,13 @@ func TestExplicitNodeNames(t *testing.T) {
 			name:  "configured names",
 			nodes: []NodeConfig{{ID: line1, Name: "Line1.Press.Speed"}, {ID: line2, Name: "Line2.Press.Speed"}},
 			want:  map[string][2]string{"Plant.Line1.Press.Speed": {"Line1.Press", "Speed"}, "Plant.Line2.Press.Speed": {"Line2.Press", "Speed"}},
+		},
+		{
+			name:        "a name on a folder is not used",
+			nodes:       []NodeConfig{{ID: line1}, {ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Line2.Press", Name: "Ignored.Speed", Include: []string{"Speed"}}},
+			want:        map[string][2]string{"Plant.Line1.Press.Speed": {"", "Speed"}, "Plant.Line2.Press.Speed": {"", "Speed_2"}},
+			wantRenamed: true,
+			wantFolder:  true,
 		},
 	}
 	for _, tt := range tests {
@@ -78,6 +86,9 @@ func TestExplicitNodeNames(t *testing.T) {
 				if smp.Node.Group != want[0] || smp.Node.Name != want[1] {
 					t.Errorf("%s: group %q, name %q; want %q, %q", suffix, smp.Node.Group, smp.Node.Name, want[0], want[1])
 				}
+			}
+			if got := strings.Contains(logs.String(), "its name is not used"); got != tt.wantFolder {
+				t.Errorf("warning about a folder's name logged: %v, want %v", got, tt.wantFolder)
 			}
 			var renameLines []string
 			for line := range strings.SplitSeq(logs.String(), "\n") {
