@@ -37,10 +37,12 @@ const ownerShards = 64
 // subjectOwners maps each subject to the node that first produced it. It
 // is safe for concurrent use.
 type subjectOwners struct {
-	seed   maphash.Seed
+	seed maphash.Seed
+	// limit is the most subjects remembered (maxTrackedSubjects).
+	limit  int64
 	shards [ownerShards]ownerShard
 	// size is the number of subjects remembered; full is set once it
-	// reached maxTrackedSubjects.
+	// reached limit.
 	size atomic.Int64
 	full atomic.Bool
 	// collisions counts the (subject, other node) pairs seen.
@@ -58,7 +60,7 @@ type ownerShard struct {
 }
 
 func newSubjectOwners(log zerolog.Logger) *subjectOwners {
-	return &subjectOwners{seed: maphash.MakeSeed(), log: log}
+	return &subjectOwners{seed: maphash.MakeSeed(), limit: maxTrackedSubjects, log: log}
 }
 
 // sameNode reports whether a and b are the same OPC UA node: same source
@@ -90,10 +92,10 @@ func (o *subjectOwners) claim(subject string, n *tag.Node) {
 	sh.mu.Lock()
 	first, ok := sh.first[subject]
 	if !ok {
-		if o.size.Load() >= maxTrackedSubjects {
+		if o.size.Load() >= o.limit {
 			sh.mu.Unlock()
 			if !o.full.Swap(true) {
-				o.log.Warn().Int("subjects", maxTrackedSubjects).
+				o.log.Warn().Int64("subjects", o.limit).
 					Msg("subject collision check stopped taking new subjects: too many distinct subjects")
 			}
 			return

@@ -108,3 +108,28 @@ func TestSubjectCollisionsAcrossSources(t *testing.T) {
 		t.Errorf("SubjectCollisions = %d, want 1", got)
 	}
 }
+
+// TestSubjectOwnersLimit checks that the table stops at its limit, says so
+// once, and still reports collisions on the subjects it holds.
+func TestSubjectOwnersLimit(t *testing.T) {
+	t.Parallel()
+	var logs logBuffer
+	o := newSubjectOwners(zerolog.New(&logs))
+	o.limit = 3
+	nodes := temperatureNodes()
+	for i, subj := range []string{"a.b", "a.c", "a.d", "a.e", "a.f"} {
+		o.claim(subj, nodes[i%len(nodes)])
+	}
+	if got := o.size.Load(); got != 3 {
+		t.Fatalf("remembers %d subjects, want 3", got)
+	}
+	if lines := logs.lines(t, "stopped taking new subjects"); len(lines) != 1 {
+		t.Fatalf("got %d lines about the limit, want 1", len(lines))
+	}
+	o.claim("a.e", nodes[1]) // not remembered: no collision can be seen
+	o.claim("a.b", nodes[1]) // remembered with nodes[0]
+	o.claim("a.b", nodes[1])
+	if got := o.count(); got != 1 {
+		t.Fatalf("counted %d collisions, want 1", got)
+	}
+}
