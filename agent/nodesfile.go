@@ -79,6 +79,7 @@ func (c *converter) nodesFile(p, name string, sc *opcua.Config, seen *nodeIndex)
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(filepath.Dir(c.file), file)
 	}
+	c.nodesFiles = append(c.nodesFiles, file)
 	f, err := os.Open(file)
 	if err != nil {
 		c.errorf(key, "cannot read the nodes file: %v", err)

@@ -38,6 +38,8 @@ var (
 type converter struct {
 	d    *decoder
 	file string
+	// nodesFiles are the nodes files read, as opened.
+	nodesFiles []string
 }
 
 // at returns the node written at path, or at its closest written ancestor
@@ -190,6 +192,7 @@ func (c *converter) convert(f *siteFile) *Config {
 		}
 		cfg.Sources = append(cfg.Sources, sc)
 	}
+	cfg.NodesFiles = c.nodesFiles
 	cfg.Engine = c.engine(f.TagProcessor)
 	cfg.NATS = c.nats(f.NATS, cfg)
 	cfg.Engine.Headers = c.headers("nats.headers", *f.NATS.Headers)
