@@ -19,9 +19,10 @@ import (
 // export of 100,000 ids need not be pasted into YAML. Two forms:
 //
 //   - a file whose name ends in .csv is CSV (encoding/csv, comma
-//     separated, "#" starts a comment line) with a header row that has an
-//     id column and optionally a name column (any case; other columns
-//     are ignored, so an export can be used as it is);
+//     separated) with a header row that has an id column and optionally a
+//     name column (any case; other columns are ignored, so an export can
+//     be used as it is); lines starting with '#' before the header row are
+//     comments, after it they are rows (a name may start with '#');
 //   - any other file holds one node id per line; blank lines and lines
 //     whose first non-blank character is '#' are skipped.
 //
@@ -159,12 +160,31 @@ func readNodesLines(r io.Reader, each func(nodeEntry) bool, problem func(line in
 // readNodesCSV reads the CSV form, calling each for every row until it
 // returns false. It reports whether the whole file was read.
 func readNodesCSV(r io.Reader, each func(nodeEntry) bool, problem func(line int, format string, args ...any)) bool {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, maxNodesFileLine)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		_, _ = br.Discard(len(utf8BOM))
 	}
+	// Comment lines before the header. csv.Reader's own comments would
+	// also skip a row whose first field starts with '#'.
+	skipped := 0
+	for {
+		if b, err := br.Peek(1); err != nil || b[0] != '#' {
+			break
+		}
+		_, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			problem(skipped+1, "line longer than %d bytes", maxNodesFileLine)
+			return false
+		}
+		skipped++
+		if err != nil { // the file ends in a comment
+			break
+		}
+	}
+	at := func(line int) int { return line + skipped }
+	problem0 := problem
+	problem = func(line int, format string, args ...any) { problem0(at(line), format, args...) }
 	cr := csv.NewReader(br)
-	cr.Comment = '#'
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -209,7 +229,7 @@ func readNodesCSV(r io.Reader, each func(nodeEntry) bool, problem func(line int,
 			problem(line, "the id column is empty")
 			continue
 		}
-		e := nodeEntry{id: id, line: line}
+		e := nodeEntry{id: id, line: at(line)}
 		if nameCol >= 0 {
 			e.name = strings.TrimSpace(rec[nameCol])
 		}

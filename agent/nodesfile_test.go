@@ -67,12 +67,13 @@ func TestNodesFile(t *testing.T) {
 		{
 			name: "csv with id and name among other columns, in a subfolder",
 			file: "exports/tags.CSV",
-			files: map[string]string{"exports/tags.CSV": "\uFEFFName,Address,ID,Description\n" +
-				"# comment line\n" +
+			files: map[string]string{"exports/tags.CSV": "\uFEFF# comment line\n#\nName,Address,ID,Description\n" +
+				"#1 Pump.Flow,DB2.DBD0,ns=3;s=Pump1.Flow,a row: only lines before the header are comments\n" +
 				"Hall1.Press1.Speed,DB1.DBD0,\"ns=3;s=\"\"DB1\"\".\"\"Speed\"\"\",\"spindle, main\"\n" +
 				",DB1.DBD4,\"ns=3;s=\"\"DB1\"\".\"\"Force\"\"\",\n" +
 				"\"Hall1.Press1.Temp\",x,\"ns=3;s=a,b\",\"two\nlines\"\n"},
-			want: []opcua.NodeConfig{node(`ns=3;s="DB1"."Speed"`, "Hall1.Press1.Speed"), node(`ns=3;s="DB1"."Force"`, ""),
+			want: []opcua.NodeConfig{node("ns=3;s=Pump1.Flow", "#1 Pump.Flow"),
+				node(`ns=3;s="DB1"."Speed"`, "Hall1.Press1.Speed"), node(`ns=3;s="DB1"."Force"`, ""),
 				node("ns=3;s=a,b", "Hall1.Press1.Temp")},
 		},
 		{
@@ -172,6 +173,15 @@ func TestNodesFileErrors(t *testing.T) {
 			file:  "tags.csv",
 			files: map[string]string{"tags.csv": "# export\nTag,Address\nSpeed,ns=2;s=A\n"},
 			want:  []fileWant{{"tags.csv", 2, "sources[0].nodes_file", `no id column (it has "Tag", "Address")`}},
+		},
+		{
+			name:  "csv lines after comments",
+			file:  "tags.csv",
+			files: map[string]string{"tags.csv": "# export\n# of line 1\nid,name\nns=2;s=A,x\nns=2;x=B,y\n\"ns=2;s=C\n"},
+			want: []fileWant{
+				{"tags.csv", 5, "sources[0].nodes_file", `node id "ns=2;x=B"`},
+				{"tags.csv", 6, "sources[0].nodes_file", "invalid CSV: "},
+			},
 		},
 		{
 			name:  "csv row with a wrong field count, an empty id and a bad name",
