@@ -37,6 +37,11 @@ const maxNodesFileEntries = 1_000_000
 // maxNodesFileLine bounds the length of one line of a nodes file.
 const maxNodesFileLine = 64 << 10
 
+// maxNodesFileProblems bounds the problems of one nodes file listed one
+// per line; the rest are counted in one more line (a wrong file would
+// otherwise give one line per row).
+const maxNodesFileProblems = 20
+
 // nodeEntry is one node id of a nodes file, with its line.
 type nodeEntry struct {
 	id, name string
@@ -87,10 +92,21 @@ func (c *converter) nodesFile(p, name string, sc *opcua.Config, seen *nodeIndex)
 		return
 	}
 	defer f.Close()
-	added := 0
+	added, problems, unlisted := 0, 0, 0 // unlisted: the line of the first problem not listed
 	problem := func(line int, format string, args ...any) {
-		c.d.errs = append(c.d.errs, &ConfigError{File: file, Line: line, Path: key, Msg: fmt.Sprintf(format, args...)})
+		if problems++; problems <= maxNodesFileProblems {
+			c.d.errs = append(c.d.errs, &ConfigError{File: file, Line: line, Path: key, Msg: fmt.Sprintf(format, args...)})
+		} else if problems == maxNodesFileProblems+1 {
+			unlisted = line
+		}
 	}
+	defer func() {
+		if more := problems - maxNodesFileProblems; more > 0 {
+			c.d.errs = append(c.d.errs, &ConfigError{File: file, Line: unlisted, Path: key, Msg: fmt.Sprintf(
+				"%d more problems from this line on are not listed: is this the file meant "+
+					"(one node id per line, or CSV with an id column in a file named .csv)?", more)})
+		}
+	}()
 	each := func(e nodeEntry) bool {
 		if added == maxNodesFileEntries {
 			problem(e.line, "more than %d node ids; split them over several sources", maxNodesFileEntries)

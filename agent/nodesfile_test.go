@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,6 +201,13 @@ func TestNodesFileErrors(t *testing.T) {
 			want:  []fileWant{{"tags.csv", 3, "sources[0].nodes_file", "invalid CSV: "}},
 		},
 		{
+			name:  "a wrong file is not a problem per line",
+			file:  "tags.txt",
+			files: map[string]string{"tags.txt": strings.Repeat("Speed;40001;Word\n", 1000)},
+			want: append(slices.Repeat([]fileWant{{"tags.txt", 0, "sources[0].nodes_file", "identifier must start"}}, 20),
+				fileWant{"tags.txt", 21, "sources[0].nodes_file", "980 more problems from this line on are not listed"}),
+		},
+		{
 			name:  "bad name in nodes:",
 			nodes: "      - id: ns=2;s=A\n        name: .Speed\n",
 			want:  []fileWant{{"site.yaml", 6, "sources[0].nodes[0].name", `".Speed" has an empty part`}},
@@ -219,7 +227,7 @@ func TestNodesFileErrors(t *testing.T) {
 			}
 			for i, w := range tt.want {
 				e := ces[i]
-				if filepath.Base(e.File) != w.file || e.Line != w.line || e.Path != w.path || !strings.Contains(e.Msg, w.msg) {
+				if filepath.Base(e.File) != w.file || w.line > 0 && e.Line != w.line || e.Path != w.path || !strings.Contains(e.Msg, w.msg) {
 					t.Errorf("problem %d = %q, want %s:%d: %s: ...%s...", i, e.Error(), w.file, w.line, w.path, w.msg)
 				}
 			}
