@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopcua/opcua/ua"
 	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
+	"github.com/edgetag/edgetag/tag"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
@@ -112,5 +115,58 @@ func TestExplicitNodeNames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPastedNamesMatchBrowse checks that the nodes: block browse prints,
+// pasted as explicit nodes, names every variable as a browse of the root
+// does (same name, group and path), so nothing is numbered: the Speed of
+// every machine keeps its folders.
+func TestPastedNamesMatchBrowse(t *testing.T) {
+	t.Parallel()
+	browsed := []Variable{
+		{ID: ua.NewStringNodeID(2, "L1.Press.Speed"), BrowseName: "Speed", Path: []string{"Line 1", "Press"}},
+		{ID: ua.NewStringNodeID(2, "L1.Robot.Speed"), BrowseName: "Speed", Path: []string{"Line 1", "Robot"}},
+		{ID: ua.NewStringNodeID(2, "L2.Press.Speed"), BrowseName: "Speed", Path: []string{"Line.2", "Press"}},
+		{ID: ua.NewStringNodeID(3, `"DB1"."Temp"`), BrowseName: `"Temp"`, Path: []string{`"DB1"`}},
+		{ID: ua.NewNumericNodeID(2, 1001), BrowseName: "Counter"},
+		{ID: ua.NewNumericNodeID(2, 1002), BrowseName: "1.5", Path: []string{"true"}},
+	}
+	var buf bytes.Buffer
+	if err := PrintTree(&buf, "ns=2;s=Plant", browsed, FormatYAML); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Nodes []struct {
+			ID   string `yaml:"id"`
+			Name string `yaml:"name"`
+		} `yaml:"nodes"`
+	}
+	if err := yaml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, buf.String())
+	}
+	// What resolveRoots makes of each pasted explicit variable.
+	pasted := make([]Variable, len(doc.Nodes))
+	for i, n := range doc.Nodes {
+		id, err := ParseNodeID(n.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pasted[i] = Variable{ID: id, BrowseName: browsed[i].BrowseName}
+		if n.Name != "" {
+			pasted[i].Path, pasted[i].Name = splitName(n.Name)
+		}
+	}
+	src := &tag.SourceInfo{Name: "plc"}
+	want, _ := nameNodes(src, browsed)
+	got, renames := nameNodes(src, pasted)
+	if len(renames) > 0 {
+		t.Errorf("pasted nodes renamed: %+v\n%s", renames, buf.String())
+	}
+	for i := range want {
+		if got[i].Name != want[i].Name || got[i].Group != want[i].Group || got[i].Path != want[i].Path {
+			t.Errorf("node %s: pasted name %q group %q path %q, browsed %q %q %q", want[i].ID,
+				got[i].Name, got[i].Group, got[i].Path, want[i].Name, want[i].Group, want[i].Path)
+		}
 	}
 }
