@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/natstest"
 )
 
 // reloadSiteFile is a complete site file around the in-process simulator; location
@@ -121,7 +124,8 @@ func TestWatchReloadsNodesFile(t *testing.T) {
 	if len(cfg.NodesFiles) != 1 || cfg.NodesFiles[0] != tags {
 		t.Fatalf("NodesFiles %v, want [%s]", cfg.NodesFiles, tags)
 	}
-	a, err := New(cfg, zerolog.Nop(), Options{})
+	var logs lockedBuffer
+	a, err := New(cfg, zerolog.New(&logs), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +140,13 @@ func TestWatchReloadsNodesFile(t *testing.T) {
 		a.WatchReloads(ctx, path, load, nil, 20*time.Millisecond)
 	}()
 	t.Cleanup(func() { cancel(); <-watchDone })
+	// The watch takes the files' state when it starts; change them after.
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		if !strings.Contains(logs.String(), "watching the site file for changes") || !strings.Contains(logs.String(), "tags.txt") {
+			return errors.New("the watch has not started")
+		}
+		return nil
+	})
 
 	if err := os.WriteFile(tags, []byte("# now the speed\n"+simPlantRoot+".Line1.Press.Speed\n"), 0o600); err != nil {
 		t.Fatal(err)
