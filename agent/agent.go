@@ -371,6 +371,7 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 	merged := *old
 	merged.Engine = cfg.Engine
 	merged.Sources = cfg.Sources
+	merged.NodesFiles = cfg.NodesFiles
 	merged.MemoryLimit = cfg.MemoryLimit
 	a.cfg = &merged
 	a.log.Info().Msg("reload applied")

@@ -45,8 +45,12 @@ type Config struct {
 	// Simulator, when not nil, runs the built-in OPC UA simulator in-process.
 	Simulator *sim.Config
 	Sources   []opcua.Config
-	Engine    engine.Config
-	NATS      sink.Config
+	// NodesFiles are the sources' nodes files, as opened (relative to the
+	// working directory), in source order. Watching the site file for
+	// changes watches them too.
+	NodesFiles []string
+	Engine     engine.Config
+	NATS       sink.Config
 	// Workers is the number of engine workers (0 = number of CPUs).
 	Workers int
 	// QueueSize bounds each worker's input queue (samples).

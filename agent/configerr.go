@@ -80,10 +80,14 @@ func (es ConfigErrors) Unwrap() []error {
 	return out
 }
 
-// sortErrors orders problems by line, then column, then path, keeping the
-// order of discovery among equals.
+// sortErrors orders problems by file (a site file's problems and those of
+// the nodes files it names stay together), then line, then column, then
+// path, keeping the order of discovery among equals.
 func sortErrors(es ConfigErrors) {
 	slices.SortStableFunc(es, func(a, b *ConfigError) int {
+		if c := cmp.Compare(a.File, b.File); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(a.Line, b.Line); c != 0 {
 			return c
 		}

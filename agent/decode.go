@@ -19,9 +19,12 @@ import (
 
 const (
 	maxDepth = 64
-	// maxNodes bounds the values decoded, so alias bombs (anchors
-	// referenced exponentially often) fail fast instead of eating memory.
-	maxNodes = 200000
+	// maxAliasValues bounds the values decoded through aliases (*name)
+	// and merge keys (<<), so alias bombs (anchors referenced
+	// exponentially often) fail fast instead of eating memory. Values
+	// written out in the file do not count: their number is bounded by
+	// the file's size, and a tag list of 250,000 nodes is ordinary.
+	maxAliasValues = 200000
 )
 
 // nodeDecoder is implemented by file types with their own syntax
@@ -34,32 +37,60 @@ var nodeDecoderType = reflect.TypeFor[nodeDecoder]()
 
 // decoder holds the state of one decoding.
 type decoder struct {
-	file       string
-	expanded   map[*yaml.Node]bool   // scalars whose text came from ${VAR} expansion
-	nodes      map[string]*yaml.Node // value node of every decoded path
-	keys       map[string]*yaml.Node // key node of every path written as a mapping key
-	failed     map[string]bool       // paths that could not be decoded
+	file     string
+	expanded map[*yaml.Node]bool   // scalars whose text came from ${VAR} expansion
+	nodes    map[string]*yaml.Node // value node of every decoded path
+	keys     map[string]*yaml.Node // key node of every path written as a mapping key
+	failed   map[string]bool       // paths that could not be decoded
+	// aliased is how many aliases and merges the value being decoded is
+	// reached through; while it is above 0, every value decoded spends
+	// from budget.
+	aliased int
+	// aliasAt and aliasPath are where the outermost alias or merge being
+	// expanded is written: the alias budget's problem is reported there.
+	aliasAt    *yaml.Node
+	aliasPath  string
 	budget     int
 	overBudget bool
 	lines      []string // the file's lines, to locate code in block scalars
+	structs    map[reflect.Type]*structKeys
 	errs       ConfigErrors
 }
 
 func newDecoder(file string, expanded map[*yaml.Node]bool) *decoder {
-	return &decoder{file: file, expanded: expanded, nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, failed: map[string]bool{}, budget: maxNodes}
+	return &decoder{file: file, expanded: expanded, nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, failed: map[string]bool{}, budget: maxAliasValues}
 }
 
-// spend takes k values from the budget and reports, once, when it is
-// exhausted.
+// spend takes k values from the alias budget and reports, once, when it
+// is exhausted. Once it is, nothing more is decoded: the file's meaning is
+// lost, and parse reports this one problem alone.
 func (d *decoder) spend(n *yaml.Node, path string, k int) bool {
-	if d.budget -= k; d.budget >= 0 {
+	if d.budget -= k; d.budget >= 0 && !d.overBudget {
 		return true
 	}
 	if !d.overBudget {
 		d.overBudget = true
-		d.errorf(n, path, "more than %d values (are anchors and aliases expanding out of bounds?)", maxNodes)
+		if d.aliasAt != nil {
+			n, path = d.aliasAt, d.aliasPath
+		}
+		d.errorf(n, path, "aliases (*name) and merge keys (<<) expand to more than %d values: is an anchor referenced exponentially often?", maxAliasValues)
 	}
 	return false
+}
+
+// enterAlias starts decoding a value reached through the alias or merge
+// n at path; leaveAlias ends it.
+func (d *decoder) enterAlias(n *yaml.Node, path string) {
+	if d.aliased == 0 {
+		d.aliasAt, d.aliasPath = n, path
+	}
+	d.aliased++
+}
+
+func (d *decoder) leaveAlias() {
+	if d.aliased--; d.aliased == 0 {
+		d.aliasAt, d.aliasPath = nil, ""
+	}
 }
 
 // errorf records a value that cannot be decoded, at node n (which may be
@@ -84,8 +115,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 		d.errorf(n, path, "nested more than %d levels deep", maxDepth)
 		return
 	}
-	if !d.spend(n, path, 1) {
+	if d.overBudget || d.aliased > 0 && !d.spend(n, path, 1) {
 		return
+	}
+	if n.Kind == yaml.AliasNode {
+		d.enterAlias(n, path)
+		defer d.leaveAlias()
+		if !d.spend(n, path, 1) {
+			return
+		}
 	}
 	for n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
@@ -138,7 +176,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
-			d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1)
+			d.decode(c, s.Index(i), path+"["+strconv.Itoa(i)+"]", depth+1)
 		}
 		v.Set(s)
 	case reflect.String:
@@ -252,6 +290,31 @@ type field struct {
 	index int
 }
 
+// structKeys are the keys of one file struct: in declaration order (for
+// messages) and by name.
+type structKeys struct {
+	names  []string
+	byName map[string]int // key name to field index
+}
+
+// keysOf returns the keys of file struct t, made once per decoding.
+func (d *decoder) keysOf(t reflect.Type) *structKeys {
+	if k, ok := d.structs[t]; ok {
+		return k
+	}
+	fields := fieldsOf(t)
+	k := &structKeys{names: make([]string, len(fields)), byName: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		k.byName[f.name] = f.index
+		k.names[i] = f.name
+	}
+	if d.structs == nil {
+		d.structs = map[reflect.Type]*structKeys{}
+	}
+	d.structs[t] = k
+	return k
+}
+
 // fieldsOf lists the keys of a file struct in declaration order.
 func fieldsOf(t reflect.Type) []field {
 	fs := make([]field, 0, t.NumField())
@@ -265,8 +328,13 @@ func fieldsOf(t reflect.Type) []field {
 	return fs
 }
 
-// keyValue is one entry of a mapping, after merge keys are resolved.
-type keyValue struct{ key, value *yaml.Node }
+// keyValue is one entry of a mapping, after merge keys are resolved;
+// merged marks one brought in by a merge key, whose value counts against
+// the alias budget.
+type keyValue struct {
+	key, value *yaml.Node
+	merged     bool
+}
 
 // mapping decodes a mapping node into a file struct, strictly.
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int) {
@@ -274,14 +342,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 		d.errorf(n, path, "must be a mapping (key: value), got %s", describe(n))
 		return
 	}
-	fields := fieldsOf(v.Type())
-	byName := make(map[string]int, len(fields))
-	names := make([]string, len(fields))
-	for i, f := range fields {
-		byName[f.name] = f.index
-		names[i] = f.name
-	}
-	seen := map[string]*yaml.Node{}
+	sk := d.keysOf(v.Type())
+	byName, names := sk.byName, sk.names
+	var seenBuf [16]*yaml.Node
+	seen := seenBuf[:0] // the keys so far: a mapping has few
+	var meant []string  // the keys misspelled ones are closest to
 	for _, kv := range d.entries(n, path, depth) {
 		k := kv.key
 		if k.Kind != yaml.ScalarNode {
@@ -289,21 +354,48 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int)
 			continue
 		}
 		kpath := joinPath(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
+		if first := findKey(seen, k.Value); first != nil {
 			d.errorf(k, kpath, "duplicate key %q (first set at line %d)", k.Value, first.Line)
 			continue
 		}
-		seen[k.Value] = k
+		seen = append(seen, k)
 		if _, ok := d.keys[kpath]; !ok {
 			d.keys[kpath] = k
 		}
 		idx, ok := byName[k.Value]
 		if !ok {
-			d.errorf(k, kpath, "%s", unknownKey(k.Value, names))
+			best := closest(k.Value, names)
+			d.errorf(k, kpath, "%s", unknownKey(k.Value, best, names))
+			if best != "" {
+				meant = append(meant, best)
+			}
 			continue
 		}
+		if kv.merged {
+			d.enterAlias(kv.key, kpath)
+		}
 		d.decode(kv.value, v.Field(idx), kpath, depth+1)
+		if kv.merged {
+			d.leaveAlias()
+		}
 	}
+	// A misspelled key is one mistake: its value is not reported missing
+	// as well (idd: x is not also "id is required").
+	for _, key := range meant {
+		if findKey(seen, key) == nil {
+			d.failed[joinPath(path, key)] = true
+		}
+	}
+}
+
+// findKey returns the key node named name among keys, or nil.
+func findKey(keys []*yaml.Node, name string) *yaml.Node {
+	for _, k := range keys {
+		if k.Value == name {
+			return k
+		}
+	}
+	return nil
 }
 
 // entries returns the entries of a mapping with YAML merge keys (<<)
@@ -324,7 +416,7 @@ func (d *decoder) mergedEntries(n *yaml.Node, path string, depth int, merging ma
 			merged = append(merged, d.mergeSources(val, path, depth, merging)...)
 			continue
 		}
-		explicit = append(explicit, keyValue{k, val})
+		explicit = append(explicit, keyValue{key: k, value: val})
 	}
 	if len(merged) == 0 {
 		return explicit
@@ -337,6 +429,7 @@ func (d *decoder) mergedEntries(n *yaml.Node, path string, depth int, merging ma
 	for _, kv := range merged {
 		if !have[kv.key.Value] {
 			have[kv.key.Value] = true
+			kv.merged = true
 			out = append(out, kv)
 		}
 	}
@@ -376,8 +469,9 @@ func (d *decoder) mergeSources(n *yaml.Node, path string, depth int, merging map
 
 // unknownKey explains an unknown key: the closest allowed key when one is
 // close, else the whole list.
-func unknownKey(key string, allowed []string) string {
-	if best := closest(key, allowed); best != "" {
+// best is closest(key, allowed).
+func unknownKey(key, best string, allowed []string) string {
+	if best != "" {
 		return fmt.Sprintf("unknown key %q (did you mean %q?)", key, best)
 	}
 	return fmt.Sprintf("unknown key %q; allowed here: %s", key, strings.Join(allowed, ", "))

@@ -171,9 +171,11 @@ func defaultSource(s *sourceFile) {
 	for i := range s.Nodes {
 		nd := &s.Nodes[i]
 		setDefault(&nd.ID, "")
+		setDefault(&nd.Name, "")
 		setDefault(&nd.MaxDepth, opcua.DefaultMaxDepth)
 		setDefault(&nd.MaxNodes, opcua.DefaultMaxNodes)
 	}
+	setDefault(&s.NodesFile, "")
 	setDefault(&s.Limits, limitsFile{})
 	setDefault(&s.Limits.Profile, "auto")
 	for _, p := range []**int{&s.Limits.MaxNodesPerRead, &s.Limits.MaxNodesPerBrowse, &s.Limits.MaxMonitoredItemsPerCall,

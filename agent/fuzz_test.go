@@ -1,9 +1,12 @@
 package agent
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +55,47 @@ func FuzzParse(f *testing.F) {
 			if e.File != "fuzz.yaml" || e.Msg == "" {
 				t.Fatalf("problem without file or message: %#v", e)
 			}
+		}
+	})
+}
+
+// FuzzNodesFile checks that no nodes file, in either form, makes its
+// reader panic, that every id it yields is non-empty and trimmed, with a
+// line that grows, and that every problem has a line.
+func FuzzNodesFile(f *testing.F) {
+	for _, s := range []string{
+		"ns=2;s=A\n# c\n\n  i=85  \n",
+		"\uFEFFid,name\nns=2;s=A,Line1.A\n",
+		"Name,ID\nx,\"ns=3;s=\"\"DB1\"\".\"\"a\"\"\"\n",
+		"id\n\"ns=2;s=B\n",
+		"id,name\nns=2;s=A\nns=2;s=B,b,c\n,x\n",
+		"a,b\n1,2\n",
+		"",
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, csvForm bool) {
+		last := 0
+		each := func(e nodeEntry) bool {
+			if e.id == "" || strings.TrimSpace(e.id) != e.id {
+				t.Fatalf("entry with an empty or untrimmed id %q", e.id)
+			}
+			if e.line <= last {
+				t.Fatalf("entry at line %d after line %d", e.line, last)
+			}
+			last = e.line
+			return true
+		}
+		problem := func(line int, format string, args ...any) {
+			if line < 0 || fmt.Sprintf(format, args...) == "" {
+				t.Fatalf("problem at line %d without a message", line)
+			}
+		}
+		if csvForm {
+			readNodesCSV(bytes.NewReader(data), each, problem)
+		} else {
+			readNodesLines(bytes.NewReader(data), each, problem)
 		}
 	})
 }

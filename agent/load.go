@@ -137,7 +137,7 @@ func load(path string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErr
 
 // parse decodes, expands, defaults and validates one site file. It returns
 // the best Config it could build (nil only when the YAML itself is
-// unreadable), the file column of each script stage's column 1 where known
+// unreadable or its aliases expand out of bounds), the file column of each script stage's column 1 where known
 // (for compile errors), and every problem found, sorted.
 func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErrors) {
 	if lookupEnv == nil {
@@ -150,6 +150,10 @@ func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, map[string]
 	expanded, failed, errs := expandEnv(root, file, lookupEnv)
 	d := newDecoder(file, expanded)
 	d.lines = strings.Split(string(data), "\n")
+	// Most lines write one value: sized for them, the location maps of a
+	// long tag list do not grow step by step.
+	d.nodes = make(map[string]*yaml.Node, len(d.lines))
+	d.keys = make(map[string]*yaml.Node, len(d.lines))
 	for _, p := range failed {
 		d.failed[p] = true
 	}
@@ -165,6 +169,13 @@ func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, map[string]
 		return nil, nil, d.errs
 	}
 	d.decode(root, reflect.ValueOf(&f).Elem(), "", 0)
+	if d.overBudget {
+		// What was not decoded would show as a cascade of missing
+		// values: report the cause alone.
+		errs = append(errs, d.errs...)
+		sortErrors(errs)
+		return nil, nil, errs
+	}
 	applyDefaults(&f, file)
 	cfg := (&converter{d: d, file: file}).convert(&f)
 	errs = append(errs, d.errs...)

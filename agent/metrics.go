@@ -19,6 +19,7 @@ type metrics struct {
 	sourceState, sourceSamples, sourceNodes, sourceFailed, sourceReconnects, sourceBrowse *prometheus.Desc
 	sourceSubscriptions                                                                   *prometheus.Desc
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
+	engineSubjectCollisions                                                               *prometheus.Desc
 	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
 	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
 	leafnodeConnected                                                                     *prometheus.Desc
@@ -42,12 +43,14 @@ func newMetrics(a *Agent) *metrics {
 		sourceFailed:  d("source_failed_items", "Nodes that failed and are retried.", "source"),
 		sourceSubscriptions: d("source_subscriptions", "Subscriptions the source's session holds "+
 			"(limits.max_monitored_items_per_subscription spreads items over them).", "source"),
-		sourceReconnects:  d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
-		sourceBrowse:      d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
-		engineSamples:     d("engine_samples_total", "Samples processed by the tag engine."),
-		engineEmitted:     d("engine_emitted_total", "Messages produced by the tag engine."),
-		engineFiltered:    d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
-		engineFailed:      d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		sourceReconnects: d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
+		sourceBrowse:     d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
+		engineSamples:    d("engine_samples_total", "Samples processed by the tag engine."),
+		engineEmitted:    d("engine_emitted_total", "Messages produced by the tag engine."),
+		engineFiltered:   d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
+		engineFailed:     d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		engineSubjectCollisions: d("engine_subject_collisions_total", "Nodes found publishing on a subject another node "+
+			"publishes on (once per subject and node; the first of each subject is logged with both node ids)."),
 		published:         d("nats_published_total", "Messages published (and acknowledged with JetStream)."),
 		publishErrors:     d("nats_publish_errors_total", "Publish attempts that failed (retried or lost)."),
 		retried:           d("nats_retried_total", "Publishes retried with the same message id."),
@@ -104,6 +107,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	es := m.a.carried.engineStats(func() engine.Stats { return m.a.pipe.engine.Load().Stats() })
 	counter(m.engineSamples, float64(es.Samples))
 	counter(m.engineEmitted, float64(es.Emitted))
+	counter(m.engineSubjectCollisions, float64(es.SubjectCollisions))
 	for stage, n := range es.Filtered {
 		counter(m.engineFiltered, float64(n), stage)
 	}

@@ -43,17 +43,23 @@ func sourceConfigEqual(a, b opcua.Config) bool { return reflect.DeepEqual(a, b) 
 type LoadFunc func(path string) (*Config, error)
 
 // WatchReloads reloads the agent from path whenever trigger fires (SIGHUP)
-// and, when poll > 0, whenever the file's modification time or size changes.
-// An invalid file keeps the running config and logs every problem. It
-// returns when ctx is done.
+// and, when poll > 0, whenever the modification time or size of the file,
+// or of a nodes file the running config reads, changes. An invalid file
+// keeps the running config and logs every problem. It returns when ctx is
+// done.
 func (a *Agent) WatchReloads(ctx context.Context, path string, load LoadFunc, trigger <-chan os.Signal, poll time.Duration) {
 	var tick <-chan time.Time
-	var last os.FileInfo
+	var files []string
+	var last []os.FileInfo
 	if poll > 0 {
 		t := time.NewTicker(poll)
 		defer t.Stop()
 		tick = t.C
-		last, _ = os.Stat(path)
+		a.mu.Lock()
+		files = append([]string{path}, a.cfg.NodesFiles...)
+		a.mu.Unlock()
+		last = statFiles(files)
+		a.log.Info().Strs("files", files).Dur("every", poll).Msg("watching the site file for changes")
 	}
 	for {
 		select {
@@ -62,12 +68,13 @@ func (a *Agent) WatchReloads(ctx context.Context, path string, load LoadFunc, tr
 		case <-trigger:
 			a.log.Info().Str("file", path).Msg("reload requested")
 		case <-tick:
-			fi, err := os.Stat(path)
-			if err != nil || (last != nil && fi.ModTime().Equal(last.ModTime()) && fi.Size() == last.Size()) {
+			now := statFiles(files)
+			changed := changedFile(files, last, now)
+			if changed == "" {
 				continue
 			}
-			last = fi
-			a.log.Info().Str("file", path).Msg("site file changed: reloading")
+			last = now
+			a.log.Info().Str("file", changed).Msg("site file changed: reloading")
 		}
 		cfg, err := load(path)
 		if err != nil {
@@ -76,6 +83,38 @@ func (a *Agent) WatchReloads(ctx context.Context, path string, load LoadFunc, tr
 		}
 		if err := a.Reload(ctx, cfg); err != nil {
 			a.log.Error().Err(err).Str("file", path).Msg("reload refused: the running config stays in force")
+			continue
+		}
+		if poll > 0 {
+			files = append([]string{path}, cfg.NodesFiles...)
+			last = statFiles(files)
+			a.log.Info().Strs("files", files).Dur("every", poll).Msg("watching the site file for changes")
 		}
 	}
+}
+
+// statFiles returns the FileInfo of each file, nil for one that cannot be
+// read.
+func statFiles(files []string) []os.FileInfo {
+	out := make([]os.FileInfo, len(files))
+	for i, f := range files {
+		out[i], _ = os.Stat(f)
+	}
+	return out
+}
+
+// changedFile returns the first of files whose FileInfo differs between
+// before and now (modification time or size, or it appeared), or "". A
+// file that disappeared is no change: it may be being replaced.
+func changedFile(files []string, before, now []os.FileInfo) string {
+	for i, f := range files {
+		b, n := before[i], now[i]
+		if n == nil {
+			continue
+		}
+		if b == nil || !n.ModTime().Equal(b.ModTime()) || n.Size() != b.Size() {
+			return f
+		}
+	}
+	return ""
 }

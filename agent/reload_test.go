@@ -2,13 +2,17 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/natstest"
 )
 
 // reloadSiteFile is a complete site file around the in-process simulator; location
@@ -92,4 +96,60 @@ func TestWatchReloadsFile(t *testing.T) {
 	hup <- os.Interrupt
 	mark = got.len()
 	waitSubjectPrefix(t, got, "umh.v1.after.", mark)
+}
+
+// TestWatchReloadsNodesFile checks that watching the site file watches its
+// nodes files too: rewriting the nodes file alone changes the nodes read.
+func TestWatchReloadsNodesFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "site.yaml")
+	tags := filepath.Join(dir, "tags.txt")
+	simPort := freePort(t)
+	site := strings.Replace(reloadSiteFile(dir, "plant", simPort, freePort(t)),
+		fmt.Sprintf("nodes: [{id: \"%s\"}]", simPlantRoot), "nodes_file: tags.txt", 1)
+	if err := os.WriteFile(path, []byte(site), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tags, []byte(simPlantRoot+".Line1.Press.Temperature\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	load := func(p string) (*Config, error) { return Load(p, func(string) (string, bool) { return "", false }) }
+	cfg, err := load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.NodesFiles) != 1 || cfg.NodesFiles[0] != tags {
+		t.Fatalf("NodesFiles %v, want [%s]", cfg.NodesFiles, tags)
+	}
+	var logs lockedBuffer
+	a, err := New(cfg, zerolog.New(&logs), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAgent(t, a)
+	got := subscribe(t, a.SinkURL(), "umh.v1.>")
+	waitSubjectPrefix(t, got, "umh.v1.plant._historian.Temperature", 0)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		a.WatchReloads(ctx, path, load, nil, 20*time.Millisecond)
+	}()
+	t.Cleanup(func() { cancel(); <-watchDone })
+	// The watch takes the files' state when it starts; change them after.
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		if !strings.Contains(logs.String(), "watching the site file for changes") || !strings.Contains(logs.String(), "tags.txt") {
+			return errors.New("the watch has not started")
+		}
+		return nil
+	})
+
+	if err := os.WriteFile(tags, []byte("# now the speed\n"+simPlantRoot+".Line1.Press.Speed\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitSubjectPrefix(t, got, "umh.v1.plant._historian.Speed", got.len())
 }

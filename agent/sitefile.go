@@ -66,6 +66,7 @@ type sourceFile struct {
 	PollInterval       *duration     `yaml:"poll_interval"`
 	Deadband           *deadbandFile `yaml:"deadband"`
 	Nodes              []nodeFile    `yaml:"nodes"`
+	NodesFile          *string       `yaml:"nodes_file"`
 	Limits             *limitsFile   `yaml:"limits"`
 	Reconnect          *backoffFile  `yaml:"reconnect"`
 	Heartbeat          *duration     `yaml:"heartbeat"`
@@ -98,6 +99,7 @@ type deadbandFile struct {
 
 type nodeFile struct {
 	ID       *string  `yaml:"id"`
+	Name     *string  `yaml:"name"`
 	Include  []string `yaml:"include"`
 	Exclude  []string `yaml:"exclude"`
 	MaxDepth *int     `yaml:"max_depth"`

@@ -39,6 +39,8 @@ var (
 type converter struct {
 	d    *decoder
 	file string
+	// nodesFiles are the nodes files read, as opened.
+	nodesFiles []string
 }
 
 // at returns the node written at path, or at its closest written ancestor
@@ -220,6 +222,7 @@ func (c *converter) convert(f *siteFile) *Config {
 		}
 		cfg.Sources = append(cfg.Sources, sc)
 	}
+	cfg.NodesFiles = c.nodesFiles
 	cfg.Engine = c.engine(f.TagProcessor)
 	cfg.NATS = c.nats(f.NATS, cfg)
 	cfg.Engine.Headers = c.headers("nats.headers", *f.NATS.Headers)
@@ -351,21 +354,29 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 	if sc.ReconnectMin > sc.ReconnectMax {
 		c.errorf(p+".reconnect", "min %s is longer than max %s", sc.ReconnectMin, sc.ReconnectMax)
 	}
-	if len(s.Nodes) == 0 {
-		c.errorf(p+".nodes", "at least one node is required: a variable, or a folder or object to browse")
-	}
-	firstID := map[string]int{}
+	c.nodes(p, s, &sc)
+	return sc
+}
+
+// nodes converts the nodes of source p: its nodes: entries, then the ids
+// its nodes_file lists. A node id is listed once across both.
+func (c *converter) nodes(p string, s *sourceFile, sc *opcua.Config) {
+	seen := nodeIndex{first: make(map[string]int, len(s.Nodes)), yamlNodes: len(s.Nodes)}
+	sc.Nodes = make([]opcua.NodeConfig, 0, len(s.Nodes))
 	for i := range s.Nodes {
-		np := fmt.Sprintf("%s.nodes[%d]", p, i)
+		np := p + ".nodes[" + strconv.Itoa(i) + "]"
 		nc := c.node(np, &s.Nodes[i])
-		if first, dup := firstID[nc.ID]; dup && nc.ID != "" {
-			c.errorf(np+".id", "duplicate node %q (already nodes[%d], line %d)", nc.ID, first, lineOf(c.at(fmt.Sprintf("%s.nodes[%d].id", p, first))))
-		} else {
-			firstID[nc.ID] = i
+		if where, dup := seen.add(c, p, nc.ID, len(sc.Nodes)); dup {
+			c.errorf(np+".id", "duplicate node %q (already %s)", nc.ID, where)
 		}
 		sc.Nodes = append(sc.Nodes, nc)
 	}
-	return sc
+	switch {
+	case *s.NodesFile != "":
+		c.nodesFile(p, *s.NodesFile, sc, &seen)
+	case len(sc.Nodes) == 0:
+		c.errorf(p+".nodes", "at least one node is required (in nodes or nodes_file): a variable, or a folder or object to browse")
+	}
 }
 
 func (c *converter) deadband(p string, sc opcua.Config) {
@@ -405,15 +416,27 @@ func (c *converter) endpoint(p, v string) {
 func (c *converter) node(p string, n *nodeFile) opcua.NodeConfig {
 	nc := opcua.NodeConfig{
 		ID:       strings.TrimSpace(*n.ID),
+		Name:     *n.Name,
 		Include:  n.Include,
 		Exclude:  n.Exclude,
-		MaxDepth: c.atLeast(p+".max_depth", *n.MaxDepth, 1),
-		MaxNodes: c.atLeast(p+".max_nodes", *n.MaxNodes, 1),
+		MaxDepth: *n.MaxDepth,
+		MaxNodes: *n.MaxNodes,
+	}
+	if nc.MaxDepth < 1 { // the path is built only for a problem: a tag list has 100,000s of nodes
+		c.atLeast(p+".max_depth", nc.MaxDepth, 1)
+	}
+	if nc.MaxNodes < 1 {
+		c.atLeast(p+".max_nodes", nc.MaxNodes, 1)
 	}
 	if nc.ID == "" {
 		c.errorf(p+".id", "is required: a node id such as ns=2;s=Line1, i=85 or nsu=urn:acme:plc;s=Motor")
 	} else if err := checkNodeID(nc.ID); err != nil {
 		c.errorf(p+".id", "%v", err)
+	}
+	if nc.Name != "" {
+		if err := checkNodeName(nc.Name); err != nil {
+			c.errorf(p+".name", "%v", err)
+		}
 	}
 	for _, list := range []struct {
 		key      string

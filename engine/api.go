@@ -62,6 +62,9 @@ type Stats struct {
 	Emitted  uint64
 	Filtered map[string]uint64            // by stage
 	Failed   map[string]map[Reason]uint64 // by stage, then reason
+	// SubjectCollisions counts the nodes found publishing on a subject
+	// another node published on first, once per subject and node.
+	SubjectCollisions uint64
 }
 
 // CompileError is one snippet that does not compile. New returns all of them

@@ -54,6 +54,9 @@ type Engine struct {
 	// subject.
 	headers          headerSet
 	subjectInHeaders bool
+
+	// subjects finds nodes that publish on another node's subject.
+	subjects *subjectOwners
 }
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
@@ -71,6 +74,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		conds:        len(cfg.Conditions),
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
 		headers:      newHeaderSet(cfg.Headers),
+		subjects:     newSubjectOwners(log),
 	}
 	e.subjectInHeaders = e.headers.has(MetaLocationPath) && e.headers.has(MetaDataContract) &&
 		e.headers.has(MetaVirtualPath) && e.headers.has(MetaTagNameKey)

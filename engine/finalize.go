@@ -220,9 +220,9 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		}
 		var err error
 		if own && rt.e.subjectInHeaders {
-			subject, err = rt.newSubject(&f)
+			subject, err = rt.newSubject(&f, s.Node)
 		} else {
-			subject, err = rt.subject(&f)
+			subject, err = rt.subject(&f, s.Node)
 		}
 		if err != nil {
 			rt.buf = buf[:0]
@@ -267,8 +267,9 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 // subject returns the subject of a message whose headers do not tell it
 // (see finalize), reusing one of the node's last subjects when its parts are the same
 // strings (scripts commonly assign the same literals and meta values every
-// time), so each subject of a node is validated and built once.
-func (rt *jsRuntime) subject(f *final) (string, error) {
+// time), so each subject of a node is validated and built once. A subject
+// built anew is checked against other nodes' (see subjectOwners).
+func (rt *jsRuntime) subject(f *final, n *tag.Node) (string, error) {
 	if s, ok := rt.ns.lookupSubject(f); ok {
 		return s, nil
 	}
@@ -279,14 +280,16 @@ func (rt *jsRuntime) subject(f *final) (string, error) {
 	}
 	s := string(b)
 	rt.ns.addSubject(f, s)
+	rt.e.subjects.claim(s, n)
 	return s, nil
 }
 
 // newSubject builds and checks the subject of a message whose headers are
 // not among the node's shared ones, taking the string of a shared variant
 // with the same subject if there is one (variants often differ only in a
-// header that is not part of the subject).
-func (rt *jsRuntime) newSubject(f *final) (string, error) {
+// header that is not part of the subject). A subject built anew is checked
+// against other nodes' (see subjectOwners).
+func (rt *jsRuntime) newSubject(f *final, n *tag.Node) (string, error) {
 	b, err := appendSubject(rt.sbuf[:0], rt.e.prefix, f.location, f.contract, f.virtualPath, f.tagName)
 	rt.sbuf = b[:0]
 	if err != nil {
@@ -297,7 +300,9 @@ func (rt *jsRuntime) newSubject(f *final) (string, error) {
 			return v.subject, nil
 		}
 	}
-	return string(b), nil
+	s := string(b)
+	rt.e.subjects.claim(s, n)
+	return s, nil
 }
 
 // missing reports the required meta keys that are absent or empty.

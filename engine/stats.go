@@ -89,6 +89,8 @@ func (e *Engine) Stats() Stats {
 	st := Stats{
 		Filtered: make(map[string]uint64),
 		Failed:   make(map[string]map[Reason]uint64),
+
+		SubjectCollisions: e.subjects.count(),
 	}
 	for _, rt := range e.rts {
 		st.Samples += rt.samples.Load()

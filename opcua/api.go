@@ -52,6 +52,9 @@ type Variable struct {
 	// Path holds the browse names of the folders between the root and the
 	// variable (empty for a directly configured variable).
 	Path []string
+	// Name, when set, is the tag's name in place of BrowseName (a
+	// configured node's name; see NodeConfig.Name).
+	Name string
 	// DataType is the OPC UA built-in type name ("" when unknown).
 	DataType    string
 	AccessLevel byte

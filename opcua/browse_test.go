@@ -270,9 +270,13 @@ DB1/
 		{format: "yaml", want: `# 4 variables below ns=1;s=Plant
 nodes:
   - id: ns=1;s=Plant.Line1.Press.Temperature  # Line1/Press/Temperature (Double, rw)
+    name: Line1.Press.Temperature
   - id: ns=1;s=Plant.Line1.Press.State  # Line1/Press/State (String, r)
+    name: Line1.Press.State
   - id: ns=1;s=Plant.Line1.Robot.Speed  # Line1/Robot/Speed (Int32, rh)
+    name: Line1.Robot.Speed
   - id: "ns=3;s=\"DB1\".\"a: b\""  # DB1/"a: b" (?, -)
+    name: DB1.a__b
 `},
 	}
 	for _, tt := range tests {

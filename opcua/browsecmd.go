@@ -67,7 +67,9 @@ func BrowseEndpoint(ctx context.Context, cfg Config, root string, opt BrowseOpti
 // each folder.
 // Format "yaml" prints a nodes: block in the site-file shape, one
 // "- id: ..." entry per variable with its browse path, data type and access
-// as a comment, ready to paste under a source.
+// as a comment, ready to paste under a source; a variable below a folder
+// of root also gets the name: its browse from root gives it (see
+// pastedName).
 func PrintTree(w io.Writer, root string, vars []Variable, format string) error {
 	bw := bufio.NewWriter(w)
 	switch format {
@@ -105,6 +107,9 @@ func PrintTree(w io.Writer, root string, vars []Variable, format string) error {
 				dt = "?"
 			}
 			fmt.Fprintf(bw, "  - id: %s  # %s (%s, %s)\n", yamlString(FormatNodeID(v.ID)), oneLine(p), dt, accessString(v.AccessLevel))
+			if len(v.Path) > 0 {
+				fmt.Fprintf(bw, "    name: %s\n", yamlString(pastedName(v)))
+			}
 		}
 	default:
 		return fmt.Errorf("print browse tree: unknown format %q (text or yaml)", format)
@@ -113,6 +118,21 @@ func PrintTree(w io.Writer, root string, vars []Variable, format string) error {
 		return fmt.Errorf("print browse tree: %w", err)
 	}
 	return nil
+}
+
+// pastedName is the name: that gives a variable pasted as an explicit node
+// the name and group a browse of the root gives it: its safe folder names
+// and browse name, joined by dots (see NodeConfig.Name). Without it,
+// explicit variables of different folders that share a browse name would
+// be numbered (Speed, Speed_2).
+func pastedName(v Variable) string {
+	var b strings.Builder
+	for _, p := range v.Path {
+		b.WriteString(SafeName(p))
+		b.WriteByte('.')
+	}
+	b.WriteString(SafeName(v.BrowseName))
+	return b.String()
 }
 
 // accessString renders an AccessLevel: r (current read), w (current

@@ -66,6 +66,12 @@ type Deadband struct {
 // folder/object browsed recursively.
 type NodeConfig struct {
 	ID string
+	// Name, when set, names a variable in place of its browse name: its
+	// last dot-separated part is the tag's name and the parts before it
+	// its group (as folders would be), so "Line1.Press.Speed" is Speed in
+	// group Line1.Press. It applies to a variable; a folder or object
+	// root is browsed as usual and its Name is not used.
+	Name string
 	// Include and Exclude are globs on the browse path below the root
 	// ("**" matches any number of path elements, "*" within one).
 	Include []string

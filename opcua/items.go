@@ -128,8 +128,16 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			continue
 		}
 		if a.class == ua.NodeClassVariable {
-			vars = append(vars, Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType})
+			v := Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType}
+			if nc.Name != "" {
+				v.Path, v.Name = splitName(nc.Name)
+			}
+			vars = append(vars, v)
 			continue
+		}
+		if nc.Name != "" {
+			ss.log.Warn().Str("node", nc.ID).Str("name", nc.Name).
+				Msg("node is a folder or object, so it is browsed and its name is not used; name applies to variables")
 		}
 		vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
 			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
@@ -160,7 +168,8 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 	if len(vars) == 0 {
 		return nil, failed, nil
 	}
-	nodes := NameNodes(ss.src.info, vars)
+	nodes, renames := nameNodes(ss.src.info, vars)
+	logRenames(ss.log, renames)
 	if len(nodes) != len(vars) {
 		return nil, nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
 	}

@@ -1,10 +1,13 @@
 package opcua
 
 import (
+	"cmp"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/tag"
 )
@@ -50,7 +53,7 @@ func safeByte(c byte) bool {
 // NameNodes builds the tag.Node of every variable: ID in the ns=N form the
 // server uses (an id configured as nsu=... is reported with its resolved
 // index, which is what the server sends back), BrowseName as reported,
-// Name = SafeName(BrowseName), Group = the safe folder names joined by '.',
+// Name = SafeName of the variable's configured Name, else of BrowseName, Group = the safe folder names joined by '.',
 // Path = Group.Name (Name alone when Group is empty), DataType as browsed.
 // The result is parallel to vars: same length, same order.
 //
@@ -66,6 +69,24 @@ func safeByte(c byte) bool {
 // one folder share one Group string, and Name (and BrowseName when it is
 // already safe) is the tail of Path.
 func NameNodes(src *tag.SourceInfo, vars []Variable) []*tag.Node {
+	nodes, _ := nameNodes(src, vars)
+	return nodes
+}
+
+// Rename is one variable NameNodes numbered because another variable has
+// the same Path.
+type Rename struct {
+	// Kept is the node id of the variable that keeps Path.
+	Kept string
+	// Node is the node id of the renamed variable, Name its new name.
+	Node, Name string
+	// Path is the path both would have had.
+	Path string
+}
+
+// nameNodes is NameNodes that also returns the renames it made, ordered by
+// path and node id.
+func nameNodes(src *tag.SourceInfo, vars []Variable) ([]*tag.Node, []Rename) {
 	nodes := make([]*tag.Node, len(vars))
 	byPath := make(map[string][]int, len(vars))
 	groups := make(map[string]string)
@@ -74,7 +95,7 @@ func NameNodes(src *tag.SourceInfo, vars []Variable) []*tag.Node {
 			Src:        src,
 			ID:         FormatNodeID(v.ID),
 			BrowseName: v.BrowseName,
-			Name:       SafeName(v.BrowseName),
+			Name:       SafeName(cmp.Or(v.Name, v.BrowseName)),
 			Group:      safeGroup(v.Path, groups),
 			DataType:   v.DataType,
 		}
@@ -88,8 +109,9 @@ func NameNodes(src *tag.SourceInfo, vars []Variable) []*tag.Node {
 			clashes = append(clashes, p)
 		}
 	}
+	var renames []Rename
 	if len(clashes) > 0 {
-		renameClashes(nodes, byPath, clashes)
+		renames = renameClashes(nodes, byPath, clashes)
 	}
 	for _, n := range nodes {
 		n.Name = n.Path[len(n.Path)-len(n.Name):]
@@ -97,12 +119,13 @@ func NameNodes(src *tag.SourceInfo, vars []Variable) []*tag.Node {
 			n.BrowseName = n.Name
 		}
 	}
-	return nodes
+	return nodes, renames
 }
 
 // renameClashes gives all but the first node of each clashing path a
-// numbered Name (see NameNodes).
-func renameClashes(nodes []*tag.Node, byPath map[string][]int, clashes []string) {
+// numbered Name (see NameNodes) and returns the renames.
+func renameClashes(nodes []*tag.Node, byPath map[string][]int, clashes []string) []Rename {
+	var renames []Rename
 	sort.Strings(clashes)
 	for _, p := range clashes {
 		idx := byPath[p]
@@ -118,11 +141,31 @@ func renameClashes(nodes []*tag.Node, byPath map[string][]int, clashes []string)
 				if _, taken := byPath[path]; taken {
 					continue
 				}
+				renames = append(renames, Rename{Kept: nodes[idx[0]].ID, Node: n.ID, Name: name, Path: p})
 				n.Name, n.Path = name, path
 				byPath[path] = []int{i}
 				break
 			}
 		}
+	}
+	return renames
+}
+
+// maxRenameLines bounds the renames logged one per line; the rest are
+// summed up in one more line.
+const maxRenameLines = 20
+
+// logRenames logs the renames nameNodes made, each with both node ids, so
+// that a tag published as Speed_2 can be traced to its node.
+func logRenames(log zerolog.Logger, renames []Rename) {
+	for i, r := range renames {
+		if i == maxRenameLines {
+			log.Warn().Int("more", len(renames)-i).Int("renamed", len(renames)).
+				Msg("more nodes share a name with another node and were numbered; set name: on explicit nodes to choose their names")
+			return
+		}
+		log.Warn().Str("node", r.Node).Str("kept_by", r.Kept).Str("path", r.Path).Str("name", r.Name).
+			Msg("node shares its name with another node and was numbered; set name: on the node to choose its name")
 	}
 }
 
@@ -155,4 +198,11 @@ func joinPath(group, name string) string {
 		return name
 	}
 	return group + "." + name
+}
+
+// splitName splits a configured node name (see NodeConfig.Name) into the
+// group's parts and the name.
+func splitName(name string) (group []string, last string) {
+	parts := strings.Split(name, ".")
+	return parts[:len(parts)-1], parts[len(parts)-1]
 }
