@@ -43,6 +43,7 @@ func (c *carried) engineStats(live func() engine.Stats) engine.Stats {
 func addEngineStats(a, b engine.Stats) engine.Stats {
 	a.Samples += b.Samples
 	a.Emitted += b.Emitted
+	a.SubjectCollisions += b.SubjectCollisions
 	if a.Filtered == nil {
 		a.Filtered = map[string]uint64{}
 	}

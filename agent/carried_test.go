@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
 )
 
@@ -165,5 +166,21 @@ func TestStreamMetricsAndReadiness(t *testing.T) {
 	})
 	if v := metricSum(t, a, "edgetag_jetstream_stream_discarded_total"); v < 10 {
 		t.Errorf("edgetag_jetstream_stream_discarded_total = %v, want what the deleted stream held (at least 10)", v)
+	}
+}
+
+// TestAddEngineStatsSumsEveryCounter guards the carry-over: every counter
+// of engine.Stats that the agent exports must be summed, or it goes down on
+// a reload.
+func TestAddEngineStatsSumsEveryCounter(t *testing.T) {
+	one := engine.Stats{
+		Samples: 1, Emitted: 2, SubjectCollisions: 3,
+		Filtered: map[string]uint64{"defaults": 4},
+		Failed:   map[string]map[engine.Reason]uint64{"defaults": {engine.ReasonException: 5}},
+	}
+	got := addEngineStats(addEngineStats(engine.Stats{}, one), one)
+	if got.Samples != 2 || got.Emitted != 4 || got.SubjectCollisions != 6 ||
+		got.Filtered["defaults"] != 8 || got.Failed["defaults"][engine.ReasonException] != 10 {
+		t.Fatalf("sum of two equal stats = %+v, want every counter doubled", got)
 	}
 }
