@@ -30,6 +30,8 @@ type Engine struct {
 	log     zerolog.Logger
 	prefix  string
 	timeout time.Duration
+	// maxPayload bounds a published payload's encoded bytes.
+	maxPayload int
 	// stages in pipeline order; see stage.
 	stages []*stage
 	conds  int
@@ -81,6 +83,12 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		e.timeout = DefaultTimeout
 	}
 	var errs []error
+	switch e.maxPayload = cfg.MaxPayloadBytes; {
+	case e.maxPayload == 0:
+		e.maxPayload = DefaultMaxPayloadBytes
+	case e.maxPayload < 0 || e.maxPayload > HardMaxPayloadBytes:
+		errs = append(errs, fmt.Errorf("max_payload_bytes: %d is outside 1..%d", e.maxPayload, HardMaxPayloadBytes))
+	}
 	if err := ValidateSubjectPrefix(e.prefix); err != nil {
 		errs = append(errs, fmt.Errorf("subject_prefix: %w", err))
 	}
@@ -254,13 +262,19 @@ func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failur
 		// handle, a bug) fails this sample only; its partial output is
 		// dropped.
 		if r := recover(); r != nil {
-			err, ok := r.(error)
-			if !ok {
-				err = fmt.Errorf("%v", r)
-			}
 			idx := rt.stage
-			rt.report(Failure{Stage: rt.e.stages[idx].name, Reason: ReasonConversion,
-				Err: fmt.Errorf("node %s: internal error: %w", s.Node.ID, err)}, idx, fail)
+			if isInterrupt(r) {
+				// The deadline hit Go code walking a script value (a
+				// getter or Proxy trap that loops).
+				rt.report(rt.timeoutFailure(idx), idx, fail)
+			} else {
+				err, ok := r.(error)
+				if !ok {
+					err = fmt.Errorf("%v", r)
+				}
+				rt.report(Failure{Stage: rt.e.stages[idx].name, Reason: ReasonConversion,
+					Err: fmt.Errorf("node %s: internal error: %w", s.Node.ID, err)}, idx, fail)
+			}
 			clear(rt.cur[:cap(rt.cur)])
 			clear(rt.next[:cap(rt.next)])
 			rt.cur, rt.next = rt.cur[:0], rt.next[:0]

@@ -10,7 +10,7 @@ import (
 // failReasons lists the reasons a message fails, in counter order.
 var failReasons = [...]Reason{
 	ReasonException, ReasonTimeout, ReasonBadReturn,
-	ReasonMissingField, ReasonInvalidSubject, ReasonConversion,
+	ReasonMissingField, ReasonInvalidSubject, ReasonConversion, ReasonLimit,
 }
 
 func reasonIndex(r Reason) int {

@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// hostileScripts are scripts a careless or hostile author writes: each
+// does its damage on a sample with payload 1 only, and must fail that
+// message alone with the reason (and limit) given.
+var hostileScripts = []struct {
+	name   string
+	code   string // body run when msg.payload === 1
+	stage  string
+	reason Reason
+	limit  string // LimitError.Limit for reason limit
+	slow   bool   // needs more than the short deadline on a loaded machine
+}{
+	{"fan-out of length 2^32-1", `var a = []; a.length = 4294967295; a[0] = msg; return a;`, StageDefaults, ReasonLimit, LimitFanOut, false},
+	{"fan-out of length 1e8", `var a = []; a.length = 1e8; a[0] = msg; return a;`, StageDefaults, ReasonLimit, LimitFanOut, false},
+	{"fan-out just beyond the limit", `var a = []; for (var i = 0; i <= 10000; i++) a.push(null); a[0] = msg; return a;`, StageDefaults, ReasonLimit, LimitFanOut, false},
+	{"Array(5e7).fill", `new Array(5e7).fill(0); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"Array(2e8).fill", `new Array(2e8).fill(0); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"repeat 2^30", `msg.payload = "x".repeat(1 << 30); return msg;`, StageDefaults, ReasonLimit, LimitStringLength, false},
+	{"padStart 2^30", `msg.payload = "x".padStart(1 << 30); return msg;`, StageDefaults, ReasonLimit, LimitStringLength, false},
+	{"join of a long separator", `msg.payload = new Array(1e6).join("abcdefgh"); return msg;`, StageDefaults, ReasonLimit, LimitStringLength, false},
+	{"indexOf on a sparse array", `var a = []; a.length = 4294967295; a.indexOf(1); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"spread of a sparse array", `var a = []; a.length = 4294967295; var b = [...a]; return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"for-of over a sparse array", `var a = []; a.length = 4294967295; for (var x of a) {} return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"Array.from an array-like", `Array.from({length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"Uint8Array(1e9)", `new Uint8Array(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"ArrayBuffer(1e9)", `new ArrayBuffer(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"typed array by its prototype's constructor", `new (new Uint8Array(1).constructor)(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength, false},
+	{"sparse payload of length 1e8", `var a = []; a.length = 1e8; msg.payload = a; return msg;`, StageFinalize, ReasonLimit, LimitPayloadElements, false},
+	{"payload object with too many keys", `var o = {}; for (var i = 0; i <= 100000; i++) o["k" + i] = 1; msg.payload = o; return msg;`, StageFinalize, ReasonLimit, LimitPayloadElements, true},
+	{"payload string beyond max_payload", `msg.payload = "x".repeat(2e6); return msg;`, StageFinalize, ReasonLimit, LimitPayloadBytes, false},
+	{"payload of shared arrays (1e9 bytes)", `var a = []; for (var i = 0; i < 1000; i++) a.push("x".repeat(1000)); var b = []; for (var i = 0; i < 1000; i++) b.push(a); msg.payload = b; return msg;`, StageFinalize, ReasonLimit, LimitPayloadBytes, false},
+	{"payload nested too deep", `var o = {}; var c = o; for (var i = 0; i < 100; i++) { c.x = {}; c = c.x; } msg.payload = o; return msg;`, StageFinalize, ReasonLimit, LimitPayloadDepth, false},
+	{"endless loop", `for (;;) {}`, StageDefaults, ReasonTimeout, "", false},
+	{"endless toString of a thrown object", `throw {toString: function() { for (;;) {} }};`, StageDefaults, ReasonTimeout, "", false},
+	{"endless Proxy trap on the returned message", `return new Proxy({}, {get: function() { for (;;) {} }});`, StageDefaults, ReasonTimeout, "", false},
+	{"endless getter in a fanned-out array", `var a = [msg]; Object.defineProperty(a, 1, {get: function() { for (;;) {} }}); return a;`, StageDefaults, ReasonTimeout, "", false},
+}
+
+// TestHostileScriptFailsOnlyItsMessage runs every hostile script on one
+// runtime: the sample that triggers it fails with the expected reason and
+// limit, and the next sample on the same runtime is published.
+func TestHostileScriptFailsOnlyItsMessage(t *testing.T) {
+	t.Parallel()
+	for _, tt := range hostileScripts {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			timeout := 200 * time.Millisecond
+			if tt.slow {
+				timeout = time.Minute
+			}
+			e := newTestEngine(t, Config{
+				Defaults: Snippet{Code: testDefaults + "\nif (msg.payload === 1) {\n" + tt.code + "\n}\nreturn msg;"},
+				Timeout:  timeout,
+				Runtimes: 1,
+			}, zerolog.Nop())
+			n := testNode("bad")
+			bad := process(e, testSample(n, 1.0))
+			if len(bad.msgs) != 0 || len(bad.fails) != 1 {
+				t.Fatalf("hostile sample: %d messages, failures %v; want 0 and one failure", len(bad.msgs), bad.fails)
+			}
+			f := bad.fails[0]
+			if f.Stage != tt.stage || f.Reason != tt.reason {
+				t.Fatalf("failure %v: want stage %s reason %s", f, tt.stage, tt.reason)
+			}
+			if tt.limit != "" {
+				le, ok := asLimit(f.Err)
+				if !ok || le.Limit != tt.limit {
+					t.Fatalf("failure %v: want limit %s", f, tt.limit)
+				}
+			}
+			if tt.reason == ReasonTimeout && !errors.Is(f.Err, errTimeout) {
+				t.Errorf("timeout failure %v does not wrap errTimeout", f)
+			}
+			for range 2 {
+				good := process(e, testSample(testNode("good"), 2.0))
+				if len(good.msgs) != 1 || len(good.fails) != 0 {
+					t.Fatalf("next sample: %d messages, failures %v", len(good.msgs), good.fails)
+				}
+			}
+			st := e.Stats()
+			if got := st.Failed[tt.stage][tt.reason]; got != 1 {
+				t.Errorf("failed counter %s/%s = %d, want 1", tt.stage, tt.reason, got)
+			}
+		})
+	}
+}
+
+// TestGuardedBuiltinsBehaveBelowLimits checks that the guarded built-ins
+// still do their job for ordinary arguments.
+func TestGuardedBuiltinsBehaveBelowLimits(t *testing.T) {
+	t.Parallel()
+	e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + `
+var a = [3, 1, 2];
+var out = [
+	a.map(function(x) { return x * 2; }).join("-"),
+	a.slice().sort().join(),
+	[...a].length, Array.from({length: 3}).length, Array.from(a).length,
+	new Array(4).fill(7).join(""), "ab".repeat(3), "5".padStart(3, "0"), "5".padEnd(2, "x"),
+	a.indexOf(2), a.includes(3), [1].concat([2, 3], 4).length,
+	new Uint8Array(3).length, new Uint8Array([1, 2]) instanceof Uint8Array, Uint8Array.from([1, 2, 3]).length,
+	new ArrayBuffer(8).byteLength, [].fill.name, [].fill.length, Array.from.name,
+	(function() { var s = 0; for (var x of a) s += x; return s; })(),
+];
+msg.payload = out.join("|");
+return msg;`}}, zerolog.Nop())
+	r := process(e, testSample(testNode("x"), 1.0))
+	if len(r.fails) != 0 || len(r.msgs) != 1 {
+		t.Fatalf("failures %v, %d messages", r.fails, len(r.msgs))
+	}
+	want := `"6-2-4|1,2,3|3|3|3|7777|ababab|005|5x|2|true|4|3|true|3|8|fill|1|from|6"`
+	if got := string(r.msgs[0].Payload); !strings.Contains(got, want) {
+		t.Fatalf("payload %s, want value %s", got, want)
+	}
+}
