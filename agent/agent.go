@@ -255,7 +255,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if sourcesStopped {
 		a.pipe.closeIntake()
 	}
-	a.pipe.wait()
+	if !a.pipe.waitUntil(work) {
+		a.log.Error().Msg("shutdown deadline reached while the engine was still running")
+	}
 	// 3. Flush the sink: wait for acks of everything published.
 	if err := a.sink.Flush(work); err != nil {
 		a.log.Error().Err(err).Msg("flush before shutdown incomplete")

@@ -19,6 +19,7 @@ type metrics struct {
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
 	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
 	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
+	engineStuck, abandonedSamples                                                         *prometheus.Desc
 }
 
 var sourceStates = []opcua.State{opcua.StateConnecting, opcua.StateConnected, opcua.StateDegraded, opcua.StateDisconnected, opcua.StateStopped}
@@ -52,6 +53,8 @@ func newMetrics(a *Agent) *metrics {
 		queueDepth:        d("pipeline_queue_depth", "Samples queued in front of the engine workers."),
 		pipelinePublished: d("pipeline_published_total", "Messages the workers handed to the sink successfully."),
 		lostAtShutdown:    d("lost_at_shutdown_total", "Samples and messages cut off by the shutdown deadline."),
+		engineStuck:       d("engine_stuck_runtimes", "JavaScript runtimes stuck in a built-in past their deadline (replaced in the pool, still running)."),
+		abandonedSamples:  d("pipeline_abandoned_samples_total", "Samples a worker held when it was given up as stuck in the engine: not published."),
 	}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -103,6 +106,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge(m.queueDepth, float64(m.a.pipe.depth()))
 	counter(m.pipelinePublished, float64(m.a.pipe.published.Load()))
 	counter(m.lostAtShutdown, float64(m.a.pipe.lostAtShutdown.Load()))
+	gauge(m.engineStuck, float64(m.a.pipe.engine.Load().Stuck()))
+	counter(m.abandonedSamples, float64(m.a.pipe.abandonedSamples.Load()))
 }
 
 func b2f(b bool) float64 {

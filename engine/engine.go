@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,8 +42,15 @@ type Engine struct {
 	useDriver bool
 	// pool hands out the runtimes; rts holds all of them (for Stats and
 	// Close).
-	pool *runtimePool
-	rts  []*jsRuntime
+	pool  *runtimePool
+	rtsMu sync.Mutex
+	// rts is guarded by rtsMu: the watchdog appends replacements.
+	rts []*jsRuntime
+	// stuck counts abandoned runtimes still running; abandonedTotal all
+	// abandoned ones (see watchdog.go).
+	stuck          atomic.Int64
+	abandonedTotal atomic.Uint64
+	grace          time.Duration // 0: see abandonGrace
 
 	// nodes holds the per-node state all runtimes share.
 	nodes nodeTable
@@ -147,6 +155,8 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 // Close releases the runtimes' timers. It must be called only when no
 // Process call is running; the engine must not be used after.
 func (e *Engine) Close() {
+	e.rtsMu.Lock()
+	defer e.rtsMu.Unlock()
 	for _, rt := range e.rts {
 		rt.close()
 	}
@@ -173,7 +183,7 @@ func withNode(s *tag.Sample) *tag.Sample {
 func (e *Engine) Process(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
 	rt := e.pool.get()
 	dst = rt.process(s, dst, fail)
-	e.pool.put(rt)
+	e.release(rt)
 	return dst
 }
 
@@ -192,7 +202,7 @@ func (e *Engine) ProcessBatch(ss []tag.Sample, dst []tag.Message, fail func(i in
 	rt.bfail = fail
 	dst = rt.run(ss, dst)
 	rt.bfail = nil
-	e.pool.put(rt)
+	e.release(rt)
 	return dst
 }
 

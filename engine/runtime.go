@@ -77,6 +77,8 @@ type jsRuntime struct {
 	// overdue is set by the timer when it fires, for Go loops that walk
 	// script values and must stop at the deadline too (see collect).
 	overdue atomic.Bool
+	// runtimeFlags: see watchdog.go.
+	runtimeFlags
 	// slot is the runtime's place in the engine's pool.
 	slot int
 
@@ -160,6 +162,7 @@ func (e *Engine) newRuntime() (*jsRuntime, error) {
 	rt.timer = time.AfterFunc(time.Hour, func() {
 		rt.overdue.Store(true)
 		vm.Interrupt(errTimeout)
+		rt.watchOverrun()
 		rt.fired <- struct{}{}
 	})
 	rt.timer.Stop()
@@ -202,6 +205,7 @@ func (rt *jsRuntime) disarm() {
 	}
 	rt.vm.ClearInterrupt()
 	rt.overdue.Store(false)
+	rt.epoch.Add(1)
 }
 
 // close stops the runtime's timer; the runtime must not be used after.

@@ -90,10 +90,12 @@ func (e *Engine) Stats() Stats {
 		Filtered: make(map[string]uint64),
 		Failed:   make(map[string]map[Reason]uint64),
 	}
+	e.rtsMu.Lock()
 	for _, rt := range e.rts {
 		st.Samples += rt.samples.Load()
 		st.Emitted += rt.emitted.Load()
 	}
+	e.rtsMu.Unlock()
 	for _, s := range e.stages {
 		if n := s.filtered.Load(); n > 0 {
 			st.Filtered[s.name] = n
