@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
@@ -77,7 +78,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		log:          log,
 		prefix:       cfg.SubjectPrefix,
 		timeout:      cfg.Timeout,
-		cache:        newCache(),
+		cache:        newCache(cmp.Or(cfg.CacheMaxBytes, DefaultCacheMaxBytes)),
 		conds:        len(cfg.Conditions),
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
 		headers:      newHeaderSet(cfg.Headers),
@@ -96,6 +97,9 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		e.maxPayload = DefaultMaxPayloadBytes
 	case e.maxPayload < 0 || e.maxPayload > HardMaxPayloadBytes:
 		errs = append(errs, fmt.Errorf("max_payload_bytes: %d is outside 1..%d", e.maxPayload, HardMaxPayloadBytes))
+	}
+	if cfg.CacheMaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("cache_max_bytes: %d is negative", cfg.CacheMaxBytes))
 	}
 	if err := ValidateSubjectPrefix(e.prefix); err != nil {
 		errs = append(errs, fmt.Errorf("subject_prefix: %w", err))

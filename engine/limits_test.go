@@ -122,3 +122,46 @@ return msg;`}}, zerolog.Nop())
 		t.Fatalf("payload %s, want value %s", got, want)
 	}
 }
+
+// TestCacheByteBudget: a cache.set that would take the cache past its
+// byte budget fails its message with limit cache_bytes and stores nothing;
+// overwriting and deleting keys give bytes back.
+func TestCacheByteBudget(t *testing.T) {
+	t.Parallel()
+	e := newTestEngine(t, Config{
+		Defaults: Snippet{Code: testDefaults + `
+var v = "x".repeat(200000);
+if (msg.payload < 0) { cache.delete("k" + (-msg.payload)); return msg; }
+cache.set("k" + (msg.payload % 10), v);
+return msg;`},
+		CacheMaxBytes: 1 << 20,
+	}, zerolog.Nop())
+	node := testNode("c")
+	for i := range 5 {
+		if r := process(e, testSample(node, float64(i))); len(r.fails) != 0 {
+			t.Fatalf("set %d: %v", i, r.fails)
+		}
+	}
+	r := process(e, testSample(node, 5.0))
+	if len(r.fails) != 1 || r.fails[0].Reason != ReasonLimit {
+		t.Fatalf("set beyond the budget: failures %v, want one limit", r.fails)
+	}
+	if le, ok := asLimit(r.fails[0].Err); !ok || le.Limit != LimitCacheBytes {
+		t.Fatalf("failure %v: want limit cache_bytes", r.fails[0])
+	}
+	if r := process(e, testSample(node, 10.0)); len(r.fails) != 0 {
+		t.Fatalf("overwriting k0 within the budget: %v", r.fails)
+	}
+	if r := process(e, testSample(node, -1.0)); len(r.fails) != 0 {
+		t.Fatalf("delete: %v", r.fails)
+	}
+	if r := process(e, testSample(node, 5.0)); len(r.fails) != 0 {
+		t.Fatalf("set after a delete: %v", r.fails)
+	}
+	e.cache.mu.RLock()
+	n, bytes := len(e.cache.m), e.cache.bytes
+	e.cache.mu.RUnlock()
+	if n != 5 || bytes > 1<<20 {
+		t.Fatalf("cache holds %d keys, %d bytes", n, bytes)
+	}
+}
