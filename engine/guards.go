@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -11,87 +13,45 @@ import (
 // that walks or allocates by a length the script chose (fill, join, indexOf
 // on an array whose length is 4294967295; "x".repeat(1<<30); new
 // Uint8Array(1e9)) runs to completion, holding its runtime and allocating
-// as much as asked. guardSrc replaces each such built-in, before the
+// as much as asked. installGuards replaces each such built-in, before the
 // sandbox freezes them, by a wrapper that checks the length first and
 // throws a *LimitError (reason limit) when it is beyond MaxScriptArrayLength
 // or MaxScriptStringLength; below the limits the original runs as before,
 // and a loop in user code stays under the deadline as any script does.
 //
-// The wrappers are plain functions with the original's name and length.
-// The typed array and ArrayBuffer constructors are replaced by proxies that
-// check the requested size and stay the prototypes' constructors, so
+// The wrappers of methods are Go functions with the original's name and
+// length (a JavaScript wrapper cost three times as much per call). The
+// typed array and ArrayBuffer constructors are replaced by proxies (guardSrc)
+// that check the requested size and stay the prototypes' constructors, so
 // instanceof and species lookups see the guarded constructor.
-const guardSrc = `(function(fail, MAXA, MAXS){
+const guardSrc = `(function(fail, MAXA){
 "use strict";
 var g = globalThis;
 var apply = Reflect.apply, construct = Reflect.construct, defineProperty = Object.defineProperty;
-var AP = Array.prototype, SP = String.prototype;
 function len(o) {
-	if (o === null || o === undefined) return 0;
 	var n = Number(Object(o).length);
 	return n > 0 ? n : 0;
 }
-function checkArray(n) { if (n > MAXA) fail("array_length", MAXA, n); }
-function checkString(n) { if (n > MAXS) fail("string_length", MAXS, n); }
-function replace(obj, name, guard) {
-	var orig = obj[name];
-	if (typeof orig !== "function") return;
-	var w = {[name]: function() { guard(this, arguments); return apply(orig, this, arguments); }}[name];
-	defineProperty(w, "length", {value: orig.length});
-	defineProperty(obj, name, {value: w, writable: true, enumerable: false, configurable: true});
-	return w;
-}
-function thisLength(self) { checkArray(len(self)); }
-["copyWithin", "entries", "every", "fill", "filter", "find", "findIndex", "findLast",
- "findLastIndex", "flat", "flatMap", "forEach", "includes", "indexOf", "keys",
- "lastIndexOf", "map", "reduce", "reduceRight", "reverse", "shift", "slice", "some",
- "sort", "splice", "toLocaleString", "unshift", "toReversed", "toSorted",
- "toSpliced", "with"].forEach(function(name) { replace(AP, name, thisLength); });
-var values = replace(AP, "values", thisLength);
-if (values) defineProperty(AP, Symbol.iterator, {value: values, writable: true, enumerable: false, configurable: true});
-replace(AP, "concat", function(self, args) {
-	var n = len(self);
-	for (var i = 0; i < args.length; i++) n += Array.isArray(args[i]) ? len(args[i]) : 1;
-	checkArray(n);
-});
-replace(AP, "join", function(self, args) {
-	var n = len(self);
-	checkArray(n);
-	var sep = args.length > 0 && args[0] !== undefined ? String(args[0]) : ",";
-	if (n > 1) checkString((n - 1) * sep.length);
-});
-replace(Array, "from", function(self, args) {
-	var src = args[0];
-	if (src !== null && src !== undefined && typeof src !== "string" && typeof src[Symbol.iterator] !== "function") checkArray(len(src));
-});
-replace(SP, "repeat", function(self, args) {
-	var n = Number(args[0]);
-	var l = String(self).length;
-	if (n > 0 && n !== Infinity && l > 0) checkString(l * n);
-});
-function pad(self, args) { var n = Number(args[0]); if (n > String(self).length) checkString(n); }
-replace(SP, "padStart", pad);
-replace(SP, "padEnd", pad);
-function guardCtor(name, size) {
+function guardCtor(name) {
 	var C = g[name];
 	if (typeof C !== "function") return;
 	var hasInstance = function(x) { return x instanceof C; };
 	var P = new Proxy(C, {
-		construct: function(t, args, nt) { size(args); return construct(t, args, nt === P ? t : nt); },
+		construct: function(t, args, nt) {
+			var a = args[0];
+			var n = (typeof a === "object" && a !== null) ? len(a) : Number(a);
+			if (n > MAXA) fail("array_length", MAXA, n);
+			return construct(t, args, nt === P ? t : nt);
+		},
 		apply: function(t, self, args) { return apply(t, self, args); },
 		get: function(t, k, r) { return k === Symbol.hasInstance ? hasInstance : Reflect.get(t, k, r); }
 	});
 	defineProperty(C.prototype, "constructor", {value: P, writable: true, enumerable: false, configurable: true});
 	defineProperty(g, name, {value: P, writable: true, enumerable: false, configurable: true});
 }
-function bytes(args) {
-	var a = args[0];
-	if (typeof a === "object" && a !== null) { checkArray(len(a)); return; }
-	checkArray(Number(a));
-}
 ["ArrayBuffer", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
  "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"
-].forEach(function(name) { guardCtor(name, bytes); });
+].forEach(guardCtor);
 })`
 
 var (
@@ -105,10 +65,86 @@ func guardProgram() *goja.Program {
 	return guardPrg
 }
 
+// arrayWalkers are the Array.prototype methods that walk or copy their
+// receiver by its length in Go.
+var arrayWalkers = [...]string{
+	"copyWithin", "entries", "every", "fill", "filter", "find", "findIndex", "findLast",
+	"findLastIndex", "flat", "flatMap", "forEach", "includes", "indexOf", "keys",
+	"lastIndexOf", "map", "reduce", "reduceRight", "reverse", "shift", "slice", "some",
+	"sort", "splice", "toLocaleString", "unshift", "toReversed", "toSorted",
+	"toSpliced", "with",
+}
+
 // installGuards replaces the length-driven built-ins of rt by guarded ones
-// (see guardSrc). It must run before the sandbox freezes the built-ins.
+// (see above). It must run before the sandbox freezes the built-ins.
 func (rt *jsRuntime) installGuards() error {
-	v, err := rt.vm.RunProgram(guardProgram())
+	vm := rt.vm
+	array := vm.Get("Array").ToObject(vm)
+	ap := array.Get("prototype").ToObject(vm)
+	sp := vm.Get("String").ToObject(vm).Get("prototype").ToObject(vm)
+	var errs []error
+	wrap := func(obj *goja.Object, name string, check func(goja.FunctionCall)) *goja.Object {
+		w, err := rt.guard(obj, name, check)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return w
+	}
+	for _, name := range arrayWalkers {
+		wrap(ap, name, rt.checkThisLength)
+	}
+	if values := wrap(ap, "values", rt.checkThisLength); values != nil {
+		errs = append(errs, ap.DefineDataPropertySymbol(goja.SymIterator, values, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE))
+	}
+	wrap(ap, "concat", func(call goja.FunctionCall) {
+		n := rt.lengthOf(call.This)
+		for _, a := range call.Arguments {
+			if o, ok := a.(*goja.Object); ok && o.ClassName() == "Array" {
+				n += rt.lengthOf(o)
+			} else {
+				n++
+			}
+		}
+		rt.checkArray(n)
+	})
+	wrap(ap, "join", func(call goja.FunctionCall) {
+		n := rt.lengthOf(call.This)
+		rt.checkArray(n)
+		sep := 1 // ","
+		if s := call.Argument(0); !goja.IsUndefined(s) {
+			sep = len(s.String())
+		}
+		if n > 1 {
+			rt.checkString((n - 1) * float64(sep))
+		}
+	})
+	wrap(array, "from", func(call goja.FunctionCall) {
+		src, ok := call.Argument(0).(*goja.Object)
+		if !ok {
+			return
+		}
+		if it := src.GetSymbol(goja.SymIterator); it == nil || goja.IsUndefined(it) {
+			rt.checkArray(rt.lengthOf(src))
+		}
+	})
+	wrap(sp, "repeat", func(call goja.FunctionCall) {
+		n := call.Argument(0).ToFloat()
+		if l := len(call.This.String()); n > 0 && !math.IsInf(n, 1) && l > 0 {
+			rt.checkString(float64(l) * n)
+		}
+	})
+	pad := func(call goja.FunctionCall) {
+		if n := call.Argument(0).ToFloat(); n > float64(len(call.This.String())) {
+			rt.checkString(n)
+		}
+	}
+	wrap(sp, "padStart", pad)
+	wrap(sp, "padEnd", pad)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("set up runtime guards: %w", err)
+	}
+
+	v, err := vm.RunProgram(guardProgram())
 	if err != nil {
 		return fmt.Errorf("set up runtime guards: %w", err)
 	}
@@ -116,7 +152,6 @@ func (rt *jsRuntime) installGuards() error {
 	if !ok {
 		return fmt.Errorf("set up runtime guards: not a function")
 	}
-	vm := rt.vm
 	fail := vm.ToValue(func(call goja.FunctionCall) goja.Value {
 		panic(vm.NewGoError(&LimitError{
 			Limit: call.Argument(0).String(),
@@ -124,8 +159,81 @@ func (rt *jsRuntime) installGuards() error {
 			Got:   call.Argument(2).ToInteger(),
 		}))
 	})
-	if _, err := install(goja.Undefined(), fail, vm.ToValue(MaxScriptArrayLength), vm.ToValue(MaxScriptStringLength)); err != nil {
+	if _, err := install(goja.Undefined(), fail, vm.ToValue(MaxScriptArrayLength)); err != nil {
 		return fmt.Errorf("set up runtime guards: %w", err)
 	}
 	return nil
+}
+
+// guard replaces obj[name] (when it is a function) by a Go function that
+// runs check on the call, then the original, and returns the wrapper.
+func (rt *jsRuntime) guard(obj *goja.Object, name string, check func(goja.FunctionCall)) (*goja.Object, error) {
+	v := obj.Get(name)
+	orig, ok := goja.AssertFunction(v)
+	if !ok {
+		return nil, nil
+	}
+	vm := rt.vm
+	w := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		check(call)
+		r, err := orig(call.This, call.Arguments...)
+		if err != nil {
+			panic(err) // rethrown as it came: an exception, or the interrupt
+		}
+		return r
+	}).(*goja.Object)
+	o := v.(*goja.Object)
+	if err := w.DefineDataProperty("name", o.Get("name"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := w.DefineDataProperty("length", o.Get("length"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := obj.DefineDataProperty(name, w, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return w, nil
+}
+
+// lengthOf is ToLength(v.length) as a float, 0 for null and undefined.
+func (rt *jsRuntime) lengthOf(v goja.Value) float64 {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return 0
+	}
+	n := v.ToObject(rt.vm).Get("length")
+	if n == nil {
+		return 0
+	}
+	if f := n.ToFloat(); f > 0 {
+		return f
+	}
+	return 0
+}
+
+// checkThisLength refuses a call whose receiver is longer than
+// MaxScriptArrayLength.
+func (rt *jsRuntime) checkThisLength(call goja.FunctionCall) { rt.checkArray(rt.lengthOf(call.This)) }
+
+// checkArray throws limit array_length for an array longer than
+// MaxScriptArrayLength.
+func (rt *jsRuntime) checkArray(n float64) {
+	if n > MaxScriptArrayLength {
+		panic(rt.vm.NewGoError(&LimitError{Limit: LimitArrayLength, Max: MaxScriptArrayLength, Got: clampInt64(n)}))
+	}
+}
+
+// checkString throws limit string_length for a string longer than
+// MaxScriptStringLength.
+func (rt *jsRuntime) checkString(n float64) {
+	if n > MaxScriptStringLength {
+		panic(rt.vm.NewGoError(&LimitError{Limit: LimitStringLength, Max: MaxScriptStringLength, Got: clampInt64(n)}))
+	}
+}
+
+// clampInt64 converts a non-negative length to int64, saturating.
+func clampInt64(f float64) int64 {
+	if f >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(f)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dop251/goja"
 	"github.com/rs/zerolog"
 )
 
@@ -163,5 +164,45 @@ return msg;`},
 	e.cache.mu.RUnlock()
 	if n != 5 || bytes > 1<<20 {
 		t.Fatalf("cache holds %d keys, %d bytes", n, bytes)
+	}
+}
+
+// BenchmarkGuardedBuiltins measures what the guards of guards.go cost a
+// script that uses the wrapped built-ins: the same loop on a runtime with
+// and without them.
+func BenchmarkGuardedBuiltins(b *testing.B) {
+	const loop = `(function() {
+	var a = [1, 2, 3, 4, 5, 6, 7, 8];
+	var s = 0;
+	for (var i = 0; i < 100; i++) {
+		s += a.map(function(x) { return x * 2; }).indexOf(6) + a.join(",").length + "ab".repeat(3).length;
+	}
+	return s;
+})`
+	for _, guarded := range []bool{false, true} {
+		name := "plain"
+		if guarded {
+			name = "guarded"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newTestEngine(b, Config{Defaults: Snippet{Code: "return msg;"}, Runtimes: 1}, zerolog.Nop())
+			rt := &jsRuntime{e: e, vm: goja.New()}
+			if guarded {
+				if err := rt.installGuards(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			v, err := rt.vm.RunString(loop)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fn, _ := goja.AssertFunction(v)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fn(goja.Undefined()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

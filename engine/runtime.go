@@ -189,6 +189,7 @@ func (rt *jsRuntime) installJSON() error {
 func (rt *jsRuntime) arm() {
 	if !rt.armed {
 		rt.armed = true
+		rt.armedNode.Store(rt.node)
 		rt.timer.Reset(rt.e.timeout)
 	}
 }

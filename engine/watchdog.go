@@ -3,6 +3,8 @@ package engine
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/edgetag/edgetag/tag"
 )
 
 // A runtime whose sample is still running abandonGrace after its deadline
@@ -32,12 +34,12 @@ func (e *Engine) abandonGrace() time.Duration {
 // watchOverrun runs on the timer goroutine when rt's deadline fired: if
 // the same sample (run epoch) is still running after abandonGrace, rt is
 // abandoned.
-//
-// It reads rt.node, which the runtime's goroutine writes only outside the
-// armed deadline.
 func (rt *jsRuntime) watchOverrun() {
 	epoch := rt.epoch.Load()
-	node := rt.nodeID()
+	node := ""
+	if n := rt.armedNode.Load(); n != nil {
+		node = n.ID
+	}
 	time.AfterFunc(rt.e.abandonGrace(), func() {
 		if rt.epoch.Load() == epoch && rt.overdue.Load() {
 			rt.e.abandon(rt, node)
@@ -81,14 +83,6 @@ func (e *Engine) AbandonedTotal() uint64 { return e.abandonedTotal.Load() }
 // Timeout returns the deadline of one sample.
 func (e *Engine) Timeout() time.Duration { return e.timeout }
 
-// nodeID is the id of the node whose sample rt runs, or "".
-func (rt *jsRuntime) nodeID() string {
-	if n := rt.node; n != nil {
-		return n.ID
-	}
-	return ""
-}
-
 // runtimeFlags are the watchdog's view of one runtime.
 type runtimeFlags struct {
 	// epoch counts finished samples; the watchdog compares it to tell
@@ -96,6 +90,9 @@ type runtimeFlags struct {
 	epoch atomic.Uint64
 	// abandoned is set once a replacement took rt's place in the pool.
 	abandoned atomic.Bool
+	// armedNode is the node of the sample whose deadline runs, for the
+	// watchdog's log (rt.node belongs to the runtime's goroutine).
+	armedNode atomic.Pointer[tag.Node]
 }
 
 // release returns rt to the pool after a call, or drops it when the
