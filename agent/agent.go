@@ -184,6 +184,8 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.pipe.start(work)
 
+	// stopBy is the end of shutdown_timeout once the shutdown began.
+	var stopBy time.Time
 	if cfg.HTTPListen != "" {
 		srv, err := a.serveHTTP(cfg.HTTPListen)
 		if err != nil {
@@ -191,7 +193,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		// HTTP stops last, so /metrics shows the shutdown to the end.
 		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			by := time.Now().Add(time.Second)
+			if !stopBy.IsZero() {
+				by = stopBy
+			}
+			sctx, cancel := context.WithDeadline(context.Background(), by)
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		}()
@@ -224,10 +230,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info().Msg("shutting down: stopping intake")
 
-	deadline := time.Now().Add(cfg.ShutdownTimeout)
-	if cfg.ShutdownTimeout <= 0 {
-		deadline = time.Now().Add(DefaultShutdownTimeout)
+	timeout := cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
 	}
+	// The drain ends closeReserve before shutdown_timeout, so closing
+	// NATS and HTTP after a drain cut short still fits in it.
+	stopBy = time.Now().Add(timeout)
+	deadline := stopBy.Add(-closeReserve(timeout))
 	timer := time.AfterFunc(time.Until(deadline), cancelWork)
 	defer timer.Stop()
 
@@ -286,6 +296,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info().Uint64("published", a.pipe.published.Load()).Msg("shutdown complete")
 	return nil
 }
+
+// closeReserve is the part of shutdown_timeout kept for closing NATS and
+// HTTP after the drain: a fifth of it, at most a second.
+func closeReserve(timeout time.Duration) time.Duration { return min(timeout/5, time.Second) }
 
 // Reload applies a new, already validated config: the engine is swapped
 // without losing a message (workers pick the new engine up from the next
