@@ -140,6 +140,19 @@ func (rt *jsRuntime) installGuards() error {
 	}
 	wrap(sp, "padStart", pad)
 	wrap(sp, "padEnd", pad)
+	// An argument list built from an array-like is allocated by its
+	// length before the call.
+	argList := func(i int) func(goja.FunctionCall) {
+		return func(call goja.FunctionCall) {
+			if o, ok := call.Argument(i).(*goja.Object); ok {
+				rt.checkArray(rt.lengthOf(o))
+			}
+		}
+	}
+	wrap(vm.Get("Function").ToObject(vm).Get("prototype").ToObject(vm), "apply", argList(1))
+	reflect := vm.Get("Reflect").ToObject(vm)
+	wrap(reflect, "apply", argList(2))
+	wrap(reflect, "construct", argList(1))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("set up runtime guards: %w", err)
 	}

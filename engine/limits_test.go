@@ -32,6 +32,8 @@ var hostileScripts = []struct {
 	{"spread of a sparse array", `var a = []; a.length = 4294967295; var b = [...a]; return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"for-of over a sparse array", `var a = []; a.length = 4294967295; for (var x of a) {} return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"Array.from an array-like", `Array.from({length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
+	{"apply with an array-like of length 1e9", `Math.max.apply(null, {length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
+	{"Reflect.apply with an array-like of length 1e9", `Reflect.apply(Math.max, null, {length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"Uint8Array(1e9)", `new Uint8Array(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"ArrayBuffer(1e9)", `new ArrayBuffer(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"typed array by its prototype's constructor", `new (new Uint8Array(1).constructor)(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
@@ -113,6 +115,7 @@ var out = [
 	new Uint8Array(3).length, new Uint8Array([1, 2]) instanceof Uint8Array, Uint8Array.from([1, 2, 3]).length,
 	new ArrayBuffer(8).byteLength, [].fill.name, [].fill.length, Array.from.name,
 	(function() { var s = 0; for (var x of a) s += x; return s; })(),
+	Math.max.apply(null, a), Reflect.apply(Math.min, null, a), Reflect.construct(Array, [2]).length,
 ];
 msg.payload = out.join("|");
 return msg;`}}, zerolog.Nop())
@@ -120,7 +123,7 @@ return msg;`}}, zerolog.Nop())
 	if len(r.fails) != 0 || len(r.msgs) != 1 {
 		t.Fatalf("failures %v, %d messages", r.fails, len(r.msgs))
 	}
-	want := `"6-2-4|1,2,3|3|3|3|7777|ababab|005|5x|2|true|4|3|true|3|8|fill|1|from|6"`
+	want := `"6-2-4|1,2,3|3|3|3|7777|ababab|005|5x|2|true|4|3|true|3|8|fill|1|from|6|3|1|2"`
 	if got := string(r.msgs[0].Payload); !strings.Contains(got, want) {
 		t.Fatalf("payload %s, want value %s", got, want)
 	}
