@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -140,6 +142,8 @@ func (rt *jsRuntime) installGuards() error {
 	}
 	wrap(sp, "padStart", pad)
 	wrap(sp, "padEnd", pad)
+	wrap(sp, "replace", func(call goja.FunctionCall) { rt.checkReplace(call, false) })
+	wrap(sp, "replaceAll", func(call goja.FunctionCall) { rt.checkReplace(call, true) })
 	// An argument list built from an array-like is allocated by its
 	// length before the call.
 	argList := func(i int) func(goja.FunctionCall) {
@@ -249,4 +253,48 @@ func clampInt64(f float64) int64 {
 		return math.MaxInt64
 	}
 	return int64(f)
+}
+
+// checkReplace refuses a replace or replaceAll whose result can be longer
+// than MaxScriptStringLength ("x".repeat(4e6).replaceAll("", "y".repeat(4e6))
+// would build 1.6e13 characters in Go): the result is at most the string
+// plus, per match, the replacement, in which $& inserts the match and $`
+// and $' up to the whole string. A string pattern's matches are counted
+// exactly; a global regular expression is taken to match at every position
+// and each $ in its replacement to insert up to the whole string, which can
+// refuse a long string that would in fact stay short. A replacement
+// function is not bounded here (each call runs under the deadline).
+func (rt *jsRuntime) checkReplace(call goja.FunctionCall, all bool) {
+	repl := call.Argument(1)
+	if o, ok := repl.(*goja.Object); ok {
+		if _, isFn := goja.AssertFunction(o); isFn {
+			return
+		}
+	}
+	str := call.This.String()
+	r := repl.String()
+	var per, matches float64
+	if p, ok := call.Argument(0).(*goja.Object); ok && p.ClassName() == "RegExp" {
+		per = float64(len(r)) + float64(strings.Count(r, "$"))*float64(len(str))
+		matches = 1
+		if g := p.Get("global"); g != nil && g.ToBoolean() {
+			matches = float64(len(str) + 1)
+		}
+	} else {
+		pat := call.Argument(0).String()
+		// $& inserts the pattern itself, $` and $' up to the whole string.
+		per = float64(len(r)) + float64(strings.Count(r, "$&"))*float64(len(pat)) +
+			float64(strings.Count(r, "$`")+strings.Count(r, "$'"))*float64(len(str))
+		if pat == "" {
+			matches = float64(utf8.RuneCountInString(str) + 1)
+		} else {
+			matches = float64(strings.Count(str, pat))
+		}
+		if !all {
+			matches = min(matches, 1)
+		}
+	}
+	if per*matches > MaxScriptStringLength {
+		rt.checkString(float64(len(str)) + per*matches)
+	}
 }

@@ -34,6 +34,9 @@ var hostileScripts = []struct {
 	{"Array.from an array-like", `Array.from({length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"apply with an array-like of length 1e9", `Math.max.apply(null, {length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"Reflect.apply with an array-like of length 1e9", `Reflect.apply(Math.max, null, {length: 1e9}); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
+	{"replaceAll of every position", `"x".repeat(4000000).replaceAll("", "y".repeat(4000000)); return msg;`, StageDefaults, ReasonLimit, LimitStringLength},
+	{"global regular expression replace", `"x".repeat(1000000).replace(/(?:)/g, "yyyyyy"); return msg;`, StageDefaults, ReasonLimit, LimitStringLength},
+	{"replacement of the prefix per match", "var s = \"ab\".repeat(4000); s.replaceAll(\"a\", \"$`\"); return msg;", StageDefaults, ReasonLimit, LimitStringLength},
 	{"Uint8Array(1e9)", `new Uint8Array(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"ArrayBuffer(1e9)", `new ArrayBuffer(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
 	{"typed array by its prototype's constructor", `new (new Uint8Array(1).constructor)(1e9); return msg;`, StageDefaults, ReasonLimit, LimitArrayLength},
@@ -116,6 +119,7 @@ var out = [
 	new ArrayBuffer(8).byteLength, [].fill.name, [].fill.length, Array.from.name,
 	(function() { var s = 0; for (var x of a) s += x; return s; })(),
 	Math.max.apply(null, a), Reflect.apply(Math.min, null, a), Reflect.construct(Array, [2]).length,
+	"a-b-c".replaceAll("-", "+"), "a-b".replace("-", "$&$&"), "ab".repeat(2000).replaceAll("a", "$&$&$&$&$&$&$&$&$&$&").length, "aXbX".replace(/X/g, "y"), "ab".replace(/b/, function(m) { return m + m; }),
 ];
 msg.payload = out.join("|");
 return msg;`}}, zerolog.Nop())
@@ -123,7 +127,7 @@ return msg;`}}, zerolog.Nop())
 	if len(r.fails) != 0 || len(r.msgs) != 1 {
 		t.Fatalf("failures %v, %d messages", r.fails, len(r.msgs))
 	}
-	want := `"6-2-4|1,2,3|3|3|3|7777|ababab|005|5x|2|true|4|3|true|3|8|fill|1|from|6|3|1|2"`
+	want := `"6-2-4|1,2,3|3|3|3|7777|ababab|005|5x|2|true|4|3|true|3|8|fill|1|from|6|3|1|2|a+b+c|a--b|22000|ayby|abb"`
 	if got := string(r.msgs[0].Payload); !strings.Contains(got, want) {
 		t.Fatalf("payload %s, want value %s", got, want)
 	}
