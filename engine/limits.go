@@ -72,7 +72,7 @@ func (e *LimitError) Error() string {
 	return s + "more than " + strconv.FormatInt(e.Max, 10)
 }
 
-// limitFailure is the Failure of stage st for limit error err.
+// limitFailure is the Failure of the named stage for a limit error.
 func limitFailure(stage string, err error) Failure {
 	return Failure{Stage: stage, Reason: ReasonLimit, Err: err}
 }
