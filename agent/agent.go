@@ -195,6 +195,8 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.pipe.start(work)
 
+	// stopBy is the end of shutdown_timeout once the shutdown began.
+	var stopBy time.Time
 	if cfg.HTTPListen != "" {
 		srv, err := a.serveHTTP(cfg)
 		if err != nil {
@@ -202,7 +204,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		// HTTP stops last, so /metrics shows the shutdown to the end.
 		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			by := time.Now().Add(time.Second)
+			if !stopBy.IsZero() {
+				by = stopBy
+			}
+			sctx, cancel := context.WithDeadline(context.Background(), by)
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		}()
@@ -235,10 +241,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info().Msg("shutting down: stopping intake")
 
-	deadline := time.Now().Add(cfg.ShutdownTimeout)
-	if cfg.ShutdownTimeout <= 0 {
-		deadline = time.Now().Add(DefaultShutdownTimeout)
+	timeout := cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
 	}
+	// The drain ends closeReserve before shutdown_timeout, so closing
+	// NATS and HTTP after a drain cut short still fits in it.
+	stopBy = time.Now().Add(timeout)
+	deadline := stopBy.Add(-closeReserve(timeout))
 	timer := time.AfterFunc(time.Until(deadline), cancelWork)
 	defer timer.Stop()
 
@@ -266,7 +276,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if sourcesStopped {
 		a.pipe.closeIntake()
 	}
-	a.pipe.wait()
+	if !a.pipe.waitUntil(work) {
+		a.log.Error().Msg("shutdown deadline reached while the engine was still running")
+	}
 	// 3. Flush the sink: wait for acks of everything published.
 	flushErr := a.sink.Flush(work)
 	awaiting := a.sink.Stats().AcksPending
@@ -307,6 +319,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
+// closeReserve is the part of shutdown_timeout kept for closing NATS and
+// HTTP after the drain: a fifth of it, at most a second.
+func closeReserve(timeout time.Duration) time.Duration { return min(timeout/5, time.Second) }
+
 // Reload applies a new, already validated config: the engine is swapped
 // without losing a message (workers pick the new engine up from the next
 // sample on), sources whose settings changed are restarted, new ones started,
@@ -339,7 +355,10 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 	for _, w := range restartOnly(old, cfg) {
 		a.log.Warn().Str("key", w).Msg("reload: this setting changes only on restart; keeping the running one")
 	}
-	a.carried.retireEngine(func() *engine.Engine { return a.pipe.swapEngine(eng) })
+	retired := a.pipe.engine.Load()
+	if !a.carried.retireEngine(func() (*engine.Engine, <-chan struct{}) { return a.pipe.swapEngine(eng) }, a.pipe.retireBound(retired)) {
+		a.log.Warn().Msg("reload: a batch is still stuck in the replaced tag engine; what it counts from now on is not in the metrics")
+	}
 	if cfg.MemoryLimit != old.MemoryLimit {
 		if cfg.MemoryLimit == 0 {
 			a.log.Warn().Str("key", "memory_limit").Msg("reload: removing the memory limit takes a restart; keeping the running one")

@@ -211,6 +211,13 @@ func TestReload(t *testing.T) {
 	if err := a.Reload(t.Context(), &broken); err == nil {
 		t.Fatal("reload with a broken tag_processor succeeded")
 	}
+	// A snippet nested deep enough to overflow goja's parser is refused
+	// as a compile error: the agent keeps running the old config.
+	deep := *cfg
+	deep.Engine = engine.Config{Defaults: engine.Snippet{Code: "var z = " + strings.Repeat("(", 1_000_000) + "1" + strings.Repeat(")", 1_000_000) + ";\nreturn msg;"}}
+	if err := a.Reload(t.Context(), &deep); err == nil || !strings.Contains(err.Error(), "nested deeper") {
+		t.Fatalf("reload with a snippet nested a million levels: %v", err)
+	}
 	mark := got.len()
 	waitSubjectPrefix(t, got, "umh.v1.before.", mark)
 

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
@@ -11,9 +13,10 @@ import (
 // that every counter the agent exports keeps growing for the life of the
 // process (Prometheus reads a counter that goes down as a restart).
 type carried struct {
-	mu      sync.Mutex
-	engine  engine.Stats
-	sources map[string]sourceTotals // by source name
+	mu       sync.Mutex
+	engine   engine.Stats            // final counters of retired engines
+	retiring []*engine.Engine        // replaced engines that batches may still be in
+	sources  map[string]sourceTotals // by source name
 }
 
 // sourceTotals are a source's counters.
@@ -22,13 +25,31 @@ type sourceTotals struct {
 }
 
 // retireEngine calls swap, which replaces the running engine and returns
-// the old one once its counters are final, and adds those counters. A
-// reading of engineStats sees the old engine's counters either live or
-// carried, never neither.
-func (c *carried) retireEngine(swap func() *engine.Engine) {
+// the old one with a channel closed once no batch is in it, then waits for
+// that channel, at most bound, and adds the old engine's counters. It
+// reports false when bound passed first (a batch stuck in the old engine
+// may still count there, unseen). A reading of engineStats meanwhile sees
+// the old engine's counters live, then carried: never neither, never both,
+// and it does not wait for the old engine.
+func (c *carried) retireEngine(swap func() (*engine.Engine, <-chan struct{}), bound time.Duration) (final bool) {
+	c.mu.Lock()
+	old, idle := swap()
+	c.retiring = append(c.retiring, old)
+	c.mu.Unlock()
+
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case <-idle:
+		final = true
+	case <-t.C:
+	}
+
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.engine = addEngineStats(c.engine, swap().Stats())
+	c.retiring = slices.DeleteFunc(c.retiring, func(e *engine.Engine) bool { return e == old })
+	c.engine = addEngineStats(c.engine, old.Stats())
+	return final
 }
 
 // engineStats returns the running engine's counters (read by live) plus
@@ -36,7 +57,11 @@ func (c *carried) retireEngine(swap func() *engine.Engine) {
 func (c *carried) engineStats(live func() engine.Stats) engine.Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return addEngineStats(addEngineStats(engine.Stats{}, c.engine), live())
+	sum := addEngineStats(engine.Stats{}, c.engine)
+	for _, e := range c.retiring {
+		sum = addEngineStats(sum, e.Stats())
+	}
+	return addEngineStats(sum, live())
 }
 
 // addEngineStats returns a + b, per stage and reason; a's maps are written.

@@ -82,6 +82,8 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&tp.SubjectPrefix, engine.DefaultSubjectPrefix)
 	setDefault(&tp.Timeout, duration(engine.DefaultTimeout))
 	setDefault(&tp.Runtimes, 0)
+	setDefault(&tp.MaxPayloadBytes, byteSize(engine.DefaultMaxPayloadBytes))
+	setDefault(&tp.CacheMaxBytes, byteSize(engine.DefaultCacheMaxBytes))
 
 	setDefault(&f.NATS, natsFile{})
 	n := f.NATS

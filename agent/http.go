@@ -87,8 +87,9 @@ func httpTLSConfig(t sink.ServerTLS) (*tls.Config, error) {
 	return tc, nil
 }
 
-// readiness is the /readyz body: ready when the sink can publish and every
-// source is connected (degraded counts as connected: its good nodes flow).
+// readiness is the /readyz body: ready when the sink can publish, every
+// source is connected (degraded counts as connected: its good nodes flow)
+// and no engine runtime is stuck in a script past its deadline.
 type readiness struct {
 	Ready     bool            `json:"ready"`
 	NATS      bool            `json:"nats"`
@@ -157,6 +158,12 @@ func (a *Agent) readiness() readiness {
 			r.Reasons = append(r.Reasons, fmt.Sprintf("source %s %s", s.Name, s.State))
 		}
 		r.Sources = append(r.Sources, sr)
+	}
+	if n := a.pipe.engine.Load().Stuck(); n > 0 {
+		// Replaced in the pool, so values flow; but each holds a core
+		// and its memory until the built-in returns.
+		r.Ready = false
+		r.Reasons = append(r.Reasons, fmt.Sprintf("engine: %d runtime(s) stuck in a script past the deadline", n))
 	}
 	return r
 }

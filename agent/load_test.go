@@ -59,6 +59,8 @@ func TestParseDefaults(t *testing.T) {
 			SubjectPrefix:      "umh.v1",
 			Timeout:            100 * time.Millisecond,
 			Headers:            []string{"opcua_status_code"},
+			MaxPayloadBytes:    engine.DefaultMaxPayloadBytes,
+			CacheMaxBytes:      engine.DefaultCacheMaxBytes,
 		},
 		NATS: sink.Config{
 			Name: "press-hall",
@@ -124,6 +126,8 @@ tag_processor:
   subject_prefix: acme.uns
   timeout: 50ms
   runtimes: 2
+  max_payload_bytes: 512KiB
+  cache_max_bytes: 8MiB
 nats:
   url: "nats://a:4222, nats://b:4222"
   credentials: /etc/edgetag/site.creds
@@ -165,7 +169,8 @@ nats:
 	want.Engine = engine.Config{
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},
 		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2,
-		Headers: []string{"opcua_status_code"},
+		Headers:         []string{"opcua_status_code"},
+		MaxPayloadBytes: 512 << 10, CacheMaxBytes: 8 << 20,
 	}
 	want.NATS = sink.Config{
 		Name: "acme-berlin", URL: "nats://a:4222,nats://b:4222",

@@ -26,6 +26,7 @@ type metrics struct {
 	streamMessages, streamBytes, streamMaxBytes, streamFill, streamFirst, streamLast      *prometheus.Desc
 	streamConsumers, streamSent, streamUnsent, streamUnsentAge, streamOK                  *prometheus.Desc
 	streamDiscarded, streamRecreated, storeRecoveries                                     *prometheus.Desc
+	engineStuck, abandonedSamples                                                         *prometheus.Desc
 }
 
 var sourceStates = []opcua.State{opcua.StateConnecting, opcua.StateConnected, opcua.StateDegraded, opcua.StateDisconnected, opcua.StateStopped}
@@ -75,8 +76,10 @@ func newMetrics(a *Agent) *metrics {
 		streamOK:          d("jetstream_stream_ok", "1 when the stream exists and its store takes messages."),
 		streamDiscarded: d("jetstream_stream_discarded_total", "Messages that left the stream before any consumer was delivered them, "+
 			"by reason (limit, age, stream_deleted, store_error).", "reason"),
-		streamRecreated: d("jetstream_stream_recreated_total", "Times the stream was found missing and created again."),
-		storeRecoveries: d("jetstream_store_recoveries_total", "In-process restarts of the embedded JetStream after a store error."),
+		streamRecreated:  d("jetstream_stream_recreated_total", "Times the stream was found missing and created again."),
+		storeRecoveries:  d("jetstream_store_recoveries_total", "In-process restarts of the embedded JetStream after a store error."),
+		engineStuck:      d("engine_stuck_runtimes", "JavaScript runtimes stuck in a built-in past their deadline (replaced in the pool, still running)."),
+		abandonedSamples: d("pipeline_abandoned_samples_total", "Samples a worker held when it was given up as stuck in the engine: not published."),
 	}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -154,6 +157,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge(m.queueDepth, float64(m.a.pipe.depth()))
 	counter(m.pipelinePublished, float64(m.a.pipe.published.Load()))
 	counter(m.lostAtShutdown, float64(m.a.pipe.lostAtShutdown.Load()))
+	gauge(m.engineStuck, float64(m.a.pipe.engine.Load().Stuck()))
+	counter(m.abandonedSamples, float64(m.a.pipe.abandonedSamples.Load()))
 }
 
 func b2f(b bool) float64 {

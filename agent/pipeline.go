@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -35,24 +36,34 @@ type FailureHandler func(ctx context.Context, s *tag.Sample, f engine.Failure)
 type pipeline struct {
 	log    zerolog.Logger
 	engine atomic.Pointer[engine.Engine] // swapped on reload (swapEngine)
-	// inEngine is read-held by a worker while its batch is in the engine,
-	// so swapEngine can wait until the old engine counts no more.
-	inEngine sync.RWMutex
-	pub      Publisher
-	onFail   FailureHandler
-	tap      func(*tag.Message) // optional, called for every published message
-	queues   []chan tag.Sample
-	wg       sync.WaitGroup
+	// inUse counts, per engine, the batches in it, so swapEngine can tell
+	// when the old engine counts no more.
+	inUse  engineUse
+	pub    Publisher
+	onFail FailureHandler
+	tap    func(*tag.Message) // optional, called for every published message
+	queues []chan tag.Sample
+	// workers[i] is the worker currently serving queues[i]; the watchdog
+	// replaces one stuck in the engine (see watchStuck).
+	workers []atomic.Pointer[worker]
+	wg      sync.WaitGroup
+	// watchMu orders the watchdog's new workers before the shutdown's
+	// wait: once draining is set, no worker is added.
+	watchMu  sync.Mutex
+	draining bool
 	closeMu  sync.Once
 
 	published atomic.Uint64
 	// lostAtShutdown counts samples and messages still queued when the
 	// shutdown deadline cut the drain short.
 	lostAtShutdown atomic.Uint64
+	// abandonedSamples counts samples a worker held when the watchdog
+	// gave up on it (stuck in the engine): not published.
+	abandonedSamples atomic.Uint64
 }
 
 func newPipeline(eng *engine.Engine, pub Publisher, workers, queueSize int, onFail FailureHandler, tap func(*tag.Message), log zerolog.Logger) *pipeline {
-	p := &pipeline{log: log, pub: pub, onFail: onFail, tap: tap, queues: make([]chan tag.Sample, workers)}
+	p := &pipeline{log: log, pub: pub, onFail: onFail, tap: tap, queues: make([]chan tag.Sample, workers), workers: make([]atomic.Pointer[worker], workers)}
 	p.engine.Store(eng)
 	for i := range p.queues {
 		p.queues[i] = make(chan tag.Sample, queueSize)
@@ -60,28 +71,44 @@ func newPipeline(eng *engine.Engine, pub Publisher, workers, queueSize int, onFa
 	return p
 }
 
-// swapEngine makes eng the engine of every batch from now on and returns
-// the old one once no batch is in it any more: its counters are final. It
-// waits for batches in the engine, not for their publishing.
-func (p *pipeline) swapEngine(eng *engine.Engine) *engine.Engine {
-	old := p.engine.Swap(eng)
-	// Empty on purpose: taking the lock waits for every batch that may
-	// have loaded the old engine.
-	p.inEngine.Lock()
-	p.inEngine.Unlock()
-	return old
+// swapEngine makes eng the engine of every batch from now on. It returns
+// the old engine and a channel closed once no batch is in the old engine any
+// more (its counters are final then); it waits for batches in the engine,
+// not for their publishing. A batch stuck in the old engine keeps the
+// channel open: see retireBound.
+func (p *pipeline) swapEngine(eng *engine.Engine) (old *engine.Engine, idle <-chan struct{}) {
+	return p.inUse.swap(&p.engine, eng)
+}
+
+// retireBound is how long a reload waits for the old engine's batches: past
+// it, the watchdog has given up on a worker stuck there (watchStuck).
+func (p *pipeline) retireBound(old *engine.Engine) time.Duration {
+	timeout := old.Timeout()
+	return time.Duration(maxBatch)*timeout + max(timeout, time.Second) + 2*stuckCheckEvery
 }
 
 // start runs the workers. They stop when their queues are closed (after
 // draining them) or when ctx ends (the drain deadline passed).
 func (p *pipeline) start(ctx context.Context) {
-	for i, q := range p.queues {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.work(ctx, i, q)
-		}()
+	for i := range p.queues {
+		p.startWorker(ctx, i)
 	}
+	go p.watchStuck(ctx)
+}
+
+// startWorker starts a worker for queues[i] and makes it the current one.
+func (p *pipeline) startWorker(ctx context.Context, i int) {
+	w := &worker{p: p, ctx: ctx, id: i, batch: make([]tag.Sample, 0, maxBatch)}
+	if p.onFail != nil {
+		w.fail = w.onFailure
+	}
+	p.workers[i].Store(w)
+	p.wg.Add(1)
+	go func() {
+		if !w.work(p.queues[i]) {
+			p.wg.Done()
+		}
+	}()
 }
 
 // emit hands a sample to the worker that owns its node. It blocks while that
@@ -99,6 +126,7 @@ func (p *pipeline) emit(ctx context.Context, s tag.Sample) error {
 // closeIntake closes every worker queue. Call it only after every source
 // has returned: a send on a closed queue panics.
 func (p *pipeline) closeIntake() {
+	p.stopReplacing()
 	p.closeMu.Do(func() {
 		for _, q := range p.queues {
 			close(q)
@@ -107,7 +135,46 @@ func (p *pipeline) closeIntake() {
 }
 
 // wait blocks until every worker has returned.
-func (p *pipeline) wait() { p.wg.Wait() }
+func (p *pipeline) wait() {
+	p.stopReplacing()
+	p.wg.Wait()
+}
+
+// stopReplacing ends the watchdog's replacing of stuck workers, so the
+// shutdown can wait for the workers there are.
+func (p *pipeline) stopReplacing() {
+	p.watchMu.Lock()
+	p.draining = true
+	p.watchMu.Unlock()
+}
+
+// waitUntil blocks until every worker has returned, or until ctx ends
+// (the shutdown deadline). In the second case, a worker may be stuck in
+// the engine (a script in a built-in that ignores the deadline): the
+// samples it holds and those left in its queue are counted as lost at
+// shutdown, the worker will publish nothing more, and waitUntil returns
+// false without waiting for it; the goroutine ends with the process.
+func (p *pipeline) waitUntil(ctx context.Context) bool {
+	p.stopReplacing()
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+	}
+	for i, q := range p.queues {
+		if n := p.workers[i].Load().held.Swap(0); n > 0 {
+			p.lostAtShutdown.Add(uint64(n))
+			p.log.Error().Int("worker", i).Int64("samples", n).Msg("shutdown deadline reached with the worker still in the engine: its samples are not published")
+		}
+		p.countLost(q)
+	}
+	return false
+}
 
 // depth returns the number of samples queued in front of the workers.
 func (p *pipeline) depth() int {
@@ -129,8 +196,17 @@ const maxBatch = 64
 type worker struct {
 	p     *pipeline
 	ctx   context.Context
+	id    int
 	batch []tag.Sample
 	fail  func(int, engine.Failure) // nil when the pipeline has no failure handler
+	// held is the number of samples of batch inside the engine, and
+	// since when (unix nanoseconds). Whoever takes held from that number
+	// owns the batch's fate: the worker when the engine returns, or
+	// waitUntil (to 0) and the watchdog (to heldAbandoned), which count
+	// it as lost; a worker that finds held taken returns without
+	// publishing.
+	held  atomic.Int64
+	since atomic.Int64
 }
 
 func (w *worker) onFailure(i int, f engine.Failure) { w.p.onFail(w.ctx, &w.batch[i], f) }
@@ -163,13 +239,16 @@ func (w *worker) next(q <-chan tag.Sample) (closed, stop bool) {
 	return false, false
 }
 
-func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
+// heldAbandoned is worker.held of a worker the watchdog gave up on: it
+// left the pipeline's wait group already.
+const heldAbandoned = -1
+
+// work serves q until it is closed or ctx ends. It reports whether the
+// watchdog abandoned it meanwhile (then it left the wait group already).
+func (w *worker) work(q <-chan tag.Sample) (abandoned bool) {
+	p, ctx := w.p, w.ctx
 	var msgs []tag.Message
-	log := p.log.With().Int("worker", id).Logger()
-	w := &worker{p: p, ctx: ctx, batch: make([]tag.Sample, 0, maxBatch)}
-	if p.onFail != nil {
-		w.fail = w.onFailure
-	}
+	log := p.log.With().Int("worker", w.id).Logger()
 	for {
 		closed, stop := w.next(q)
 		if stop {
@@ -177,9 +256,20 @@ func (p *pipeline) work(ctx context.Context, id int, q <-chan tag.Sample) {
 			return
 		}
 		if len(w.batch) > 0 {
-			p.inEngine.RLock()
-			msgs = p.engine.Load().ProcessBatch(w.batch, msgs[:0], w.fail)
-			p.inEngine.RUnlock()
+			w.since.Store(time.Now().UnixNano())
+			w.held.Store(int64(len(w.batch)))
+			eng := p.inUse.acquire(&p.engine)
+			msgs = eng.ProcessBatch(w.batch, msgs[:0], w.fail)
+			p.inUse.release(eng)
+			switch w.held.Swap(0) {
+			case heldAbandoned:
+				// The watchdog counted this batch as lost while it
+				// was in the engine; another worker serves q now.
+				return true
+			case 0:
+				// The shutdown deadline passed (see waitUntil).
+				return false
+			}
 		}
 		for i := range msgs {
 			m := &msgs[i]
@@ -253,4 +343,54 @@ func shard(n *tag.Node, workers int) int {
 		h = (h ^ uint64(n.ID[i])) * prime
 	}
 	return int(h % uint64(workers))
+}
+
+// stuckCheckEvery is how often the watchdog looks at the workers.
+const stuckCheckEvery = 500 * time.Millisecond
+
+// watchStuck gives up on a worker whose batch has been in the engine
+// longer than every sample's deadline plus a grace (its runtime is stuck in
+// a built-in that ignores the deadline): the samples it holds are counted
+// as lost (abandonedSamples) and a new worker takes over its queue, so the
+// source is not held back by one stuck script. The engine replaces the
+// stuck runtime on its own (see engine.Engine.Stuck). It returns when ctx
+// ends.
+func (p *pipeline) watchStuck(ctx context.Context) {
+	t := time.NewTicker(stuckCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.replaceStuck(ctx)
+	}
+}
+
+// replaceStuck is one look of watchStuck at every worker.
+func (p *pipeline) replaceStuck(ctx context.Context) {
+	p.watchMu.Lock()
+	defer p.watchMu.Unlock()
+	if p.draining {
+		return
+	}
+	timeout := p.engine.Load().Timeout()
+	grace := max(timeout, time.Second)
+	now := time.Now().UnixNano()
+	for i := range p.workers {
+		w := p.workers[i].Load()
+		n := w.held.Load()
+		if n <= 0 || time.Duration(now-w.since.Load()) <= time.Duration(n)*timeout+grace {
+			continue
+		}
+		if !w.held.CompareAndSwap(n, heldAbandoned) {
+			continue // it just returned
+		}
+		p.abandonedSamples.Add(uint64(n))
+		p.log.Error().Int("worker", i).Int64("samples", n).
+			Msg("a worker is stuck in the engine past every deadline: its samples are dropped and a new worker serves its queue")
+		p.startWorker(ctx, i)
+		p.wg.Done() // for the abandoned worker, after the new one joined
+	}
 }

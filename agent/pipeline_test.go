@@ -308,3 +308,86 @@ func (b *blockedPublisher) Publish(ctx context.Context, _ *tag.Message) error {
 	b.lost.Add(1)
 	return ctx.Err()
 }
+
+// stuckEngine fails the sample of value 1 by hanging its runtime for
+// seconds in goja's backtracking regular expression engine, which never
+// looks at the deadline; other samples are published.
+func stuckEngine(t testing.TB) *engine.Engine {
+	cfg := defaultsOnly("stuck")
+	cfg.Defaults.Code = `if (msg.payload === 1) { /^(a+)+\1$/.test("a".repeat(27) + "b"); }` + cfg.Defaults.Code
+	cfg.Timeout = 50 * time.Millisecond
+	cfg.Runtimes = 1
+	return mustEngine(t, cfg)
+}
+
+// countingPublisher counts what it is given.
+type countingPublisher struct{ n atomic.Uint64 }
+
+func (c *countingPublisher) Publish(context.Context, *tag.Message) error {
+	c.n.Add(1)
+	return nil
+}
+
+// TestPipelineReplacesAWorkerStuckInTheEngine: with one worker and one
+// runtime, a sample stuck in a built-in would hold every node back; the
+// watchdog gives up on the worker (its sample counted as abandoned), the
+// engine replaces the runtime, and the samples behind it are published.
+func TestPipelineReplacesAWorkerStuckInTheEngine(t *testing.T) {
+	pub := &countingPublisher{}
+	p := newPipeline(stuckEngine(t), pub, 1, 64, nil, nil, zerolog.Nop())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.start(ctx)
+	node := testNodes(1)[0]
+	if err := p.emit(ctx, tag.Sample{Node: node, Value: int64(1)}); err != nil {
+		t.Fatal(err)
+	}
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		if n := p.abandonedSamples.Load(); n != 1 {
+			return fmt.Errorf("%d samples abandoned", n)
+		}
+		return nil
+	})
+	for i := range 20 {
+		if err := p.emit(ctx, tag.Sample{Node: node, Value: int64(i + 2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		if n := pub.n.Load(); n != 20 {
+			return fmt.Errorf("%d of 20 published while a runtime is stuck", n)
+		}
+		return nil
+	})
+	p.closeIntake()
+	p.wait() // does not wait for the abandoned worker
+	if n := p.engine.Load().Stuck(); n > 1 {
+		t.Fatalf("%d stuck runtimes", n)
+	}
+}
+
+// TestPipelineShutdownDeadlineWithAStuckWorker: the drain returns at its
+// deadline although a worker is stuck in a built-in, and counts the sample
+// it holds as lost at shutdown.
+func TestPipelineShutdownDeadlineWithAStuckWorker(t *testing.T) {
+	pub := &countingPublisher{}
+	p := newPipeline(stuckEngine(t), pub, 1, 64, nil, nil, zerolog.Nop())
+	work, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.start(work)
+	node := testNodes(1)[0]
+	for i := range 5 {
+		if err := p.emit(work, tag.Sample{Node: node, Value: int64(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.closeIntake()
+	deadline, stop := context.WithTimeout(work, 200*time.Millisecond)
+	defer stop()
+	if p.waitUntil(deadline) {
+		t.Fatal("waitUntil reported a complete drain with a worker stuck in the engine")
+	}
+	if lost := p.lostAtShutdown.Load(); lost+pub.n.Load() != 5 || lost == 0 {
+		t.Fatalf("lost at shutdown %d, published %d: want all 5 accounted for, some lost", lost, pub.n.Load())
+	}
+}

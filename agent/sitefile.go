@@ -130,6 +130,8 @@ type tagProcessorFile struct {
 	SubjectPrefix      *string         `yaml:"subject_prefix"`
 	Timeout            *duration       `yaml:"timeout"`
 	Runtimes           *int            `yaml:"runtimes"`
+	MaxPayloadBytes    *byteSize       `yaml:"max_payload_bytes"`
+	CacheMaxBytes      *byteSize       `yaml:"cache_max_bytes"`
 }
 
 type conditionFile struct {

@@ -120,11 +120,39 @@ func (c *converter) atLeast(p string, v, lo int) int {
 	return v
 }
 
+// MaxNameLength bounds a site or source name: the site is also the NATS
+// connection name, the JetStream domain and a metric label, and a long one
+// makes the server refuse the connection ("maximum control line
+// exceeded") only when run starts.
+const MaxNameLength = 128
+
+// payloadBytes checks tag_processor.max_payload_bytes: 1 byte to the
+// engine's hard maximum (NATS refuses more than 64 MiB in any case).
+func (c *converter) payloadBytes(p string, v int64) int {
+	if v < 1 || v > engine.HardMaxPayloadBytes {
+		c.errorf(p, "%d must be a size from 1 to %d (64MiB)", v, engine.HardMaxPayloadBytes)
+		return engine.DefaultMaxPayloadBytes
+	}
+	return int(v)
+}
+
+// positiveSize checks a size that must be greater than 0.
+func (c *converter) positiveSize(p string, v int64) int64 {
+	if v < 1 {
+		c.errorf(p, "%d must be a size greater than 0", v)
+	}
+	return v
+}
+
 // name checks a site or source name: it ends up in subjects, message ids
 // and metric labels.
 func (c *converter) name(p, v string) {
 	if v == "" {
 		c.errorf(p, "is required: a name of letters, digits, '_' and '-'")
+		return
+	}
+	if len(v) > MaxNameLength {
+		c.errorf(p, "is %d bytes long: at most %d are allowed (it names the NATS connection and metric labels)", len(v), MaxNameLength)
 		return
 	}
 	if !isSafeName(v) {
@@ -462,6 +490,8 @@ func (c *converter) engine(tp *tagProcessorFile) engine.Config {
 		SubjectPrefix:      *tp.SubjectPrefix,
 		Timeout:            c.positive("tag_processor.timeout", *tp.Timeout),
 		Runtimes:           c.atLeast("tag_processor.runtimes", *tp.Runtimes, 0),
+		MaxPayloadBytes:    c.payloadBytes("tag_processor.max_payload_bytes", int64(*tp.MaxPayloadBytes)),
+		CacheMaxBytes:      c.positiveSize("tag_processor.cache_max_bytes", int64(*tp.CacheMaxBytes)),
 	}
 	for i, cond := range tp.Conditions {
 		p := fmt.Sprintf("tag_processor.conditions[%d]", i)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,20 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "minimal is valid", yaml: minimal},
 		{name: "simulator alone is valid", yaml: "simulator: {}\n"},
+		{
+			name: "a 20 KB site name is refused by check, not first by the NATS server",
+			yaml: "site: " + strings.Repeat("a", 20<<10) + "\nsimulator: {}\n",
+			errs: []want{{"1:7", "site", "is 20480 bytes long: at most 128"}},
+		},
+		{
+			name: "payload and cache limits",
+			yaml: "simulator: {}\ntag_processor:\n  max_payload_bytes: 100MiB\n  cache_max_bytes: 0\n",
+			errs: []want{
+				{"3", "tag_processor.max_payload_bytes", "must be a size from 1 to 67108864"},
+				{"4", "tag_processor.cache_max_bytes", "must be a size greater than 0"},
+			},
+		},
+		{name: "a site name of 128 bytes is valid", yaml: "site: " + strings.Repeat("a", 128) + "\nsimulator: {}\n"},
 		{
 			name: "no sources",
 			yaml: "site: a\n",

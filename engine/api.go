@@ -25,6 +25,9 @@ const (
 	ReasonMissingField   Reason = "missing_field"
 	ReasonInvalidSubject Reason = "invalid_subject"
 	ReasonConversion     Reason = "conversion"
+	// ReasonLimit: the message went beyond a hard limit (see limits.go);
+	// Failure.Err is then a *LimitError naming it.
+	ReasonLimit Reason = "limit"
 )
 
 // Failure describes one message that failed. It is handed to the caller's

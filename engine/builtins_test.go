@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,6 +24,8 @@ func TestConsole(t *testing.T) {
 		{"error", `console.error("e", new Error("x").message)`, "error", "e x"},
 		{"debug", `console.debug("d")`, "debug", "d"},
 		{"cyclic object", `var o = {}; o.o = o; console.log("c", o)`, "info", "c [object Object]"},
+		{"a megabyte is cut", `console.log("a", "é".repeat(1 << 19), "b")`, "info",
+			"a " + strings.Repeat("é", (MaxConsoleLine-2)/2) + "…(truncated " + strconv.Itoa(1<<20-(MaxConsoleLine-2)+2) + " bytes)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

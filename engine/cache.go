@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -10,15 +11,33 @@ import (
 // throws, so the script (and its log) sees the problem.
 const maxCacheKeys = 100_000
 
+// DefaultCacheMaxBytes is the cache's byte budget when Config.CacheMaxBytes
+// is 0. A cache.set that would pass the budget throws a *LimitError (limit
+// cache_bytes), which fails the message unless the script catches it.
+const DefaultCacheMaxBytes = 64 << 20
+
+// cacheEntryOverhead is what one entry is counted for besides its key and
+// value bytes (map slot, entry struct, string headers).
+const cacheEntryOverhead = 64
+
 // jsCache is the engine-wide map behind cache.get/set/exists/delete. It
 // holds Go copies, never JS values: primitives as exported Go values, objects
 // and arrays as JSON text that get parses into a fresh value, so runtimes
 // never share JS objects and a cached object changed by one message does not
 // change the cache.
+//
+// Writes take effect at once and stay when the message that made them
+// fails later (a throw, a timeout, a limit): the cache is shared by every
+// runtime, and undoing a failed message's writes would need a journal per
+// message on the hot path; scripts that must not leave a half-done update
+// behind write last.
 type jsCache struct {
 	mu sync.RWMutex
-	// m is guarded by mu.
-	m map[string]cacheEntry
+	// m and bytes (keys, values and cacheEntryOverhead per entry) are
+	// guarded by mu.
+	m     map[string]cacheEntry
+	bytes int64
+	max   int64
 }
 
 type cacheEntry struct {
@@ -28,7 +47,17 @@ type cacheEntry struct {
 	undefined bool
 }
 
-func newCache() *jsCache { return &jsCache{m: make(map[string]cacheEntry)} }
+// newCache returns a cache holding at most max bytes.
+func newCache(max int64) *jsCache { return &jsCache{m: make(map[string]cacheEntry), max: max} }
+
+// size is what an entry under key k counts against the budget.
+func (e cacheEntry) size(k string) int64 {
+	n := int64(len(k) + len(e.json) + cacheEntryOverhead)
+	if s, ok := e.v.(string); ok {
+		n += int64(len(s))
+	}
+	return n
+}
 
 func (c *jsCache) get(k string) (cacheEntry, bool) {
 	c.mu.RLock()
@@ -37,20 +66,38 @@ func (c *jsCache) get(k string) (cacheEntry, bool) {
 	return e, ok
 }
 
-func (c *jsCache) set(k string, e cacheEntry) bool {
+// set stores e under k. It refuses (and changes nothing) a new key beyond
+// maxCacheKeys (errCacheFull) or a write that would take the cache past
+// its byte budget (a *LimitError).
+func (c *jsCache) set(k string, e cacheEntry) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[k]; !ok && len(c.m) >= maxCacheKeys {
-		return false
+	old, ok := c.m[k]
+	if !ok && len(c.m) >= maxCacheKeys {
+		return errCacheFull
+	}
+	n := c.bytes + e.size(k)
+	if ok {
+		n -= old.size(k)
+	}
+	if n > c.max {
+		return &LimitError{Limit: LimitCacheBytes, Max: c.max, Got: n}
 	}
 	c.m[k] = e
-	return true
+	c.bytes = n
+	return nil
 }
+
+// errCacheFull is returned by set for a new key beyond maxCacheKeys.
+var errCacheFull = errors.New("cache.set: cache is full (100000 keys)")
 
 func (c *jsCache) delete(k string) bool {
 	c.mu.Lock()
-	_, ok := c.m[k]
-	delete(c.m, k)
+	old, ok := c.m[k]
+	if ok {
+		c.bytes -= old.size(k)
+		delete(c.m, k)
+	}
 	c.mu.Unlock()
 	return ok
 }
@@ -99,8 +146,11 @@ func (rt *jsRuntime) installCache() error {
 					e.v = v.Export()
 				}
 			}
-			if !ec.set(k, e) {
-				panic(rt.vm.NewTypeError("cache.set: cache is full (100000 keys)"))
+			if err := ec.set(k, e); err != nil {
+				if _, ok := asLimit(err); ok {
+					panic(rt.vm.NewGoError(err))
+				}
+				panic(rt.vm.NewTypeError(err.Error()))
 			}
 			return goja.Undefined()
 		},

@@ -116,6 +116,9 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 	if kind == kindExpr {
 		head, tail = exprHead, exprTail
 	}
+	if line, col, err := checkNesting(sn.Code, MaxNesting); err != nil {
+		return nil, s.compileError(line+kind.headLines(), col, err)
+	}
 	src := head + sn.Code + tail
 
 	prg, err := parser.ParseFile(nil, stage, src, 0, parser.WithDisableSourceMaps)

@@ -40,6 +40,13 @@ type Config struct {
 	Timeout time.Duration
 	// Runtimes bounds the pool of goja runtimes; 0 means runtime.GOMAXPROCS(0).
 	Runtimes int
+	// MaxPayloadBytes bounds the encoded size of a published payload;
+	// 0 means DefaultMaxPayloadBytes, and HardMaxPayloadBytes is the most
+	// allowed. A larger payload fails its message (reason limit).
+	MaxPayloadBytes int
+	// CacheMaxBytes bounds the bytes the cache holds (keys and values);
+	// 0 means DefaultCacheMaxBytes.
+	CacheMaxBytes int64
 	// Headers selects the meta keys a message carries as headers: nil
 	// means every key of the final meta, otherwise only the keys listed
 	// (none for an empty list). The payload and subject do not depend on

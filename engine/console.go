@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 	"github.com/rs/zerolog"
@@ -10,7 +12,9 @@ import (
 // installConsole installs console.log/info/warn/error/debug. Each call
 // becomes one log line with the stage and node id, at the matching level
 // (log is info). Lines are rate-limited per engine; suppressed lines are
-// counted and the count is reported on the next line that passes.
+// counted and the count is reported on the next line that passes. A line
+// longer than MaxConsoleLine bytes is cut at a character boundary and ends
+// with "…(truncated N bytes)".
 func (rt *jsRuntime) installConsole() error {
 	c := rt.vm.NewObject()
 	levels := []struct {
@@ -46,11 +50,30 @@ func (rt *jsRuntime) consoleLine(level zerolog.Level, args []goja.Value) {
 		return
 	}
 	var b strings.Builder
+	cut := 0 // bytes left out
 	for i, a := range args {
+		d := rt.display(a)
+		if cut > 0 || b.Len() >= MaxConsoleLine {
+			cut += len(d) + 1
+			continue
+		}
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(rt.display(a))
+		if room := MaxConsoleLine - b.Len(); len(d) > room {
+			keep := room
+			for keep > 0 && !utf8.RuneStart(d[keep]) {
+				keep--
+			}
+			cut += len(d) - keep
+			d = d[:keep]
+		}
+		b.WriteString(d)
+	}
+	if cut > 0 {
+		b.WriteString("…(truncated ")
+		b.WriteString(strconv.Itoa(cut))
+		b.WriteString(" bytes)")
 	}
 	ev := e.log.WithLevel(level).Str("stage", e.stages[rt.stage].name)
 	if rt.node != nil {

@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,8 @@ type Engine struct {
 	log     zerolog.Logger
 	prefix  string
 	timeout time.Duration
+	// maxPayload bounds a published payload's encoded bytes.
+	maxPayload int
 	// stages in pipeline order; see stage.
 	stages []*stage
 	conds  int
@@ -39,8 +43,15 @@ type Engine struct {
 	useDriver bool
 	// pool hands out the runtimes; rts holds all of them (for Stats and
 	// Close).
-	pool *runtimePool
-	rts  []*jsRuntime
+	pool  *runtimePool
+	rtsMu sync.Mutex
+	// rts is guarded by rtsMu: the watchdog appends replacements.
+	rts []*jsRuntime
+	// stuck counts abandoned runtimes still running; abandonedTotal all
+	// abandoned ones (see watchdog.go).
+	stuck          atomic.Int64
+	abandonedTotal atomic.Uint64
+	grace          time.Duration // 0: see abandonGrace
 
 	// nodes holds the per-node state all runtimes share.
 	nodes nodeTable
@@ -70,7 +81,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		log:          log,
 		prefix:       cfg.SubjectPrefix,
 		timeout:      cfg.Timeout,
-		cache:        newCache(),
+		cache:        newCache(cmp.Or(cfg.CacheMaxBytes, DefaultCacheMaxBytes)),
 		conds:        len(cfg.Conditions),
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
 		headers:      newHeaderSet(cfg.Headers),
@@ -85,6 +96,15 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		e.timeout = DefaultTimeout
 	}
 	var errs []error
+	switch e.maxPayload = cfg.MaxPayloadBytes; {
+	case e.maxPayload == 0:
+		e.maxPayload = DefaultMaxPayloadBytes
+	case e.maxPayload < 0 || e.maxPayload > HardMaxPayloadBytes:
+		errs = append(errs, fmt.Errorf("max_payload_bytes: %d is outside 1..%d", e.maxPayload, HardMaxPayloadBytes))
+	}
+	if cfg.CacheMaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("cache_max_bytes: %d is negative", cfg.CacheMaxBytes))
+	}
 	if err := ValidateSubjectPrefix(e.prefix); err != nil {
 		errs = append(errs, fmt.Errorf("subject_prefix: %w", err))
 	}
@@ -143,6 +163,8 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 // Close releases the runtimes' timers. It must be called only when no
 // Process call is running; the engine must not be used after.
 func (e *Engine) Close() {
+	e.rtsMu.Lock()
+	defer e.rtsMu.Unlock()
 	for _, rt := range e.rts {
 		rt.close()
 	}
@@ -169,7 +191,7 @@ func withNode(s *tag.Sample) *tag.Sample {
 func (e *Engine) Process(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
 	rt := e.pool.get()
 	dst = rt.process(s, dst, fail)
-	e.pool.put(rt)
+	e.release(rt)
 	return dst
 }
 
@@ -188,7 +210,7 @@ func (e *Engine) ProcessBatch(ss []tag.Sample, dst []tag.Message, fail func(i in
 	rt.bfail = fail
 	dst = rt.run(ss, dst)
 	rt.bfail = nil
-	e.pool.put(rt)
+	e.release(rt)
 	return dst
 }
 
@@ -258,13 +280,19 @@ func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failur
 		// handle, a bug) fails this sample only; its partial output is
 		// dropped.
 		if r := recover(); r != nil {
-			err, ok := r.(error)
-			if !ok {
-				err = fmt.Errorf("%v", r)
-			}
 			idx := rt.stage
-			rt.report(Failure{Stage: rt.e.stages[idx].name, Reason: ReasonConversion,
-				Err: fmt.Errorf("node %s: internal error: %w", s.Node.ID, err)}, idx, fail)
+			if isInterrupt(r) {
+				// The deadline hit Go code walking a script value (a
+				// getter or Proxy trap that loops).
+				rt.report(rt.timeoutFailure(idx), idx, fail)
+			} else {
+				err, ok := r.(error)
+				if !ok {
+					err = fmt.Errorf("%v", r)
+				}
+				rt.report(Failure{Stage: rt.e.stages[idx].name, Reason: ReasonConversion,
+					Err: fmt.Errorf("node %s: internal error: %w", s.Node.ID, err)}, idx, fail)
+			}
 			clear(rt.cur[:cap(rt.cur)])
 			clear(rt.next[:cap(rt.next)])
 			rt.cur, rt.next = rt.cur[:0], rt.next[:0]

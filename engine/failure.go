@@ -19,17 +19,26 @@ func (rt *jsRuntime) jsFailure(idx int, err error) Failure {
 		ie *goja.InterruptedError
 		so *goja.StackOverflowError
 		ex *goja.Exception
+		le *LimitError
 	)
 	switch {
 	case errors.As(err, &ie):
-		f.Reason = ReasonTimeout
-		f.Err = fmt.Errorf("script exceeded the deadline of %s for one sample: %w", rt.e.timeout, errTimeout)
+		f = rt.timeoutFailure(idx)
 		frames = ie.Stack()
 	case errors.As(err, &so):
 		f.Err = fmt.Errorf("maximum call stack size (%d) exceeded", maxCallStack)
 		frames = so.Stack()
+	case errors.As(err, &ex) && errors.As(err, &le):
+		// A guarded built-in refused to start (see guards.go).
+		f.Reason, f.Err = ReasonLimit, le
+		frames = ex.Stack()
 	case errors.As(err, &ex):
-		f.Err = errors.New(rt.exceptionText(ex))
+		text, timedOut := rt.exceptionTextOrTimeout(ex)
+		if timedOut {
+			f = rt.timeoutFailure(idx)
+		} else {
+			f.Err = errors.New(text)
+		}
 		frames = ex.Stack()
 	default:
 		f.Err = err
@@ -51,21 +60,58 @@ func (rt *jsRuntime) jsFailure(idx int, err error) Failure {
 	return f
 }
 
-// exceptionText renders a thrown value ("TypeError: ..."), never running
-// user code that could throw again: String() of an object that overrides
-// toString may fail, then the class name is used.
-func (rt *jsRuntime) exceptionText(ex *goja.Exception) (s string) {
-	v := ex.Value()
-	if v == nil {
-		return "exception"
-	}
-	if e := rt.vm.Try(func() { s = v.String() }); e != nil {
-		if o, ok := v.(*goja.Object); ok {
-			return o.ClassName()
-		}
-		return "exception"
+// timeoutFailure is the Failure of stage idx for a sample that ran past
+// its deadline.
+func (rt *jsRuntime) timeoutFailure(idx int) Failure {
+	return Failure{Stage: rt.e.stages[idx].name, Reason: ReasonTimeout,
+		Err: fmt.Errorf("script exceeded the deadline of %s for one sample: %w", rt.e.timeout, errTimeout)}
+}
+
+// exceptionText renders a thrown value ("TypeError: ..."): String() of an
+// object that overrides toString may fail, then the class name is used; if
+// it runs past the deadline, the text says so.
+func (rt *jsRuntime) exceptionText(ex *goja.Exception) string {
+	s, timedOut := rt.exceptionTextOrTimeout(ex)
+	if timedOut {
+		return errTimeout.Error()
 	}
 	return s
+}
+
+// exceptionTextOrTimeout is exceptionText that reports separately, as
+// timedOut, that rendering the value (a toString or Proxy trap that loops)
+// ran into the deadline: vm.Try catches exceptions, not the interrupt.
+func (rt *jsRuntime) exceptionTextOrTimeout(ex *goja.Exception) (s string, timedOut bool) {
+	v := ex.Value()
+	if v == nil {
+		return "exception", false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if !isInterrupt(r) {
+				panic(r)
+			}
+			s, timedOut = "", true
+		}
+	}()
+	if e := rt.vm.Try(func() { s = v.String() }); e != nil {
+		if o, ok := v.(*goja.Object); ok {
+			return o.ClassName(), false
+		}
+		return "exception", false
+	}
+	return s, false
+}
+
+// isInterrupt reports whether a recovered panic value is goja's interrupt
+// (the deadline).
+func isInterrupt(r any) bool {
+	err, ok := r.(error)
+	if !ok {
+		return false
+	}
+	var ie *goja.InterruptedError
+	return errors.As(err, &ie)
 }
 
 // report counts a failed message, logs it (rate-limited per stage) and hands

@@ -235,10 +235,14 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	}
 	payStart := len(buf)
 	ts := timestampMs(&f, s)
-	buf, err := appendPayload(buf, sampleValue(s), js, f.datatype, ts)
+	buf, err := appendPayload(buf, sampleValue(s), js, f.datatype, ts, rt.e.maxPayload)
 	if err != nil {
 		rt.buf = buf[:0]
-		rt.report(Failure{Stage: StageFinalize, Reason: ReasonConversion, Err: err}, idx, fail)
+		reason := ReasonConversion
+		if _, ok := asLimit(err); ok {
+			reason = ReasonLimit
+		}
+		rt.report(Failure{Stage: StageFinalize, Reason: reason, Err: err}, idx, fail)
 		return dst
 	}
 	rt.buf = buf[:0]

@@ -6,10 +6,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
+	"github.com/rs/zerolog"
 )
 
 // FuzzSubject checks that appendSubject either builds a subject whose
@@ -161,6 +164,104 @@ func FuzzParseTimestampMs(f *testing.F) {
 		ms, ok := parseTimestampMs(s)
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil && (!ok || ms != n) {
 			t.Fatalf("parseTimestampMs(%q) = %d, %v; want %d", s, ms, ok, n)
+		}
+	})
+}
+
+// FuzzCompileScript feeds arbitrary snippets to the compiler: it either
+// compiles them or returns *CompileErrors naming the stage, and never
+// crashes (deep nesting is refused before goja's recursive parser runs).
+func FuzzCompileScript(f *testing.F) {
+	f.Add("return msg;", false)
+	f.Add("msg.payload > 1", true)
+	f.Add("var z = ((((((1))))));\nreturn msg;", false)
+	f.Add("`${`${1}`}` + '((' // ((\nreturn msg;", false)
+	f.Add("return msg;\n}); globalThis.x = 1; (function(){", false)
+	f.Add(strings.Repeat("[", 2000), false)
+	f.Add("a=>b=>c=>d", true)
+	f.Fuzz(func(t *testing.T, code string, expr bool) {
+		kind := kindBody
+		if expr {
+			kind = kindExpr
+		}
+		s, err := compileScript("defaults", kind, Snippet{Code: code, File: "site.yaml", Line: 3})
+		if err != nil {
+			var ce *CompileError
+			if !errors.As(err, &ce) || ce.Stage != "defaults" {
+				t.Fatalf("error %v is not a *CompileError of stage defaults", err)
+			}
+			if ce.Line < 0 || ce.Line > strings.Count(code, "\n")+1 {
+				t.Fatalf("error %v points at line %d of a %d-line snippet", err, ce.Line, strings.Count(code, "\n")+1)
+			}
+			return
+		}
+		if s.prog == nil {
+			t.Fatal("no program and no error")
+		}
+	})
+}
+
+// fanOutEngine is built once per fuzz process: a stage that returns the
+// array the input describes.
+var fanOutEngine = sync.OnceValues(func() (*Engine, error) {
+	return New(Config{
+		Defaults: Snippet{Code: testDefaults + `
+var a = [];
+var n = msg.payload.n, holes = msg.payload.holes, bad = msg.payload.bad;
+if (msg.payload.length !== undefined) a.length = msg.payload.length;
+for (var i = 0; i < n; i++) a[i * (holes + 1)] = (bad && i === n - 1) ? 42 : {payload: i, meta: msg.meta};
+return a;`},
+		Timeout:  time.Minute,
+		Runtimes: 1,
+	}, zerolog.Nop())
+})
+
+// FuzzFanOut returns arrays of every shape from a stage: beyond MaxFanOut
+// (by length or by elements) the sample fails with limit fan_out, a bad
+// element fails it with bad_return, and otherwise every non-null element
+// becomes one message, in order.
+func FuzzFanOut(f *testing.F) {
+	f.Add(uint16(3), uint8(0), uint32(0), false)
+	f.Add(uint16(0), uint8(0), uint32(4294967295), false)
+	f.Add(uint16(2), uint8(5), uint32(0), true)
+	f.Add(uint16(10001), uint8(0), uint32(0), false)
+	f.Add(uint16(50), uint8(250), uint32(0), false)
+	f.Fuzz(func(t *testing.T, n uint16, holes uint8, length uint32, bad bool) {
+		if n > 12000 {
+			n = 12000
+		}
+		e, err := fanOutEngine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := map[string]any{"n": int64(n), "holes": int64(holes), "bad": bad}
+		if length > 0 {
+			p["length"] = int64(length)
+		}
+		r := process(e, testSample(testNode("f"), p))
+		span := int64(0)
+		if n > 0 {
+			span = int64(n-1)*(int64(holes)+1) + 1
+		}
+		total := max(span, int64(length))
+		switch {
+		case total > MaxFanOut:
+			if len(r.msgs) != 0 || len(r.fails) != 1 || r.fails[0].Reason != ReasonLimit {
+				t.Fatalf("array of length %d: %d messages, failures %v; want one limit", total, len(r.msgs), r.fails)
+			}
+		case bad && n > 0:
+			if len(r.msgs) != 0 || len(r.fails) != 1 || r.fails[0].Reason != ReasonBadReturn {
+				t.Fatalf("bad element: %d messages, failures %v; want one bad_return", len(r.msgs), r.fails)
+			}
+		default:
+			if len(r.fails) != 0 || len(r.msgs) != int(n) {
+				t.Fatalf("%d elements: %d messages, failures %v", n, len(r.msgs), r.fails)
+			}
+			for i, m := range r.msgs {
+				if !strings.HasPrefix(string(m.Payload), `{"value":`+strconv.Itoa(i)+",") {
+					t.Fatalf("message %d has payload %s", i, m.Payload)
+				}
+			}
 		}
 	})
 }

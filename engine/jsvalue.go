@@ -92,7 +92,7 @@ var errNotData = errors.New("not a data value")
 // while reading the value are returned as errors; an interrupt (the
 // deadline) is not recovered. On error dst is returned unchanged.
 func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
-	return appendJSOrig(dst, v, nil)
+	return appendJSOrig(dst, v, nil, HardMaxPayloadBytes)
 }
 
 // appendJSOrig is appendJS for a payload user code produced from orig, the
@@ -101,7 +101,12 @@ func appendJS(dst []byte, v goja.Value) (out []byte, err error) {
 // from orig exactly. An untouched element of a UInt64 or Int64 array (or of
 // a decoded structure) beyond ±2^53, which JS can only approximate, so
 // keeps its exact value even when user code changed other elements.
-func appendJSOrig(dst []byte, v goja.Value, orig any) (out []byte, err error) {
+//
+// Encoding stops with a *LimitError as soon as the output would pass max
+// bytes, an array or object has more than MaxPayloadElements entries (an
+// array's length is checked before it is walked) or nesting passes
+// maxDepth.
+func appendJSOrig(dst []byte, v goja.Value, orig any, max int) (out []byte, err error) {
 	n := len(dst)
 	defer func() {
 		if r := recover(); r != nil {
@@ -112,7 +117,7 @@ func appendJSOrig(dst []byte, v goja.Value, orig any) (out []byte, err error) {
 	if _, isObj := v.(*goja.Object); !isObj {
 		orig = nil // a scalar user code set is a new value
 	}
-	out, err = appendJSAt(dst, v, orig, 0)
+	out, err = appendJSAt(dst, v, orig, 0, n+max)
 	if err != nil {
 		return dst[:n], err
 	}
@@ -130,13 +135,16 @@ func recoveredJSError(r any) error {
 	panic(r)
 }
 
+// appendJSDepth is appendJSAt for a value without an original, bounded by
+// HardMaxPayloadBytes.
 func appendJSDepth(dst []byte, v goja.Value, depth int) ([]byte, error) {
-	return appendJSAt(dst, v, nil, depth)
+	return appendJSAt(dst, v, nil, depth, len(dst)+HardMaxPayloadBytes)
 }
 
 // appendJSAt encodes v; orig is the Go value at the same place in the
-// sample's value (nil when there is none, see appendJSOrig).
-func appendJSAt(dst []byte, v goja.Value, orig any, depth int) ([]byte, error) {
+// sample's value (nil when there is none, see appendJSOrig). end is the
+// length dst may reach: beyond it, encoding fails with errPayloadBytes.
+func appendJSAt(dst []byte, v goja.Value, orig any, depth, end int) ([]byte, error) {
 	switch kindOf(v) {
 	case jsUndefined, jsNull:
 		return append(dst, "null"...), nil
@@ -157,7 +165,11 @@ func appendJSAt(dst []byte, v goja.Value, orig any, depth int) ([]byte, error) {
 	case jsBool:
 		return strconv.AppendBool(dst, v.ToBoolean()), nil
 	case jsString:
-		return appendString(dst, v.String()), nil
+		str := v.String()
+		if len(dst)+len(str) > end {
+			return dst, errPayloadBytes
+		}
+		return appendString(dst, str), nil
 	case jsBigInt:
 		b, _ := v.Export().(*big.Int)
 		return b.Append(dst, 10), nil
@@ -177,15 +189,15 @@ func appendJSAt(dst []byte, v goja.Value, orig any, depth int) ([]byte, error) {
 	}
 	o := v.(*goja.Object)
 	if kindOf(v) == jsArray {
-		return appendJSArray(dst, o, orig, depth)
+		return appendJSArray(dst, o, orig, depth, end)
 	}
 	switch o.ClassName() {
 	// A boxed primitive (new Number(5)) is encoded as its primitive, as
 	// JSON.stringify does.
 	case "Number":
-		return appendJSDepth(dst, o.ToNumber(), depth)
+		return appendJSAt(dst, o.ToNumber(), nil, depth, end)
 	case "String":
-		return appendString(dst, o.String()), nil
+		return appendJSAt(dst, o.ToString(), nil, depth, end)
 	case "Boolean":
 		return appendGo(dst, o.Export(), depth)
 	}
@@ -194,10 +206,17 @@ func appendJSAt(dst []byte, v goja.Value, orig any, depth int) ([]byte, error) {
 		return appendGo(dst, o.Export(), depth)
 	}
 	origMap, _ := orig.(map[string]any)
+	keys := o.Keys()
+	if len(keys) > MaxPayloadElements {
+		return dst, errLimit(LimitPayloadElements, MaxPayloadElements, int64(len(keys)))
+	}
 	dst = append(dst, '{')
 	first := true
 	var err error
-	for _, k := range o.Keys() {
+	for _, k := range keys {
+		if len(dst) > end {
+			return dst, errPayloadBytes
+		}
 		e := o.Get(k)
 		if e == nil || goja.IsUndefined(e) {
 			continue
@@ -212,22 +231,28 @@ func appendJSAt(dst []byte, v goja.Value, orig any, depth int) ([]byte, error) {
 		if origMap != nil {
 			oe = origMap[k]
 		}
-		if dst, err = appendJSAt(dst, e, oe, depth+1); err != nil {
+		if dst, err = appendJSAt(dst, e, oe, depth+1, end); err != nil {
 			return dst, fmt.Errorf("key %q: %w", k, err)
 		}
 	}
 	return append(dst, '}'), nil
 }
 
-func appendJSArray(dst []byte, o *goja.Object, orig any, depth int) ([]byte, error) {
+func appendJSArray(dst []byte, o *goja.Object, orig any, depth, end int) ([]byte, error) {
 	n := o.Get("length").ToInteger()
+	if n > MaxPayloadElements {
+		return dst, errLimit(LimitPayloadElements, MaxPayloadElements, n)
+	}
 	dst = append(dst, '[')
 	var err error
 	for i := int64(0); i < n; i++ {
+		if len(dst) > end {
+			return dst, errPayloadBytes
+		}
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if dst, err = appendJSAt(dst, o.Get(strconv.FormatInt(i, 10)), origAt(orig, i), depth+1); err != nil {
+		if dst, err = appendJSAt(dst, o.Get(indexKey(i)), origAt(orig, i), depth+1, end); err != nil {
 			return dst, fmt.Errorf("index %d: %w", i, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -17,8 +18,10 @@ import (
 // value leaves the value as it is. The value encodings are those of
 // appendValue (Go) and appendJS (JS); the conversions are described in
 // convert.go. On error dst is returned unchanged and the error names what
-// could not be encoded. With a reused dst, scalars cost no allocation.
-func appendPayload(dst []byte, v any, js goja.Value, datatype string, tsMs int64) ([]byte, error) {
+// could not be encoded. An encoded value longer than max bytes fails with
+// a *LimitError (limit payload_bytes); a JS value stops encoding as soon as
+// it passes max. With a reused dst, scalars cost no allocation.
+func appendPayload(dst []byte, v any, js goja.Value, datatype string, tsMs int64, max int) ([]byte, error) {
 	n := len(dst)
 	dst = append(dst, `{"value":`...)
 	var err error
@@ -30,7 +33,13 @@ func appendPayload(dst []byte, v any, js goja.Value, datatype string, tsMs int64
 	case isConversion(datatype):
 		dst, err = appendJSAs(dst, js, datatype)
 	default:
-		dst, err = appendJSOrig(dst, js, v)
+		dst, err = appendJSOrig(dst, js, v, max)
+	}
+	if err == nil && len(dst)-n > max {
+		err = errPayloadBytes
+	}
+	if errors.Is(err, errPayloadBytes) {
+		err = errLimit(LimitPayloadBytes, int64(max), 0)
 	}
 	if err != nil {
 		return dst[:n], fmt.Errorf("payload value: %w", err)

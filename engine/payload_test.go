@@ -42,7 +42,7 @@ func TestAppendPayload(t *testing.T) {
 			if tt.js != "" {
 				js = jsEval(t, tt.js)
 			}
-			got, err := appendPayload([]byte("x"), tt.v, js, tt.datatype, tt.ts)
+			got, err := appendPayload([]byte("x"), tt.v, js, tt.datatype, tt.ts, HardMaxPayloadBytes)
 			if tt.want == "" {
 				if err == nil {
 					t.Fatalf("got %s, want an error", got)
@@ -98,7 +98,7 @@ func BenchmarkAppendPayload(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				var err error
-				if dst, err = appendPayload(dst[:0], bb.v, bb.js, bb.datatype, 1700000000123); err != nil {
+				if dst, err = appendPayload(dst[:0], bb.v, bb.js, bb.datatype, 1700000000123, HardMaxPayloadBytes); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -181,7 +181,7 @@ func TestAppendPayloadKeepsExactIntegers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := appendPayload(nil, tt.v, js, "", 1)
+			got, err := appendPayload(nil, tt.v, js, "", 1, HardMaxPayloadBytes)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -80,3 +80,10 @@ func (p *runtimePool) put(rt *jsRuntime) {
 		p.mu.Unlock()
 	}
 }
+
+// replace puts rt into slot, in place of the runtime taken from it that
+// will never come back (see Engine.abandon).
+func (p *runtimePool) replace(slot int, rt *jsRuntime) {
+	rt.slot = slot
+	p.put(rt)
+}

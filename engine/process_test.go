@@ -242,7 +242,7 @@ func fakeProcess(filtered *uint64) processFunc {
 			fail(Failure{Stage: StageFinalize, Reason: ReasonInvalidSubject, Err: err})
 			return dst
 		}
-		payload, err := appendPayload(nil, s.Value, nil, "", s.ReceivedAt.UnixMilli())
+		payload, err := appendPayload(nil, s.Value, nil, "", s.ReceivedAt.UnixMilli(), HardMaxPayloadBytes)
 		if err != nil {
 			fail(Failure{Stage: StageFinalize, Reason: ReasonConversion, Err: err})
 			return dst

@@ -74,6 +74,11 @@ type jsRuntime struct {
 	// first script call on, so a sample that needs no script (every stage
 	// cached) costs no timer.
 	armed bool
+	// overdue is set by the timer when it fires, for Go loops that walk
+	// script values and must stop at the deadline too (see collect).
+	overdue atomic.Bool
+	// runtimeFlags: see watchdog.go.
+	runtimeFlags
 	// slot is the runtime's place in the engine's pool.
 	slot int
 
@@ -119,6 +124,9 @@ func (e *Engine) newRuntime() (*jsRuntime, error) {
 	if err := rt.installCache(); err != nil {
 		return nil, err
 	}
+	if err := rt.installGuards(); err != nil {
+		return nil, err
+	}
 	if _, err := vm.RunProgram(sandboxProgram()); err != nil {
 		return nil, fmt.Errorf("set up runtime sandbox: %w", err)
 	}
@@ -152,7 +160,9 @@ func (e *Engine) newRuntime() (*jsRuntime, error) {
 	rt.msgObj = vm.NewDynamicObject(&rt.msg)
 	rt.metaObj = vm.NewDynamicObject(&rt.meta)
 	rt.timer = time.AfterFunc(time.Hour, func() {
+		rt.overdue.Store(true)
 		vm.Interrupt(errTimeout)
+		rt.watchOverrun()
 		rt.fired <- struct{}{}
 	})
 	rt.timer.Stop()
@@ -179,6 +189,7 @@ func (rt *jsRuntime) installJSON() error {
 func (rt *jsRuntime) arm() {
 	if !rt.armed {
 		rt.armed = true
+		rt.armedNode.Store(rt.node)
 		rt.timer.Reset(rt.e.timeout)
 	}
 }
@@ -194,6 +205,8 @@ func (rt *jsRuntime) disarm() {
 		<-rt.fired
 	}
 	rt.vm.ClearInterrupt()
+	rt.overdue.Store(false)
+	rt.epoch.Add(1)
 }
 
 // close stops the runtime's timer; the runtime must not be used after.

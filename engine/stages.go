@@ -160,7 +160,19 @@ func (rt *jsRuntime) collect(idx int, ret goja.Value, out []*goja.Object, fail f
 		rt.report(rt.jsFailure(idx, ex), idx, fail)
 		return out
 	}
+	if n > MaxFanOut {
+		rt.report(limitFailure(st.name, errLimit(LimitFanOut, MaxFanOut, n)), idx, fail)
+		return out
+	}
 	for i := int64(0); i < n; i++ {
+		if rt.overdue.Load() {
+			rt.report(rt.timeoutFailure(idx), idx, fail)
+			return out[:start]
+		}
+		if len(out) >= MaxFanOut {
+			rt.report(limitFailure(st.name, errLimit(LimitFanOut, MaxFanOut, int64(len(out))+n-i)), idx, fail)
+			return out[:start]
+		}
 		var el goja.Value
 		if ex := rt.vm.Try(func() { el = obj.Get(indexKey(i)) }); ex != nil {
 			rt.report(rt.jsFailure(idx, ex), idx, fail)

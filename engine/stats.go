@@ -10,7 +10,7 @@ import (
 // failReasons lists the reasons a message fails, in counter order.
 var failReasons = [...]Reason{
 	ReasonException, ReasonTimeout, ReasonBadReturn,
-	ReasonMissingField, ReasonInvalidSubject, ReasonConversion,
+	ReasonMissingField, ReasonInvalidSubject, ReasonConversion, ReasonLimit,
 }
 
 func reasonIndex(r Reason) int {
@@ -92,10 +92,12 @@ func (e *Engine) Stats() Stats {
 
 		SubjectCollisions: e.subjects.count(),
 	}
+	e.rtsMu.Lock()
 	for _, rt := range e.rts {
 		st.Samples += rt.samples.Load()
 		st.Emitted += rt.emitted.Load()
 	}
+	e.rtsMu.Unlock()
 	for _, s := range e.stages {
 		if n := s.filtered.Load(); n > 0 {
 			st.Filtered[s.name] = n

@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -22,7 +21,8 @@ const maxDepth = 64
 
 // errTooDeep is returned for values nested deeper than maxDepth (usually a
 // cycle).
-var errTooDeep = errors.New("value nested deeper than 64 levels (a cycle?)")
+var errTooDeep error = &LimitError{Limit: LimitPayloadDepth, Max: maxDepth,
+	Detail: "value nested deeper than 64 levels (a cycle?)"}
 
 // appendValue appends v, a tag.Sample value, as JSON. Every value keeps its
 // type and precision: integers print as integers (uint64 included), floats
