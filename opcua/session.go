@@ -23,6 +23,7 @@ type session struct {
 	src       *Source
 	emit      Emit
 	reconnect bool // a session was connected before this one
+	once      bool // read every node once, then end (Source.ReadOnce)
 	connected bool // this session got as far as an active session
 
 	log        zerolog.Logger
@@ -124,9 +125,13 @@ func (ss *session) run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
-	if cfg.Mode == ModePoll {
+	switch {
+	case ss.once:
+		err = ss.readOnce(ctx, true)
+		ss.updateStatus()
+	case cfg.Mode == ModePoll:
 		err = ss.poll(ctx, hbErr)
-	} else {
+	default:
 		err = ss.subscribeLoop(ctx, hbErr)
 	}
 	var ee emitErr
