@@ -100,7 +100,7 @@ func (ss *session) run(ctx context.Context) error {
 	}
 	s.status.setBrowseTime(time.Since(start))
 	ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
-		Dur("took", elapsed(start)).Msg("nodes resolved")
+		Dur("took_ms", elapsed(start)).Msg("nodes resolved")
 	ss.updateStatus()
 	// A response the client refused (too large) leaves it without a
 	// publish loop even though the browse retried in smaller requests.

@@ -40,7 +40,7 @@ func (s *Sink) ensureStream(ctx context.Context) error {
 	}
 	s.streamReady.Store(true)
 	s.log.Info().Str("stream", cfg.Name).Strs("subjects", cfg.Subjects).Int64("max_bytes", cfg.MaxBytes).
-		Dur("max_age", cfg.MaxAge).Dur("duplicate_window", cfg.Duplicates).Msg("jetstream stream ready")
+		Dur("max_age_ms", cfg.MaxAge).Dur("duplicate_window_ms", cfg.Duplicates).Msg("jetstream stream ready")
 	return nil
 }
 
@@ -72,7 +72,7 @@ func (s *Sink) streamSetupLoop() {
 		if err == nil {
 			return
 		}
-		s.log.Error().Err(err).Dur("retry_in", backoff).Msg("jetstream stream not ready")
+		s.log.Error().Err(err).Dur("retry_in_ms", backoff).Msg("jetstream stream not ready")
 		timer.Reset(backoff)
 		select {
 		case <-timer.C:

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,7 +46,12 @@ func commands() []command {
 	}
 }
 
-func main() { os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Durations in log fields are whole milliseconds; their names end in _ms.
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.DurationFieldInteger = true
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
