@@ -46,3 +46,43 @@ tag_processor:
 		})
 	}
 }
+
+// TestMQTTListenerWarnings checks that check and run warn about an MQTT
+// listener reachable from other machines.
+func TestMQTTListenerWarnings(t *testing.T) {
+	t.Parallel()
+	const site = `site: mqtt
+simulator: {listen: "127.0.0.1:4840"}
+sources: [{name: sim, endpoint: "opc.tcp://127.0.0.1:4840", nodes: [{id: "i=85"}]}]
+tag_processor:
+  defaults: |
+    msg.meta.location_path = "a"; msg.meta.data_contract = "_raw"; msg.meta.tag_name = "t"; return msg;
+nats:
+  embedded:
+`
+	tests := []struct {
+		name, embedded, want string
+	}{
+		{"loopback", "    mqtt: {listen: 127.0.0.1:1883}\n", ""},
+		{"open", "    allow_insecure_listen: true\n    mqtt: {listen: \":1883\"}\n", "nats.embedded.allow_insecure_listen: the MQTT listener on :1883 admits any MQTT client"},
+		{"passwords", "    users: [{user: h, password: \"$2a$11$abcdefghijklmnopqrstuu\"}]\n    mqtt: {listen: \":1883\"}\n", "nats.embedded.mqtt.listen: MQTT passwords cross the network in clear text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Parse([]byte(site+tt.embedded), "mqtt.yaml", noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range cfg.Warnings() {
+				if strings.Contains(w.String(), "MQTT") {
+					got = append(got, w.String())
+				}
+			}
+			if tt.want == "" && len(got) > 0 || tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tt.want)) {
+				t.Fatalf("MQTT warnings %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
