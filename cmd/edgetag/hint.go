@@ -23,12 +23,17 @@ const hintRepeat = time.Minute
 // from another terminal.
 type hint struct {
 	httpBase string // "" when HTTP is off
+	mqtt     string // the MQTT listener's URL, "" when there is none
 	watch    string
+	prefix   string // the subject prefix, e.g. umh.v1
 	hupStops bool
 }
 
 func newHint(cfg *agent.Config, natsURL string, hupStops bool) hint {
-	h := hint{httpBase: httpBaseURL(cfg), hupStops: hupStops}
+	h := hint{httpBase: httpBaseURL(cfg), hupStops: hupStops, prefix: cfg.Engine.SubjectPrefix}
+	if m := cfg.NATS.Embedded.MQTT.Listen; cfg.NATS.URL == "" && m != "" {
+		h.mqtt = "mqtt://" + localAddr(m)
+	}
 	signIn, pwHint := "", ""
 	if users := cfg.NATS.Embedded.Users; cfg.NATS.URL == "" && len(users) > 0 && users[0].Name != "" {
 		signIn, pwHint = " --user "+users[0].Name, " (password in $NATS_PASSWORD)"
@@ -42,6 +47,9 @@ func newHint(cfg *agent.Config, natsURL string, hupStops bool) hint {
 func (h hint) printOnce(w io.Writer) {
 	if h.httpBase != "" {
 		fmt.Fprintf(w, "ready:   %s/readyz\nmetrics: %s/metrics\n", h.httpBase, h.httpBase)
+	}
+	if h.mqtt != "" {
+		fmt.Fprintf(w, "mqtt:    %s (topics %s/#)\n", h.mqtt, strings.ReplaceAll(h.prefix, ".", "/"))
 	}
 	fmt.Fprintf(w, "watch from another terminal: %s\n", h.watch)
 	if h.hupStops {
@@ -76,14 +84,20 @@ func httpBaseURL(cfg *agent.Config) string {
 	if cfg.HTTPTLS.Enabled() {
 		scheme = "https"
 	}
-	host, port, err := net.SplitHostPort(cfg.HTTPListen)
+	return scheme + "://" + localAddr(cfg.HTTPListen)
+}
+
+// localAddr is the listen address as a client on this machine dials it: a
+// wildcard host becomes 127.0.0.1.
+func localAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return scheme + "://" + cfg.HTTPListen
+		return listen
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return scheme + "://" + net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port)
 }
 
 // selfCommand is how the user can start this binary again from a shell:

@@ -38,7 +38,7 @@ func TestHTTPBaseURL(t *testing.T) {
 // works from this build (the test binary is built like go run builds).
 func TestHintNamesURLsAndARunnableCommand(t *testing.T) {
 	t.Parallel()
-	cfg, err := agent.Parse([]byte(siteWithEngine), "hint.yaml", func(string) (string, bool) { return "", false })
+	cfg, err := agent.Parse([]byte(siteWithEngine+"nats:\n  embedded:\n    mqtt: {listen: \"127.0.0.1:1883\"}\n"), "hint.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +50,7 @@ func TestHintNamesURLsAndARunnableCommand(t *testing.T) {
 		"metrics: http://127.0.0.1:9450/metrics\n",
 		"go run ./cmd/edgetag sub -s nats://127.0.0.1:4222 'umh.v1.>'",
 		"closing this terminal stops the agent",
+		"mqtt:    mqtt://127.0.0.1:1883 (topics umh/v1/#)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("hint lacks %q:\n%s", want, out)
