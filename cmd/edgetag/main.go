@@ -34,8 +34,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[-c site.yaml] [--watch]", "run the agent (built-in demo site when -c is absent)", runCmd},
-		{"check", "-c site.yaml", "validate the site file and compile its JavaScript; print every problem", checkCmd},
+		{"run", "[-c site.yaml] [--watch] [--once]", "run the agent (built-in demo site when -c is absent)", runCmd},
+		{"check", "-c site.yaml", "verify what run verifies (file, JavaScript, named files); print every problem", checkCmd},
 		{"read", "[-c site.yaml]", "read every node once, print what would be published, exit (like telegraf --test)", readCmd},
 		{"process", "-c site.yaml [-i input.jsonl]", "run the site's tag engine offline on JSON lines", processCmd},
 		{"config", "", "print the annotated reference site file (every key, its default and meaning)", configCmd},
