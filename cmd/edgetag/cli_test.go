@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +294,62 @@ func TestCheckVerifiesReferencedFiles(t *testing.T) {
 	}
 	if strings.Contains(errOut, "tls.cert") {
 		t.Errorf("a readable file is reported:\n%s", errOut)
+	}
+}
+
+// TestParseFlagsAnywhereMatchesFlagsFirst shuffles flags among positional
+// arguments at random: the result always equals the standard parse of the
+// same flags put first, with the positional arguments in their order.
+func TestParseFlagsAnywhereMatchesFlagsFirst(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(19, 19))
+	newSet := func() (*flag.FlagSet, *int, *string, *bool) {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		return fs, fs.Int("count", 0, ""), fs.String("s", "", ""), fs.Bool("headers", false, "")
+	}
+	for i := range 2000 {
+		var flags [][]string
+		if rng.IntN(2) == 0 {
+			flags = append(flags, []string{"--count", strconv.Itoa(rng.IntN(100))})
+		}
+		if rng.IntN(2) == 0 {
+			flags = append(flags, []string{"-s=nats://h:" + strconv.Itoa(rng.IntN(9999))})
+		}
+		if rng.IntN(2) == 0 {
+			flags = append(flags, []string{"--headers"})
+		}
+		var pos []string
+		for j := range rng.IntN(4) {
+			pos = append(pos, fmt.Sprintf("umh.v1.%d.>", j))
+		}
+		// Interleave: each flag goes before a random positional (or last).
+		slots := make([][]string, len(pos)+1)
+		for _, f := range flags {
+			k := rng.IntN(len(slots))
+			slots[k] = append(slots[k], f...)
+		}
+		var mixed, first []string
+		for k, s := range slots {
+			mixed = append(mixed, s...)
+			first = append(first, s...)
+			if k < len(pos) {
+				mixed = append(mixed, pos[k])
+			}
+		}
+		first = append(first, pos...)
+
+		fsA, countA, sA, hA := newSet()
+		if code, ok := parseFlags(fsA, mixed); !ok {
+			t.Fatalf("case %d: parseFlags(%q) = exit %d", i, mixed, code)
+		}
+		fsB, countB, sB, hB := newSet()
+		if err := fsB.Parse(first); err != nil {
+			t.Fatalf("case %d: flag.Parse(%q): %v", i, first, err)
+		}
+		if *countA != *countB || *sA != *sB || *hA != *hB || !slices.Equal(fsA.Args(), fsB.Args()) {
+			t.Fatalf("case %d: %q parsed as count %d s %q headers %v args %q; flags first %q: count %d s %q headers %v args %q",
+				i, mixed, *countA, *sA, *hA, fsA.Args(), first, *countB, *sB, *hB, fsB.Args())
+		}
 	}
 }
