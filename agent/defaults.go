@@ -127,6 +127,8 @@ func applyDefaults(f *siteFile, file string) {
 		setDefault(&e.Domain, *f.Site)
 	}
 	setDefault(&e.Domain, "")
+	setDefault(&e.MQTT, mqttFile{})
+	setDefault(&e.MQTT.Listen, "")
 	setDefault(&n.JetStream, jetStreamFile{})
 	js := n.JetStream
 	setDefault(&js.Enabled, true)

@@ -60,6 +60,8 @@ type CheckResult struct {
 	// Scrub removes the configured secrets and URL credentials from text;
 	// the output of check goes through it.
 	Scrub *redact.Scrubber
+	// Config is the validated config when there is no problem, else nil.
+	Config *Config
 }
 
 // CheckReport is Check plus the warnings and secrets of the file, so that
@@ -77,6 +79,9 @@ func CheckReport(path string, lookupEnv func(string) (string, bool)) CheckResult
 	if cfg != nil {
 		r.Warnings = cfg.Warnings()
 		r.Scrub = cfg.Scrubber()
+		if len(errs) == 0 {
+			r.Config = cfg
+		}
 	}
 	return r
 }

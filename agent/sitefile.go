@@ -170,6 +170,12 @@ type embeddedFile struct {
 	Domain              *string        `yaml:"domain"`
 	SyncAlways          *bool          `yaml:"sync_always"`
 	Leafnode            *leafnodeFile  `yaml:"leafnode"`
+	MQTT                *mqttFile      `yaml:"mqtt"`
+}
+
+// mqttFile is nats.embedded.mqtt, the embedded server's MQTT listener.
+type mqttFile struct {
+	Listen *string `yaml:"listen"`
 }
 
 // embeddedUser is one client identity of the embedded server, as in

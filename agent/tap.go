@@ -37,7 +37,9 @@ func (t *tap) show(m *tag.Message) {
 	defer t.mu.Unlock()
 	if now.Sub(t.window) >= time.Second {
 		if t.skipped > 0 {
-			fmt.Fprintf(t.w, "  … %d more messages in the last second\n", t.skipped)
+			// The window ends at the first message after it, so it may
+			// have lasted longer than a second: say how long.
+			fmt.Fprintf(t.w, "  … %d more published in the last %.1fs, not shown\n", t.skipped, now.Sub(t.window).Seconds())
 		}
 		t.window, t.shown, t.skipped = now, 0, 0
 	}

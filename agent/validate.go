@@ -626,6 +626,7 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	if ma, dw := sc.JetStream.MaxAge, sc.JetStream.DuplicateWindow; ma > 0 && dw > ma {
 		c.errorf("nats.jetstream.duplicate_window", "%s is longer than max_age %s", dw, ma)
 	}
+	sc.Embedded.MQTT = c.mqtt(n.Embedded.MQTT, sc)
 	return sc
 }
 

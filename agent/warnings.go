@@ -55,6 +55,15 @@ func (cfg *Config) Warnings() []Warning {
 				"user %s has a plain-text password; store a bcrypt hash instead (nats server passwd, or htpasswd -nbB)", u.Name)
 		}
 	}
+	if m := e.MQTT.Listen; m != "" && !sink.IsLoopback(m) {
+		switch {
+		case len(e.Users) == 0:
+			add("nats.embedded.allow_insecure_listen",
+				"the MQTT listener on %s admits any MQTT client from other machines without authentication: it may read and publish every topic", m)
+		case hasPassword:
+			add("nats.embedded.mqtt.listen", "MQTT passwords cross the network in clear text to %s (the MQTT listener has no TLS)", m)
+		}
+	}
 	if sink.IsLoopback(e.Listen) {
 		return out
 	}

@@ -188,7 +188,7 @@ func Browse(ctx context.Context, c *gopcua.Client, root *ua.NodeID, opt BrowseOp
 		return nil, err
 	}
 	b.log.Debug().Int("variables", len(b.vars)).Int("nodes", b.nodes).
-		Dur("took", time.Since(b.start)).Msg("browse done")
+		Dur("took_ms", time.Since(b.start)).Msg("browse done")
 	return b.vars, nil
 }
 
@@ -390,7 +390,7 @@ func (b *browser) progress(nodes, refs int) {
 	}
 	b.lastCount, b.lastProgress = b.browsed, now
 	b.log.Info().Int("nodes", b.browsed).Int("references", b.refs).
-		Dur("elapsed", now.Sub(b.start)).Msg("browsing")
+		Dur("elapsed_ms", now.Sub(b.start)).Msg("browsing")
 }
 
 // browseSplit browses batch and returns the references of each node (nil

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/tag"
 )
@@ -103,7 +104,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 	for _, ri := range roots {
 		id, perr := ParseNodeID(cfg.Nodes[ri].ID, ss.namespaces)
 		if perr != nil {
-			ss.log.Warn().Str("node", cfg.Nodes[ri].ID).Err(perr).Msg("node id invalid; retrying later")
+			ss.rootEvent(ri, "invalid: "+perr.Error()).Str("node", cfg.Nodes[ri].ID).Err(perr).Msg("node id invalid; retrying later")
 			failed = append(failed, ri)
 			continue
 		}
@@ -123,11 +124,12 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		nc := cfg.Nodes[r.idx]
 		a := attrs[i]
 		if a.status != ua.StatusOK {
-			ss.log.Warn().Str("node", nc.ID).Str("status", a.status.Error()).Msg("node cannot be read; retrying later")
+			ss.rootEvent(r.idx, "read: "+a.status.Error()).Str("node", nc.ID).Str("status", a.status.Error()).Msg("node cannot be read; retrying later")
 			failed = append(failed, r.idx)
 			continue
 		}
 		if a.class == ua.NodeClassVariable {
+			delete(ss.src.rootWarned, r.idx)
 			v := Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType}
 			if nc.Name != "" {
 				v.Path, v.Name = splitName(nc.Name)
@@ -154,15 +156,16 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			if aerr := ss.alive(ctx); aerr != nil {
 				return nil, nil, fmt.Errorf("browse %s: %w (%w)", nc.ID, berr, aerr)
 			}
-			ss.log.Warn().Str("node", nc.ID).Err(berr).Msg("node cannot be browsed; retrying later")
+			ss.rootEvent(r.idx, "browse: "+berr.Error()).Str("node", nc.ID).Err(berr).Msg("node cannot be browsed; retrying later")
 			failed = append(failed, r.idx)
 			continue
 		}
 		if len(vs) == 0 {
-			ss.log.Warn().Str("node", nc.ID).Msg("no variables below node; retrying later")
+			ss.rootEvent(r.idx, "empty").Str("node", nc.ID).Msg("no variables below node; retrying later")
 			failed = append(failed, r.idx)
 			continue
 		}
+		delete(ss.src.rootWarned, r.idx)
 		vars = append(vars, vs...)
 	}
 	if len(vars) == 0 {
@@ -272,6 +275,34 @@ func (ss *session) failedCount() int {
 	n := len(ss.failedRoots)
 	for h := range ss.items {
 		if ss.items[h].failed {
+			n++
+		}
+	}
+	return n
+}
+
+// rootEvent returns the log event for root ri failing for reason: a
+// warning the first time the root fails for that reason, debug while it
+// keeps failing the same way (failed roots are retried every
+// RetryFailedItems, in this and later sessions).
+func (ss *session) rootEvent(ri int, reason string) *zerolog.Event {
+	w := &ss.src.rootWarned
+	if *w == nil {
+		*w = map[int]string{}
+	}
+	if (*w)[ri] == reason {
+		return ss.log.Debug()
+	}
+	(*w)[ri] = reason
+	return ss.log.Warn()
+}
+
+// goodCount is the number of items that are not failed (failed roots have
+// no items, so they do not count).
+func (ss *session) goodCount() int {
+	n := 0
+	for h := range ss.items {
+		if !ss.items[h].failed {
 			n++
 		}
 	}

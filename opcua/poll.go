@@ -24,8 +24,8 @@ func (ss *session) poll(ctx context.Context, hbErr <-chan error) error {
 		return err
 	}
 	ss.updateStatus()
-	ss.log.Info().Int("polled", len(ss.items)-ss.failedCount()).Int("failed", ss.failedCount()).
-		Dur("interval", cfg.PollInterval).Msg("polling")
+	ss.log.Info().Int("polled", ss.goodCount()).Int("failed", ss.failedCount()).
+		Dur("interval_ms", cfg.PollInterval).Msg("polling")
 	for {
 		select {
 		case <-ctx.Done():

@@ -23,6 +23,7 @@ type session struct {
 	src       *Source
 	emit      Emit
 	reconnect bool // a session was connected before this one
+	once      bool // read every node once, then end (Source.ReadOnce)
 	connected bool // this session got as far as an active session
 
 	log        zerolog.Logger
@@ -99,7 +100,7 @@ func (ss *session) run(ctx context.Context) error {
 	}
 	s.status.setBrowseTime(time.Since(start))
 	ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
-		Dur("took", elapsed(start)).Msg("nodes resolved")
+		Dur("took_ms", elapsed(start)).Msg("nodes resolved")
 	ss.updateStatus()
 	// A response the client refused (too large) leaves it without a
 	// publish loop even though the browse retried in smaller requests.
@@ -124,9 +125,13 @@ func (ss *session) run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
-	if cfg.Mode == ModePoll {
+	switch {
+	case ss.once:
+		err = ss.readOnce(ctx, true)
+		ss.updateStatus()
+	case cfg.Mode == ModePoll:
 		err = ss.poll(ctx, hbErr)
-	} else {
+	default:
 		err = ss.subscribeLoop(ctx, hbErr)
 	}
 	var ee emitErr

@@ -24,6 +24,10 @@ type Source struct {
 	// learned holds batch sizes a server refused as too big, so the next
 	// session starts below them. Owned by the goroutine running Run.
 	learned learnedLimits
+	// rootWarned holds, per index into cfg.Nodes, the reason its last
+	// failure was warned about, so a root that keeps failing the same way
+	// is warned about once. Owned by the goroutine running Run.
+	rootWarned map[int]string
 }
 
 // learnedLimits are caps on batch sizes (0 = none) learned from
@@ -93,7 +97,7 @@ func (s *Source) Run(ctx context.Context, emit Emit) error {
 		if errors.As(err, &untrusted) {
 			ev = s.log.Error().Str("thumbprint", untrusted.Thumbprint).Str("rejected", untrusted.Rejected)
 		}
-		ev.Err(err).Int("attempt", bo.Attempt()).Dur("retry_in", d).Msg("disconnected; reconnecting")
+		ev.Err(err).Int("attempt", bo.Attempt()).Dur("retry_in_ms", d).Msg("disconnected; reconnecting")
 		if !wait(ctx, d) {
 			return nil
 		}

@@ -45,10 +45,12 @@ func (b *statusBox) setState(s State, err error) {
 }
 
 // setItems records the node count and the failed items, and derives
-// connected or degraded.
+// connected or degraded. The source is connected again, so the error that
+// ended an earlier connection no longer applies: LastError is cleared.
 func (b *statusBox) setItems(nodes, failed int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.st.LastError = ""
 	b.st.Nodes = nodes
 	b.st.FailedItems = failed
 	s := StateConnected

@@ -17,8 +17,8 @@ func TestStatusBox(t *testing.T) {
 		t.Fatalf("repeated disconnect moved Since or kept the old error: %+v", st)
 	}
 	b.setItems(10, 2)
-	if st := b.snapshot(); st.State != StateDegraded || st.Nodes != 10 || st.FailedItems != 2 {
-		t.Fatalf("degraded: %+v", st)
+	if st := b.snapshot(); st.State != StateDegraded || st.Nodes != 10 || st.FailedItems != 2 || st.LastError != "" {
+		t.Fatalf("degraded (connected again, the old error cleared): %+v", st)
 	}
 	b.setItems(10, 0)
 	b.samples.Add(3)

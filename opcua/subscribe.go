@@ -74,8 +74,8 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	}
 	ss.updateStatus()
 	ss.log.Info().Int("subscriptions", len(ss.subs)).Int("max_items_per_subscription", ss.limits.PerSubscription).
-		Dur("publishing_interval", ss.publishingInterval()).
-		Int("monitored", len(ss.items)-ss.failedCount()).Int("failed", ss.failedCount()).Msg("subscribed")
+		Dur("publishing_interval_ms", ss.publishingInterval()).
+		Int("monitored", ss.goodCount()).Int("failed", ss.failedCount()).Msg("subscribed")
 
 	if ss.reconnect && *cfg.ReadAfterReconnect {
 		if err := ss.readOnce(ctx, false); err != nil {
@@ -169,7 +169,7 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	}
 	ss.subs = append(ss.subs, s)
 	ss.src.status.setSubscriptions(len(ss.subs))
-	ss.log.Debug().Uint32("subscription", sub.SubscriptionID).Dur("publishing_interval", interval).Msg("subscription created")
+	ss.log.Debug().Uint32("subscription", sub.SubscriptionID).Dur("publishing_interval_ms", interval).Msg("subscription created")
 	return s, nil
 }
 

@@ -139,6 +139,8 @@ type Embedded struct {
 	// (nats-server's default, every two minutes).
 	SyncAlways bool
 	Leafnode   Leafnode
+	// MQTT is the optional MQTT listener (see MQTT).
+	MQTT MQTT
 }
 
 // JetStream configures store-and-forward publishing.

@@ -45,6 +45,9 @@ func serverOptions(c Config, agent nkeyIdentity) (*server.Options, error) {
 		o.TLSConfig = tc
 		o.TLSVerify = t.CA != ""
 	}
+	if err := applyMQTT(o, c); err != nil {
+		return nil, err
+	}
 	if c.JetStream.Enabled {
 		o.JetStream = true
 		o.StoreDir = c.Embedded.StoreDir
@@ -106,6 +109,11 @@ func startEmbedded(c Config, agent nkeyIdentity, log zerolog.Logger) (*server.Se
 		}
 		if err := l.Close(); err != nil {
 			return nil, fmt.Errorf("embedded nats-server: listen %s: %w", c.Embedded.Listen, err)
+		}
+	}
+	if o.MQTT.Port != 0 {
+		if err := checkFree("mqtt", o.MQTT.Host, o.MQTT.Port); err != nil {
+			return nil, err
 		}
 	}
 	srv, err := server.NewServer(o)

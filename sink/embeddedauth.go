@@ -342,6 +342,9 @@ func consumerPermissions(c Config) *server.Permissions {
 		"$JS.FC.*.*."+stream+".>",
 	)
 	sub := append([]string{"_INBOX.>"}, c.JetStream.Subjects...)
+	if c.Embedded.MQTT.Listen != "" {
+		sub = append(sub, mqttWildcardParents(c.JetStream.Subjects)...)
+	}
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pub},
 		Subscribe: &server.SubjectPermission{Allow: sub},

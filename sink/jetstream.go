@@ -55,7 +55,7 @@ func (s *Sink) ensureStream(ctx context.Context) error {
 	}
 	s.streamReady.Store(true)
 	s.log.Info().Str("stream", cfg.Name).Strs("subjects", cfg.Subjects).Int64("max_bytes", cfg.MaxBytes).
-		Dur("max_age", cfg.MaxAge).Dur("duplicate_window", cfg.Duplicates).Msg("jetstream stream ready")
+		Dur("max_age_ms", cfg.MaxAge).Dur("duplicate_window_ms", cfg.Duplicates).Msg("jetstream stream ready")
 	return nil
 }
 
@@ -90,7 +90,7 @@ func (s *Sink) streamSetupLoop() {
 			s.watchLoopInline(ctx)
 			return
 		}
-		s.log.Error().Err(err).Dur("retry_in", backoff).Msg("jetstream stream not ready")
+		s.log.Error().Err(err).Dur("retry_in_ms", backoff).Msg("jetstream stream not ready")
 		timer.Reset(backoff)
 		select {
 		case <-timer.C:

@@ -254,13 +254,13 @@ func (s *Sink) scheduleRetry(e expiredSlot, err error) {
 	due := time.Now().Add(d)
 	s.errLog.logN(func(suppressed int) {
 		s.log.Warn().Err(err).Str("subject", o.subject).Str("msg_id", o.msgID()).
-			Int("attempt", n).Dur("retry_in", d).Int("suppressed", suppressed).
+			Int("attempt", n).Dur("retry_in_ms", d).Int("suppressed", suppressed).
 			Msg("jetstream publish failed; retrying with the same message id")
 	})
 	if w := s.cfg.JetStream.DuplicateWindow; e.unsure && due.Sub(e.first) > w {
 		s.dupLog.logN(func(suppressed int) {
 			s.log.Warn().Str("subject", o.subject).Str("msg_id", o.msgID()).
-				Dur("duplicate_window", w).Int("suppressed", suppressed).
+				Dur("duplicate_window_ms", w).Int("suppressed", suppressed).
 				Msg("jetstream retry after the stream's duplicate window: if an earlier attempt was stored, the stream stores this message twice")
 		})
 	}

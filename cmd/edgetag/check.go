@@ -9,8 +9,8 @@ import (
 )
 
 func checkCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", "-c site.yaml", "Validate the site file and compile all of its JavaScript. Every problem is printed\nwith its location; the exit status is 0 only when there is none.", stderr)
-	file := fs.String("c", "", "site file (required)")
+	fs := newFlags("check", "-c site.yaml", "Validate the site file, compile all of its JavaScript and verify that every file it\nnames (certificates, keys, CAs, credentials) can be read: exactly what run verifies\nbefore it starts. Every problem is printed with its location; the exit status is 0\nonly when there is none, 2 when the site file is invalid.", stderr)
+	file := configFlag(fs, "site file (required)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -18,17 +18,13 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "edgetag check: -c site.yaml is required")
 		return exitUsage
 	}
-	r := agent.CheckReport(*file, os.LookupEnv)
-	for _, p := range r.Problems {
-		fmt.Fprintln(stderr, r.Scrub.String(p.Error()))
+	r := agent.Preflight(*file, os.LookupEnv)
+	if code := printProblems(stderr, *file, r); code != exitOK {
+		return code
 	}
 	// The warnings run logs at start, so ExecStartPre shows them too.
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, r.Scrub.String(fmt.Sprintf("%s: warning: %s", *file, w)))
-	}
-	if len(r.Problems) > 0 {
-		fmt.Fprintf(stderr, "%s: %d problem(s)\n", *file, len(r.Problems))
-		return exitFailure
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(stdout, "%s: ok, with %d warning(s)\n", *file, len(r.Warnings))
@@ -36,4 +32,18 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", *file)
 	return exitOK
+}
+
+// printProblems prints every problem of r, one line each, and a count; it
+// returns exitInvalidSite when there is any, else exitOK. check, run and
+// process report an invalid site file through it.
+func printProblems(stderr io.Writer, file string, r agent.CheckResult) int {
+	if len(r.Problems) == 0 {
+		return exitOK
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(stderr, r.Scrub.String(p.Error()))
+	}
+	fmt.Fprintf(stderr, "%s: %d problem(s)\n", file, len(r.Problems))
+	return exitInvalidSite
 }

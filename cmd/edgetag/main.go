@@ -4,22 +4,27 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit codes.
+// Exit codes, the same for every command.
 const (
 	exitOK      = 0
-	exitFailure = 1 // the command ran and failed (fatal runtime error, problems found)
-	exitUsage   = 2 // bad flags or an invalid site file
+	exitFailure = 1 // the command ran and failed (fatal runtime error)
+	exitUsage   = 2 // bad flags or arguments
 	exitTimeout = 3 // shutdown did not finish within its deadline
+	// exitInvalidSite is the exit status of check, run, read and process
+	// for a site file with problems (every problem printed, each with its
+	// location). It equals exitUsage: both mean "fix what you typed".
+	exitInvalidSite = exitUsage
 )
 
 type command struct {
@@ -29,17 +34,24 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"run", "[-c site.yaml] [--watch]", "run the agent (built-in demo site when -c is absent)", runCmd},
-		{"check", "-c site.yaml", "validate the site file and compile its JavaScript; print every problem", checkCmd},
+		{"run", "[-c site.yaml] [--watch] [--once]", "run the agent (built-in demo site when -c is absent)", runCmd},
+		{"check", "-c site.yaml", "verify what run verifies (file, JavaScript, named files); print every problem", checkCmd},
+		{"read", "[-c site.yaml]", "read every node once, print what would be published, exit (like telegraf --test)", readCmd},
 		{"process", "-c site.yaml [-i input.jsonl]", "run the site's tag engine offline on JSON lines", processCmd},
+		{"config", "", "print the annotated reference site file (every key, its default and meaning)", configCmd},
 		{"browse", "[flags] <endpoint>", "list what an OPC UA server exposes, ready to paste into a site file", browseCmd},
 		{"sim", "[--listen 127.0.0.1:4840]", "run the built-in OPC UA simulator", simCmd},
-		{"sub", "[--server URL] [subject]", "print messages arriving on NATS (default umh.v1.>)", subCmd},
+		{"sub", "[-s URL] [subject]", "print messages arriving on NATS (default umh.v1.>)", subCmd},
 		{"version", "", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("edgetag", version); return exitOK }},
 	}
 }
 
-func main() { os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Durations in log fields are whole milliseconds; their names end in _ms.
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.DurationFieldInteger = true
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -70,27 +82,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  edgetag %-8s %-32s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'edgetag <command> --help' for the flags of a command.")
-}
-
-// newFlags returns a flag set whose --help prints the command's usage and
-// whose errors are returned, not exited on.
-func newFlags(name, args, summary string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: edgetag %s %s\n\n%s\n\nFlags:\n", name, args, summary)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args and maps --help to exit 0 and bad flags to exitUsage.
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	return 0, true
 }

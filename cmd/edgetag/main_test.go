@@ -84,8 +84,8 @@ func TestCheck(t *testing.T) {
 	}
 	bad := writeFile(t, "bad.yaml", strings.Replace(siteWithEngine, "return msg;", "return msg +;", 1)+"unknown_key: 1\n")
 	code, _, errOut := run(t, "check", "-c", bad)
-	if code != exitFailure {
-		t.Fatalf("check bad: exit %d, want %d\n%s", code, exitFailure, errOut)
+	if code != exitInvalidSite {
+		t.Fatalf("check bad: exit %d, want %d\n%s", code, exitInvalidSite, errOut)
 	}
 	for _, want := range []string{"bad.yaml:", "tag_processor.defaults", "unknown_key", "2 problem(s)"} {
 		if !strings.Contains(errOut, want) {
@@ -120,8 +120,8 @@ not json
 		t.Fatalf("stderr:\n%s", errOut)
 	}
 
-	if code, _, errOut := run(t, "process", "-c", writeFile(t, "broken.yaml", "site: [\n")); code != exitUsage {
-		t.Fatalf("broken config: exit %d, want %d\n%s", code, exitUsage, errOut)
+	if code, _, errOut := run(t, "process", "-c", writeFile(t, "broken.yaml", "site: [\n")); code != exitInvalidSite {
+		t.Fatalf("broken config: exit %d, want %d\n%s", code, exitInvalidSite, errOut)
 	}
 }
 

@@ -17,8 +17,8 @@ func processCmd(args []string, stdout, stderr io.Writer) int {
   {"payload": <any JSON>, "meta": {"key": "string", ...}, "type": "UInt64"}   (type optional)
 each output line is {"subject": ..., "payload": <the exact published JSON>, "headers": {...}};
 failures are JSON lines on stderr, followed by a summary line. Exit 0 when the
-config is valid, whatever the messages did; 2 for a config error.`, stderr)
-	file := fs.String("c", "", "site file (required)")
+config is valid, whatever the messages did; 2 for an invalid site file.`, stderr)
+	file := configFlag(fs, "site file (required)")
 	input := fs.String("i", "-", "input file of JSON lines (- for standard input)")
 	verbose := fs.Bool("v", false, "also write the engine's log (console.* output, rate-limited failure logs) to stderr")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -28,11 +28,13 @@ config is valid, whatever the messages did; 2 for a config error.`, stderr)
 		fmt.Fprintln(stderr, "edgetag process: -c site.yaml is required")
 		return exitUsage
 	}
-	cfg, err := agent.Load(*file, os.LookupEnv)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
+	// The site file is validated and compiled as check does; the files it
+	// names (certificates, credentials) are not needed offline.
+	r := agent.CheckReport(*file, os.LookupEnv)
+	if code := printProblems(stderr, *file, r); code != exitOK {
+		return code
 	}
+	cfg := r.Config
 	log := zerolog.Nop()
 	if *verbose {
 		log = zerolog.New(redact.Writer(stderr, cfg.Scrubber())).Level(zerolog.DebugLevel)
@@ -40,7 +42,7 @@ config is valid, whatever the messages did; 2 for a config error.`, stderr)
 	eng, err := engine.New(cfg.Engine, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return exitUsage
+		return exitInvalidSite
 	}
 	in := os.Stdin
 	if *input != "-" {

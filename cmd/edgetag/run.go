@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,40 +17,56 @@ import (
 )
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[-c site.yaml] [--watch]", "Run the agent. Without -c it runs the built-in demo site: the OPC UA simulator,\nthe embedded NATS server with JetStream, and a tag engine that maps the plant to umh.v1.", stderr)
-	file := fs.String("c", "", "site file (default: the built-in demo site)")
-	watch := fs.Bool("watch", false, "reload when the site file changes (SIGHUP always reloads)")
+	fs := newFlags("run", "[-c site.yaml] [--watch] [--once]", "Run the agent. Without -c it runs the built-in demo site: the OPC UA simulator,\nthe embedded NATS server with JetStream, and a tag engine that maps the plant to umh.v1.\nWith --once it reads every node once, prints what would be published and exits (see read).", stderr)
+	file := configFlag(fs, "site file (default: the built-in demo site)")
+	watch := fs.Bool("watch", false, "reload when the site file changes")
 	show := fs.String("show", "auto", "print a live, rate-limited view of what is published: auto (on a terminal), always, never")
+	sighup := fs.String("sighup", "auto", "what SIGHUP does: stop, reload, or auto (stop when started from a terminal, which sends it when closed; else reload)")
+	once := fs.Bool("once", false, "read every node once, print the messages, exit (same as the read command)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *once {
+		return readSite(*file, stdout, stderr)
+	}
+	hupStops, err := sighupStops(*sighup, isTerminal(os.Stdin))
+	if err != nil {
+		fmt.Fprintf(stderr, "edgetag run: %v\n", err)
+		return exitUsage
 	}
 
 	// scrub is set once the first config is loaded; a reload adds the
 	// secrets of the new file before anything of it is logged.
 	var scrub *redact.Scrubber
 	load := func(path string) (*agent.Config, error) {
-		cfg, err := agent.Load(path, os.LookupEnv)
-		if err == nil && scrub != nil {
-			scrub.Add(cfg.Secrets()...)
+		r := agent.Preflight(path, os.LookupEnv)
+		if r.Config == nil {
+			return nil, errors.Join(r.Problems...)
 		}
-		return cfg, err
+		if scrub != nil {
+			scrub.Add(r.Config.Secrets()...)
+		}
+		return r.Config, nil
 	}
 	var cfg *agent.Config
-	var err error
 	if *file == "" {
 		cfg, err = agent.Parse(configs.Demo, "demo.yaml (built in)", os.LookupEnv)
+		if err != nil {
+			fmt.Fprintln(stderr, redact.URLs(err.Error()))
+			return exitInvalidSite
+		}
 	} else {
-		cfg, err = load(*file)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, redact.URLs(err.Error()))
-		return exitUsage
+		r := agent.Preflight(*file, os.LookupEnv)
+		if code := printProblems(stderr, *file, r); code != exitOK {
+			return code
+		}
+		cfg = r.Config
 	}
 	scrub = cfg.Scrubber()
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format, scrub)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return exitUsage
+		return exitInvalidSite
 	}
 
 	opts := agent.Options{}
@@ -59,32 +76,41 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	a, err := agent.New(cfg, log, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, scrub.String(err.Error()))
-		return exitUsage
+		return exitInvalidSite
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopSignals := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if hupStops {
+		stopSignals = append(stopSignals, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	if !hupStops {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
+		var hints sync.WaitGroup
+		defer hints.Wait()
 		select {
 		case <-a.Ready():
 		case <-watchCtx.Done():
 			return
 		}
 		if opts.Tap != nil {
-			signIn, pwHint := "", ""
-			if users := cfg.NATS.Embedded.Users; cfg.NATS.URL == "" && len(users) > 0 && users[0].Name != "" {
-				signIn, pwHint = " --user "+users[0].Name, " (password in $NATS_PASSWORD)"
-			}
-			fmt.Fprintf(stdout, "publishing to %s — watch from elsewhere with: edgetag sub --server %s%s '%s.>'%s\n",
-				a.SinkURL(), a.SinkURL(), signIn, cfg.Engine.SubjectPrefix, pwHint)
+			h := newHint(cfg, a.SinkURL(), hupStops)
+			h.printOnce(stdout)
+			hints.Add(1)
+			go func() {
+				defer hints.Done()
+				h.repeat(watchCtx, stdout, hintRepeat)
+			}()
 		}
 		if *file == "" {
 			<-watchCtx.Done() // the built-in demo has no file to reload
@@ -110,4 +136,20 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("stopped")
 		return exitFailure
 	}
+}
+
+// sighupStops decides what SIGHUP does for the --sighup value: "stop",
+// "reload", or "auto", which stops when the agent was started from a
+// terminal (closing it sends SIGHUP, and an agent left running would hold
+// its ports) and reloads otherwise (a service manager's reload).
+func sighupStops(mode string, terminal bool) (bool, error) {
+	switch mode {
+	case "stop":
+		return true, nil
+	case "reload":
+		return false, nil
+	case "auto", "":
+		return terminal, nil
+	}
+	return false, fmt.Errorf("--sighup %q: want auto, stop or reload", mode)
 }

@@ -92,7 +92,7 @@ nats:
     leafnode: {url: "nats-leaf://site:${LEAF_PASS}@hub.example:notaport"}
 `)
 		code, out, errOut := run(t, "check", "-c", bad)
-		if code != exitFailure || !strings.Contains(errOut, "nats.url") || !strings.Contains(errOut, "REDACTED@hub.example") {
+		if code != exitInvalidSite || !strings.Contains(errOut, "nats.url") || !strings.Contains(errOut, "REDACTED@hub.example") {
 			t.Fatalf("exit %d\n%s%s", code, out, errOut)
 		}
 		assertNoSecret(t, "check", out+errOut)

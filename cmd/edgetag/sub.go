@@ -15,9 +15,17 @@ import (
 	"github.com/edgetag/edgetag/internal/redact"
 )
 
+// defaultNATSURL is where sub connects without --server or $NATS_URL: the
+// embedded server's default listener.
+const defaultNATSURL = "nats://127.0.0.1:4222"
+
 func subCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sub", "[--server URL] [subject]", "Print every message arriving on a NATS subject (default umh.v1.>): subject, payload\nand, with --headers, the metadata headers. For people without the NATS CLI.", stderr)
-	server := fs.String("server", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
+	fs := newFlags("sub", "[-s URL] [subject]", "Print every message arriving on a NATS subject (default umh.v1.>): subject, payload\nand, with --headers, the metadata headers. For people without the NATS CLI.", stderr)
+	// The environment variable is read after parsing, never as the flag's
+	// default, which --help would print (a URL may hold a password).
+	var server string
+	fs.StringVar(&server, "server", "", "NATS server URL(s), comma-separated (default: $NATS_URL, else "+defaultNATSURL+")")
+	fs.StringVar(&server, "s", "", "same as --server")
 	creds := fs.String("creds", "", "NATS credentials file")
 	user := fs.String("user", "", "user name (password from $NATS_PASSWORD)")
 	nkeySeed := fs.String("nkey", "", "NKey seed file")
@@ -25,6 +33,12 @@ func subCmd(args []string, stdout, stderr io.Writer) int {
 	count := fs.Int("count", 0, "exit after this many messages (0 = run until interrupted)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if server == "" {
+		server = os.Getenv("NATS_URL")
+	}
+	if server == "" {
+		server = defaultNATSURL
 	}
 	subject := "umh.v1.>"
 	if fs.NArg() > 1 {
@@ -48,9 +62,9 @@ func subCmd(args []string, stdout, stderr io.Writer) int {
 	case *user != "":
 		opts = append(opts, nats.UserInfo(*user, os.Getenv("NATS_PASSWORD")))
 	}
-	nc, err := nats.Connect(*server, opts...)
+	nc, err := nats.Connect(server, opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, redact.URLs(fmt.Sprintf("edgetag sub: connect %s: %v", *server, err)))
+		fmt.Fprintln(stderr, redact.URLs(fmt.Sprintf("edgetag sub: connect %s: %v", server, err)))
 		return exitFailure
 	}
 	defer nc.Close()

@@ -205,7 +205,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.proxy.start()
 	s.started = true
 	s.log.Info().Str("endpoint", endpoint).Bool("security", s.cfg.Security).
-		Int("variables", len(s.plant.vars)).Dur("rate", s.cfg.Rate).Msg("simulator listening")
+		Int("variables", len(s.plant.vars)).Dur("rate_ms", s.cfg.Rate).Msg("simulator listening")
 	return nil
 }
 
