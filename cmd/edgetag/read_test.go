@@ -60,7 +60,7 @@ func TestReadOnceAgainstTheSimulator(t *testing.T) {
 			if err := json.Unmarshal([]byte(l), &m); err != nil {
 				t.Fatalf("%s: stdout line %q: %v", args, l, err)
 			}
-			if !strings.HasPrefix(m.Subject, "umh.v1.acme.read._raw.") || !strings.Contains(string(m.Payload), `"timestamp_ms":`) || m.Headers["opcua_source"] != "sim" {
+			if !strings.HasPrefix(m.Subject, "umh.v1.acme.read._raw.") || !strings.Contains(string(m.Payload), `"timestamp_ms":`) || m.Headers["opcua_status_code"] == "" {
 				t.Errorf("%s: unexpected message %s", args, l)
 			}
 			subjects[m.Subject] = true
