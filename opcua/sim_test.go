@@ -147,6 +147,48 @@ func TestSimReconnect(t *testing.T) {
 	checkNoClientGoroutines(t)
 }
 
+// TestSimSubscriptionSilentFromStart has the simulator lose every
+// subscription before it publishes (as gopcua's server did when it stored
+// a new subscription under a running one's id): a subscription that never
+// delivers is probed within its first-data wait, not after the silence
+// window (three hours here), and the source reconnects until one delivers.
+func TestSimSubscriptionSilentFromStart(t *testing.T) {
+	s := simtest.Start(t, sim.Config{})
+	cfg := simConfig(t, s.Endpoint())
+	cfg.PublishingInterval = time.Second // first publish a second after creation
+	cfg.KeepAlive = time.Hour            // silence window 3 × 1 s × 3600
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				s.DeleteSubscriptions()
+			}
+		}
+	}()
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 60*time.Second, "reconnects after silent subscriptions", func() bool { return src.Status().Reconnects >= 2 })
+	cancel()
+	<-deleted
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values once subscriptions survive", func() bool { return col.count(mark, "Double") >= 3 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // TestSimProcessRestart kills the simulator process mid-stream and starts a
 // new one on the same port, with a new certificate (gopcua's own reconnect
 // never recovers from that): values resume without restarting the source.

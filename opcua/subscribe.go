@@ -41,8 +41,36 @@ type subscription struct {
 	items int
 	// silence is how long it may go without data before it is probed:
 	// 3 × revised publishing interval × revised keep-alive count.
-	silence  time.Duration
+	silence time.Duration
+	// firstData is how long it may go without its first data after
+	// monitored items were created on it before it is probed (and probed
+	// again): see firstDataWait.
+	firstData time.Duration
+	// delivered is set by its first notification.
+	delivered bool
+	// lastData is when it last delivered, or, until it delivered, when
+	// monitored items were last created on it.
 	lastData time.Time
+}
+
+// quietLimit is how long s may stay quiet before it is probed.
+func (s *subscription) quietLimit() time.Duration {
+	if s.delivered {
+		return s.silence
+	}
+	return s.firstData
+}
+
+// firstDataWait is how long a subscription may wait for its first data:
+// a server reports the initial value of every new monitored item at the
+// next publishing cycle, so a subscription that stays quiet for three
+// publishing intervals (at least one heartbeat, at most the silence
+// window) may be gone on the server already (a server that lost it, or
+// stored another one under its id), and is probed at once instead of after
+// the whole silence window. A probe the server answers Good costs one
+// request and the wait starts again.
+func firstDataWait(interval, heartbeat, silence time.Duration) time.Duration {
+	return min(silence, max(3*interval, heartbeat))
 }
 
 // subscribeLoop spreads the items over as many subscriptions as the
@@ -54,8 +82,9 @@ type subscription struct {
 //
 // Dead-subscription detection: gopcua does not surface keep-alives, so when
 // a subscription delivered no data for 3 × publishing interval × keep-alive
-// count the loop probes it with SetPublishingMode; a failed probe ends the
-// session (reconnect). The heartbeat covers the connection itself.
+// count, or none at all within firstDataWait after its monitored items were
+// created, the loop probes it with SetPublishingMode; a failed probe ends
+// the session (reconnect). The heartbeat covers the connection itself.
 func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error {
 	cfg := &ss.src.cfg
 	ss.notifs = make(chan *gopcua.PublishNotificationData, notifyQueue)
@@ -85,7 +114,8 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 
 	retry := time.NewTicker(cfg.RetryFailedItems)
 	defer retry.Stop()
-	watchdog := time.NewTicker(max(silenceOf(cfg.PublishingInterval, ss.keepAliveCount())/3, 10*time.Millisecond))
+	silence := silenceOf(cfg.PublishingInterval, ss.keepAliveCount())
+	watchdog := time.NewTicker(max(firstDataWait(cfg.PublishingInterval, cfg.Heartbeat, silence)/3, 10*time.Millisecond))
 	defer watchdog.Stop()
 	for {
 		if err := ss.handlePending(ctx); err != nil {
@@ -161,11 +191,13 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	if interval <= 0 {
 		interval = cfg.PublishingInterval
 	}
+	silence := silenceOf(interval, sub.RevisedMaxKeepAliveCount)
 	s := &subscription{
-		sub:      sub,
-		max:      cmp.Or(ss.limits.PerSubscription, math.MaxInt),
-		silence:  silenceOf(interval, sub.RevisedMaxKeepAliveCount),
-		lastData: time.Now(),
+		sub:       sub,
+		max:       cmp.Or(ss.limits.PerSubscription, math.MaxInt),
+		silence:   silence,
+		firstData: firstDataWait(interval, cfg.Heartbeat, silence),
+		lastData:  time.Now(),
 	}
 	ss.subs = append(ss.subs, s)
 	ss.src.status.setSubscriptions(len(ss.subs))
@@ -286,13 +318,13 @@ func (ss *session) monitorItems(ctx context.Context, handles []int) error {
 	return nil
 }
 
-// probeSilent probes, in one request, every subscription that delivered no
-// data for its silence time. A subscription the server no longer knows
-// ends the session.
+// probeSilent probes, in one request, every subscription that stayed quiet
+// for its quietLimit. A subscription the server no longer knows ends the
+// session.
 func (ss *session) probeSilent(ctx context.Context) error {
 	var silent []*subscription
 	for _, s := range ss.subs {
-		if time.Since(s.lastData) >= s.silence {
+		if time.Since(s.lastData) >= s.quietLimit() {
 			silent = append(silent, s)
 		}
 	}
@@ -321,6 +353,7 @@ func (ss *session) probeSilent(ctx context.Context) error {
 func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNotificationData) error {
 	if s := ss.subscriptionByID(n.SubscriptionID); s != nil {
 		s.lastData = time.Now()
+		s.delivered = true
 	}
 	if n.Error != nil {
 		return fmt.Errorf("subscription %d: %w", n.SubscriptionID, n.Error)
@@ -391,6 +424,10 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 		if len(res.Results) != len(batch) {
 			return nil, fmt.Errorf("subscription %d: create monitored items: %d results for %d items",
 				s.sub.SubscriptionID, len(res.Results), len(batch))
+		}
+		if !s.delivered {
+			// Its first data is due a publishing cycle after these.
+			s.lastData = time.Now()
 		}
 		for i, r := range res.Results {
 			h := batch[i]
