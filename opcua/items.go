@@ -131,7 +131,8 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			vars = append(vars, Variable{ID: r.id, BrowseName: a.browseName, DataType: a.dataType})
 			continue
 		}
-		vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
+		bctx, stop := ss.sessionCtx(ctx)
+		vs, berr := Browse(bctx, ss.c, r.id, BrowseOptions{
 			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
 			MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
 			Include:     nc.Include,
@@ -139,8 +140,12 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			PerRequest:  ss.limits.Browse,
 			Concurrency: 4,
 		}, ss.log)
+		stop()
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
+		}
+		if err := ss.lostErr(); err != nil {
+			return nil, nil, err
 		}
 		if berr != nil {
 			if aerr := ss.alive(ctx); aerr != nil {

@@ -388,6 +388,15 @@ func (sp *simProcess) kill() {
 	sp.cmd = nil
 }
 
+// signal sends sig to the simulator process (SIGSTOP freezes it with its
+// TCP connections open, SIGCONT resumes it).
+func (sp *simProcess) signal(sig syscall.Signal) {
+	sp.t.Helper()
+	if err := sp.cmd.Process.Signal(sig); err != nil {
+		sp.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
 // clientGoroutines returns the stacks of goroutines that belong to a
 // Source, a session or a gopcua client ("" when there are none).
 func clientGoroutines() string {

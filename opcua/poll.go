@@ -104,7 +104,7 @@ func (ss *session) read(ctx context.Context, handles []int, classify bool) error
 func (ss *session) readBatched(ctx context.Context, nodes []*ua.ReadValueID, ts ua.TimestampsToReturn, fn func(lo int, res []*ua.DataValue) error) error {
 	for lo := 0; lo < len(nodes); {
 		hi := min(lo+ss.limits.Read, len(nodes))
-		rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+		rctx, cancel := ss.requestCtx(ctx)
 		res, err := ss.c.Read(rctx, &ua.ReadRequest{NodesToRead: nodes[lo:hi], TimestampsToReturn: ts})
 		cancel()
 		if err != nil {

@@ -14,19 +14,25 @@ import (
 )
 
 // session is one connection of a Source: connect, browse, acquire until the
-// connection fails or ctx is done, then close. A new session (fresh client,
-// fresh secure channel, re-browsed roots, new subscription) is built for
-// every reconnect, which also recovers from a server that came back with a
-// new certificate. All fields are owned by the goroutine calling run; the
-// heartbeat goroutine only uses c.
+// connection fails or ctx is done, then hand the client to the Source to
+// close. A new session (fresh client, fresh secure channel, re-browsed
+// roots, new subscription) is built for every reconnect, which also
+// recovers from a server that came back with a new certificate. All fields
+// are owned by the goroutine calling run; the heartbeat goroutine only
+// uses c and lost.
 type session struct {
 	src       *Source
 	emit      Emit
 	reconnect bool // a session was connected before this one
 	connected bool // this session got as far as an active session
 
-	log        zerolog.Logger
-	c          *gopcua.Client
+	log zerolog.Logger
+	c   *gopcua.Client
+	// lost is done once the heartbeat found the connection dead (its cause
+	// is that error) or run's ctx is done. Every request of the session
+	// ends with it (requestCtx, sessionCtx); emits do not, so a value
+	// already received is never dropped because the connection died.
+	lost       context.Context
 	namespaces []string
 	limits     batchLimits
 
@@ -57,18 +63,22 @@ func (ss *session) run(ctx context.Context) error {
 		return err
 	}
 	ss.c = c
-	defer func() {
-		closeClient(c, cfg.RequestTimeout)
-		ss.log.Debug().Msg("session closed")
-	}()
+	// Closing waits for the server's answer (up to RequestTimeout): done
+	// in the background so that a dead server's session ends, and its
+	// state shows it, at once.
+	defer s.closeInBackground(c)
+	lost, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	ss.lost = lost
 	ss.connected = true
+	s.status.sessionStarted()
 	s.status.setSubscriptions(0)
 	if ss.reconnect {
 		s.status.addReconnect()
 	}
 	ss.namespaces = c.Namespaces()
 
-	rctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	rctx, cancel := ss.requestCtx(ctx)
 	info, srvLimits, err := readServerInfo(rctx, c)
 	cancel()
 	if err != nil {
@@ -108,7 +118,9 @@ func (ss *session) run(ctx context.Context) error {
 	}
 
 	// The heartbeat runs beside the acquisition loop and reports the first
-	// failed CurrentTime read; it is stopped and waited for on return.
+	// failed CurrentTime read: at once in the source's state, to the loop
+	// on hbErr, and by ending the session's requests (lost). It is stopped
+	// and waited for on return.
 	hbCtx, hbCancel := context.WithCancel(ctx)
 	hbErr := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -116,6 +128,8 @@ func (ss *session) run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		if err := ss.heartbeat(hbCtx); err != nil {
+			s.status.sessionLost(err)
+			lose(err)
 			hbErr <- err
 		}
 	}()
@@ -133,7 +147,41 @@ func (ss *session) run(ctx context.Context) error {
 	if errors.As(err, &ee) || ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if lerr := ss.lostErr(); lerr != nil {
+		// A request ended by the heartbeat's verdict reports only that it
+		// was cancelled; the verdict says why.
+		return lerr
+	}
 	return err
+}
+
+// lostErr returns why the session was lost, or nil while it is not.
+func (ss *session) lostErr() error {
+	if ss.lost == nil || ss.lost.Err() == nil {
+		return nil
+	}
+	if cause := context.Cause(ss.lost); cause != ss.lost.Err() {
+		return cause
+	}
+	return nil
+}
+
+// sessionCtx returns ctx, also ended when the session is lost.
+func (ss *session) sessionCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ss.lost == nil {
+		return context.WithCancel(ctx)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(ss.lost, cancel)
+	return sctx, func() { stop(); cancel() }
+}
+
+// requestCtx returns the context of one request: ctx bounded by
+// RequestTimeout, also ended when the session is lost.
+func (ss *session) requestCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, stop := ss.sessionCtx(ctx)
+	rctx, cancel := context.WithTimeout(sctx, ss.src.cfg.RequestTimeout)
+	return rctx, func() { cancel(); stop() }
 }
 
 // heartbeat reads the server's CurrentTime every Heartbeat and returns the

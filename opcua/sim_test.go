@@ -3,7 +3,9 @@ package opcua
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,6 +222,50 @@ func TestSimProcessRestart(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+}
+
+// TestSimProcessFrozen freezes the simulator process (SIGSTOP: the process
+// stops answering, its TCP connections stay open): the source reports the
+// connection lost from the failed heartbeat, without waiting for the dead
+// client to close, and delivers again once the process resumes.
+func TestSimProcessFrozen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	sp := startSimProcess(t)
+	cfg := simConfig(t, sp.Endpoint)
+	cfg.Security = Security{"None", "None"}
+	cfg.RequestTimeout = 2 * time.Second
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
+	sp.signal(syscall.SIGSTOP)
+	resumed := false
+	defer func() {
+		if !resumed {
+			sp.signal(syscall.SIGCONT)
+		}
+	}()
+	waitFor(t, 60*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	if st := src.Status(); !strings.Contains(st.LastError, "heartbeat") {
+		t.Errorf("last error %q, want the heartbeat's", st.LastError)
+	}
+	sp.signal(syscall.SIGCONT)
+	resumed = true
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values after the process resumed", func() bool { return col.count(mark, "Double") >= 3 })
+	if st := src.Status(); st.State != StateConnected || st.Reconnects < 1 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkNoClientGoroutines(t)
 }
 
 // BenchmarkSubscribeThroughput measures samples per second from a

@@ -177,7 +177,7 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	}
 	cfg := &ss.src.cfg
 	keepAlive := ss.keepAliveCount()
-	sctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	sctx, cancel := ss.requestCtx(ctx)
 	sub, err := ss.subscribe(sctx, &gopcua.SubscriptionParameters{
 		Interval:          cfg.PublishingInterval,
 		MaxKeepAliveCount: keepAlive,
@@ -462,7 +462,7 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 // ModifyMonitoredItems (unused): about 300 bytes per item for nothing,
 // 30 MB at 100,000 items.
 func (ss *session) createItems(ctx context.Context, subID uint32, reqs []*ua.MonitoredItemCreateRequest) (*ua.CreateMonitoredItemsResponse, error) {
-	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+	rctx, cancel := ss.requestCtx(ctx)
 	defer cancel()
 	var res *ua.CreateMonitoredItemsResponse
 	err := ss.c.Send(rctx, &ua.CreateMonitoredItemsRequest{
@@ -521,7 +521,7 @@ func (ss *session) itemRequest(h int) *ua.MonitoredItemCreateRequest {
 // probe asks the server whether the subscriptions still exist and returns
 // its status for each.
 func (ss *session) probe(ctx context.Context, subIDs []uint32) ([]ua.StatusCode, error) {
-	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+	rctx, cancel := ss.requestCtx(ctx)
 	defer cancel()
 	var res *ua.SetPublishingModeResponse
 	err := ss.c.Send(rctx, &ua.SetPublishingModeRequest{PublishingEnabled: true, SubscriptionIDs: subIDs},
