@@ -98,18 +98,33 @@ func (ss *session) run(ctx context.Context) error {
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
 		Int("max_items_per_subscription", ss.limits.PerSubscription).Bool("reconnect", ss.reconnect).Msg("connected")
 
-	roots := make([]int, len(cfg.Nodes))
-	for i := range roots {
-		roots[i] = i
-	}
 	start := time.Now()
-	_, ss.failedRoots, err = ss.resolveRoots(ctx, roots)
-	if err != nil {
-		return err
+	build := info.String()
+	if *cfg.ReuseNodes && s.resolved.matches(ss.namespaces, build) {
+		ss.items, ss.failedRoots = s.resolved.take()
+		ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
+			Msg("nodes resolved: the server's namespaces and build are unchanged; reusing the last session's nodes")
+	} else {
+		// The old set is dropped before browsing, so that its memory can
+		// be reused.
+		s.resolved = nil
+		roots := make([]int, len(cfg.Nodes))
+		for i := range roots {
+			roots[i] = i
+		}
+		_, ss.failedRoots, err = ss.resolveRoots(ctx, roots)
+		if err != nil {
+			return err
+		}
+		s.status.setBrowseTime(time.Since(start))
+		ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
+			Dur("took", elapsed(start)).Msg("nodes resolved")
 	}
-	s.status.setBrowseTime(time.Since(start))
-	ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
-		Dur("took", elapsed(start)).Msg("nodes resolved")
+	// Whatever the session adds later (failed roots resolved, items
+	// found) is kept for the next one too.
+	defer func() {
+		s.resolved = &resolvedSet{items: ss.items, failedRoots: ss.failedRoots, namespaces: ss.namespaces, build: build}
+	}()
 	ss.updateStatus()
 	// A response the client refused (too large) leaves it without a
 	// publish loop even though the browse retried in smaller requests.

@@ -27,6 +27,11 @@ type Source struct {
 	// session starts below them. Owned by the goroutine running Run.
 	learned learnedLimits
 
+	// resolved is the node set of the last session that resolved one, for
+	// the next session to reuse (see resolvedSet); nil while none. Owned
+	// by the goroutine running Run.
+	resolved *resolvedSet
+
 	// closers counts the goroutines closing the clients of ended sessions
 	// (closeInBackground); Run waits for them before it returns.
 	closers sync.WaitGroup
