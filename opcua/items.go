@@ -221,7 +221,8 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 		}
 	}
 	results := make([]*ua.DataValue, len(nodes))
-	err := ss.readBatched(ctx, nodes, ua.TimestampsToReturnNeither, func(lo int, res []*ua.DataValue) error {
+	batch := func(lo, hi int) []*ua.ReadValueID { return nodes[lo:hi] }
+	err := ss.readBatched(ctx, len(nodes), batch, ua.TimestampsToReturnNeither, func(lo int, res []*ua.DataValue) error {
 		copy(results[lo:], res)
 		return nil
 	})
