@@ -42,12 +42,9 @@ type session struct {
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
 
-	// Subscribe mode: the subscriptions, all delivering to notifs, and
-	// the notifications taken off notifs while a subscription was created
-	// (see subscribe), handled before notifs.
-	subs    []*subscription
-	notifs  chan *gopcua.PublishNotificationData
-	pending []*gopcua.PublishNotificationData
+	// Subscribe mode: the subscriptions, all delivering to notifs.
+	subs   []*subscription
+	notifs chan *gopcua.PublishNotificationData
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,

@@ -118,9 +118,6 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	watchdog := time.NewTicker(max(firstDataWait(cfg.PublishingInterval, cfg.Heartbeat, silence)/3, 10*time.Millisecond))
 	defer watchdog.Stop()
 	for {
-		if err := ss.handlePending(ctx); err != nil {
-			return err
-		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -178,7 +175,7 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	cfg := &ss.src.cfg
 	keepAlive := ss.keepAliveCount()
 	sctx, cancel := ss.requestCtx(ctx)
-	sub, err := ss.subscribe(sctx, &gopcua.SubscriptionParameters{
+	sub, err := ss.subscribe(ctx, sctx, &gopcua.SubscriptionParameters{
 		Interval:          cfg.PublishingInterval,
 		MaxKeepAliveCount: keepAlive,
 		LifetimeCount:     keepAlive * 10,
@@ -205,57 +202,66 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	return s, nil
 }
 
-// subscribe creates a subscription with gopcua's Subscribe, taking
-// notifications off ss.notifs meanwhile (into ss.pending, which the loop
-// handles first). Once the server answered, Subscribe wakes gopcua's
-// publish loop with a send that ignores ctx on a channel that holds two
-// wake-ups; that loop, blocked while handing a notification to a full
-// ss.notifs, would never take a third, and Subscribe would never return.
+// subscribe creates a subscription with gopcua's Subscribe (the request
+// bounded by rctx), handling the notifications of the session's other
+// subscriptions meanwhile (emitting with ctx). Once the server answered,
+// Subscribe wakes gopcua's publish loop with a send that ignores ctx on a
+// channel that holds two wake-ups; that loop, blocked while handing a
+// notification to a full ss.notifs, would never take a third, and
+// Subscribe would never return. The notifications are handled at once,
+// not set aside: while the subscriptions of a large item set are created
+// one after the other, the first ones' initial values would otherwise all
+// be held decoded until the last one exists.
+//
+// A notification that ends the session (a subscription's status changed,
+// or emit failed because ctx is done) is returned once Subscribe returned;
+// until then the notifications still coming are taken and discarded
+// (counted and logged), so that the publish loop takes the wake-up.
 //
 // The send also never completes once the publish loop has stopped (the
 // client died: see clientAlive), so the client's state is watched too. A
 // client that dies during the call ends the session, and leaves the
 // goroutine blocked with the dead client: rare (the state is checked just
 // before), and better than a source that hangs.
-func (ss *session) subscribe(ctx context.Context, params *gopcua.SubscriptionParameters) (*gopcua.Subscription, error) {
+func (ss *session) subscribe(ctx, rctx context.Context, params *gopcua.SubscriptionParameters) (*gopcua.Subscription, error) {
 	type result struct {
 		sub *gopcua.Subscription
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		sub, err := ss.c.Subscribe(ctx, params, ss.notifs)
+		sub, err := ss.c.Subscribe(rctx, params, ss.notifs)
 		done <- result{sub, err}
 	}()
 	alive := time.NewTicker(subscribeStateCheck)
 	defer alive.Stop()
+	var ended error
+	discarded := 0
+	defer func() {
+		if discarded > 0 {
+			ss.log.Warn().Int("notifications", discarded).AnErr("reason", ended).
+				Msg("notifications discarded: the session ends while a subscription is created")
+		}
+	}()
 	for {
 		select {
 		case r := <-done:
+			if ended != nil {
+				return nil, ended
+			}
 			return r.sub, r.err
 		case n := <-ss.notifs:
-			ss.pending = append(ss.pending, n)
+			if ended != nil {
+				discarded++
+				continue
+			}
+			ended = ss.handleNotification(ctx, n)
 		case <-alive.C:
 			if err := ss.clientAlive(); err != nil {
 				return nil, err
 			}
 		}
 	}
-}
-
-// handlePending handles the notifications set aside while a subscription
-// was created, oldest first.
-func (ss *session) handlePending(ctx context.Context) error {
-	for len(ss.pending) > 0 {
-		n := ss.pending[0]
-		ss.pending[0] = nil
-		ss.pending = ss.pending[1:]
-		if err := ss.handleNotification(ctx, n); err != nil {
-			return err
-		}
-	}
-	ss.pending = nil
-	return nil
 }
 
 // subscriptionByID returns the session's subscription with that server id,
