@@ -83,7 +83,7 @@ waitfull() {
 # logtime MSG FROM: seconds from FROM (epoch) to the first agent log line
 # with that message after FROM.
 logtime() {
-  awk -v m="\"message\":\"$1\"" -v from="$2" 'index($0, m) {
+  awk -v m="\"message\":\"$1" -v from="$2" 'index($0, m) {
       match($0, /"time":"[^"]*"/); ts = substr($0, RSTART + 8, RLENGTH - 9)
       gsub(/[-T:Z]/, " ", ts); split(ts, a, " ")
       frac = 0; if (match(a[6], /\./)) { frac = substr(a[6], RSTART) + 0 }
