@@ -13,7 +13,9 @@ import (
 // NamespaceArray and the same build (product, version), the next session
 // takes the set as it is and goes straight to monitoring. A node that is
 // gone after all fails its monitored item (BadNodeIdUnknown) and is
-// counted as failed and retried like any other.
+// counted as failed and retried like any other; a node added below a root
+// meanwhile is found only by the next browse (Config.ReuseNodes false
+// browses on every connect).
 type resolvedSet struct {
 	items       []item
 	failedRoots []int
