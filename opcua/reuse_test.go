@@ -107,14 +107,18 @@ func (s *seenSince) count() int {
 	return len(s.seen)
 }
 
-// TestSimProcessRestartManyItems kills a simulator process serving 50,000
-// changing variables and starts a new one on the same port: every variable
-// delivers again, from the reused node set, without restarting the source.
+// TestSimProcessRestartManyItems kills a simulator process serving 20,000
+// changing variables (5,000 with the race detector) and starts a new one on
+// the same port: every variable delivers again, from the reused node set,
+// without restarting the source.
 func TestSimProcessRestartManyItems(t *testing.T) {
 	if testing.Short() {
-		t.Skip("50,000 items in a re-executed test binary")
+		t.Skip("20,000 items in a re-executed test binary")
 	}
-	const tags = 50000
+	tags := 20000
+	if raceEnabled {
+		tags = 5000
+	}
 	sp := startSimProcess(t, fmt.Sprintf("%s=%d", simProcessTagsEnv, tags))
 	cfg := simConfig(t, sp.Endpoint)
 	cfg.Security = Security{"None", "None"}
@@ -126,7 +130,7 @@ func TestSimProcessRestartManyItems(t *testing.T) {
 	}
 	var seen seenSince
 	stop := runSource(t, src, seen.emit)
-	waitFor(t, 3*time.Minute, "a value of every item", func() bool { return seen.count() == tags })
+	waitFor(t, 5*time.Minute, "a value of every item", func() bool { return seen.count() == tags })
 	sp.kill()
 	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	sp.start()
