@@ -193,6 +193,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.KeepAlive, duration(opcua.DefaultKeepAlive))
 	setDefault(&s.RequestTimeout, duration(opcua.DefaultRequestTimeout))
 	setDefault(&s.ReadAfterReconnect, true)
+	setDefault(&s.ReuseNodes, true)
 	setDefault(&s.RetryFailedItems, duration(opcua.DefaultRetryFailedItems))
 }
 

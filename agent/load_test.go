@@ -51,6 +51,7 @@ func TestParseDefaults(t *testing.T) {
 			KeepAlive:          opcua.DefaultKeepAlive,
 			RequestTimeout:     opcua.DefaultRequestTimeout,
 			ReadAfterReconnect: &yes,
+			ReuseNodes:         &yes,
 			RetryFailedItems:   opcua.DefaultRetryFailedItems,
 		}},
 		Engine: engine.Config{
@@ -121,6 +122,7 @@ sources:
     keep_alive: 20s
     request_timeout: 5s
     read_after_reconnect: false
+    reuse_nodes: false
     retry_failed_items: 5m
 tag_processor:
   subject_prefix: acme.uns
@@ -164,7 +166,7 @@ nats:
 			MaxMonitoredItemsPerSubscription: 3000},
 		StateDir: "/var/lib/edgetag", ReconnectMin: 2 * time.Second, ReconnectMax: 30 * time.Second,
 		Heartbeat: 10 * time.Second, KeepAlive: 20 * time.Second, RequestTimeout: 5 * time.Second,
-		ReadAfterReconnect: &no, RetryFailedItems: 5 * time.Minute,
+		ReadAfterReconnect: &no, ReuseNodes: &no, RetryFailedItems: 5 * time.Minute,
 	}}
 	want.Engine = engine.Config{
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},

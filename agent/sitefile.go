@@ -73,6 +73,7 @@ type sourceFile struct {
 	KeepAlive          *duration     `yaml:"keep_alive"`
 	RequestTimeout     *duration     `yaml:"request_timeout"`
 	ReadAfterReconnect *bool         `yaml:"read_after_reconnect"`
+	ReuseNodes         *bool         `yaml:"reuse_nodes"`
 	RetryFailedItems   *duration     `yaml:"retry_failed_items"`
 }
 

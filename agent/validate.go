@@ -352,6 +352,7 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 		KeepAlive:          c.positive(p+".keep_alive", *s.KeepAlive),
 		RequestTimeout:     c.positive(p+".request_timeout", *s.RequestTimeout),
 		ReadAfterReconnect: s.ReadAfterReconnect,
+		ReuseNodes:         s.ReuseNodes,
 		RetryFailedItems:   c.positive(p+".retry_failed_items", *s.RetryFailedItems),
 	}
 	c.name(p+".name", sc.Name)

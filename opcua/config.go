@@ -129,6 +129,10 @@ type Config struct {
 	// ReadAfterReconnect reads every node's current value once after a
 	// (re)connect so consumers see the state after a gap. Default true.
 	ReadAfterReconnect *bool
+	// ReuseNodes lets a reconnect to a server with the same NamespaceArray
+	// and build skip browsing and reuse the last session's nodes (see
+	// resolvedSet). Default true; false browses on every connect.
+	ReuseNodes *bool
 	// RetryFailedItems is how often nodes that failed are tried again.
 	RetryFailedItems time.Duration
 	// KeepAlive is the requested time between keep-alive messages of a
@@ -176,6 +180,10 @@ func (cfg Config) withDefaults() Config {
 	if cfg.ReadAfterReconnect == nil {
 		t := true
 		cfg.ReadAfterReconnect = &t
+	}
+	if cfg.ReuseNodes == nil {
+		t := true
+		cfg.ReuseNodes = &t
 	}
 	return cfg
 }

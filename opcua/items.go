@@ -141,7 +141,8 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			ss.log.Warn().Str("node", nc.ID).Str("name", nc.Name).
 				Msg("node is a folder or object, so it is browsed and its name is not used; name applies to variables")
 		}
-		vs, berr := Browse(ctx, ss.c, r.id, BrowseOptions{
+		bctx, stop := ss.sessionCtx(ctx)
+		vs, berr := Browse(bctx, ss.c, r.id, BrowseOptions{
 			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
 			MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
 			Include:     nc.Include,
@@ -149,8 +150,12 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			PerRequest:  ss.limits.Browse,
 			Concurrency: 4,
 		}, ss.log)
+		stop()
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
+		}
+		if err := ss.lostErr(); err != nil {
+			return nil, nil, err
 		}
 		if berr != nil {
 			if aerr := ss.alive(ctx); aerr != nil {
@@ -228,7 +233,8 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 		}
 	}
 	results := make([]*ua.DataValue, len(nodes))
-	err := ss.readBatched(ctx, nodes, ua.TimestampsToReturnNeither, func(lo int, res []*ua.DataValue) error {
+	batch := func(lo, hi int) []*ua.ReadValueID { return nodes[lo:hi] }
+	err := ss.readBatched(ctx, len(nodes), batch, ua.TimestampsToReturnNeither, func(lo int, res []*ua.DataValue) error {
 		copy(results[lo:], res)
 		return nil
 	})

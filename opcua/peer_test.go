@@ -165,6 +165,10 @@ func sharedPeer(t *testing.T) *peer {
 // built-in simulator there instead of the tests (see startSimProcess).
 const simProcessEnv = "EDGETAG_TEST_SIM_PROCESS"
 
+// simProcessTagsEnv sets the simulator process's ExtraTags (changing every
+// second instead of every 50 ms when set).
+const simProcessTagsEnv = "EDGETAG_TEST_SIM_TAGS"
+
 func TestMain(m *testing.M) {
 	if listen := os.Getenv(simProcessEnv); listen != "" {
 		os.Exit(runSimProcess(listen))
@@ -330,7 +334,11 @@ func testLogger(t testing.TB) zerolog.Logger {
 // runSimProcess runs the simulator with security on and a certificate kept
 // in memory (a new one on every start) until the process is killed.
 func runSimProcess(listen string) int {
-	s, err := sim.New(sim.Config{Listen: listen, Rate: 50 * time.Millisecond, Security: true}, zerolog.Nop())
+	cfg := sim.Config{Listen: listen, Rate: 50 * time.Millisecond, Security: true}
+	if n, err := strconv.Atoi(os.Getenv(simProcessTagsEnv)); err == nil && n > 0 {
+		cfg.ExtraTags, cfg.Rate = n, time.Second
+	}
+	s, err := sim.New(cfg, zerolog.Nop())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -353,16 +361,17 @@ func runSimProcess(listen string) int {
 type simProcess struct {
 	t        testing.TB
 	listen   string
+	env      []string
 	cmd      *exec.Cmd
 	done     chan struct{}
 	Endpoint string
 }
 
 // startSimProcess starts the simulator process on a free port; it is killed
-// when the test ends.
-func startSimProcess(t testing.TB) *simProcess {
+// when the test ends. env is added to the process's environment.
+func startSimProcess(t testing.TB, env ...string) *simProcess {
 	t.Helper()
-	sp := &simProcess{t: t, listen: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	sp := &simProcess{t: t, listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), env: env}
 	sp.Endpoint = "opc.tcp://" + sp.listen
 	sp.start()
 	t.Cleanup(sp.kill)
@@ -373,7 +382,7 @@ func (sp *simProcess) start() {
 	t := sp.t
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), simProcessEnv+"="+sp.listen)
+	cmd.Env = append(append(os.Environ(), simProcessEnv+"="+sp.listen), sp.env...)
 	sp.done = startUntilReady(t, cmd, "simulator process", 60*time.Second)
 	sp.cmd = cmd
 }
@@ -386,6 +395,15 @@ func (sp *simProcess) kill() {
 	_ = sp.cmd.Process.Signal(syscall.SIGKILL)
 	<-sp.done
 	sp.cmd = nil
+}
+
+// signal sends sig to the simulator process (SIGSTOP freezes it with its
+// TCP connections open, SIGCONT resumes it).
+func (sp *simProcess) signal(sig syscall.Signal) {
+	sp.t.Helper()
+	if err := sp.cmd.Process.Signal(sig); err != nil {
+		sp.t.Fatalf("signal %v: %v", sig, err)
+	}
 }
 
 // clientGoroutines returns the stacks of goroutines that belong to a

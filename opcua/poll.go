@@ -62,14 +62,20 @@ func (ss *session) readOnce(ctx context.Context, classify bool) error {
 
 // read reads the Value of the given items and emits them. With classify,
 // node errors mark items failed (and a good read of a failed item clears
-// it).
+// it). The entries of a request are built for that request only, so a
+// read of every item (after a reconnect, on top of the subscriptions'
+// burst of initial values) holds one request's worth at a time.
 func (ss *session) read(ctx context.Context, handles []int, classify bool) error {
-	nodes := make([]*ua.ReadValueID, len(handles))
-	for i, h := range handles {
-		nodes[i] = &ua.ReadValueID{NodeID: ss.nodeID(h), AttributeID: ua.AttributeIDValue}
+	var buf []*ua.ReadValueID
+	batch := func(lo, hi int) []*ua.ReadValueID {
+		buf = buf[:0]
+		for _, h := range handles[lo:hi] {
+			buf = append(buf, &ua.ReadValueID{NodeID: ss.nodeID(h), AttributeID: ua.AttributeIDValue})
+		}
+		return buf
 	}
 	changed := false
-	err := ss.readBatched(ctx, nodes, ua.TimestampsToReturnBoth, func(lo int, res []*ua.DataValue) error {
+	err := ss.readBatched(ctx, len(handles), batch, ua.TimestampsToReturnBoth, func(lo int, res []*ua.DataValue) error {
 		now := time.Now()
 		for i, dv := range res {
 			h := handles[lo+i]
@@ -96,16 +102,17 @@ func (ss *session) read(ctx context.Context, handles []int, classify bool) error
 	return err
 }
 
-// readBatched reads nodes in requests of at most limits.Read entries and
-// hands each batch's results (parallel to nodes[lo:]) to fn. A request the
-// server finds too big (BadTooManyOperations, message too large) halves
-// limits.Read, remembered by the Source for later sessions, and is sent
-// again.
-func (ss *session) readBatched(ctx context.Context, nodes []*ua.ReadValueID, ts ua.TimestampsToReturn, fn func(lo int, res []*ua.DataValue) error) error {
-	for lo := 0; lo < len(nodes); {
-		hi := min(lo+ss.limits.Read, len(nodes))
-		rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
-		res, err := ss.c.Read(rctx, &ua.ReadRequest{NodesToRead: nodes[lo:hi], TimestampsToReturn: ts})
+// readBatched reads n nodes in requests of at most limits.Read entries,
+// batch(lo, hi) giving the entries of nodes lo..hi-1 (the request is done
+// with them when the next batch is asked for), and hands each batch's
+// results (parallel to nodes lo..) to fn. A request the server finds too
+// big (BadTooManyOperations, message too large) halves limits.Read,
+// remembered by the Source for later sessions, and is sent again.
+func (ss *session) readBatched(ctx context.Context, n int, batch func(lo, hi int) []*ua.ReadValueID, ts ua.TimestampsToReturn, fn func(lo int, res []*ua.DataValue) error) error {
+	for lo := 0; lo < n; {
+		hi := min(lo+ss.limits.Read, n)
+		rctx, cancel := ss.requestCtx(ctx)
+		res, err := ss.c.Read(rctx, &ua.ReadRequest{NodesToRead: batch(lo, hi), TimestampsToReturn: ts})
 		cancel()
 		if err != nil {
 			if tooBig(err) && ss.limits.Read > 1 {

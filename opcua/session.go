@@ -14,11 +14,12 @@ import (
 )
 
 // session is one connection of a Source: connect, browse, acquire until the
-// connection fails or ctx is done, then close. A new session (fresh client,
-// fresh secure channel, re-browsed roots, new subscription) is built for
-// every reconnect, which also recovers from a server that came back with a
-// new certificate. All fields are owned by the goroutine calling run; the
-// heartbeat goroutine only uses c.
+// connection fails or ctx is done, then hand the client to the Source to
+// close. A new session (fresh client, fresh secure channel, re-browsed
+// roots, new subscription) is built for every reconnect, which also
+// recovers from a server that came back with a new certificate. All fields
+// are owned by the goroutine calling run; the heartbeat goroutine only
+// uses c and lost.
 type session struct {
 	src       *Source
 	emit      Emit
@@ -26,8 +27,13 @@ type session struct {
 	once      bool // read every node once, then end (Source.ReadOnce)
 	connected bool // this session got as far as an active session
 
-	log        zerolog.Logger
-	c          *gopcua.Client
+	log zerolog.Logger
+	c   *gopcua.Client
+	// lost is done once the heartbeat found the connection dead (its cause
+	// is that error) or run's ctx is done. Every request of the session
+	// ends with it (requestCtx, sessionCtx); emits do not, so a value
+	// already received is never dropped because the connection died.
+	lost       context.Context
 	namespaces []string
 	limits     batchLimits
 
@@ -37,12 +43,9 @@ type session struct {
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
 
-	// Subscribe mode: the subscriptions, all delivering to notifs, and
-	// the notifications taken off notifs while a subscription was created
-	// (see subscribe), handled before notifs.
-	subs    []*subscription
-	notifs  chan *gopcua.PublishNotificationData
-	pending []*gopcua.PublishNotificationData
+	// Subscribe mode: the subscriptions, all delivering to notifs.
+	subs   []*subscription
+	notifs chan *gopcua.PublishNotificationData
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,
@@ -58,18 +61,22 @@ func (ss *session) run(ctx context.Context) error {
 		return err
 	}
 	ss.c = c
-	defer func() {
-		closeClient(c, cfg.RequestTimeout)
-		ss.log.Debug().Msg("session closed")
-	}()
+	// Closing waits for the server's answer (up to RequestTimeout): done
+	// in the background so that a dead server's session ends, and its
+	// state shows it, at once.
+	defer s.closeInBackground(c)
+	lost, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	ss.lost = lost
 	ss.connected = true
+	s.status.sessionStarted()
 	s.status.setSubscriptions(0)
 	if ss.reconnect {
 		s.status.addReconnect()
 	}
 	ss.namespaces = c.Namespaces()
 
-	rctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	rctx, cancel := ss.requestCtx(ctx)
 	info, srvLimits, err := readServerInfo(rctx, c)
 	cancel()
 	if err != nil {
@@ -89,18 +96,33 @@ func (ss *session) run(ctx context.Context) error {
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
 		Int("max_items_per_subscription", ss.limits.PerSubscription).Bool("reconnect", ss.reconnect).Msg("connected")
 
-	roots := make([]int, len(cfg.Nodes))
-	for i := range roots {
-		roots[i] = i
-	}
 	start := time.Now()
-	_, ss.failedRoots, err = ss.resolveRoots(ctx, roots)
-	if err != nil {
-		return err
+	build := info.String()
+	if *cfg.ReuseNodes && s.resolved.matches(ss.namespaces, build) {
+		ss.items, ss.failedRoots = s.resolved.take()
+		ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
+			Msg("nodes resolved: the server's namespaces and build are unchanged; reusing the last session's nodes")
+	} else {
+		// The old set is dropped before browsing, so that its memory can
+		// be reused.
+		s.resolved = nil
+		roots := make([]int, len(cfg.Nodes))
+		for i := range roots {
+			roots[i] = i
+		}
+		_, ss.failedRoots, err = ss.resolveRoots(ctx, roots)
+		if err != nil {
+			return err
+		}
+		s.status.setBrowseTime(time.Since(start))
+		ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
+			Dur("took_ms", elapsed(start)).Msg("nodes resolved")
 	}
-	s.status.setBrowseTime(time.Since(start))
-	ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
-		Dur("took_ms", elapsed(start)).Msg("nodes resolved")
+	// Whatever the session adds later (failed roots resolved, items
+	// found) is kept for the next one too.
+	defer func() {
+		s.resolved = &resolvedSet{items: ss.items, failedRoots: ss.failedRoots, namespaces: ss.namespaces, build: build}
+	}()
 	ss.updateStatus()
 	// A response the client refused (too large) leaves it without a
 	// publish loop even though the browse retried in smaller requests.
@@ -109,7 +131,9 @@ func (ss *session) run(ctx context.Context) error {
 	}
 
 	// The heartbeat runs beside the acquisition loop and reports the first
-	// failed CurrentTime read; it is stopped and waited for on return.
+	// failed CurrentTime read: at once in the source's state, to the loop
+	// on hbErr, and by ending the session's requests (lost). It is stopped
+	// and waited for on return.
 	hbCtx, hbCancel := context.WithCancel(ctx)
 	hbErr := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -117,6 +141,8 @@ func (ss *session) run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		if err := ss.heartbeat(hbCtx); err != nil {
+			s.status.sessionLost(err)
+			lose(err)
 			hbErr <- err
 		}
 	}()
@@ -138,7 +164,41 @@ func (ss *session) run(ctx context.Context) error {
 	if errors.As(err, &ee) || ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if lerr := ss.lostErr(); lerr != nil {
+		// A request ended by the heartbeat's verdict reports only that it
+		// was cancelled; the verdict says why.
+		return lerr
+	}
 	return err
+}
+
+// lostErr returns why the session was lost, or nil while it is not.
+func (ss *session) lostErr() error {
+	if ss.lost == nil || ss.lost.Err() == nil {
+		return nil
+	}
+	if cause := context.Cause(ss.lost); cause != ss.lost.Err() {
+		return cause
+	}
+	return nil
+}
+
+// sessionCtx returns ctx, also ended when the session is lost.
+func (ss *session) sessionCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ss.lost == nil {
+		return context.WithCancel(ctx)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(ss.lost, cancel)
+	return sctx, func() { stop(); cancel() }
+}
+
+// requestCtx returns the context of one request: ctx bounded by
+// RequestTimeout, also ended when the session is lost.
+func (ss *session) requestCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, stop := ss.sessionCtx(ctx)
+	rctx, cancel := context.WithTimeout(sctx, ss.src.cfg.RequestTimeout)
+	return rctx, func() { cancel(); stop() }
 }
 
 // heartbeat reads the server's CurrentTime every Heartbeat and returns the

@@ -3,7 +3,9 @@ package opcua
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,6 +149,48 @@ func TestSimReconnect(t *testing.T) {
 	checkNoClientGoroutines(t)
 }
 
+// TestSimSubscriptionSilentFromStart has the simulator lose every
+// subscription before it publishes (as gopcua's server did when it stored
+// a new subscription under a running one's id): a subscription that never
+// delivers is probed within its first-data wait, not after the silence
+// window (three hours here), and the source reconnects until one delivers.
+func TestSimSubscriptionSilentFromStart(t *testing.T) {
+	s := simtest.Start(t, sim.Config{})
+	cfg := simConfig(t, s.Endpoint())
+	cfg.PublishingInterval = time.Second // first publish a second after creation
+	cfg.KeepAlive = time.Hour            // silence window 3 × 1 s × 3600
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				s.DeleteSubscriptions()
+			}
+		}
+	}()
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 60*time.Second, "reconnects after silent subscriptions", func() bool { return src.Status().Reconnects >= 2 })
+	cancel()
+	<-deleted
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values once subscriptions survive", func() bool { return col.count(mark, "Double") >= 3 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // TestSimProcessRestart kills the simulator process mid-stream and starts a
 // new one on the same port, with a new certificate (gopcua's own reconnect
 // never recovers from that): values resume without restarting the source.
@@ -178,6 +222,50 @@ func TestSimProcessRestart(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+}
+
+// TestSimProcessFrozen freezes the simulator process (SIGSTOP: the process
+// stops answering, its TCP connections stay open): the source reports the
+// connection lost from the failed heartbeat, without waiting for the dead
+// client to close, and delivers again once the process resumes.
+func TestSimProcessFrozen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	sp := startSimProcess(t)
+	cfg := simConfig(t, sp.Endpoint)
+	cfg.Security = Security{"None", "None"}
+	cfg.RequestTimeout = 2 * time.Second
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
+	sp.signal(syscall.SIGSTOP)
+	resumed := false
+	defer func() {
+		if !resumed {
+			sp.signal(syscall.SIGCONT)
+		}
+	}()
+	waitFor(t, 60*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	if st := src.Status(); !strings.Contains(st.LastError, "heartbeat") {
+		t.Errorf("last error %q, want the heartbeat's", st.LastError)
+	}
+	sp.signal(syscall.SIGCONT)
+	resumed = true
+	mark := col.len()
+	waitFor(t, 60*time.Second, "values after the process resumed", func() bool { return col.count(mark, "Double") >= 3 })
+	if st := src.Status(); st.State != StateConnected || st.Reconnects < 1 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkNoClientGoroutines(t)
 }
 
 // BenchmarkSubscribeThroughput measures samples per second from a

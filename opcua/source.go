@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	gopcua "github.com/gopcua/opcua"
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/tag"
@@ -28,6 +30,15 @@ type Source struct {
 	// failure was warned about, so a root that keeps failing the same way
 	// is warned about once. Owned by the goroutine running Run.
 	rootWarned map[int]string
+
+	// resolved is the node set of the last session that resolved one, for
+	// the next session to reuse (see resolvedSet); nil while none. Owned
+	// by the goroutine running Run.
+	resolved *resolvedSet
+
+	// closers counts the goroutines closing the clients of ended sessions
+	// (closeInBackground); Run waits for them before it returns.
+	closers sync.WaitGroup
 }
 
 // learnedLimits are caps on batch sizes (0 = none) learned from
@@ -58,13 +69,15 @@ func (s *Source) Status() Status { return s.status.snapshot() }
 
 // Run connects, browses, subscribes or polls and emits every value until ctx
 // is done. It owns reconnection (capped backoff with jitter, at most one
-// session: the old client is closed before a new one is dialled), so it
-// returns nil when ctx is cancelled and an error only for a fatal problem
-// that retrying cannot fix (a *FatalError: unreadable certificate files).
-// The session is closed before Run returns. emit is called from Run's
-// goroutine only, one sample at a time, in the order values arrive.
+// active session: an ended session's client is closed in the background,
+// within RequestTimeout, while the next one is dialled), so it returns nil
+// when ctx is cancelled and an error only for a fatal problem that
+// retrying cannot fix (a *FatalError: unreadable certificate files). Every
+// client is closed before Run returns. emit is called from Run's goroutine
+// only, one sample at a time, in the order values arrive.
 func (s *Source) Run(ctx context.Context, emit Emit) error {
 	defer s.status.setState(StateStopped, nil)
+	defer s.closers.Wait()
 	bo := backoff{Min: s.cfg.ReconnectMin, Max: s.cfg.ReconnectMax}
 	connectedBefore := false
 	// Connecting is shown until the first connection; after a loss the
@@ -102,6 +115,19 @@ func (s *Source) Run(ctx context.Context, emit Emit) error {
 			return nil
 		}
 	}
+}
+
+// closeInBackground closes c (its session and secure channel) in a
+// goroutine owned by s, bounded by RequestTimeout: a dead server never
+// answers CloseSession, and the source must not wait for that to show the
+// connection lost and to start reconnecting.
+func (s *Source) closeInBackground(c *gopcua.Client) {
+	s.closers.Add(1)
+	go func() {
+		defer s.closers.Done()
+		closeClient(c, s.cfg.RequestTimeout)
+		s.log.Debug().Msg("session closed")
+	}()
 }
 
 // errDead is returned by the session loop when the subscription or the

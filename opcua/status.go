@@ -13,6 +13,10 @@ type statusBox struct {
 
 	mu sync.Mutex // guards the fields below
 	st Status
+	// lost is set when the running session was found dead (sessionLost)
+	// and cleared when the next one connects: meanwhile the state stays
+	// disconnected whatever the ending session still reports.
+	lost bool
 }
 
 func newStatusBox(name string) *statusBox {
@@ -44,15 +48,35 @@ func (b *statusBox) setState(s State, err error) {
 	}
 }
 
+// sessionStarted notes that a session connected.
+func (b *statusBox) sessionStarted() {
+	b.mu.Lock()
+	b.lost = false
+	b.mu.Unlock()
+}
+
+// sessionLost moves to disconnected at once, with err as LastError, and
+// keeps that state until the next session connects.
+func (b *statusBox) sessionLost(err error) {
+	b.mu.Lock()
+	b.lost = true
+	b.mu.Unlock()
+	b.setState(StateDisconnected, err)
+}
+
 // setItems records the node count and the failed items, and derives
-// connected or degraded. The source is connected again, so the error that
-// ended an earlier connection no longer applies: LastError is cleared.
+// connected or degraded (unless the session was lost). The source is
+// connected again, so the error that ended an earlier connection no longer
+// applies: LastError is cleared.
 func (b *statusBox) setItems(nodes, failed int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.st.LastError = ""
 	b.st.Nodes = nodes
 	b.st.FailedItems = failed
+	if b.lost {
+		return
+	}
+	b.st.LastError = ""
 	s := StateConnected
 	if failed > 0 {
 		s = StateDegraded

@@ -41,8 +41,36 @@ type subscription struct {
 	items int
 	// silence is how long it may go without data before it is probed:
 	// 3 × revised publishing interval × revised keep-alive count.
-	silence  time.Duration
+	silence time.Duration
+	// firstData is how long it may go without its first data after
+	// monitored items were created on it before it is probed (and probed
+	// again): see firstDataWait.
+	firstData time.Duration
+	// delivered is set by its first notification.
+	delivered bool
+	// lastData is when it last delivered, or, until it delivered, when
+	// monitored items were last created on it.
 	lastData time.Time
+}
+
+// quietLimit is how long s may stay quiet before it is probed.
+func (s *subscription) quietLimit() time.Duration {
+	if s.delivered {
+		return s.silence
+	}
+	return s.firstData
+}
+
+// firstDataWait is how long a subscription may wait for its first data:
+// a server reports the initial value of every new monitored item at the
+// next publishing cycle, so a subscription that stays quiet for three
+// publishing intervals (at least one heartbeat, at most the silence
+// window) may be gone on the server already (a server that lost it, or
+// stored another one under its id), and is probed at once instead of after
+// the whole silence window. A probe the server answers Good costs one
+// request and the wait starts again.
+func firstDataWait(interval, heartbeat, silence time.Duration) time.Duration {
+	return min(silence, max(3*interval, heartbeat))
 }
 
 // subscribeLoop spreads the items over as many subscriptions as the
@@ -54,8 +82,9 @@ type subscription struct {
 //
 // Dead-subscription detection: gopcua does not surface keep-alives, so when
 // a subscription delivered no data for 3 × publishing interval × keep-alive
-// count the loop probes it with SetPublishingMode; a failed probe ends the
-// session (reconnect). The heartbeat covers the connection itself.
+// count, or none at all within firstDataWait after its monitored items were
+// created, the loop probes it with SetPublishingMode; a failed probe ends
+// the session (reconnect). The heartbeat covers the connection itself.
 func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error {
 	cfg := &ss.src.cfg
 	ss.notifs = make(chan *gopcua.PublishNotificationData, notifyQueue)
@@ -85,12 +114,10 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 
 	retry := time.NewTicker(cfg.RetryFailedItems)
 	defer retry.Stop()
-	watchdog := time.NewTicker(max(silenceOf(cfg.PublishingInterval, ss.keepAliveCount())/3, 10*time.Millisecond))
+	silence := silenceOf(cfg.PublishingInterval, ss.keepAliveCount())
+	watchdog := time.NewTicker(max(firstDataWait(cfg.PublishingInterval, cfg.Heartbeat, silence)/3, 10*time.Millisecond))
 	defer watchdog.Stop()
 	for {
-		if err := ss.handlePending(ctx); err != nil {
-			return err
-		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -147,8 +174,8 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	}
 	cfg := &ss.src.cfg
 	keepAlive := ss.keepAliveCount()
-	sctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-	sub, err := ss.subscribe(sctx, &gopcua.SubscriptionParameters{
+	sctx, cancel := ss.requestCtx(ctx)
+	sub, err := ss.subscribe(ctx, sctx, &gopcua.SubscriptionParameters{
 		Interval:          cfg.PublishingInterval,
 		MaxKeepAliveCount: keepAlive,
 		LifetimeCount:     keepAlive * 10,
@@ -161,11 +188,13 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	if interval <= 0 {
 		interval = cfg.PublishingInterval
 	}
+	silence := silenceOf(interval, sub.RevisedMaxKeepAliveCount)
 	s := &subscription{
-		sub:      sub,
-		max:      cmp.Or(ss.limits.PerSubscription, math.MaxInt),
-		silence:  silenceOf(interval, sub.RevisedMaxKeepAliveCount),
-		lastData: time.Now(),
+		sub:       sub,
+		max:       cmp.Or(ss.limits.PerSubscription, math.MaxInt),
+		silence:   silence,
+		firstData: firstDataWait(interval, cfg.Heartbeat, silence),
+		lastData:  time.Now(),
 	}
 	ss.subs = append(ss.subs, s)
 	ss.src.status.setSubscriptions(len(ss.subs))
@@ -173,57 +202,66 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 	return s, nil
 }
 
-// subscribe creates a subscription with gopcua's Subscribe, taking
-// notifications off ss.notifs meanwhile (into ss.pending, which the loop
-// handles first). Once the server answered, Subscribe wakes gopcua's
-// publish loop with a send that ignores ctx on a channel that holds two
-// wake-ups; that loop, blocked while handing a notification to a full
-// ss.notifs, would never take a third, and Subscribe would never return.
+// subscribe creates a subscription with gopcua's Subscribe (the request
+// bounded by rctx), handling the notifications of the session's other
+// subscriptions meanwhile (emitting with ctx). Once the server answered,
+// Subscribe wakes gopcua's publish loop with a send that ignores ctx on a
+// channel that holds two wake-ups; that loop, blocked while handing a
+// notification to a full ss.notifs, would never take a third, and
+// Subscribe would never return. The notifications are handled at once,
+// not set aside: while the subscriptions of a large item set are created
+// one after the other, the first ones' initial values would otherwise all
+// be held decoded until the last one exists.
+//
+// A notification that ends the session (a subscription's status changed,
+// or emit failed because ctx is done) is returned once Subscribe returned;
+// until then the notifications still coming are taken and discarded
+// (counted and logged), so that the publish loop takes the wake-up.
 //
 // The send also never completes once the publish loop has stopped (the
 // client died: see clientAlive), so the client's state is watched too. A
 // client that dies during the call ends the session, and leaves the
 // goroutine blocked with the dead client: rare (the state is checked just
 // before), and better than a source that hangs.
-func (ss *session) subscribe(ctx context.Context, params *gopcua.SubscriptionParameters) (*gopcua.Subscription, error) {
+func (ss *session) subscribe(ctx, rctx context.Context, params *gopcua.SubscriptionParameters) (*gopcua.Subscription, error) {
 	type result struct {
 		sub *gopcua.Subscription
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		sub, err := ss.c.Subscribe(ctx, params, ss.notifs)
+		sub, err := ss.c.Subscribe(rctx, params, ss.notifs)
 		done <- result{sub, err}
 	}()
 	alive := time.NewTicker(subscribeStateCheck)
 	defer alive.Stop()
+	var ended error
+	discarded := 0
+	defer func() {
+		if discarded > 0 {
+			ss.log.Warn().Int("notifications", discarded).AnErr("reason", ended).
+				Msg("notifications discarded: the session ends while a subscription is created")
+		}
+	}()
 	for {
 		select {
 		case r := <-done:
+			if ended != nil {
+				return nil, ended
+			}
 			return r.sub, r.err
 		case n := <-ss.notifs:
-			ss.pending = append(ss.pending, n)
+			if ended != nil {
+				discarded++
+				continue
+			}
+			ended = ss.handleNotification(ctx, n)
 		case <-alive.C:
 			if err := ss.clientAlive(); err != nil {
 				return nil, err
 			}
 		}
 	}
-}
-
-// handlePending handles the notifications set aside while a subscription
-// was created, oldest first.
-func (ss *session) handlePending(ctx context.Context) error {
-	for len(ss.pending) > 0 {
-		n := ss.pending[0]
-		ss.pending[0] = nil
-		ss.pending = ss.pending[1:]
-		if err := ss.handleNotification(ctx, n); err != nil {
-			return err
-		}
-	}
-	ss.pending = nil
-	return nil
 }
 
 // subscriptionByID returns the session's subscription with that server id,
@@ -286,13 +324,13 @@ func (ss *session) monitorItems(ctx context.Context, handles []int) error {
 	return nil
 }
 
-// probeSilent probes, in one request, every subscription that delivered no
-// data for its silence time. A subscription the server no longer knows
-// ends the session.
+// probeSilent probes, in one request, every subscription that stayed quiet
+// for its quietLimit. A subscription the server no longer knows ends the
+// session.
 func (ss *session) probeSilent(ctx context.Context) error {
 	var silent []*subscription
 	for _, s := range ss.subs {
-		if time.Since(s.lastData) >= s.silence {
+		if time.Since(s.lastData) >= s.quietLimit() {
 			silent = append(silent, s)
 		}
 	}
@@ -321,6 +359,7 @@ func (ss *session) probeSilent(ctx context.Context) error {
 func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNotificationData) error {
 	if s := ss.subscriptionByID(n.SubscriptionID); s != nil {
 		s.lastData = time.Now()
+		s.delivered = true
 	}
 	if n.Error != nil {
 		return fmt.Errorf("subscription %d: %w", n.SubscriptionID, n.Error)
@@ -392,6 +431,10 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 			return nil, fmt.Errorf("subscription %d: create monitored items: %d results for %d items",
 				s.sub.SubscriptionID, len(res.Results), len(batch))
 		}
+		if !s.delivered {
+			// Its first data is due a publishing cycle after these.
+			s.lastData = time.Now()
+		}
 		for i, r := range res.Results {
 			h := batch[i]
 			it := &ss.items[h]
@@ -425,7 +468,7 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 // ModifyMonitoredItems (unused): about 300 bytes per item for nothing,
 // 30 MB at 100,000 items.
 func (ss *session) createItems(ctx context.Context, subID uint32, reqs []*ua.MonitoredItemCreateRequest) (*ua.CreateMonitoredItemsResponse, error) {
-	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+	rctx, cancel := ss.requestCtx(ctx)
 	defer cancel()
 	var res *ua.CreateMonitoredItemsResponse
 	err := ss.c.Send(rctx, &ua.CreateMonitoredItemsRequest{
@@ -484,7 +527,7 @@ func (ss *session) itemRequest(h int) *ua.MonitoredItemCreateRequest {
 // probe asks the server whether the subscriptions still exist and returns
 // its status for each.
 func (ss *session) probe(ctx context.Context, subIDs []uint32) ([]ua.StatusCode, error) {
-	rctx, cancel := context.WithTimeout(ctx, ss.src.cfg.RequestTimeout)
+	rctx, cancel := ss.requestCtx(ctx)
 	defer cancel()
 	var res *ua.SetPublishingModeResponse
 	err := ss.c.Send(rctx, &ua.SetPublishingModeRequest{PublishingEnabled: true, SubscriptionIDs: subIDs},

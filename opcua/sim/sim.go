@@ -24,11 +24,10 @@
 // Limits of gopcua's server that the simulator cannot hide: it does not
 // check user names, passwords or client certificates (any identity is
 // accepted, anonymous included); it accepts monitored items for node ids
-// that do not exist; a subscription's revised queue size is 1; it numbers
-// a new subscription one more than the number of subscriptions, so once a
-// subscription ended (its client went away) a later one can get the id of
-// one still running, and a client that creates several may get one id
-// twice (gopcua's client refuses it, and edgetag's source reconnects).
+// that do not exist; a subscription's revised queue size is 1. The
+// simulator replaces gopcua's CreateSubscription numbering (which could
+// hand out the id of a running subscription) and its SetPublishingMode
+// (unsupported there): see subscriptions.
 package sim
 
 import (
@@ -193,6 +192,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ns := server.NewNodeNameSpace(srv, NamespaceURI)
 		s.plant = &plant{ns: ns}
 		s.plant.build(objects, s.cfg.ExtraTags)
+		new(subscriptions).register(srv)
 		err = srv.Start(srvCtx)
 	})
 	if err != nil {

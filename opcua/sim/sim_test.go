@@ -432,3 +432,68 @@ func TestSimScale10k(t *testing.T) {
 	_, ch := subscribe(t, ctx, c, tags)
 	handlesSeen(t, ch, tags, time.Minute)
 }
+
+// setPublishingMode asks the server whether the subscriptions exist for
+// c's session, as edgetag's source probes a quiet subscription.
+func setPublishingMode(t *testing.T, c *gopcua.Client, ids ...uint32) []ua.StatusCode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var res *ua.SetPublishingModeResponse
+	err := c.Send(ctx, &ua.SetPublishingModeRequest{PublishingEnabled: true, SubscriptionIDs: ids}, func(v ua.Response) error {
+		r, ok := v.(*ua.SetPublishingModeResponse)
+		if !ok {
+			return fmt.Errorf("unexpected response %T", v)
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("SetPublishingMode %v: %v", ids, err)
+	}
+	if len(res.Results) != len(ids) {
+		t.Fatalf("SetPublishingMode: %d results for %d ids", len(res.Results), len(ids))
+	}
+	return res.Results
+}
+
+// TestSimSubscriptionIDsNeverReused ends one subscription while another
+// runs: the next subscription gets an id of its own (gopcua's numbering
+// would give it the running one's, and that one's end would delete it),
+// and SetPublishingMode tells each session which subscriptions it has.
+func TestSimSubscriptionIDsNeverReused(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{ExtraTags: 3, Rate: 20 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, b, c := simtest.Connect(t, s.Endpoint()), simtest.Connect(t, s.Endpoint()), simtest.Connect(t, s.Endpoint())
+	subA, _ := subscribe(t, ctx, a, 3)
+	subB, _ := subscribe(t, ctx, b, 3)
+	if err := subA.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// gopcua deletes in the background: wait until A's is gone.
+	simtest.WaitFor(t, 30*time.Second, "subscription A deleted", func() bool {
+		return setPublishingMode(t, a, subA.SubscriptionID)[0] == ua.StatusBadSubscriptionIDInvalid
+	})
+	subC, chC := subscribe(t, ctx, c, 3)
+	if subC.SubscriptionID == subB.SubscriptionID || subC.SubscriptionID == subA.SubscriptionID {
+		t.Fatalf("subscription ids A %d, B %d, C %d: C reuses one", subA.SubscriptionID, subB.SubscriptionID, subC.SubscriptionID)
+	}
+	got := setPublishingMode(t, c, subC.SubscriptionID, subB.SubscriptionID, subA.SubscriptionID)
+	want := []ua.StatusCode{ua.StatusOK, ua.StatusBadSubscriptionIDInvalid, ua.StatusBadSubscriptionIDInvalid}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("SetPublishingMode from C for C, B, A: %v, want %v", got, want)
+	}
+	// B's subscription ends; C's keeps delivering every item.
+	if err := subB.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	simtest.WaitFor(t, 30*time.Second, "subscription B deleted", func() bool {
+		return setPublishingMode(t, b, subB.SubscriptionID)[0] == ua.StatusBadSubscriptionIDInvalid
+	})
+	handlesSeen(t, chC, 3, 30*time.Second)
+	if got := setPublishingMode(t, c, subC.SubscriptionID); got[0] != ua.StatusOK {
+		t.Fatalf("C's subscription after B's ended: %v", got[0])
+	}
+}
