@@ -24,6 +24,9 @@ import (
 //	  );
 //	  })
 //
+// Names the snippet assigns without declaring them are declared with var
+// at the end of the head's line (see sloppy.go).
+//
 // The user's code starts on its own line, so a column in the user's first
 // line is the column in the wrapped program and a line is offset by a
 // constant. The closing parts start on a new line, so an if that ends with a
@@ -131,6 +134,13 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 	}
 	if err := s.checkShape(prg); err != nil {
 		return nil, err
+	}
+	if locals := undeclaredAssignments(prg); len(locals) > 0 {
+		// UMH's sloppy-mode assignments to undeclared names (sloppy.go).
+		src = localsHead(head, locals) + sn.Code + tail
+		if prg, err = parser.ParseFile(nil, stage, src, 0, parser.WithDisableSourceMaps); err != nil {
+			return nil, s.compileError(0, 0, err)
+		}
 	}
 	if kind == kindExpr {
 		s.metaKeys, s.metaOnly = metaOnlyKeys(prg)
