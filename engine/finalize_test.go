@@ -26,7 +26,7 @@ func TestMetaKeys(t *testing.T) {
 			sample: testSample(n, 1.5),
 			want: map[string]string{
 				MetaSource: "plc1", MetaEndpoint: "opc.tcp://10.0.0.5:4840", MetaNodeID: "ns=2;s=Line1.speed_1",
-				MetaTagName: "speed_1", MetaTagGroup: "axis", MetaTagPath: "axis.speed_1", MetaTagType: "number",
+				MetaTagName: "speed_1", MetaTagGroup: "axis", MetaTagPath: "axis", MetaTagType: "number",
 				MetaDataType: "Double", MetaStatusCode: "Good",
 				MetaSourceTimestamp: "2026-03-04T05:06:07.89Z", MetaServerTimestamp: "2026-03-04T05:06:08.89Z",
 				MetaAttrNodeID: "ns=2;s=Line1.speed_1", MetaAttrBrowseName: "Speed 1", MetaAttrDataType: "Double",

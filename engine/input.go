@@ -53,8 +53,9 @@ type inputLine struct {
 // Meta values are strings (numbers and booleans are taken as their JSON
 // text). opcua_source, opcua_endpoint, opcua_node_id, opcua_tag_name,
 // opcua_tag_group, opcua_tag_path and opcua_data_type fill the tag.Node
-// (opcua_attr_browsename the browse name, else the tag name; the path
-// defaults to group.name; the data type to type); opcua_source_timestamp
+// (opcua_attr_browsename the browse name, else the tag name; group and
+// path as UMH's OPC UA input sets them, see umhpath.go: the folder path,
+// or the name and "" for a node at the root; the data type to type); opcua_source_timestamp
 // and opcua_server_timestamp (RFC 3339 or integer ms) set the sample's
 // SourceTime and ServerTime; opcua_status_code (Good, a status name such as
 // BadTimeout, or a number) sets Status. Every other key goes to Node.Extra.
@@ -100,7 +101,8 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 	n := s.Node
 	n.DataType = typ
 	browseName := ""
-	hasPath := false
+	var group, path string
+	var hasGroup, hasPath bool
 	var src tag.SourceInfo
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
@@ -129,9 +131,9 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 		case MetaTagName:
 			n.Name = v
 		case MetaTagGroup:
-			n.Group = v
+			group, hasGroup = v, true
 		case MetaTagPath:
-			n.Path, hasPath = v, true
+			path, hasPath = v, true
 		case MetaDataType:
 			n.DataType = v
 		case MetaAttrBrowseName:
@@ -166,11 +168,13 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 	if browseName != "" {
 		n.BrowseName = browseName
 	}
-	if !hasPath {
-		n.Path = n.Name
-		if n.Group != "" {
-			n.Path = n.Group + "." + n.Name
-		}
+	g, err := nodeGroupFromMeta(n.Name, group, hasGroup, path, hasPath)
+	if err != nil {
+		return err
+	}
+	n.Group, n.Path = g, n.Name
+	if g != "" {
+		n.Path = g + "." + n.Name
 	}
 	return nil
 }

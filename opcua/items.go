@@ -155,7 +155,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			failed = append(failed, r.idx)
 			continue
 		}
-		vars = append(vars, vs...)
+		vars = append(vars, withRootName(vs, a.browseName)...)
 	}
 	if len(vars) == 0 {
 		return nil, failed, nil
