@@ -81,6 +81,7 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&tp.SubjectPrefix, engine.DefaultSubjectPrefix)
 	setDefault(&tp.Timeout, duration(engine.DefaultTimeout))
 	setDefault(&tp.Runtimes, 0)
+	setDefault(&tp.BadStatus, engine.BadStatusDrop)
 
 	setDefault(&f.NATS, natsFile{})
 	n := f.NATS

@@ -58,6 +58,7 @@ func TestParseDefaults(t *testing.T) {
 			AdvancedProcessing: engine.Snippet{File: "sites/press-hall.yaml"},
 			SubjectPrefix:      "umh.v1",
 			Timeout:            100 * time.Millisecond,
+			BadStatus:          engine.BadStatusDrop,
 		},
 		NATS: sink.Config{
 			Name: "press-hall",
@@ -162,7 +163,7 @@ nats:
 	}}
 	want.Engine = engine.Config{
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},
-		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2,
+		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2, BadStatus: engine.BadStatusDrop,
 	}
 	want.NATS = sink.Config{
 		Name: "acme-berlin", URL: "nats://a:4222,nats://b:4222",

@@ -17,6 +17,7 @@ type metrics struct {
 	sourceState, sourceSamples, sourceNodes, sourceFailed, sourceReconnects, sourceBrowse *prometheus.Desc
 	sourceSubscriptions                                                                   *prometheus.Desc
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
+	engineBadDropped                                                                      *prometheus.Desc
 	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
 	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
 }
@@ -36,12 +37,14 @@ func newMetrics(a *Agent) *metrics {
 		sourceFailed:  d("source_failed_items", "Nodes that failed and are retried.", "source"),
 		sourceSubscriptions: d("source_subscriptions", "Subscriptions the source's session holds "+
 			"(limits.max_monitored_items_per_subscription spreads items over them).", "source"),
-		sourceReconnects:  d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
-		sourceBrowse:      d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
-		engineSamples:     d("engine_samples_total", "Samples processed by the tag engine."),
-		engineEmitted:     d("engine_emitted_total", "Messages produced by the tag engine."),
-		engineFiltered:    d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
-		engineFailed:      d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		sourceReconnects: d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
+		sourceBrowse:     d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
+		engineSamples:    d("engine_samples_total", "Samples processed by the tag engine."),
+		engineEmitted:    d("engine_emitted_total", "Messages produced by the tag engine."),
+		engineFiltered:   d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
+		engineFailed:     d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		engineBadDropped: d("engine_bad_status_dropped_total", "Samples with a Bad OPC UA status dropped before the scripts "+
+			"(tag_processor.bad_status: drop, as United Manufacturing Hub does)."),
 		published:         d("nats_published_total", "Messages published (and acknowledged with JetStream)."),
 		publishErrors:     d("nats_publish_errors_total", "Publish attempts that failed (retried or lost)."),
 		retried:           d("nats_retried_total", "Publishes retried with the same message id."),
@@ -82,6 +85,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	es := m.a.pipe.engine.Load().Stats()
 	counter(m.engineSamples, float64(es.Samples))
 	counter(m.engineEmitted, float64(es.Emitted))
+	counter(m.engineBadDropped, float64(es.BadDropped))
 	for stage, n := range es.Filtered {
 		counter(m.engineFiltered, float64(n), stage)
 	}

@@ -128,6 +128,7 @@ type tagProcessorFile struct {
 	SubjectPrefix      *string         `yaml:"subject_prefix"`
 	Timeout            *duration       `yaml:"timeout"`
 	Runtimes           *int            `yaml:"runtimes"`
+	BadStatus          *string         `yaml:"bad_status"`
 }
 
 type conditionFile struct {

@@ -439,7 +439,9 @@ func (c *converter) engine(tp *tagProcessorFile) engine.Config {
 		SubjectPrefix:      *tp.SubjectPrefix,
 		Timeout:            c.positive("tag_processor.timeout", *tp.Timeout),
 		Runtimes:           c.atLeast("tag_processor.runtimes", *tp.Runtimes, 0),
+		BadStatus:          *tp.BadStatus,
 	}
+	c.oneOf("tag_processor.bad_status", ec.BadStatus, engine.BadStatuses)
 	for i, cond := range tp.Conditions {
 		p := fmt.Sprintf("tag_processor.conditions[%d]", i)
 		if strings.TrimSpace(cond.If.Code) == "" {

@@ -62,6 +62,9 @@ type Stats struct {
 	Emitted  uint64
 	Filtered map[string]uint64            // by stage
 	Failed   map[string]map[Reason]uint64 // by stage, then reason
+	// BadDropped counts the samples dropped for their Bad status before
+	// any stage ran (Config.BadStatus).
+	BadDropped uint64
 }
 
 // CompileError is one snippet that does not compile. New returns all of them

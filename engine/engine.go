@@ -54,6 +54,9 @@ type Engine struct {
 	// subject.
 	headers          headerSet
 	subjectInHeaders bool
+
+	// bad drops samples with a Bad status (see badstatus.go).
+	bad *badFilter
 }
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
@@ -71,6 +74,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		conds:        len(cfg.Conditions),
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
 		headers:      newHeaderSet(cfg.Headers),
+		bad:          newBadFilter(cfg.BadStatus),
 	}
 	e.subjectInHeaders = e.headers.has(MetaLocationPath) && e.headers.has(MetaDataContract) &&
 		e.headers.has(MetaVirtualPath) && e.headers.has(MetaTagNameKey)
@@ -83,6 +87,9 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 	var errs []error
 	if err := ValidateSubjectPrefix(e.prefix); err != nil {
 		errs = append(errs, fmt.Errorf("subject_prefix: %w", err))
+	}
+	if b := cfg.BadStatus; b != "" && b != BadStatusDrop && b != BadStatusKeep {
+		errs = append(errs, fmt.Errorf("bad_status %q: want %s or %s", b, BadStatusDrop, BadStatusKeep))
 	}
 	add := func(name string, kind stageKind, sn Snippet, required bool) {
 		st := &stage{name: name, limit: rate.NewLimiter(rate.Every(failLogEvery), failLogBurst)}
@@ -246,6 +253,9 @@ func (rt *jsRuntime) reportFailure(f Failure) {
 // pipeline builds msg, runs the stages in order on the list of messages
 // (which fan-out may grow), then finalizes each.
 func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failure)) (out []tag.Message) {
+	if rt.e.droppedBad(s) {
+		return dst
+	}
 	rt.node = s.Node
 	rt.stage = 0
 	n := len(dst)

@@ -56,7 +56,7 @@ func TestMetaKeys(t *testing.T) {
 			e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + `
 msg.meta.seen = Object.keys(msg.meta).filter(function(k) { return k.indexOf("opcua_") === 0 || k === "line"; })
 	.map(function(k) { return k + "=" + msg.meta[k]; }).join("|");
-return msg;`}, Runtimes: 1}, zerolog.Nop())
+return msg;`}, Runtimes: 1, BadStatus: BadStatusKeep}, zerolog.Nop())
 			// Twice: the first sample of a node builds its cache, the
 			// second one uses it.
 			for round := range 2 {

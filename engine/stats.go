@@ -87,8 +87,9 @@ func (s *stage) watchReturn(undefined bool) bool {
 // the stages (and reasons) with a non-zero count.
 func (e *Engine) Stats() Stats {
 	st := Stats{
-		Filtered: make(map[string]uint64),
-		Failed:   make(map[string]map[Reason]uint64),
+		Filtered:   make(map[string]uint64),
+		Failed:     make(map[string]map[Reason]uint64),
+		BadDropped: e.bad.dropped.Load(),
 	}
 	for _, rt := range e.rts {
 		st.Samples += rt.samples.Load()
