@@ -51,7 +51,7 @@ type inputLine struct {
 // gives []byte, as an OPC UA source reports a Byte array).
 //
 // Meta values are strings (numbers and booleans are taken as their JSON
-// text). opcua_source, opcua_endpoint, opcua_node_id, opcua_tag_name,
+// text). opcua_source, opcua_endpoint, opcua_node_id (or UMH's opcua_attr_nodeid), opcua_tag_name,
 // opcua_tag_group, opcua_tag_path and opcua_data_type fill the tag.Node
 // (opcua_attr_browsename the browse name, else the tag name; group and
 // path as UMH's OPC UA input sets them, see umhpath.go: the folder path,
@@ -126,7 +126,7 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 			src.Name = v
 		case MetaEndpoint:
 			src.Endpoint = v
-		case MetaNodeID:
+		case MetaNodeID, MetaAttrNodeID:
 			n.ID = v
 		case MetaTagName:
 			n.Name = v
