@@ -21,17 +21,22 @@ import (
 
 // inputLine is one line of `edgetag process` input.
 type inputLine struct {
-	Payload json.RawMessage `json:"payload"`
-	Meta    map[string]any  `json:"meta"`
-	Type    string          `json:"type"`
+	Payload     json.RawMessage `json:"payload"`
+	Meta        map[string]any  `json:"meta"`
+	Type        string          `json:"type"`
+	TimestampMs json.RawMessage `json:"timestamp_ms"`
 }
 
 // ParseInput parses one input line of `edgetag process`:
 //
-//	{"payload": <any JSON>, "meta": {"key": "value", ...}, "type": "UInt64"}
+//	{"payload": <any JSON>, "meta": {"key": "value", ...}, "type": "UInt64", "timestamp_ms": 1733903611000}
 //
-// payload is required (null stands for a sample without a value); meta and
-// type are optional; other keys are errors, so a misspelt key is caught.
+// payload is required (null stands for a sample without a value); meta,
+// type and timestamp_ms (integer Unix milliseconds: the sample's source
+// timestamp) are optional; other keys are errors, so a misspelt key is
+// caught. A line that is a JSON value other than an object (23.5, "on",
+// [1, 2], true, null), as UMH's documentation writes its inputs, is the
+// payload of a sample without meta.
 //
 // Without type, a JSON integer is an Int64 when it fits and a Double
 // otherwise, any other number a Double, strings, booleans and null as they
@@ -62,6 +67,13 @@ type inputLine struct {
 // ReceivedAt is left zero for the caller to set.
 func ParseInput(line []byte) (tag.Sample, error) {
 	var in inputLine
+	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '{' {
+		var v json.RawMessage
+		if err := json.Unmarshal(t, &v); err != nil {
+			return tag.Sample{}, fmt.Errorf("input line: %w", err)
+		}
+		line = bareInput(t)
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
@@ -93,7 +105,22 @@ func ParseInput(line []byte) (tag.Sample, error) {
 	if err := applyInputMeta(&s, in.Meta, in.Type); err != nil {
 		return tag.Sample{}, err
 	}
+	if in.TimestampMs != nil {
+		ms, err := strconv.ParseInt(string(in.TimestampMs), 10, 64)
+		if err != nil {
+			return tag.Sample{}, fmt.Errorf("input timestamp_ms %s: want integer Unix milliseconds", quoteShort(string(in.TimestampMs)))
+		}
+		s.SourceTime = time.UnixMilli(ms).UTC()
+	}
 	return s, nil
+}
+
+// bareInput wraps a bare JSON value as the payload of an input line.
+func bareInput(v []byte) []byte {
+	b := make([]byte, 0, len(v)+13)
+	b = append(b, `{"payload":`...)
+	b = append(b, v...)
+	return append(b, '}')
 }
 
 // applyInputMeta fills the node, timestamps and status of s from meta.

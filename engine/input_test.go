@@ -19,6 +19,11 @@ func TestParseInputValues(t *testing.T) {
 		want any
 	}{
 		{"integer is Int64", `{"payload": 42}`, int64(42)},
+		{"bare number", `23.5`, 23.5},
+		{"bare integer with blanks", "  7 \r", int64(7)},
+		{"bare string", `"on"`, "on"},
+		{"bare array", `[1, 2]`, []int64{1, 2}},
+		{"bare null", `null`, nil},
 		{"negative integer", `{"payload": -9223372036854775808}`, int64(math.MinInt64)},
 		{"integer beyond int64 is Double", `{"payload": 18446744073709551615}`, 18446744073709551615.0},
 		{"fraction is Double", `{"payload": 42.5}`, 42.5},
@@ -154,7 +159,6 @@ func TestParseInputErrors(t *testing.T) {
 	}{
 		{"not JSON", `hello`, "invalid character"},
 		{"truncated", `{"payload": 1`, "unexpected EOF"},
-		{"not an object", `[1]`, "cannot unmarshal array"},
 		{"missing payload", `{"meta": {}}`, `"payload" is missing`},
 		{"misspelt key", `{"payload": 1, "typ": "Double"}`, `unknown field "typ"`},
 		{"trailing data", `{"payload": 1} {"payload": 2}`, "after the JSON object"},
@@ -164,6 +168,9 @@ func TestParseInputErrors(t *testing.T) {
 		{"bad source timestamp", `{"payload": 1, "meta": {"opcua_source_timestamp": "yesterday"}}`, "opcua_source_timestamp"},
 		{"bad status", `{"payload": 1, "meta": {"opcua_status_code": "Meh"}}`, "unknown status code"},
 		{"unknown type", `{"payload": 1, "type": "Decimal"}`, `unknown type "Decimal"`},
+		{"bare value and more", `1 2`, "after top-level value"},
+		{"timestamp_ms not an integer", `{"payload": 1, "timestamp_ms": 1.5}`, `timestamp_ms "1.5": want integer Unix milliseconds`},
+		{"timestamp_ms a string", `{"payload": 1, "timestamp_ms": "x"}`, "timestamp_ms"},
 		{"group and path disagree", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "a", "opcua_tag_path": "b"}}`, `opcua_tag_group "a" and opcua_tag_path "b" disagree`},
 		{"root path with another group", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "a", "opcua_tag_path": ""}}`, `group of a node at the root to its name "T"`},
 		{"UInt64 overflow", `{"payload": 18446744073709551616, "type": "UInt64"}`, "value out of range"},
@@ -192,5 +199,16 @@ func TestParseInputErrors(t *testing.T) {
 				t.Errorf("ParseInput(%s) error %q, want it to contain %q", tt.line, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseInputTimestampMs(t *testing.T) {
+	t.Parallel()
+	s, err := ParseInput([]byte(`{"payload": 1, "timestamp_ms": 1733903611000, "meta": {"opcua_server_timestamp": "1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.UnixMilli(1733903611000).UTC(); !s.SourceTime.Equal(want) || s.ServerTime.UnixMilli() != 1 {
+		t.Errorf("source time %v, server time %v; want %v and 1 ms", s.SourceTime, s.ServerTime, want)
 	}
 }
