@@ -42,7 +42,7 @@ func localsHead(head string, locals []string) string {
 // declaring it once more in the wrapper is harmless, as the inner
 // declaration shadows it. It returns nil when prg is not the wrapper.
 func undeclaredAssignments(prg *ast.Program) []string {
-	fn := wrapperFunction(prg)
+	fn := wrapperFunc(prg)
 	if fn == nil || fn.Body == nil {
 		return nil
 	}
@@ -95,20 +95,6 @@ func undeclaredAssignments(prg *ast.Program) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// wrapperFunction returns the function literal a wrapped snippet consists
-// of, or nil.
-func wrapperFunction(prg *ast.Program) *ast.FunctionLiteral {
-	if prg == nil || len(prg.Body) != 1 {
-		return nil
-	}
-	st, ok := prg.Body[0].(*ast.ExpressionStatement)
-	if !ok {
-		return nil
-	}
-	fn, _ := st.Expression.(*ast.FunctionLiteral)
-	return fn
 }
 
 // assignTargets adds the identifiers an assignment target writes to names.
