@@ -128,6 +128,9 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 		var list parser.ErrorList
 		if errors.As(err, &list) && len(list) > 0 {
 			pe := list[0]
+			if ce := s.bracketError(sn.Code, pe.Position.Line, pe.Position.Column); ce != nil {
+				return nil, ce
+			}
 			return nil, s.compileError(pe.Position.Line, pe.Position.Column, errors.New(pe.Message))
 		}
 		return nil, s.compileError(0, 0, err)
