@@ -253,7 +253,7 @@ func (rt *jsRuntime) reportFailure(f Failure) {
 // pipeline builds msg, runs the stages in order on the list of messages
 // (which fan-out may grow), then finalizes each.
 func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failure)) (out []tag.Message) {
-	if rt.e.droppedBad(s) {
+	if s.Status != 0 && rt.e.droppedBad(s) { // 0 is Good
 		return dst
 	}
 	rt.node = s.Node
