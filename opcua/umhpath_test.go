@@ -153,3 +153,55 @@ func TestUMHPathSimulator(t *testing.T) {
 		}
 	}
 }
+
+// TestUMHPathNodeOPCUA checks the same subjects against node-opcua: its
+// Plant folder browsed (Plant first in every path) and one of its
+// variables configured directly (a node at the root, no path).
+func TestUMHPathNodeOPCUA(t *testing.T) {
+	p := sharedPeer(t)
+	cfg := peerConfig(t, p.Endpoint)
+	// The direct variable first, so it is taken as configured, not as
+	// found below Plant.
+	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant")}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(umhBridge, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	var col collector
+	stop := runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "values of both roots", func() bool {
+		return col.count(0, "Plant.Counter") > 0 && col.count(0, "Plant.Scale.Tag00009") > 0
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := map[string]string{
+		"Plant.Counter":        "umh.v1.acme._historian.Counter",
+		"Plant.Scale.Tag00009": "umh.v1.acme._historian.Plant.Scale.Tag00009",
+	}
+	seen := map[string]bool{}
+	col.mu.Lock()
+	samples := slices.Clone(col.samples)
+	col.mu.Unlock()
+	for _, smp := range samples {
+		subject, name, _, path := umhMeta(t, e, smp)
+		id := smp.Node.ID[strings.Index(smp.Node.ID, ";s=")+3:]
+		if w, ok := want[id]; ok {
+			seen[id] = true
+			if subject != w {
+				t.Errorf("%s: subject %s, want %s", id, subject, w)
+			}
+		}
+		if strings.HasSuffix(path, "."+name) || path == name {
+			t.Errorf("%s: path %q repeats the name %s", id, path, name)
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("saw %v of %v", seen, want)
+	}
+}
