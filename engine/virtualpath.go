@@ -18,8 +18,15 @@ const MetaUMHTopic = "umh_topic"
 // the headers. It does not allocate.
 func normalizeVirtualPath(s string) string {
 	if s != "" && s[0] > ' ' && s[len(s)-1] > ' ' {
-		switch len(s) {
-		case 3, 4, 5, 9:
+		// Not padded: only a value of the length and first letter of
+		// one of the none words needs a look.
+		switch s[0] | 0x20 {
+		case 'n', 'u', '<':
+			switch len(s) {
+			case 3, 4, 5, 9:
+			default:
+				return s
+			}
 		default:
 			return s
 		}

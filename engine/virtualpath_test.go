@@ -92,3 +92,16 @@ return [msg, {payload: 2, meta: {...msg.meta, tag_name: "other"}}];`
 		t.Error("umh_topic published although the header selection leaves it out")
 	}
 }
+
+func TestNormalizeVirtualPath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"": "", " ": "", "null": "", "NULL": "", "Nil": "", "<NIL>": "", "UNDEFINED": "", " undefined\t": "",
+		"nul": "nul", "nulls": "nulls", "nill": "nill", "<nil": "<nil", "undefine": "undefine",
+		"alarm": "alarm", "axis.x": "axis.x", " axis ": "axis", "n": "n", "<": "<",
+	} {
+		if got := normalizeVirtualPath(in); got != want {
+			t.Errorf("normalizeVirtualPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
