@@ -190,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`edgetag_source_state{site="test-site",source="sim",state="connected"} 1`, `edgetag_source_subscriptions{site="test-site",source="sim"} 1`, "edgetag_engine_emitted_total", "edgetag_nats_published_total"} {
+	for _, want := range []string{`edgetag_source_state{site="test-site",source="sim",state="connected"} 1`, `edgetag_source_subscriptions{site="test-site",source="sim"} 1`, "edgetag_engine_emitted_total", `edgetag_engine_bad_status_dropped_total{site="test-site"} 0`, "edgetag_nats_published_total"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
