@@ -68,12 +68,14 @@ func simSite(t testing.TB, eng engine.Config, js bool) *Config {
 	}
 }
 
-// historian maps the plant to umh.v1.acme.demo._historian.<folders>.<tag>.
+// historian maps the plant to umh.v1.<location>._historian.<folders>.<tag>
+// with United Manufacturing Hub's bridge default (virtual_path =
+// opcua_tag_path), the folders starting with the browsed root's name.
 func historian(location string) engine.Config {
 	return engine.Config{Defaults: engine.Snippet{Code: fmt.Sprintf(`
 msg.meta.location_path = %q;
 msg.meta.data_contract = "_historian";
-msg.meta.virtual_path = msg.meta.opcua_tag_group;
+msg.meta.virtual_path = msg.meta.opcua_tag_path;
 msg.meta.tag_name = msg.meta.opcua_tag_name;
 return msg;`, location)}}
 }
@@ -130,14 +132,18 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("integration test")
 	}
 	cfg := simSite(t, historian("acme.demo"), true)
+	// First, so that it is taken as configured, not as found below Plant.
+	cfg.Sources[0].Nodes = append([]opcua.NodeConfig{{ID: "nsu=urn:edgetag:sim;s=Plant.Line2.Press.Temperature"}}, cfg.Sources[0].Nodes...)
 	a := newAgent(t, cfg)
 	stop := runAgent(t, a)
 	got := subscribe(t, a.SinkURL(), "umh.v1.>")
 
 	wantSubjects := map[string]func(json.RawMessage) error{
-		"umh.v1.acme.demo._historian.Line1.Press.Temperature": isNumber,
-		"umh.v1.acme.demo._historian.Line1.Press.Running":     isBool,
-		"umh.v1.acme.demo._historian.Line1.Press.State":       isString,
+		"umh.v1.acme.demo._historian.Plant.Line1.Press.Temperature": isNumber,
+		"umh.v1.acme.demo._historian.Plant.Line1.Press.Running":     isBool,
+		"umh.v1.acme.demo._historian.Plant.Line1.Press.State":       isString,
+		// A variable configured directly is a node at the root: no path.
+		"umh.v1.acme.demo._historian.Temperature": isNumber,
 	}
 	natstest.WaitFor(t, 60*time.Second, func() error {
 		seen := map[string]bool{}
@@ -184,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`edgetag_source_state{site="test-site",source="sim",state="connected"} 1`, `edgetag_source_subscriptions{site="test-site",source="sim"} 1`, "edgetag_engine_emitted_total", "edgetag_nats_published_total"} {
+	for _, want := range []string{`edgetag_source_state{site="test-site",source="sim",state="connected"} 1`, `edgetag_source_subscriptions{site="test-site",source="sim"} 1`, "edgetag_engine_emitted_total", `edgetag_engine_bad_status_dropped_total{site="test-site"} 0`, "edgetag_nats_published_total"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -69,6 +69,7 @@ func addEngineStats(a, b engine.Stats) engine.Stats {
 	a.Samples += b.Samples
 	a.Emitted += b.Emitted
 	a.SubjectCollisions += b.SubjectCollisions
+	a.BadDropped += b.BadDropped
 	if a.Filtered == nil {
 		a.Filtered = map[string]uint64{}
 	}

@@ -84,6 +84,7 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&tp.Runtimes, 0)
 	setDefault(&tp.MaxPayloadBytes, byteSize(engine.DefaultMaxPayloadBytes))
 	setDefault(&tp.CacheMaxBytes, byteSize(engine.DefaultCacheMaxBytes))
+	setDefault(&tp.BadStatus, engine.BadStatusDrop)
 
 	setDefault(&f.NATS, natsFile{})
 	n := f.NATS

@@ -36,9 +36,9 @@ func TestDemoPipeline(t *testing.T) {
 	got := subscribe(t, a.SinkURL(), "umh.v1.>")
 
 	want := []string{
-		"umh.v1.acme.demo.line1.press._historian.Temperature",
-		"umh.v1.acme.demo.line2.robot._historian.Running",
-		"umh.v1.acme.demo.line2.robot._historian.axes.AxisPositions",
+		"umh.v1.acme.demo.plant.line1.press._historian.Temperature",
+		"umh.v1.acme.demo.plant.line2.robot._historian.Running",
+		"umh.v1.acme.demo.plant.line2.robot._historian.axes.AxisPositions",
 	}
 	natstest.WaitFor(t, 60*time.Second, func() error {
 		seen := map[string]bool{}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,7 +68,16 @@ type CheckResult struct {
 // CheckReport is Check plus the warnings and secrets of the file, so that
 // `edgetag check` prints what `edgetag run` would warn about and no secret.
 func CheckReport(path string, lookupEnv func(string) (string, bool)) CheckResult {
+	return checkReport(path, lookupEnv, false)
+}
+
+// checkReport is CheckReport; engineOnly accepts a file without sources
+// (see ProcessReport).
+func checkReport(path string, lookupEnv func(string) (string, bool), engineOnly bool) CheckResult {
 	cfg, cols, errs := load(path, lookupEnv)
+	if engineOnly && cfg != nil && len(cfg.Sources) == 0 && cfg.Simulator == nil {
+		errs = slices.DeleteFunc(errs, func(e *ConfigError) bool { return e.Path == "sources" })
+	}
 	if cfg != nil && !errs.touch("tag_processor") {
 		errs = append(errs, compileErrors(cfg, cols)...)
 		sortErrors(errs)

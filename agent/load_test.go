@@ -62,6 +62,7 @@ func TestParseDefaults(t *testing.T) {
 			Headers:            []string{"opcua_status_code"},
 			MaxPayloadBytes:    engine.DefaultMaxPayloadBytes,
 			CacheMaxBytes:      engine.DefaultCacheMaxBytes,
+			BadStatus:          engine.BadStatusDrop,
 		},
 		NATS: sink.Config{
 			Name: "press-hall",
@@ -170,7 +171,7 @@ nats:
 	}}
 	want.Engine = engine.Config{
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},
-		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2,
+		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2, BadStatus: engine.BadStatusDrop,
 		Headers:         []string{"opcua_status_code"},
 		MaxPayloadBytes: 512 << 10, CacheMaxBytes: 8 << 20,
 	}

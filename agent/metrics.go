@@ -20,6 +20,7 @@ type metrics struct {
 	sourceSubscriptions                                                                   *prometheus.Desc
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
 	engineSubjectCollisions                                                               *prometheus.Desc
+	engineBadDropped                                                                      *prometheus.Desc
 	published, publishErrors, retried, lost, acksPending, buffered, connected             *prometheus.Desc
 	queueDepth, pipelinePublished, lostAtShutdown                                         *prometheus.Desc
 	leafnodeConnected                                                                     *prometheus.Desc
@@ -52,6 +53,8 @@ func newMetrics(a *Agent) *metrics {
 		engineFailed:     d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
 		engineSubjectCollisions: d("engine_subject_collisions_total", "Nodes found publishing on a subject another node "+
 			"publishes on (once per subject and node; the first of each subject is logged with both node ids)."),
+		engineBadDropped: d("engine_bad_status_dropped_total", "Samples with a Bad OPC UA status dropped before the scripts "+
+			"(tag_processor.bad_status: drop, as United Manufacturing Hub does)."),
 		published:         d("nats_published_total", "Messages published (and acknowledged with JetStream)."),
 		publishErrors:     d("nats_publish_errors_total", "Publish attempts that failed (retried or lost)."),
 		retried:           d("nats_retried_total", "Publishes retried with the same message id."),
@@ -111,6 +114,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(m.engineSamples, float64(es.Samples))
 	counter(m.engineEmitted, float64(es.Emitted))
 	counter(m.engineSubjectCollisions, float64(es.SubjectCollisions))
+	counter(m.engineBadDropped, float64(es.BadDropped))
 	for stage, n := range es.Filtered {
 		counter(m.engineFiltered, float64(n), stage)
 	}

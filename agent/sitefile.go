@@ -133,6 +133,7 @@ type tagProcessorFile struct {
 	Runtimes           *int            `yaml:"runtimes"`
 	MaxPayloadBytes    *byteSize       `yaml:"max_payload_bytes"`
 	CacheMaxBytes      *byteSize       `yaml:"cache_max_bytes"`
+	BadStatus          *string         `yaml:"bad_status"`
 }
 
 type conditionFile struct {

@@ -493,7 +493,9 @@ func (c *converter) engine(tp *tagProcessorFile) engine.Config {
 		Runtimes:           c.atLeast("tag_processor.runtimes", *tp.Runtimes, 0),
 		MaxPayloadBytes:    c.payloadBytes("tag_processor.max_payload_bytes", int64(*tp.MaxPayloadBytes)),
 		CacheMaxBytes:      c.positiveSize("tag_processor.cache_max_bytes", int64(*tp.CacheMaxBytes)),
+		BadStatus:          *tp.BadStatus,
 	}
+	c.oneOf("tag_processor.bad_status", ec.BadStatus, engine.BadStatuses)
 	for i, cond := range tp.Conditions {
 		p := fmt.Sprintf("tag_processor.conditions[%d]", i)
 		if strings.TrimSpace(cond.If.Code) == "" {

@@ -90,6 +90,7 @@ sources:
     deadband: {type: relative, value: 1}
     limits: {profile: siemens}
     nodes: [{id: i=85}]
+tag_processor: {bad_status: show}
 `,
 			errs: []want{
 				{"1:14", "log.level", `"verbose" is not allowed; use one of trace, debug, info, warn, error, disabled`},
@@ -99,6 +100,7 @@ sources:
 				{"6:11", "sources[0].mode", `(did you mean "poll"?); use one of subscribe, poll`},
 				{"7:22", "sources[0].deadband.type", `"relative" is not allowed; use one of none, absolute, percent`},
 				{"8:23", "sources[0].limits.profile", `"siemens" is not allowed`},
+				{"10:29", "tag_processor.bad_status", `"show" is not allowed; use one of drop, keep`},
 			},
 		},
 		{

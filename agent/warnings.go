@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/sink"
 )
 
-// Warning is a setting that is valid but weakens the gateway's security:
-// Path is its key path in the site file, Msg says what it exposes.
+// Warning is a setting that is valid but weakens the gateway's security
+// or is almost certainly a mistake: Path is its key path in the site file,
+// Msg says what it exposes or does.
 type Warning struct {
 	Path string
 	Msg  string
@@ -17,9 +19,9 @@ type Warning struct {
 // String renders "path: msg".
 func (w Warning) String() string { return w.Path + ": " + w.Msg }
 
-// Warnings returns the valid but insecure settings of cfg, in site-file
-// order: `edgetag check` prints them and `edgetag run` logs them at start,
-// so both say the same.
+// Warnings returns the valid but insecure or mistaken settings of cfg:
+// `edgetag check` prints them and `edgetag run` logs them at start, so
+// both say the same.
 func (cfg *Config) Warnings() []Warning {
 	var out []Warning
 	add := func(path, format string, args ...any) {
@@ -37,6 +39,12 @@ func (cfg *Config) Warnings() []Warning {
 		if s.Trust.AcceptAny {
 			add(fmt.Sprintf("sources[%d].trust.accept_any", i),
 				"source %s accepts any server certificate: the OPC UA connection can be intercepted", s.Name)
+		}
+	}
+	for i, c := range cfg.Engine.Conditions {
+		if engine.AssignmentInIf(c.If.Code) {
+			add(fmt.Sprintf("tag_processor.conditions[%d].if", i),
+				"assigns with = instead of comparing with ===: it matches every message and overwrites the key")
 		}
 	}
 	n := cfg.NATS

@@ -68,6 +68,9 @@ type Stats struct {
 	// SubjectCollisions counts the nodes found publishing on a subject
 	// another node published on first, once per subject and node.
 	SubjectCollisions uint64
+	// BadDropped counts the samples dropped for their Bad status before
+	// any stage ran (Config.BadStatus).
+	BadDropped uint64
 }
 
 // CompileError is one snippet that does not compile. New returns all of them

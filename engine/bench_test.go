@@ -31,7 +31,8 @@ var benchConditions = []Condition{
 //
 // Cjs is C with its two payload stages written so that they are not
 // recognised as payload arithmetic (see payloadexpr.go): the cost of C for
-// scripts that must run in JavaScript.
+// scripts that must run in JavaScript. Csloppy is Cjs assigning p without
+// declaring it, as UMH's sloppy-mode scripts do (see sloppy.go).
 func benchConfig(name string) Config {
 	cfg := Config{Defaults: Snippet{Code: benchDefaults}}
 	switch name {
@@ -44,6 +45,10 @@ func benchConfig(name string) Config {
 		cfg.Conditions = append([]Condition(nil), benchConditions...)
 		cfg.Conditions[2].Then = Snippet{Code: `const p = msg.payload; msg.payload = p * 2; return msg;`}
 		cfg.AdvancedProcessing = Snippet{Code: `const p = msg.payload; msg.payload = Math.round(p * 100) / 100; return msg;`}
+	case "Csloppy":
+		cfg.Conditions = append([]Condition(nil), benchConditions...)
+		cfg.Conditions[2].Then = Snippet{Code: `p = msg.payload; msg.payload = p * 2; return msg;`}
+		cfg.AdvancedProcessing = Snippet{Code: `p = msg.payload; msg.payload = Math.round(p * 100) / 100; return msg;`}
 	}
 	return cfg
 }
@@ -146,7 +151,7 @@ func newBenchEngine(b *testing.B, name string) (*Engine, []tag.Sample) {
 // BenchmarkEngine measures one sample per op, serially: building msg,
 // running the stages, and producing the final subject, payload and headers.
 func BenchmarkEngine(b *testing.B) {
-	for _, name := range []string{"A", "B", "C", "Cjs"} {
+	for _, name := range []string{"A", "B", "C", "Cjs", "Csloppy"} {
 		b.Run(name, func(b *testing.B) {
 			e, samples := newBenchEngine(b, name)
 			dst := make([]tag.Message, 0, 4)

@@ -24,6 +24,9 @@ import (
 //	  );
 //	  })
 //
+// Names the snippet assigns without declaring them are declared with var
+// at the end of the head's line (see sloppy.go).
+//
 // The user's code starts on its own line, so a column in the user's first
 // line is the column in the wrapped program and a line is offset by a
 // constant. The closing parts start on a new line, so an if that ends with a
@@ -128,12 +131,22 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 		var list parser.ErrorList
 		if errors.As(err, &list) && len(list) > 0 {
 			pe := list[0]
+			if ce := s.bracketError(sn.Code, pe.Position.Line, pe.Position.Column); ce != nil {
+				return nil, ce
+			}
 			return nil, s.compileError(pe.Position.Line, pe.Position.Column, errors.New(pe.Message))
 		}
 		return nil, s.compileError(0, 0, err)
 	}
 	if err := s.checkShape(prg); err != nil {
 		return nil, err
+	}
+	if locals := undeclaredAssignments(prg); len(locals) > 0 {
+		// UMH's sloppy-mode assignments to undeclared names (sloppy.go).
+		src = localsHead(head, locals) + sn.Code + tail
+		if prg, err = parser.ParseFile(nil, stage, src, 0, parser.WithDisableSourceMaps); err != nil {
+			return nil, s.compileError(0, 0, err)
+		}
 	}
 	if kind == kindExpr {
 		s.metaKeys, s.metaOnly = metaOnlyKeys(prg)

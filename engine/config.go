@@ -52,4 +52,7 @@ type Config struct {
 	// (none for an empty list). The payload and subject do not depend on
 	// it.
 	Headers []string
+	// BadStatus is what happens to a sample whose OPC UA status is Bad:
+	// BadStatusDrop ("" means it too) or BadStatusKeep (see badstatus.go).
+	BadStatus string
 }

@@ -68,6 +68,8 @@ type Engine struct {
 
 	// subjects finds nodes that publish on another node's subject.
 	subjects *subjectOwners
+	// bad drops samples with a Bad status (see badstatus.go).
+	bad *badFilter
 }
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
@@ -86,6 +88,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		consoleLimit: rate.NewLimiter(rate.Every(consoleLogEvery), consoleLogBurst),
 		headers:      newHeaderSet(cfg.Headers),
 		subjects:     newSubjectOwners(log),
+		bad:          newBadFilter(cfg.BadStatus),
 	}
 	e.subjectInHeaders = e.headers.has(MetaLocationPath) && e.headers.has(MetaDataContract) &&
 		e.headers.has(MetaVirtualPath) && e.headers.has(MetaTagNameKey)
@@ -107,6 +110,9 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 	}
 	if err := ValidateSubjectPrefix(e.prefix); err != nil {
 		errs = append(errs, fmt.Errorf("subject_prefix: %w", err))
+	}
+	if b := cfg.BadStatus; b != "" && b != BadStatusDrop && b != BadStatusKeep {
+		errs = append(errs, fmt.Errorf("bad_status %q: want %s or %s", b, BadStatusDrop, BadStatusKeep))
 	}
 	add := func(name string, kind stageKind, sn Snippet, required bool) {
 		st := &stage{name: name, limit: rate.NewLimiter(rate.Every(failLogEvery), failLogBurst)}
@@ -272,6 +278,9 @@ func (rt *jsRuntime) reportFailure(f Failure) {
 // pipeline builds msg, runs the stages in order on the list of messages
 // (which fan-out may grow), then finalizes each.
 func (rt *jsRuntime) pipeline(s *tag.Sample, dst []tag.Message, fail func(Failure)) (out []tag.Message) {
+	if s.Status != 0 && rt.e.droppedBad(s) { // 0 is Good
+		return dst
+	}
 	rt.node = s.Node
 	rt.stage = 0
 	n := len(dst)

@@ -51,7 +51,7 @@ func (f *final) note(k, v string) {
 	case MetaTagNameKey:
 		f.tagName = v
 	case MetaVirtualPath:
-		f.virtualPath = v
+		f.virtualPath = normalizeVirtualPath(v)
 	case MetaDatatype:
 		f.datatype = v
 	case MetaTimestampMs:
@@ -129,14 +129,14 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	if own {
 		mh := &rt.meta
 		sh := rt.hscratch[:0]
-		hdrs = rt.headerSlab(2) // the two timestamps
+		hdrs = rt.headerSlab(3) // the two timestamps and umh_topic
 		for i := range mh.n {
 			if len(mh.over) > 0 {
 				if o := mh.overOf(i); o >= 0 {
 					if v, ok := mh.overStr(&mh.over[o]); ok {
 						k := mh.over[o].key
 						if hs.has(k) {
-							sh = append(sh, tag.Header{Key: k, Value: v})
+							sh = appendHeader(sh, k, v)
 						}
 						f.note(k, v)
 					}
@@ -164,7 +164,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			}
 			e := &mh.extra[i-nodeMetaFixed]
 			if hs.has(e.key) {
-				sh = append(sh, tag.Header{Key: e.key, Value: e.str})
+				sh = appendHeader(sh, e.key, e.str)
 			}
 			if e.final {
 				f.note(e.key, e.str)
@@ -177,7 +177,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 			}
 			if v, ok := mh.overStr(o); ok {
 				if hs.has(o.key) {
-					sh = append(sh, tag.Header{Key: o.key, Value: v})
+					sh = appendHeader(sh, o.key, v)
 				}
 				f.note(o.key, v)
 			}
@@ -195,7 +195,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 	} else {
 		mo := meta.(*goja.Object) // checked when the stage returned it
 		keys := mo.Keys()
-		hdrs = rt.headerSlab(len(keys))
+		hdrs = rt.headerSlab(len(keys) + 1)
 		for _, k := range keys {
 			if !hs.has(k) && !finalKey(k) {
 				continue
@@ -205,7 +205,7 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 				continue
 			}
 			if hs.has(k) {
-				hdrs = append(hdrs, tag.Header{Key: k, Value: v})
+				hdrs = appendHeader(hdrs, k, v)
 			}
 			f.note(k, v)
 		}
@@ -246,6 +246,9 @@ func (rt *jsRuntime) finalize(s *tag.Sample, m *goja.Object, dst []tag.Message, 
 		return dst
 	}
 	rt.buf = buf[:0]
+	if hs.has(MetaUMHTopic) {
+		hdrs = append(hdrs, tag.Header{Key: MetaUMHTopic, Value: subject})
+	}
 
 	// One arena holds the payload and the formatted timestamps; header
 	// strings alias it, which is safe because a Message is never modified

@@ -26,7 +26,7 @@ func TestMetaKeys(t *testing.T) {
 			sample: testSample(n, 1.5),
 			want: map[string]string{
 				MetaSource: "plc1", MetaEndpoint: "opc.tcp://10.0.0.5:4840", MetaNodeID: "ns=2;s=Line1.speed_1",
-				MetaTagName: "speed_1", MetaTagGroup: "axis", MetaTagPath: "axis.speed_1", MetaTagType: "number",
+				MetaTagName: "speed_1", MetaTagGroup: "axis", MetaTagPath: "axis", MetaTagType: "number",
 				MetaDataType: "Double", MetaStatusCode: "Good",
 				MetaSourceTimestamp: "2026-03-04T05:06:07.89Z", MetaServerTimestamp: "2026-03-04T05:06:08.89Z",
 				MetaAttrNodeID: "ns=2;s=Line1.speed_1", MetaAttrBrowseName: "Speed 1", MetaAttrDataType: "Double",
@@ -56,7 +56,7 @@ func TestMetaKeys(t *testing.T) {
 			e := newTestEngine(t, Config{Defaults: Snippet{Code: testDefaults + `
 msg.meta.seen = Object.keys(msg.meta).filter(function(k) { return k.indexOf("opcua_") === 0 || k === "line"; })
 	.map(function(k) { return k + "=" + msg.meta[k]; }).join("|");
-return msg;`}, Runtimes: 1}, zerolog.Nop())
+return msg;`}, Runtimes: 1, BadStatus: BadStatusKeep}, zerolog.Nop())
 			// Twice: the first sample of a node builds its cache, the
 			// second one uses it.
 			for round := range 2 {
@@ -126,10 +126,11 @@ func TestHeaderOrderStable(t *testing.T) {
 			t.Fatalf("header order changed: %v then %v", first, keys)
 		}
 	}
-	// The per-message timestamps come last, after the node's shared headers.
-	wantTail := []string{"location_path", "data_contract", "tag_name", "z", "a", MetaSourceTimestamp, MetaServerTimestamp}
-	if !slices.Equal(first[len(first)-7:], wantTail) {
-		t.Errorf("headers end with %v, want %v", first[len(first)-7:], wantTail)
+	// The per-message timestamps and umh_topic come last, after the
+	// node's shared headers.
+	wantTail := []string{"location_path", "data_contract", "tag_name", "z", "a", MetaSourceTimestamp, MetaServerTimestamp, MetaUMHTopic}
+	if !slices.Equal(first[len(first)-8:], wantTail) {
+		t.Errorf("headers end with %v, want %v", first[len(first)-8:], wantTail)
 	}
 	if i := slices.Index(first, MetaTagType); i != 6 {
 		t.Errorf("changed %s at position %d, want its place 6", MetaTagType, i)
@@ -219,8 +220,8 @@ func TestSharedHeaders(t *testing.T) {
 	if first.SharedHeaders.Len() == 0 || first.SharedHeaders != second.SharedHeaders {
 		t.Fatalf("unchanged meta did not share its headers")
 	}
-	if len(second.Headers) != 2 || second.Headers[0].Key != MetaSourceTimestamp {
-		t.Fatalf("own headers %v, want the two timestamps", second.Headers)
+	if len(second.Headers) != 3 || second.Headers[0].Key != MetaSourceTimestamp || second.Headers[2].Key != MetaUMHTopic {
+		t.Fatalf("own headers %v, want the two timestamps and umh_topic", second.Headers)
 	}
 	if high.SharedHeaders == second.SharedHeaders {
 		t.Fatalf("changed meta reused the old shared headers")

@@ -49,8 +49,8 @@ func FuzzSubject(f *testing.F) {
 			}
 		}
 		want := prefix + "." + location + "." + contract + "."
-		if !omitVirtualPath(vp) {
-			want += vp + "."
+		if v := normalizeVirtualPath(vp); v != "" {
+			want += v + "."
 		}
 		if want += tagName; subj != want {
 			t.Fatalf("subject %q, want %q", subj, want)

@@ -236,9 +236,9 @@ func keyField(k string) tag.HeaderFrom {
 	case MetaTagName:
 		return tag.FromName
 	case MetaTagGroup:
-		return tag.FromGroup
+		return tag.FromGroup // the name at the root: found among the fields
 	case MetaTagPath:
-		return tag.FromPath
+		return tag.FromGroup // see umhpath.go
 	case MetaAttrBrowseName:
 		return tag.FromBrowseName
 	case MetaDataType, MetaAttrDataType:

@@ -26,7 +26,7 @@ func TestHeaderBlocks(t *testing.T) {
 msg.meta.virtual_path = "v_" + msg.meta.opcua_tag_name;
 msg.meta.group_copy = msg.meta.opcua_tag_group;
 return [msg, {payload: msg.payload, meta: Object.assign({}, msg.meta)}];`
-	e := newTestEngine(t, Config{Defaults: Snippet{Code: defaults}, Runtimes: 1}, zerolog.Nop())
+	e := newTestEngine(t, Config{Defaults: Snippet{Code: defaults}, Runtimes: 1, BadStatus: BadStatusKeep}, zerolog.Nop())
 
 	direct := testNode("direct") // configured directly: no group
 	direct.Group, direct.Path = "", "direct"
@@ -131,7 +131,7 @@ func TestHeaderBlockChanges(t *testing.T) {
 	defaults := testDefaults + `
 msg.meta.v = String(msg.payload);
 return [msg, {payload: msg.payload, meta: Object.assign({}, msg.meta)}];`
-	e := newTestEngine(t, Config{Defaults: Snippet{Code: defaults}, Runtimes: 1}, zerolog.Nop())
+	e := newTestEngine(t, Config{Defaults: Snippet{Code: defaults}, Runtimes: 1, BadStatus: BadStatusKeep}, zerolog.Nop())
 	run := func(s tag.Sample) *tag.HeaderBlock {
 		t.Helper()
 		r := process(e, s)

@@ -21,17 +21,22 @@ import (
 
 // inputLine is one line of `edgetag process` input.
 type inputLine struct {
-	Payload json.RawMessage `json:"payload"`
-	Meta    map[string]any  `json:"meta"`
-	Type    string          `json:"type"`
+	Payload     json.RawMessage `json:"payload"`
+	Meta        map[string]any  `json:"meta"`
+	Type        string          `json:"type"`
+	TimestampMs json.RawMessage `json:"timestamp_ms"`
 }
 
 // ParseInput parses one input line of `edgetag process`:
 //
-//	{"payload": <any JSON>, "meta": {"key": "value", ...}, "type": "UInt64"}
+//	{"payload": <any JSON>, "meta": {"key": "value", ...}, "type": "UInt64", "timestamp_ms": 1733903611000}
 //
-// payload is required (null stands for a sample without a value); meta and
-// type are optional; other keys are errors, so a misspelt key is caught.
+// payload is required (null stands for a sample without a value); meta,
+// type and timestamp_ms (integer Unix milliseconds: the sample's source
+// timestamp) are optional; other keys are errors, so a misspelt key is
+// caught. A line that is a JSON value other than an object (23.5, "on",
+// [1, 2], true, null), as UMH's documentation writes its inputs, is the
+// payload of a sample without meta.
 //
 // Without type, a JSON integer is an Int64 when it fits and a Double
 // otherwise, any other number a Double, strings, booleans and null as they
@@ -51,16 +56,24 @@ type inputLine struct {
 // gives []byte, as an OPC UA source reports a Byte array).
 //
 // Meta values are strings (numbers and booleans are taken as their JSON
-// text). opcua_source, opcua_endpoint, opcua_node_id, opcua_tag_name,
+// text). opcua_source, opcua_endpoint, opcua_node_id (or UMH's opcua_attr_nodeid), opcua_tag_name,
 // opcua_tag_group, opcua_tag_path and opcua_data_type fill the tag.Node
-// (opcua_attr_browsename the browse name, else the tag name; the path
-// defaults to group.name; the data type to type); opcua_source_timestamp
+// (opcua_attr_browsename the browse name, else the tag name; group and
+// path as UMH's OPC UA input sets them, see umhpath.go: the folder path,
+// or the name and "" for a node at the root; the data type to type); opcua_source_timestamp
 // and opcua_server_timestamp (RFC 3339 or integer ms) set the sample's
 // SourceTime and ServerTime; opcua_status_code (Good, a status name such as
 // BadTimeout, or a number) sets Status. Every other key goes to Node.Extra.
 // ReceivedAt is left zero for the caller to set.
 func ParseInput(line []byte) (tag.Sample, error) {
 	var in inputLine
+	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '{' {
+		var v json.RawMessage
+		if err := json.Unmarshal(t, &v); err != nil {
+			return tag.Sample{}, fmt.Errorf("input line: %w", err)
+		}
+		line = bareInput(t)
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
@@ -92,7 +105,22 @@ func ParseInput(line []byte) (tag.Sample, error) {
 	if err := applyInputMeta(&s, in.Meta, in.Type); err != nil {
 		return tag.Sample{}, err
 	}
+	if in.TimestampMs != nil {
+		ms, err := strconv.ParseInt(string(in.TimestampMs), 10, 64)
+		if err != nil {
+			return tag.Sample{}, fmt.Errorf("input timestamp_ms %s: want integer Unix milliseconds", quoteShort(string(in.TimestampMs)))
+		}
+		s.SourceTime = time.UnixMilli(ms).UTC()
+	}
 	return s, nil
+}
+
+// bareInput wraps a bare JSON value as the payload of an input line.
+func bareInput(v []byte) []byte {
+	b := make([]byte, 0, len(v)+13)
+	b = append(b, `{"payload":`...)
+	b = append(b, v...)
+	return append(b, '}')
 }
 
 // applyInputMeta fills the node, timestamps and status of s from meta.
@@ -100,7 +128,8 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 	n := s.Node
 	n.DataType = typ
 	browseName := ""
-	hasPath := false
+	var group, path string
+	var hasGroup, hasPath bool
 	var src tag.SourceInfo
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
@@ -124,14 +153,14 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 			src.Name = v
 		case MetaEndpoint:
 			src.Endpoint = v
-		case MetaNodeID:
+		case MetaNodeID, MetaAttrNodeID:
 			n.ID = v
 		case MetaTagName:
 			n.Name = v
 		case MetaTagGroup:
-			n.Group = v
+			group, hasGroup = v, true
 		case MetaTagPath:
-			n.Path, hasPath = v, true
+			path, hasPath = v, true
 		case MetaDataType:
 			n.DataType = v
 		case MetaAttrBrowseName:
@@ -166,11 +195,13 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 	if browseName != "" {
 		n.BrowseName = browseName
 	}
-	if !hasPath {
-		n.Path = n.Name
-		if n.Group != "" {
-			n.Path = n.Group + "." + n.Name
-		}
+	g, err := nodeGroupFromMeta(n.Name, group, hasGroup, path, hasPath)
+	if err != nil {
+		return err
+	}
+	n.Group, n.Path = g, n.Name
+	if g != "" {
+		n.Path = g + "." + n.Name
 	}
 	return nil
 }

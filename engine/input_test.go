@@ -19,6 +19,11 @@ func TestParseInputValues(t *testing.T) {
 		want any
 	}{
 		{"integer is Int64", `{"payload": 42}`, int64(42)},
+		{"bare number", `23.5`, 23.5},
+		{"bare integer with blanks", "  7 \r", int64(7)},
+		{"bare string", `"on"`, "on"},
+		{"bare array", `[1, 2]`, []int64{1, 2}},
+		{"bare null", `null`, nil},
 		{"negative integer", `{"payload": -9223372036854775808}`, int64(math.MinInt64)},
 		{"integer beyond int64 is Double", `{"payload": 18446744073709551615}`, 18446744073709551615.0},
 		{"fraction is Double", `{"payload": 42.5}`, 42.5},
@@ -121,8 +126,14 @@ func TestParseInputNodeDefaults(t *testing.T) {
 		{"no meta", `{"payload": 1}`, tag.Node{}},
 		{"type is the data type", `{"payload": 1, "type": "UInt16"}`, tag.Node{DataType: "UInt16"}},
 		{"path from name", `{"payload": 1, "meta": {"opcua_tag_name": "T"}}`, tag.Node{Name: "T", BrowseName: "T", Path: "T"}},
-		{"explicit path and browse name", `{"payload": 1, "meta": {"opcua_tag_name": "T_1", "opcua_attr_browsename": "T 1", "opcua_tag_path": "x.T_1"}}`,
-			tag.Node{Name: "T_1", BrowseName: "T 1", Path: "x.T_1"}},
+		{"explicit path and browse name", `{"payload": 1, "meta": {"opcua_tag_name": "T_1", "opcua_attr_browsename": "T 1", "opcua_tag_path": "x"}}`,
+			tag.Node{Name: "T_1", BrowseName: "T 1", Group: "x", Path: "x.T_1"}},
+		{"group and path as UMH sets them", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "a.b", "opcua_tag_path": "a.b"}}`,
+			tag.Node{Name: "T", BrowseName: "T", Group: "a.b", Path: "a.b.T"}},
+		{"node at the root as UMH sets it", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "T", "opcua_tag_path": ""}}`,
+			tag.Node{Name: "T", BrowseName: "T", Path: "T"}},
+		{"group alone equal to the name", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "T"}}`,
+			tag.Node{Name: "T", BrowseName: "T", Path: "T"}},
 		{"status by number", `{"payload": 1, "meta": {"opcua_status_code": "0x80000000", "opcua_tag_name": "T"}}`, tag.Node{Name: "T", BrowseName: "T", Path: "T"}},
 	}
 	for _, tt := range tests {
@@ -148,7 +159,6 @@ func TestParseInputErrors(t *testing.T) {
 	}{
 		{"not JSON", `hello`, "invalid character"},
 		{"truncated", `{"payload": 1`, "unexpected EOF"},
-		{"not an object", `[1]`, "cannot unmarshal array"},
 		{"missing payload", `{"meta": {}}`, `"payload" is missing`},
 		{"misspelt key", `{"payload": 1, "typ": "Double"}`, `unknown field "typ"`},
 		{"trailing data", `{"payload": 1} {"payload": 2}`, "after the JSON object"},
@@ -158,6 +168,11 @@ func TestParseInputErrors(t *testing.T) {
 		{"bad source timestamp", `{"payload": 1, "meta": {"opcua_source_timestamp": "yesterday"}}`, "opcua_source_timestamp"},
 		{"bad status", `{"payload": 1, "meta": {"opcua_status_code": "Meh"}}`, "unknown status code"},
 		{"unknown type", `{"payload": 1, "type": "Decimal"}`, `unknown type "Decimal"`},
+		{"bare value and more", `1 2`, "after top-level value"},
+		{"timestamp_ms not an integer", `{"payload": 1, "timestamp_ms": 1.5}`, `timestamp_ms "1.5": want integer Unix milliseconds`},
+		{"timestamp_ms a string", `{"payload": 1, "timestamp_ms": "x"}`, "timestamp_ms"},
+		{"group and path disagree", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "a", "opcua_tag_path": "b"}}`, `opcua_tag_group "a" and opcua_tag_path "b" disagree`},
+		{"root path with another group", `{"payload": 1, "meta": {"opcua_tag_name": "T", "opcua_tag_group": "a", "opcua_tag_path": ""}}`, `group of a node at the root to its name "T"`},
 		{"UInt64 overflow", `{"payload": 18446744073709551616, "type": "UInt64"}`, "value out of range"},
 		{"UInt64 negative", `{"payload": -1, "type": "UInt64"}`, "invalid syntax"},
 		{"Byte overflow", `{"payload": 256, "type": "Byte"}`, "out of range"},
@@ -184,5 +199,16 @@ func TestParseInputErrors(t *testing.T) {
 				t.Errorf("ParseInput(%s) error %q, want it to contain %q", tt.line, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseInputTimestampMs(t *testing.T) {
+	t.Parallel()
+	s, err := ParseInput([]byte(`{"payload": 1, "timestamp_ms": 1733903611000, "meta": {"opcua_server_timestamp": "1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.UnixMilli(1733903611000).UTC(); !s.SourceTime.Equal(want) || s.ServerTime.UnixMilli() != 1 {
+		t.Errorf("source time %v, server time %v; want %v and 1 ms", s.SourceTime, s.ServerTime, want)
 	}
 }

@@ -99,9 +99,9 @@ func (m *metaHandler) baseStr(i int) string {
 	case idxTagName:
 		return n.Name
 	case idxTagGroup:
-		return n.Group
+		return umhTagGroup(n)
 	case idxTagPath:
-		return n.Path
+		return umhTagPath(n)
 	case idxTagType:
 		return m.ns.tagTypeName(n)
 	case idxDataType, idxAttrDataType:

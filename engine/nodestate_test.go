@@ -247,6 +247,7 @@ func TestNodeStateAfterBadFirstSample(t *testing.T) {
 		Defaults:   Snippet{Code: testDefaults + `msg.meta.kind = msg.meta.opcua_tag_type + "/" + msg.meta.opcua_status_code; return msg;`},
 		Conditions: []Condition{cond(`msg.meta.opcua_status_code === "Good"`, `msg.meta.virtual_path = "good"; return msg;`)},
 		Runtimes:   1,
+		BadStatus:  BadStatusKeep,
 	}, zerolog.Nop())
 	n := testNode("t1")
 	n.DataType = ""

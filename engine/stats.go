@@ -91,6 +91,7 @@ func (e *Engine) Stats() Stats {
 		Failed:   make(map[string]map[Reason]uint64),
 
 		SubjectCollisions: e.subjects.count(),
+		BadDropped:        e.bad.dropped.Load(),
 	}
 	e.rtsMu.Lock()
 	for _, rt := range e.rts {

@@ -29,9 +29,8 @@ func (e *SubjectError) Error() string {
 
 // appendSubject validates every token and appends
 // prefix.location_path.data_contract[.virtual_path].tag_name to dst.
-// Required values are known to be non-empty; virtualPath that is empty,
-// blank, "null", "undefined" or "<nil>" (surrounding blanks ignored) is left
-// out. The error is a *SubjectError naming the field and the offending token
+// Required values are known to be non-empty; virtualPath is normalized
+// (see normalizeVirtualPath) and left out when that makes it empty. The error is a *SubjectError naming the field and the offending token
 // (reason invalid_subject); dst is then returned unchanged.
 //
 // Rules: every field is one or more dot-separated tokens and every token
@@ -53,7 +52,8 @@ func appendSubject(dst []byte, prefix, location, contract, virtualPath, tagName 
 	if err := checkContract(contract); err != nil {
 		return dst, err
 	}
-	vp := omitVirtualPath(virtualPath)
+	virtualPath = normalizeVirtualPath(virtualPath)
+	vp := virtualPath == ""
 	if !vp {
 		if err := checkTokens("virtual_path", virtualPath, false); err != nil {
 			return dst, err
@@ -81,16 +81,6 @@ func appendSubject(dst []byte, prefix, location, contract, virtualPath, tagName 
 // every message. The error is a *SubjectError.
 func ValidateSubjectPrefix(prefix string) error {
 	return checkTokens("subject_prefix", prefix, true)
-}
-
-// omitVirtualPath reports whether virtual_path is one of the values that
-// mean "none".
-func omitVirtualPath(s string) bool {
-	switch strings.TrimSpace(s) {
-	case "", "null", "undefined", "<nil>":
-		return true
-	}
-	return false
 }
 
 // tokenBytes marks the bytes that may appear in a subject token.

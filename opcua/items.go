@@ -171,7 +171,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			continue
 		}
 		delete(ss.src.rootWarned, r.idx)
-		vars = append(vars, vs...)
+		vars = append(vars, withRootName(vs, a.browseName)...)
 	}
 	if len(vars) == 0 {
 		return nil, failed, nil

@@ -21,3 +21,22 @@ func TestCheckPrintsRunWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckWarnsAssignmentInIf checks that check warns about an if that
+// assigns instead of comparing, and still exits 0 (it is valid JavaScript).
+func TestCheckWarnsAssignmentInIf(t *testing.T) {
+	t.Parallel()
+	site := writeFile(t, "assign.yaml", siteWithEngine+`  conditions:
+    - if: msg.meta.opcua_tag_name === "x"
+      then: return msg;
+    - if: msg.meta.x = "y"
+      then: return msg;
+`)
+	code, out, errOut := run(t, "check", "-c", site)
+	if code != exitOK || !strings.Contains(out, "ok, with 1 warning(s)") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if want := "warning: tag_processor.conditions[1].if: assigns with = instead of comparing with ==="; !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+}

@@ -125,6 +125,35 @@ not json
 	}
 }
 
+// TestProcessTagProcessorOnly runs a file that holds only a pasted UMH
+// tag_processor block on the documentation's bare input values; a file
+// with neither sources nor tag_processor problems elsewhere still fails.
+func TestProcessTagProcessorOnly(t *testing.T) {
+	t.Parallel()
+	site := writeFile(t, "tp.yaml", `tag_processor:
+  defaults: |
+    msg.meta.location_path = "enterprise";
+    msg.meta.data_contract = "_historian";
+    msg.meta.tag_name = "temperature";
+    return msg;
+`)
+	input := writeFile(t, "in.jsonl", "23.5\n{\"payload\": 10, \"timestamp_ms\": 1733903611000}\n")
+	code, out, errOut := run(t, "process", "-c", site, "-i", input)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"value":23.5`) ||
+		!strings.Contains(lines[1], `{"value":10,"timestamp_ms":1733903611000}`) ||
+		!strings.Contains(lines[0], `"subject":"umh.v1.enterprise._historian.temperature"`) {
+		t.Fatalf("stdout:\n%s", out)
+	}
+	bad := writeFile(t, "bad.yaml", "tag_processor:\n  timeout: -1s\n")
+	if code, _, errOut := run(t, "process", "-c", bad); code != exitUsage || !strings.Contains(errOut, "tag_processor.timeout") || strings.Contains(errOut, "sources") {
+		t.Fatalf("bad tag_processor: exit %d, want %d with only its error\n%s", code, exitUsage, errOut)
+	}
+}
+
 func TestSub(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)

@@ -13,8 +13,10 @@ import (
 )
 
 func processCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("process", "-c site.yaml [-i input.jsonl]", `Run the site's tag engine offline. Each input line is
-  {"payload": <any JSON>, "meta": {"key": "string", ...}, "type": "UInt64"}   (type optional)
+	fs := newFlags("process", "-c site.yaml [-i input.jsonl]", `Run the site's tag engine offline. The file may hold only a tag_processor block.
+Each input line is
+  {"payload": <any JSON>, "meta": {"key": "string", ...}, "type": "UInt64", "timestamp_ms": 1733903611000}
+(type and timestamp_ms optional) or a bare JSON value that is not an object (23.5);
 each output line is {"subject": ..., "payload": <the exact published JSON>, "headers": {...}};
 failures are JSON lines on stderr, followed by a summary line. Exit 0 when the
 config is valid, whatever the messages did; 2 for an invalid site file.`, stderr)
@@ -30,7 +32,7 @@ config is valid, whatever the messages did; 2 for an invalid site file.`, stderr
 	}
 	// The site file is validated and compiled as check does; the files it
 	// names (certificates, credentials) are not needed offline.
-	r := agent.CheckReport(*file, os.LookupEnv)
+	r := agent.ProcessReport(*file, os.LookupEnv)
 	if code := printProblems(stderr, *file, r); code != exitOK {
 		return code
 	}
