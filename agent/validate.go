@@ -276,8 +276,8 @@ func (c *converter) headers(p string, keys stringList) []string {
 			kp = p
 		}
 		switch {
-		case !validHeaderKey(k):
-			c.errorf(kp, "%q is not a valid header name: printable ASCII without spaces or ':'", k)
+		case !sink.ValidHeaderKey(k):
+			c.errorf(kp, "%q is not a valid header name: printable ASCII without spaces or \"(),/:;<=>?@[\\]{}", k)
 		case strings.EqualFold(k, sink.MsgIDHeader):
 			c.errorf(kp, "%s is set by the sink with JetStream; it is not a meta key", sink.MsgIDHeader)
 		case slices.Contains(out, k):
@@ -287,19 +287,6 @@ func (c *converter) headers(p string, keys stringList) []string {
 		}
 	}
 	return out
-}
-
-// validHeaderKey reports whether k can be a NATS header name.
-func validHeaderKey(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if b := k[i]; b <= ' ' || b >= 0x7f || b == ':' {
-			return false
-		}
-	}
-	return true
 }
 
 func lineOf(n *yaml.Node) int {

@@ -264,6 +264,14 @@ state_dir: ""
 			},
 		},
 		{
+			name: "nats header names the sink refuses",
+			yaml: minimal + "nats:\n  headers: [\"unit(C)\", a/b]\n",
+			errs: []want{
+				{"7:13", "nats.headers[0]", `"unit(C)" is not a valid header name`},
+				{"7:24", "nats.headers[1]", `"a/b" is not a valid header name`},
+			},
+		},
+		{
 			name: "leafnode credentials without url",
 			yaml: minimal + "nats:\n  embedded:\n    leafnode: {credentials: a.creds}\n",
 			errs: []want{{"8:15", "nats.embedded.leafnode", "credentials, user, password or tls are set but url is empty"}},

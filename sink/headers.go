@@ -23,8 +23,10 @@ var validKeyByte = func() (t [256]bool) {
 	return t
 }()
 
-// validHeaderKey reports whether nats.go accepts k as a header key.
-func validHeaderKey(k string) bool {
+// ValidHeaderKey reports whether nats.go accepts k as a header key. It is
+// the one rule for header keys: the site file's nats.headers is checked with
+// it too, so a key check accepts is never refused at publish time.
+func ValidHeaderKey(k string) bool {
 	if k == "" {
 		return false
 	}
@@ -96,7 +98,7 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 			k := blockKeys{layout: l}
 			for i := range nb {
 				key := l.Spec(i).Key
-				if !validHeaderKey(key) {
+				if !ValidHeaderKey(key) {
 					return nil, 0, 0, refusedKey(key)
 				}
 				bits := keyBits(key)
@@ -108,7 +110,7 @@ func appendHeaders(buf []byte, m *tag.Message, withID bool, bk *blockKeys) (hdr 
 		seen, dup = bk.keys, bk.dup
 	}
 	for i, h := range m.Headers {
-		if !validHeaderKey(h.Key) {
+		if !ValidHeaderKey(h.Key) {
 			return nil, 0, 0, refusedKey(h.Key)
 		}
 		bits := keyBits(h.Key)
