@@ -62,11 +62,12 @@ func TestExplicitNodeNames(t *testing.T) {
 			want:  map[string][2]string{"Plant.Line1.Press.Speed": {"Line1.Press", "Speed"}, "Plant.Line2.Press.Speed": {"Line2.Press", "Speed"}},
 		},
 		{
-			name:        "a name on a folder is not used",
-			nodes:       []NodeConfig{{ID: line1}, {ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Line2.Press", Name: "Ignored.Speed", Include: []string{"Speed"}}},
-			want:        map[string][2]string{"Plant.Line1.Press.Speed": {"", "Speed"}, "Plant.Line2.Press.Speed": {"", "Speed_2"}},
-			wantRenamed: true,
-			wantFolder:  true,
+			name:  "a name on a folder is not used",
+			nodes: []NodeConfig{{ID: line1}, {ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Line2.Press", Name: "Ignored.Speed", Include: []string{"Speed"}}},
+			// The browsed root's own name starts its variables' path
+			// (UMH's rule), so the two Speed nodes do not clash.
+			want:       map[string][2]string{"Plant.Line1.Press.Speed": {"", "Speed"}, "Plant.Line2.Press.Speed": {"Press", "Speed"}},
+			wantFolder: true,
 		},
 	}
 	for _, tt := range tests {
