@@ -1,0 +1,114 @@
+package opcua
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/opcua/sim"
+	"github.com/edgetag/edgetag/opcua/sim/simtest"
+)
+
+// TestBrowseWithinContinuationPointLimit browses 20 folders of 1,000
+// variables from a server that allows 5 continuation points per session:
+// every variable is found, whether the limit is announced (the requests
+// fit it from the start) or only enforced (refused nodes are browsed
+// again within the limit learned), and no point is left behind.
+func TestBrowseWithinContinuationPointLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large browse")
+	}
+	t.Parallel()
+	const folders, perFolder, limit = 20, 1000, 5
+	for _, hidden := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hidden=%v", hidden), func(t *testing.T) {
+			t.Parallel()
+			s := simtest.Start(t, sim.Config{ExtraTags: folders * perFolder, Rate: time.Hour,
+				BrowseContinuationPoints: limit, HideBrowseLimit: hidden})
+			c := simtest.Connect(t, s.Endpoint())
+			announced := limit
+			if hidden {
+				announced = 0
+			}
+			budget := newContinuationBudget(announced)
+			b, err := newBrowser(c, plantID("Plant.Scale"), BrowseOptions{}, budget, zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			vars, err := b.run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := make(map[string]bool, len(vars))
+			for _, v := range vars {
+				seen[FormatNodeID(v.ID)] = true
+			}
+			for i := range folders * perFolder {
+				if id := fmt.Sprintf("ns=1;s=Plant.Scale.Tag%05d", i); !seen[id] {
+					t.Fatalf("%s missing: %d of %d variables browsed", id, len(seen), folders*perFolder)
+				}
+			}
+			if len(vars) != folders*perFolder || len(b.pending) != 0 {
+				t.Fatalf("%d variables, %d pending; want %d, 0", len(vars), len(b.pending), folders*perFolder)
+			}
+			refused := s.BrowseRefused()
+			if !hidden && refused != 0 {
+				t.Errorf("announced limit: server refused %d nodes, want 0", refused)
+			}
+			if hidden && refused == 0 {
+				t.Errorf("hidden limit: server refused nothing; the test does not exercise the limit")
+			}
+			if got := budget.Limit(); got < 1 || got > limit {
+				t.Errorf("budget limit %d, want 1..%d", got, limit)
+			}
+			if held := s.BrowseContinuationPointsHeld(); held != 0 {
+				t.Errorf("server still holds %d continuation points", held)
+			}
+			if budget.hold(0) != 0 {
+				t.Errorf("budget counts %d points held", budget.hold(0))
+			}
+		})
+	}
+}
+
+// TestContinuationBudgetShape checks the request shapes: within the
+// limit, never below one node and one request.
+func TestContinuationBudgetShape(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		limit, per, conc    int
+		wantPer, wantConc   int
+		refusedAt           int
+		wantAfterRefusalPer int
+	}{
+		{name: "unknown", limit: 0, per: 500, conc: 4, wantPer: 500, wantConc: 4, refusedAt: 5, wantAfterRefusalPer: 1},
+		{name: "five", limit: 5, per: 500, conc: 4, wantPer: 1, wantConc: 4, refusedAt: 9, wantAfterRefusalPer: 1},
+		{name: "hundred", limit: 100, per: 500, conc: 4, wantPer: 25, wantConc: 4, refusedAt: 40, wantAfterRefusalPer: 10},
+		{name: "one", limit: 1, per: 500, conc: 4, wantPer: 1, wantConc: 1, refusedAt: 0, wantAfterRefusalPer: 1},
+		{name: "small batches win", limit: 1000, per: 10, conc: 4, wantPer: 10, wantConc: 4, refusedAt: 2000, wantAfterRefusalPer: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newContinuationBudget(tt.limit)
+			per, conc := b.shape(tt.per, tt.conc)
+			if per != tt.wantPer || conc != tt.wantConc {
+				t.Errorf("shape = %d×%d, want %d×%d", per, conc, tt.wantPer, tt.wantConc)
+			}
+			b.refused(tt.refusedAt)
+			if per, conc = b.shape(tt.per, tt.conc); per != tt.wantAfterRefusalPer || per*conc > max(b.Limit(), 1) && b.Limit() > 0 {
+				t.Errorf("after a refusal at %d: shape %d×%d, limit %d; want %d per request within the limit", tt.refusedAt, per, conc, b.Limit(), tt.wantAfterRefusalPer)
+			}
+			for b.shrink() {
+			}
+			if per, conc = b.shape(tt.per, tt.conc); per != 1 || conc != 1 {
+				t.Errorf("fully shrunk: %d×%d, want 1×1", per, conc)
+			}
+		})
+	}
+}
