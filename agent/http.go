@@ -60,6 +60,9 @@ type sourceReady struct {
 	Since       string `json:"since,omitempty"`
 	FailedItems int    `json:"failed_items,omitempty"`
 	LastError   string `json:"last_error,omitempty"`
+
+	// PendingBrowse counts nodes whose browse failed (part of FailedItems).
+	PendingBrowse int `json:"pending_browse,omitempty"`
 }
 
 func (a *Agent) readiness() readiness {
@@ -69,7 +72,8 @@ func (a *Agent) readiness() readiness {
 		r.Reasons = append(r.Reasons, "nats not connected")
 	}
 	for _, s := range a.sourceStatuses() {
-		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems, LastError: s.LastError}
+		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems,
+			PendingBrowse: s.PendingBrowse, LastError: s.LastError}
 		if !s.Since.IsZero() {
 			sr.Since = s.Since.UTC().Format(time.RFC3339)
 		}

@@ -3,6 +3,8 @@ package opcua
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
+	"github.com/edgetag/edgetag/tag"
 )
 
 // TestBrowseWithinContinuationPointLimit browses 20 folders of 1,000
@@ -110,5 +113,121 @@ func TestContinuationBudgetShape(t *testing.T) {
 				t.Errorf("fully shrunk: %d×%d, want 1×1", per, conc)
 			}
 		})
+	}
+}
+
+// nodeSet is an Emit that records which nodes delivered a value.
+type nodeSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (n *nodeSet) emit(ctx context.Context, s tag.Sample) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	if n.seen == nil {
+		n.seen = map[string]bool{}
+	}
+	n.seen[s.Node.ID] = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *nodeSet) count(prefix string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for id := range n.seen {
+		if strings.HasPrefix(id, prefix) {
+			c++
+		}
+	}
+	return c
+}
+
+// TestSourceSubscribesEveryVariableBehindContinuationPointLimit runs a
+// source with the default browse and batch settings against a server with
+// 20 folders of 1,000 variables that allows 5 continuation points per
+// session, announced or not: every variable is subscribed and delivers
+// values, and the source is connected, not degraded.
+func TestSourceSubscribesEveryVariableBehindContinuationPointLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large browse")
+	}
+	const folders, perFolder, limit = 20, 1000, 5
+	for _, hidden := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hidden=%v", hidden), func(t *testing.T) {
+			s := simtest.Start(t, sim.Config{ExtraTags: folders * perFolder, Rate: time.Second,
+				BrowseContinuationPoints: limit, HideBrowseLimit: hidden})
+			cfg := simConfig(t, s.Endpoint())
+			cfg.PublishingInterval = time.Second
+			cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Scale"}}
+			src, err := NewSource(cfg, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got nodeSet
+			stop := runSource(t, src, got.emit)
+			waitFor(t, 2*time.Minute, "a value of every variable", func() bool {
+				return got.count("ns=1;s=Plant.Scale.Tag") == folders*perFolder
+			})
+			if st := src.Status(); st.State != StateConnected || st.Nodes != folders*perFolder || st.FailedItems != 0 || st.PendingBrowse != 0 {
+				t.Errorf("status %+v, want connected with %d nodes, none failed or pending", st, folders*perFolder)
+			}
+			if refused := s.BrowseRefused(); hidden == (refused == 0) {
+				t.Errorf("server refused %d nodes; want some only when the limit is hidden", refused)
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}
+
+// TestSourceRetriesPendingBrowse: while the server refuses every
+// continuation point, the folders that need one cannot be browsed; the
+// source subscribes what it found, is degraded with the folders counted
+// as pending browse, and browses them again on RetryFailedItems once the
+// server allows points again, until every variable is subscribed.
+func TestSourceRetriesPendingBrowse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large browse")
+	}
+	const folders, perFolder = 6, 1000
+	s := simtest.Start(t, sim.Config{ExtraTags: folders * perFolder, Rate: time.Second})
+	s.RefuseBrowseContinuationPoints(true)
+	cfg := simConfig(t, s.Endpoint())
+	cfg.PublishingInterval = time.Second
+	cfg.RetryFailedItems = 200 * time.Millisecond
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got nodeSet
+	stop := runSource(t, src, got.emit)
+	waitFor(t, time.Minute, "degraded with the folders pending browse", func() bool {
+		st := src.Status()
+		return st.State == StateDegraded && st.PendingBrowse == folders && st.FailedItems == folders
+	})
+	waitFor(t, time.Minute, "values of the machines", func() bool { return got.count("ns=1;s=Plant.Line") == simMachines*simMachineVars })
+	if n := got.count("ns=1;s=Plant.Scale.Tag"); n != 0 {
+		t.Fatalf("%d scale tags delivered while their folders could not be browsed", n)
+	}
+	s.RefuseBrowseContinuationPoints(false)
+	waitFor(t, 2*time.Minute, "a value of every scale variable", func() bool {
+		return got.count("ns=1;s=Plant.Scale.Tag") == folders*perFolder
+	})
+	waitFor(t, time.Minute, "connected", func() bool {
+		st := src.Status()
+		return st.State == StateConnected && st.PendingBrowse == 0 && st.FailedItems == 0
+	})
+	if st := src.Status(); st.Nodes != simMachines*simMachineVars+simTypeVars+folders*perFolder {
+		t.Errorf("status %+v: want %d nodes", st, simMachines*simMachineVars+simTypeVars+folders*perFolder)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }

@@ -88,6 +88,10 @@ type Limits struct {
 	// MaxMonitoredItemsPerSubscription caps the monitored items of one
 	// subscription; a source with more items creates more subscriptions.
 	MaxMonitoredItemsPerSubscription int
+	// MaxBrowseContinuationPoints overrides the browse continuation points
+	// the server announces per session (for a server that enforces fewer
+	// than it announces, or announces none).
+	MaxBrowseContinuationPoints int
 }
 
 // Config is one validated source.
@@ -227,7 +231,7 @@ func (cfg Config) validate(forSource bool) error {
 		bad("limits.profile %q: unknown", cfg.Limits.Profile)
 	}
 	if cfg.Limits.MaxNodesPerRead < 0 || cfg.Limits.MaxNodesPerBrowse < 0 || cfg.Limits.MaxMonitoredItemsPerCall < 0 ||
-		cfg.Limits.MaxMonitoredItemsPerSubscription < 0 {
+		cfg.Limits.MaxMonitoredItemsPerSubscription < 0 || cfg.Limits.MaxBrowseContinuationPoints < 0 {
 		bad("limits: negative batch size")
 	}
 	if forSource && len(cfg.Nodes) == 0 {

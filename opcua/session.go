@@ -33,6 +33,10 @@ type session struct {
 	items       []item         // client handle = index
 	byID        map[string]int // node id string -> index in items; nil while no root failed
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
+	// pendingBrowse holds nodes below resolved roots whose browse failed
+	// (see browsepending.go); browseBudget the session's continuation points.
+	pendingBrowse []pendingBrowse
+	browseBudget  *continuationBudget
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
 
@@ -84,9 +88,11 @@ func (ss *session) run(ctx context.Context) error {
 	if l := s.learned.PerSubscription; l > 0 && l < ss.limits.PerSubscription {
 		ss.limits.PerSubscription = l
 	}
+	ss.browseBudget = newContinuationBudget(ss.limits.BrowseContinuationPoints)
 	ss.log.Info().Str("endpoint", cfg.Endpoint).Str("server", info.String()).Str("profile", ss.limits.Profile).
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
-		Int("max_items_per_subscription", ss.limits.PerSubscription).Bool("reconnect", ss.reconnect).Msg("connected")
+		Int("max_items_per_subscription", ss.limits.PerSubscription).Int("browse_continuation_points", ss.limits.BrowseContinuationPoints).
+		Bool("reconnect", ss.reconnect).Msg("connected")
 
 	roots := make([]int, len(cfg.Nodes))
 	for i := range roots {
@@ -196,6 +202,13 @@ func (ss *session) retryFailed(ctx context.Context, retry func(ctx context.Conte
 			return err
 		}
 		ss.failedRoots = failed
+		handles = append(handles, added...)
+	}
+	if len(ss.pendingBrowse) > 0 {
+		added, err := ss.retryPendingBrowse(ctx)
+		if err != nil {
+			return err
+		}
 		handles = append(handles, added...)
 	}
 	for h := range ss.items {

@@ -44,13 +44,15 @@ func (b *statusBox) setState(s State, err error) {
 	}
 }
 
-// setItems records the node count and the failed items, and derives
-// connected or degraded.
-func (b *statusBox) setItems(nodes, failed int) {
+// setItems records the node count, the failed items (pending browse
+// included) and the nodes pending browse, and derives connected or
+// degraded.
+func (b *statusBox) setItems(nodes, failed, pendingBrowse int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.st.Nodes = nodes
 	b.st.FailedItems = failed
+	b.st.PendingBrowse = pendingBrowse
 	s := StateConnected
 	if failed > 0 {
 		s = StateDegraded

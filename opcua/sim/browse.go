@@ -29,7 +29,8 @@ type browseService struct {
 	srv   *server.Server
 	limit int
 
-	refused atomic.Uint64 // nodes answered with BadNoContinuationPoints
+	refused   atomic.Uint64 // nodes answered with BadNoContinuationPoints
+	refuseAll atomic.Bool   // no session gets any point
 
 	mu       sync.Mutex                          // guards the fields below
 	sessions map[string]map[uint64]*continuation // by authentication token, then point id
@@ -122,7 +123,7 @@ func (b *browseService) page(ps map[uint64]*continuation, refs []*ua.ReferenceDe
 	if perPage <= 0 || len(refs) <= perPage {
 		return &ua.BrowseResult{StatusCode: ua.StatusOK, References: refs}
 	}
-	if b.limit > 0 && len(ps) >= b.limit {
+	if b.refuseAll.Load() || b.limit > 0 && len(ps) >= b.limit {
 		b.refused.Add(1)
 		return &ua.BrowseResult{StatusCode: ua.StatusBadNoContinuationPoints}
 	}

@@ -334,6 +334,20 @@ func (s *Server) BrowseRefused() uint64 {
 	return b.refused.Load()
 }
 
+// RefuseBrowseContinuationPoints makes the simulator refuse every new
+// browse continuation point while refuse is set, as a server out of
+// resources does: nodes whose references need paging are answered with
+// BadNoContinuationPoints. Points already held can still be paged. It is
+// meant for tests of clients that must retry such nodes later.
+func (s *Server) RefuseBrowseContinuationPoints(refuse bool) {
+	s.mu.Lock()
+	b := s.browse
+	s.mu.Unlock()
+	if b != nil {
+		b.refuseAll.Store(refuse)
+	}
+}
+
 // BrowseContinuationPointsHeld returns the continuation points the
 // sessions hold now (a client that pages completely or releases its
 // points leaves none).

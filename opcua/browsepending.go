@@ -1,0 +1,96 @@
+package opcua
+
+import (
+	"context"
+
+	"github.com/gopcua/opcua/ua"
+)
+
+// pendingBrowse is a node below the configured root cfg.Nodes[root] whose
+// browse failed even within the server's continuation points: the
+// variables below it are missing until a retry, every RetryFailedItems,
+// browses it.
+type pendingBrowse struct {
+	root int
+	node pendingNode
+}
+
+// browseOptions are the browse options of the configured root idx in this
+// session.
+func (ss *session) browseOptions(idx int) BrowseOptions {
+	nc := ss.src.cfg.Nodes[idx]
+	return BrowseOptions{
+		MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
+		MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
+		Include:     nc.Include,
+		Exclude:     nc.Exclude,
+		PerRequest:  ss.limits.Browse,
+		Concurrency: DefaultBrowseConcurrency,
+	}
+}
+
+// browseRoot browses the configured root idx (node id id) within the
+// session's continuation points. It returns the variables found and the
+// nodes below the root that could not be browsed; an error means the root
+// itself could not be browsed.
+func (ss *session) browseRoot(ctx context.Context, idx int, id *ua.NodeID) ([]Variable, []pendingBrowse, error) {
+	b, err := newBrowser(ss.c, id, ss.browseOptions(idx), ss.browseBudget, ss.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars, err := b.run(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pending := make([]pendingBrowse, len(b.pending))
+	for i, p := range b.pending {
+		pending[i] = pendingBrowse{root: idx, node: p}
+	}
+	return vars, pending, nil
+}
+
+// retryPendingBrowse browses the pending nodes again, each from its place
+// in its root's tree (depth, browse path and filters as in the first
+// browse), adds the variables found and returns their handles. Nodes that
+// fail again stay pending; only ctx ending or a lost connection is an
+// error.
+func (ss *session) retryPendingBrowse(ctx context.Context) (added []int, err error) {
+	pending := ss.pendingBrowse
+	ss.pendingBrowse = nil
+	var vars []Variable
+	for i, p := range pending {
+		b, err := newBrowser(ss.c, p.node.item.id, ss.browseOptions(p.root), ss.browseBudget, ss.log)
+		if err == nil {
+			b.visited[FormatNodeID(p.node.item.id)] = struct{}{}
+			err = b.walk(ctx, []browseItem{p.node.item}, p.node.depth)
+		}
+		if err == nil {
+			err = b.readAttributes(ctx)
+		}
+		if err != nil {
+			ss.pendingBrowse = append(ss.pendingBrowse, pending[i:]...)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if aerr := ss.alive(ctx); aerr != nil {
+				return nil, aerr
+			}
+			ss.log.Warn().Str("node", FormatNodeID(p.node.item.id)).Err(err).Msg("browse retry failed; retrying later")
+			break
+		}
+		vars = append(vars, b.vars...)
+		for _, q := range b.pending {
+			ss.pendingBrowse = append(ss.pendingBrowse, pendingBrowse{root: p.root, node: q})
+		}
+	}
+	added, err = ss.addVariables(vars)
+	if err != nil {
+		return nil, err
+	}
+	ss.log.Info().Int("retried", len(pending)).Int("variables", len(added)).Int("still_pending", len(ss.pendingBrowse)).
+		Msg("retried browse of pending nodes")
+	if len(ss.pendingBrowse) == 0 && len(ss.failedRoots) == 0 {
+		ss.byID = nil
+	}
+	return added, nil
+}
