@@ -157,7 +157,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.Limits, limitsFile{})
 	setDefault(&s.Limits.Profile, "auto")
 	for _, p := range []**int{&s.Limits.MaxNodesPerRead, &s.Limits.MaxNodesPerBrowse, &s.Limits.MaxMonitoredItemsPerCall,
-		&s.Limits.MaxMonitoredItemsPerSubscription} {
+		&s.Limits.MaxMonitoredItemsPerSubscription, &s.Limits.MaxBrowseContinuationPoints} {
 		setDefault(p, 0)
 	}
 	setDefault(&s.Reconnect, backoffFile{})

@@ -101,6 +101,9 @@ type limitsFile struct {
 	// MaxMonitoredItemsPerSubscription caps one subscription; more items
 	// are spread over more subscriptions.
 	MaxMonitoredItemsPerSubscription *int `yaml:"max_monitored_items_per_subscription"`
+	// MaxBrowseContinuationPoints overrides the browse continuation points
+	// the server announces per session.
+	MaxBrowseContinuationPoints *int `yaml:"max_browse_continuation_points"`
 }
 
 type backoffFile struct {

@@ -283,6 +283,8 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 			MaxMonitoredItemsPerCall: c.atLeast(p+".limits.max_monitored_items_per_call", *s.Limits.MaxMonitoredItemsPerCall, 0),
 			MaxMonitoredItemsPerSubscription: c.atLeast(p+".limits.max_monitored_items_per_subscription",
 				*s.Limits.MaxMonitoredItemsPerSubscription, 0),
+			MaxBrowseContinuationPoints: c.atLeast(p+".limits.max_browse_continuation_points",
+				*s.Limits.MaxBrowseContinuationPoints, 0),
 		},
 		StateDir:           cfg.StateDir,
 		ReconnectMin:       c.positive(p+".reconnect.min", *s.Reconnect.Min),
