@@ -142,7 +142,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.Trust.AcceptAny, false)
 	setDefault(&s.Mode, opcua.ModeSubscribe)
 	setDefault(&s.PublishingInterval, duration(opcua.DefaultPublishingInterval))
-	setDefault(&s.SamplingInterval, duration(opcua.DefaultSamplingInterval))
+	setDefault(&s.SamplingInterval, sampling(opcua.DefaultSamplingInterval))
 	setDefault(&s.QueueSize, int64(opcua.DefaultQueueSize))
 	setDefault(&s.PollInterval, duration(opcua.DefaultPollInterval))
 	setDefault(&s.Deadband, deadbandFile{})

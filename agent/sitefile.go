@@ -50,7 +50,7 @@ type sourceFile struct {
 	Trust              *trustFile    `yaml:"trust"`
 	Mode               *string       `yaml:"mode"`
 	PublishingInterval *duration     `yaml:"publishing_interval"`
-	SamplingInterval   *duration     `yaml:"sampling_interval"`
+	SamplingInterval   *sampling     `yaml:"sampling_interval"`
 	QueueSize          *int64        `yaml:"queue_size"`
 	PollInterval       *duration     `yaml:"poll_interval"`
 	Deadband           *deadbandFile `yaml:"deadband"`

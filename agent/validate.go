@@ -273,7 +273,7 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 		Trust:              opcua.Trust{AcceptAny: *s.Trust.AcceptAny},
 		Mode:               *s.Mode,
 		PublishingInterval: c.positive(p+".publishing_interval", *s.PublishingInterval),
-		SamplingInterval:   c.positive(p+".sampling_interval", *s.SamplingInterval),
+		SamplingInterval:   s.SamplingInterval.std(),
 		PollInterval:       c.positive(p+".poll_interval", *s.PollInterval),
 		Deadband:           opcua.Deadband{Type: *s.Deadband.Type, Value: *s.Deadband.Value},
 		Limits: opcua.Limits{

@@ -107,7 +107,7 @@ type Config struct {
 	// Mode is ModeSubscribe (default) or ModePoll.
 	Mode               string
 	PublishingInterval time.Duration
-	SamplingInterval   time.Duration
+	SamplingInterval   time.Duration // a duration, SamplingFastest or SamplingPublishingInterval (0 = default)
 	QueueSize          uint32
 	PollInterval       time.Duration
 	Deadband           Deadband
@@ -157,7 +157,9 @@ func (cfg Config) withDefaults() Config {
 		}
 	}
 	setDur(&cfg.PublishingInterval, DefaultPublishingInterval)
-	setDur(&cfg.SamplingInterval, DefaultSamplingInterval)
+	if cfg.SamplingInterval == 0 {
+		cfg.SamplingInterval = DefaultSamplingInterval
+	}
 	setDur(&cfg.PollInterval, DefaultPollInterval)
 	setDur(&cfg.ReconnectMin, DefaultReconnectMin)
 	setDur(&cfg.ReconnectMax, DefaultReconnectMax)
@@ -217,6 +219,9 @@ func (cfg Config) validate(forSource bool) error {
 	case ModeSubscribe, ModePoll:
 	default:
 		bad("mode %q: want subscribe or poll", cfg.Mode)
+	}
+	if cfg.SamplingInterval < 0 && cfg.SamplingInterval != SamplingFastest && cfg.SamplingInterval != SamplingPublishingInterval {
+		bad("sampling_interval %s: want a positive duration, SamplingFastest or SamplingPublishingInterval", cfg.SamplingInterval)
 	}
 	switch cfg.Deadband.Type {
 	case "none":

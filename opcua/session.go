@@ -39,6 +39,9 @@ type session struct {
 	browseBudget  *continuationBudget
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
+	// revisedSampling summarizes the sampling intervals the server granted
+	// in the last monitorItems call, for its log line.
+	revisedSampling revisedSampling
 
 	// Subscribe mode: the subscriptions, all delivering to notifs, and
 	// the notifications taken off notifs while a subscription was created
