@@ -366,8 +366,10 @@ type nodeResult struct {
 
 // pass browses the nodes of frontier at the indexes todo into results and
 // returns the indexes refused for want of a continuation point. Objects
-// go in requests shaped by the budget, variables in full batches; a retry
-// pass shapes every request by the budget.
+// are browsed first, in requests shaped by the budget, then variables: in
+// full batches on the first pass, shaped by the budget on a retry. The two
+// never run together, since some servers (node-opcua) refuse every node of
+// a session that holds its maximum of points, not only those that need one.
 func (b *browser) pass(ctx context.Context, frontier []browseItem, todo []int, results []nodeResult, retry bool) ([]int, error) {
 	objPer, conc := b.budget.shape(b.opt.PerRequest, b.opt.Concurrency)
 	varPer := b.opt.PerRequest
@@ -382,55 +384,11 @@ func (b *browser) pass(ctx context.Context, frontier []browseItem, todo []int, r
 			objects = append(objects, i)
 		}
 	}
-	var batches [][]int
-	for _, g := range []struct {
-		idx []int
-		per int
-	}{{objects, objPer}, {variables, varPer}} {
-		for lo := 0; lo < len(g.idx); lo += g.per {
-			batches = append(batches, g.idx[lo:min(lo+g.per, len(g.idx))])
-		}
-	}
-
-	errs := make([]error, len(batches))
-	sem := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	for k, idx := range batches {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return nil, ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			batch := make([]browseItem, len(idx))
-			for j, i := range idx {
-				batch[j] = frontier[i]
-			}
-			res, err := b.browseSplit(ctx, batch)
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			n := 0
-			for j, i := range idx {
-				results[i] = res[j]
-				n += len(res[j].refs)
-			}
-			b.progress(len(batch), n)
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := b.browseGroup(ctx, frontier, objects, objPer, conc, results); err != nil {
 		return nil, err
 	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := b.browseGroup(ctx, frontier, variables, varPer, b.opt.Concurrency, results); err != nil {
+		return nil, err
 	}
 	var again []int
 	for _, i := range todo {
@@ -439,6 +397,54 @@ func (b *browser) pass(ctx context.Context, frontier []browseItem, todo []int, r
 		}
 	}
 	return again, nil
+}
+
+// browseGroup browses the nodes of frontier at the indexes idx into
+// results, per nodes to a request and up to conc requests in flight.
+func (b *browser) browseGroup(ctx context.Context, frontier []browseItem, idx []int, per, conc int, results []nodeResult) error {
+	nb := (len(idx) + per - 1) / per
+	errs := make([]error, nb)
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for k := 0; k < nb; k++ {
+		part := idx[k*per : min((k+1)*per, len(idx))]
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			batch := make([]browseItem, len(part))
+			for j, i := range part {
+				batch[j] = frontier[i]
+			}
+			res, err := b.browseSplit(ctx, batch)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			n := 0
+			for j, i := range part {
+				results[i] = res[j]
+				n += len(res[j].refs)
+			}
+			b.progress(len(batch), n)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ref is what a browse keeps of one reference until its level is merged.
