@@ -299,7 +299,7 @@ nodes:
 
 func TestBrowseEndpoint(t *testing.T) {
 	t.Parallel()
-	s := simtest.Start(t, sim.Config{Rate: time.Second})
+	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5})
 	tests := []struct {
 		name   string
 		root   string
@@ -308,7 +308,8 @@ func TestBrowseEndpoint(t *testing.T) {
 		want   []string
 	}{
 		{name: "yaml from nsu root", root: "nsu=urn:edgetag:sim;s=Plant.Line1.Press", format: "yaml",
-			want: []string{"nodes:\n", "  - id: ns=1;s=Plant.Line1.Press.Temperature  # Temperature (Double, r)\n"}},
+			want: []string{"nodes:\n", "  - id: ns=1;s=Plant.Line1.Press.Temperature  # Temperature (Double, r)\n",
+				"# edgetag edgetag simulator 0.0.0-dev: fastest sampling not announced (sampling_interval: 0), browse continuation points per session: 5\n"}},
 		{name: "text from Objects", root: "", format: "text", opt: BrowseOptions{MaxDepth: 3},
 			want: []string{"Plant/\n", "  Types/\n", "ns=1;s=Plant.Types.Matrix"}},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/id"
@@ -95,6 +96,9 @@ type serverLimits struct {
 	Read, Browse, Monitor, PerSubscription int
 	// BrowseContinuationPoints is ServerCapabilities.MaxBrowseContinuationPoints.
 	BrowseContinuationPoints int
+	// MinSamplingInterval is ServerCapabilities.MinSupportedSampleRate:
+	// what sampling_interval 0 (fastest) gets at best (0 = not known).
+	MinSamplingInterval time.Duration
 }
 
 // effectiveLimits combines the profile (forced by cfg or detected), the
@@ -148,6 +152,7 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
 		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription,
 		id.Server_ServerCapabilities_MaxBrowseContinuationPoints,
+		id.Server_ServerCapabilities_MinSupportedSampleRate,
 	}
 	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
 	for _, i := range ids {
@@ -178,8 +183,18 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		}
 		return 0
 	}
+	ms := func(i int) time.Duration {
+		if i >= len(res.Results) || res.Results[i] == nil || res.Results[i].Status != ua.StatusOK || res.Results[i].Value == nil {
+			return 0
+		}
+		if v, ok := res.Results[i].Value.Value().(float64); ok && v > 0 && v < 1e9 {
+			return millis(v)
+		}
+		return 0
+	}
 	return buildInfo{ProductName: str(0), ProductURI: str(1), Manufacturer: str(2), Version: str(3)},
-		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6), PerSubscription: num(7), BrowseContinuationPoints: num(8)}, nil
+		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6), PerSubscription: num(7), BrowseContinuationPoints: num(8),
+			MinSamplingInterval: ms(9)}, nil
 }
 
 // batches calls fn for consecutive slices of at most size elements of n.

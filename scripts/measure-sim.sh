@@ -9,6 +9,10 @@
 #   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' scripts/measure-sim.sh ...
 #                                   (site memory_limit and nats.headers)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
+#   BROWSE_CP=5 [HIDE_BROWSE_LIMIT=1] scripts/measure-sim.sh ...
+#                                   (the simulator allows 5 browse continuation points per
+#                                   session, announced or not; above 5,000 tags they sit in
+#                                   folders of 1,000)
 #
 # The simulator changes TAGS extra Double variables every RATE; the agent
 # subscribes to all of them (publishing interval 100 ms) and runs the engine
@@ -59,7 +63,10 @@ nats:
 memory_limit: ${MEMLIMIT:-0}
 YAML
 
-"$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
+simflags=()
+[ -n "${BROWSE_CP:-}" ] && simflags+=(--browse-continuation-points "$BROWSE_CP")
+[ -n "${HIDE_BROWSE_LIMIT:-}" ] && simflags+=(--hide-browse-limit)
+"$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" "${simflags[@]}" >"$work/sim.log" 2>&1 &
 sim=$!
 "$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
 agent=$!
@@ -78,7 +85,7 @@ for _ in $(seq 1 600); do
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
   sleep 1
 done
-echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s"
+echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s (browse $(curl -s 127.0.0.1:19450/metrics | awk '$1 ~ "^edgetag_source_browse_seconds" {print $2}') s, failed $(metric edgetag_source_failed_items), pending browse $(metric edgetag_source_browse_pending_nodes))"
 sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
