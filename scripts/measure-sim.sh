@@ -9,6 +9,8 @@
 #   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' scripts/measure-sim.sh ...
 #                                   (site memory_limit and nats.headers)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
+#   SIM_PORT=24840 NATS_PORT=24222 HTTP_PORT=29450 scripts/measure-sim.sh ...
+#                                   (other ports, to run beside another measurement)
 #   BROWSE_CP=5 [HIDE_BROWSE_LIMIT=1] scripts/measure-sim.sh ...
 #                                   (the simulator allows 5 browse continuation points per
 #                                   session, announced or not; above 5,000 tags they sit in
@@ -19,6 +21,7 @@
 # benchmark's config C, publishing to its embedded NATS server.
 set -euo pipefail
 tags=${1:-10000} rate=${2:-1s} secs=${3:-30} mode=${4:-core}
+simport=${SIM_PORT:-14840} natsport=${NATS_PORT:-14222} httpport=${HTTP_PORT:-19450}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -33,10 +36,10 @@ cat > "$work/site.yaml" <<YAML
 site: measure
 state_dir: $work/state
 log: {level: warn}
-http: {listen: 127.0.0.1:19450}
+http: {listen: 127.0.0.1:$httpport}
 sources:
   - name: sim
-    endpoint: opc.tcp://127.0.0.1:14840
+    endpoint: opc.tcp://127.0.0.1:$simport
     security: {policy: None, mode: None}
     publishing_interval: 100ms
     sampling_interval: 100ms
@@ -57,7 +60,7 @@ tag_processor:
   advancedProcessing: |
     msg.payload = Math.round(msg.payload * 100) / 100; return msg;
 nats:
-  embedded: {listen: 127.0.0.1:14222}
+  embedded: {listen: 127.0.0.1:$natsport}
   jetstream: {enabled: $js}
   headers: ${HEADERS:-'*'}
 memory_limit: ${MEMLIMIT:-0}
@@ -66,12 +69,12 @@ YAML
 simflags=()
 [ -n "${BROWSE_CP:-}" ] && simflags+=(--browse-continuation-points "$BROWSE_CP")
 [ -n "${HIDE_BROWSE_LIMIT:-}" ] && simflags+=(--hide-browse-limit)
-"$work/edgetag" sim --listen 127.0.0.1:14840 --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" "${simflags[@]}" >"$work/sim.log" 2>&1 &
+"$work/edgetag" sim --listen 127.0.0.1:$simport --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" "${simflags[@]}" >"$work/sim.log" 2>&1 &
 sim=$!
 "$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
 agent=$!
 
-metric() { curl -s 127.0.0.1:19450/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
+metric() { curl -s 127.0.0.1:$httpport/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
 cpu() { awk '{print $14+$15}' /proc/$agent/stat; }
 kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; } # kib PID VmRSS|VmHWM
 
@@ -85,12 +88,12 @@ for _ in $(seq 1 600); do
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
   sleep 1
 done
-echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s (browse $(curl -s 127.0.0.1:19450/metrics | awk '$1 ~ "^edgetag_source_browse_seconds" {print $2}') s, failed $(metric edgetag_source_failed_items), pending browse $(metric edgetag_source_browse_pending_nodes))"
+echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s (browse $(curl -s 127.0.0.1:$httpport/metrics | awk '$1 ~ "^edgetag_source_browse_seconds" {print $2}') s, failed $(metric edgetag_source_failed_items), pending browse $(metric edgetag_source_browse_pending_nodes))"
 sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
 sleep "$secs"
-[ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:19450/debug/pprof/heap?gc=1"
+[ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:$httpport/debug/pprof/heap?gc=1"
 s1=$(metric edgetag_source_samples_total) p1=$(metric edgetag_nats_published_total) c1=$(cpu) t1=$(date +%s.%N)
 awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(kib $agent VmRSS)" -v hwm="$(kib $agent VmHWM)" -v srss="$(kib $sim VmRSS)" -v shwm="$(kib $sim VmHWM)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
   dt = t1 - t0; cpu = c / hz
