@@ -124,7 +124,7 @@ type browser struct {
 
 	start time.Time
 	// Progress counters, updated by the request goroutines.
-	progressMu   sync.Mutex // guards the fields below
+	progressMu   sync.Mutex // guards the fields below and opt.References
 	browsed      int        // nodes whose references arrived
 	refs         int        // references received
 	lastProgress time.Time

@@ -232,3 +232,37 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// BenchmarkBrowseContinuationPoints browses 20 folders of 1,000 variables
+// with the default options: without a limit, behind 5 continuation points
+// announced, and behind 5 enforced but not announced (learned from the
+// first refusals). One op is one whole browse, data types included.
+func BenchmarkBrowseContinuationPoints(b *testing.B) {
+	for _, bc := range []struct {
+		name           string
+		limit          int
+		hidden         bool
+		announcedLimit int
+	}{
+		{name: "no-limit"},
+		{name: "announced-5", limit: 5, announcedLimit: 5},
+		{name: "hidden-5", limit: 5, hidden: true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := simtest.Start(b, sim.Config{ExtraTags: 20000, Rate: time.Hour, BrowseContinuationPoints: bc.limit, HideBrowseLimit: bc.hidden})
+			c := simtest.Connect(b, s.Endpoint())
+			b.ResetTimer()
+			for range b.N {
+				br, err := newBrowser(c, plantID("Plant.Scale"), BrowseOptions{PerRequest: profiles["default"].Browse},
+					newContinuationBudget(bc.announcedLimit), zerolog.Nop())
+				if err != nil {
+					b.Fatal(err)
+				}
+				vars, err := br.run(context.Background())
+				if err != nil || len(vars) != 20000 {
+					b.Fatalf("%d variables, %v", len(vars), err)
+				}
+			}
+		})
+	}
+}
