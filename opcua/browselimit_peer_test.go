@@ -63,7 +63,7 @@ func TestNodeOPCUABrowseContinuationPointLimit(t *testing.T) {
 	}
 	var got nodeSet
 	stop := runSource(t, src, got.emit)
-	waitFor(t, 3*time.Minute, "a value of every variable", func() bool {
+	waitFor(t, 5*time.Minute, "a value of every variable", func() bool {
 		return got.count(";s=Plant.Scale.Tag") == folders*perFolder
 	})
 	if st := src.Status(); st.State != StateConnected || st.Nodes != folders*perFolder || st.FailedItems != 0 || st.PendingBrowse != 0 {

@@ -41,7 +41,7 @@ func TestBrowseWithinContinuationPointLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			vars, err := b.run(ctx)
 			if err != nil {
@@ -171,7 +171,7 @@ func TestSourceSubscribesEveryVariableBehindContinuationPointLimit(t *testing.T)
 			}
 			var got nodeSet
 			stop := runSource(t, src, got.emit)
-			waitFor(t, 2*time.Minute, "a value of every variable", func() bool {
+			waitFor(t, 5*time.Minute, "a value of every variable", func() bool {
 				return got.count(";s=Plant.Scale.Tag") == folders*perFolder
 			})
 			if st := src.Status(); st.State != StateConnected || st.Nodes != folders*perFolder || st.FailedItems != 0 || st.PendingBrowse != 0 {
@@ -209,19 +209,19 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 	}
 	var got nodeSet
 	stop := runSource(t, src, got.emit)
-	waitFor(t, time.Minute, "degraded with the folders pending browse", func() bool {
+	waitFor(t, 3*time.Minute, "degraded with the folders pending browse", func() bool {
 		st := src.Status()
 		return st.State == StateDegraded && st.PendingBrowse == folders && st.FailedItems == folders
 	})
-	waitFor(t, time.Minute, "values of the machines", func() bool { return got.count(";s=Plant.Line") == simMachines*simMachineVars })
+	waitFor(t, 3*time.Minute, "values of the machines", func() bool { return got.count(";s=Plant.Line") == simMachines*simMachineVars })
 	if n := got.count(";s=Plant.Scale.Tag"); n != 0 {
 		t.Fatalf("%d scale tags delivered while their folders could not be browsed", n)
 	}
 	s.RefuseBrowseContinuationPoints(false)
-	waitFor(t, 2*time.Minute, "a value of every scale variable", func() bool {
+	waitFor(t, 5*time.Minute, "a value of every scale variable", func() bool {
 		return got.count(";s=Plant.Scale.Tag") == folders*perFolder
 	})
-	waitFor(t, time.Minute, "connected", func() bool {
+	waitFor(t, 3*time.Minute, "connected", func() bool {
 		st := src.Status()
 		return st.State == StateConnected && st.PendingBrowse == 0 && st.FailedItems == 0
 	})

@@ -31,7 +31,7 @@ type session struct {
 	limits     batchLimits
 
 	items       []item         // client handle = index
-	byID        map[string]int // node id string -> index in items; nil while no root failed
+	byID        map[string]int // node id string -> index in items; nil while no root failed or node is pending browse
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
 	// pendingBrowse holds nodes below resolved roots whose browse failed
 	// (see browsepending.go); browseBudget the session's continuation points.

@@ -13,15 +13,16 @@ import (
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 )
 
-// browseGroups browses the first n scale groups in one request, two
-// references per node, so every node needs a continuation point.
+// browseGroups browses the first n scale groups in one request, 100
+// references per node, so every node (1,000 references) needs a
+// continuation point.
 func browseGroups(ctx context.Context, t *testing.T, c interface {
 	Browse(context.Context, *ua.BrowseRequest) (*ua.BrowseResponse, error)
 }, n int) *ua.BrowseResponse {
 	t.Helper()
 	req := &ua.BrowseRequest{
 		View:                          &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
-		RequestedMaxReferencesPerNode: 2,
+		RequestedMaxReferencesPerNode: 100,
 	}
 	for i := range n {
 		req.NodesToBrowse = append(req.NodesToBrowse, &ua.BrowseDescription{
@@ -69,8 +70,8 @@ func TestSimBrowseContinuationPointLimit(t *testing.T) {
 			var cps [][]byte
 			for i, r := range resp.Results {
 				switch {
-				case i < 3 && (r.StatusCode != ua.StatusOK || len(r.ContinuationPoint) == 0 || len(r.References) != 2):
-					t.Errorf("node %d: status %v, %d references, continuation point %x; want Good, 2, one", i, r.StatusCode, len(r.References), r.ContinuationPoint)
+				case i < 3 && (r.StatusCode != ua.StatusOK || len(r.ContinuationPoint) == 0 || len(r.References) != 100):
+					t.Errorf("node %d: status %v, %d references, continuation point %x; want Good, 100, one", i, r.StatusCode, len(r.References), r.ContinuationPoint)
 				case i >= 3 && (r.StatusCode != ua.StatusBadNoContinuationPoints || len(r.References) != 0):
 					t.Errorf("node %d: status %v, %d references; want BadNoContinuationPoints, none", i, r.StatusCode, len(r.References))
 				}
@@ -92,12 +93,15 @@ func TestSimBrowseContinuationPointLimit(t *testing.T) {
 			}
 			cp := cps[0]
 			for pages := 0; len(cp) > 0; pages++ {
-				if pages > 1000 {
+				if pages > 100 {
 					t.Fatal("paging does not end")
 				}
 				next, err := c.BrowseNext(ctx, &ua.BrowseNextRequest{ContinuationPoints: [][]byte{cp}})
-				if err != nil || next.Results[0].StatusCode != ua.StatusOK {
-					t.Fatalf("browse next: %v %v", err, next.Results[0].StatusCode)
+				if err != nil {
+					t.Fatalf("browse next: %v", err)
+				}
+				if st := next.Results[0].StatusCode; st != ua.StatusOK {
+					t.Fatalf("browse next: %v", st)
 				}
 				for _, r := range next.Results[0].References {
 					names[r.BrowseName.Name] = true
