@@ -26,7 +26,7 @@ func TestReadyShowsPendingBrowse(t *testing.T) {
 	cfg := simSite(t, historian("acme.demo"), false)
 	cfg.Simulator = nil
 	cfg.Sources[0].Endpoint = s.Endpoint()
-	cfg.Sources[0].RetryFailedItems = 200 * time.Millisecond
+	cfg.Sources[0].RetryFailedItems = time.Second
 	a := newAgent(t, cfg)
 	stop := runAgent(t, a)
 

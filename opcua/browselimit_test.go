@@ -164,6 +164,10 @@ func TestSourceSubscribesEveryVariableBehindContinuationPointLimit(t *testing.T)
 				BrowseContinuationPoints: limit, HideBrowseLimit: hidden})
 			cfg := simConfig(t, s.Endpoint())
 			cfg.PublishingInterval = time.Second
+			// A Browse that times out leaves its continuation points
+			// allocated on the server until the session ends; under the
+			// race detector on a loaded machine 10 s is not enough.
+			cfg.RequestTimeout = time.Minute
 			cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Scale"}}
 			src, err := NewSource(cfg, testLogger(t))
 			if err != nil {
@@ -190,8 +194,9 @@ func TestSourceSubscribesEveryVariableBehindContinuationPointLimit(t *testing.T)
 // TestSourceRetriesPendingBrowse: while the server refuses every
 // continuation point, the folders that need one cannot be browsed; the
 // source subscribes what it found, is degraded with the folders counted
-// as pending browse, and browses them again on RetryFailedItems once the
-// server allows points again, until every variable is subscribed.
+// as pending browse, and browses them again on RetryFailedItems (still
+// refused, with no point held: in a new session) once the server allows
+// points again, until every variable is subscribed.
 func TestSourceRetriesPendingBrowse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large browse")
@@ -201,7 +206,7 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 	s.RefuseBrowseContinuationPoints(true)
 	cfg := simConfig(t, s.Endpoint())
 	cfg.PublishingInterval = time.Second
-	cfg.RetryFailedItems = 200 * time.Millisecond
+	cfg.RetryFailedItems = time.Second
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant"}}
 	src, err := NewSource(cfg, testLogger(t))
 	if err != nil {
@@ -217,6 +222,9 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 	if n := got.count(";s=Plant.Scale.Tag"); n != 0 {
 		t.Fatalf("%d scale tags delivered while their folders could not be browsed", n)
 	}
+	// Refused again with no point held: the points may be held by answers
+	// that were lost, so the source starts a new session.
+	waitFor(t, 3*time.Minute, "a new session", func() bool { return src.Status().Reconnects >= 1 })
 	s.RefuseBrowseContinuationPoints(false)
 	waitFor(t, 5*time.Minute, "a value of every scale variable", func() bool {
 		return got.count(";s=Plant.Scale.Tag") == folders*perFolder

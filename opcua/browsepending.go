@@ -2,6 +2,8 @@ package opcua
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/gopcua/opcua/ua"
 )
@@ -52,8 +54,11 @@ func (ss *session) browseRoot(ctx context.Context, idx int, id *ua.NodeID) ([]Va
 // retryPendingBrowse browses the pending nodes again, each from its place
 // in its root's tree (depth, browse path and filters as in the first
 // browse), adds the variables found and returns their handles. Nodes that
-// fail again stay pending; only ctx ending or a lost connection is an
-// error.
+// fail again stay pending. It returns an error when ctx ends, the
+// connection is lost, or the server still refuses continuation points
+// while the session holds none that it knows of: points handed out in
+// answers that never arrived (a request that timed out) stay allocated
+// until the session closes, so only a new session frees them.
 func (ss *session) retryPendingBrowse(ctx context.Context) (added []int, err error) {
 	pending := ss.pendingBrowse
 	ss.pendingBrowse = nil
@@ -82,6 +87,12 @@ func (ss *session) retryPendingBrowse(ctx context.Context) (added []int, err err
 		for _, q := range b.pending {
 			ss.pendingBrowse = append(ss.pendingBrowse, pendingBrowse{root: p.root, node: q})
 		}
+	}
+	if ss.browseBudget.hold(0) == 0 && slices.ContainsFunc(ss.pendingBrowse, func(p pendingBrowse) bool {
+		return p.node.status == ua.StatusBadNoContinuationPoints
+	}) {
+		return nil, fmt.Errorf("browse of %d nodes: the server refuses continuation points while this session holds none it knows of; "+
+			"a new session frees them: %w", len(ss.pendingBrowse), ua.StatusBadNoContinuationPoints)
 	}
 	added, err = ss.addVariables(vars)
 	if err != nil {
