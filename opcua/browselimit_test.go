@@ -31,7 +31,18 @@ func TestBrowseWithinContinuationPointLimit(t *testing.T) {
 			t.Parallel()
 			s := simtest.Start(t, sim.Config{ExtraTags: folders * perFolder, Rate: time.Hour,
 				BrowseContinuationPoints: limit, HideBrowseLimit: hidden})
-			c := simtest.Connect(t, s.Endpoint())
+			// A Browse that times out leaves its continuation points
+			// allocated until the session ends: give the slow runs (race
+			// detector, loaded machine) time.
+			cfg := simConfig(t, s.Endpoint())
+			cfg.RequestTimeout = 2 * time.Minute
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			c, err := Connect(ctx, cfg, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeClient(c, 5*time.Second)
 			announced := limit
 			if hidden {
 				announced = 0
@@ -41,8 +52,6 @@ func TestBrowseWithinContinuationPointLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
 			vars, err := b.run(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -53,7 +62,7 @@ func TestBrowseWithinContinuationPointLimit(t *testing.T) {
 			}
 			for i := range folders * perFolder {
 				if id := fmt.Sprintf("ns=1;s=Plant.Scale.Tag%05d", i); !seen[id] {
-					t.Fatalf("%s missing: %d of %d variables browsed", id, len(seen), folders*perFolder)
+					t.Fatalf("%s missing: %d of %d variables browsed, %d nodes pending", id, len(seen), folders*perFolder, len(b.pending))
 				}
 			}
 			if len(vars) != folders*perFolder || len(b.pending) != 0 {
