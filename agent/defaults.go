@@ -167,7 +167,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.Trust.AcceptAny, false)
 	setDefault(&s.Mode, opcua.ModeSubscribe)
 	setDefault(&s.PublishingInterval, duration(opcua.DefaultPublishingInterval))
-	setDefault(&s.SamplingInterval, duration(opcua.DefaultSamplingInterval))
+	setDefault(&s.SamplingInterval, sampling(opcua.DefaultSamplingInterval))
 	setDefault(&s.QueueSize, int64(opcua.DefaultQueueSize))
 	setDefault(&s.PollInterval, duration(opcua.DefaultPollInterval))
 	setDefault(&s.Deadband, deadbandFile{})
@@ -184,7 +184,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.Limits, limitsFile{})
 	setDefault(&s.Limits.Profile, "auto")
 	for _, p := range []**int{&s.Limits.MaxNodesPerRead, &s.Limits.MaxNodesPerBrowse, &s.Limits.MaxMonitoredItemsPerCall,
-		&s.Limits.MaxMonitoredItemsPerSubscription} {
+		&s.Limits.MaxMonitoredItemsPerSubscription, &s.Limits.MaxBrowseContinuationPoints} {
 		setDefault(p, 0)
 	}
 	setDefault(&s.Reconnect, backoffFile{})

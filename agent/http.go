@@ -125,6 +125,9 @@ type sourceReady struct {
 	Since       string `json:"since,omitempty"`
 	FailedItems int    `json:"failed_items,omitempty"`
 	LastError   string `json:"last_error,omitempty"`
+
+	// PendingBrowse counts nodes whose browse failed (part of FailedItems).
+	PendingBrowse int `json:"pending_browse,omitempty"`
 }
 
 func (a *Agent) readiness() readiness {
@@ -149,7 +152,8 @@ func (a *Agent) readiness() readiness {
 		r.Leafnode = &leafnodeReady{Connected: ss.LeafnodeConnected}
 	}
 	for _, s := range a.sourceStatuses() {
-		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems, LastError: a.scrub.String(s.LastError)}
+		sr := sourceReady{Name: s.Name, State: string(s.State), FailedItems: s.FailedItems,
+			PendingBrowse: s.PendingBrowse, LastError: a.scrub.String(s.LastError)}
 		if !s.Since.IsZero() {
 			sr.Since = s.Since.UTC().Format(time.RFC3339)
 		}

@@ -17,7 +17,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	sourceState, sourceSamples, sourceNodes, sourceFailed, sourceReconnects, sourceBrowse *prometheus.Desc
-	sourceSubscriptions                                                                   *prometheus.Desc
+	sourceSubscriptions, sourceBrowsePending                                              *prometheus.Desc
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
 	engineSubjectCollisions                                                               *prometheus.Desc
 	engineBadDropped                                                                      *prometheus.Desc
@@ -45,6 +45,8 @@ func newMetrics(a *Agent) *metrics {
 		sourceFailed:  d("source_failed_items", "Nodes that failed and are retried.", "source"),
 		sourceSubscriptions: d("source_subscriptions", "Subscriptions the source's session holds "+
 			"(limits.max_monitored_items_per_subscription spreads items over them).", "source"),
+		sourceBrowsePending: d("source_browse_pending_nodes", "Nodes below browse roots whose browse failed: "+
+			"the variables below them are missing until a retry (retry_failed_items) browses them.", "source"),
 		sourceReconnects: d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
 		sourceBrowse:     d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
 		engineSamples:    d("engine_samples_total", "Samples processed by the tag engine."),
@@ -107,6 +109,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(m.sourceNodes, float64(s.Nodes), s.Name)
 		gauge(m.sourceFailed, float64(s.FailedItems), s.Name)
 		gauge(m.sourceSubscriptions, float64(s.Subscriptions), s.Name)
+		gauge(m.sourceBrowsePending, float64(s.PendingBrowse), s.Name)
 		counter(m.sourceReconnects, float64(s.Reconnects), s.Name)
 		gauge(m.sourceBrowse, s.BrowseTime.Seconds(), s.Name)
 	}

@@ -61,7 +61,7 @@ type sourceFile struct {
 	Trust              *trustFile    `yaml:"trust"`
 	Mode               *string       `yaml:"mode"`
 	PublishingInterval *duration     `yaml:"publishing_interval"`
-	SamplingInterval   *duration     `yaml:"sampling_interval"`
+	SamplingInterval   *sampling     `yaml:"sampling_interval"`
 	QueueSize          *int64        `yaml:"queue_size"`
 	PollInterval       *duration     `yaml:"poll_interval"`
 	Deadband           *deadbandFile `yaml:"deadband"`
@@ -115,6 +115,9 @@ type limitsFile struct {
 	// MaxMonitoredItemsPerSubscription caps one subscription; more items
 	// are spread over more subscriptions.
 	MaxMonitoredItemsPerSubscription *int `yaml:"max_monitored_items_per_subscription"`
+	// MaxBrowseContinuationPoints overrides the browse continuation points
+	// the server announces per session.
+	MaxBrowseContinuationPoints *int `yaml:"max_browse_continuation_points"`
 }
 
 type backoffFile struct {

@@ -321,7 +321,7 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 		Trust:              opcua.Trust{AcceptAny: *s.Trust.AcceptAny},
 		Mode:               *s.Mode,
 		PublishingInterval: c.positive(p+".publishing_interval", *s.PublishingInterval),
-		SamplingInterval:   c.positive(p+".sampling_interval", *s.SamplingInterval),
+		SamplingInterval:   s.SamplingInterval.std(),
 		PollInterval:       c.positive(p+".poll_interval", *s.PollInterval),
 		Deadband:           opcua.Deadband{Type: *s.Deadband.Type, Value: *s.Deadband.Value},
 		Limits: opcua.Limits{
@@ -331,6 +331,8 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 			MaxMonitoredItemsPerCall: c.atLeast(p+".limits.max_monitored_items_per_call", *s.Limits.MaxMonitoredItemsPerCall, 0),
 			MaxMonitoredItemsPerSubscription: c.atLeast(p+".limits.max_monitored_items_per_subscription",
 				*s.Limits.MaxMonitoredItemsPerSubscription, 0),
+			MaxBrowseContinuationPoints: c.atLeast(p+".limits.max_browse_continuation_points",
+				*s.Limits.MaxBrowseContinuationPoints, 0),
 		},
 		StateDir:           cfg.StateDir,
 		ReconnectMin:       c.positive(p+".reconnect.min", *s.Reconnect.Min),

@@ -185,6 +185,18 @@ state_dir: ""
 			},
 		},
 		{
+			name: "browse continuation points",
+			yaml: `sources:
+  - name: a
+    endpoint: opc.tcp://h:4840
+    limits: {max_browse_continuation_points: -1}
+    nodes: [{id: i=85}]
+`,
+			errs: []want{
+				{"4:46", "sources[0].limits.max_browse_continuation_points", "-1 must be at least 0"},
+			},
+		},
+		{
 			name: "tag processor",
 			yaml: minimal + `tag_processor:
   conditions:

@@ -32,7 +32,10 @@ type Status struct {
 	Since       time.Time // when State was entered
 	LastError   string
 	Nodes       int // variables being acquired
-	FailedItems int // nodes that failed and are retried
+	FailedItems int // nodes that failed and are retried (PendingBrowse included)
+	// PendingBrowse counts the nodes below browse roots whose browse
+	// failed: the variables below them are missing until a retry succeeds.
+	PendingBrowse int
 	// Subscriptions is how many subscriptions the current session holds
 	// (subscribe mode; the items are spread over them).
 	Subscriptions int

@@ -68,6 +68,10 @@ type BrowseOptions struct {
 	// Concurrency bounds browse requests in flight
 	// (0 = DefaultBrowseConcurrency).
 	Concurrency int
+	// ContinuationPoints is how many browse continuation points the server
+	// allows a session (its MaxBrowseContinuationPoints; 0 = not known,
+	// learned from the server's refusals). See continuationBudget.
+	ContinuationPoints int
 }
 
 // withDefaults fills zero fields.
@@ -108,18 +112,32 @@ type browser struct {
 	log     zerolog.Logger
 
 	visited map[string]struct{}
-	rootErr error // the server refused to browse the root
 	vars    []Variable
 	nodes   int // nodes browsed
 	full    bool
+	// budget shapes requests to the continuation points the server
+	// allows; shared by the browses of one session.
+	budget *continuationBudget
+	// pending holds the nodes that could not be browsed (the walk below
+	// them is missing): retried later by the caller.
+	pending []pendingNode
 
 	start time.Time
 	// Progress counters, updated by the request goroutines.
-	progressMu   sync.Mutex // guards the fields below
+	progressMu   sync.Mutex // guards the fields below and opt.References
 	browsed      int        // nodes whose references arrived
 	refs         int        // references received
 	lastProgress time.Time
 	lastCount    int
+}
+
+// pendingNode is a node whose browse failed: item is the node as it was
+// reached, depth the level it was on (0 = the root), status the last
+// answer. The walk below it is retried later.
+type pendingNode struct {
+	item   browseItem
+	depth  int
+	status ua.StatusCode
 }
 
 // Browse walks root over hierarchical references (forward, HierarchicalReferences
@@ -136,13 +154,34 @@ type browser struct {
 // opt; hitting MaxNodes logs a warning and returns the variables found so
 // far. Browse requests carry opt.PerRequest nodes and ask for at most
 // opt.PerRequest references per node and opt.References per response,
-// following continuation points with BrowseNext; up to opt.Concurrency requests are in flight. A node the
-// server refuses to browse is logged with its id and status and skipped;
-// a request that fails is retried in halves down to single nodes.
+// following continuation points with BrowseNext; up to opt.Concurrency
+// requests are in flight, and requests of objects are kept within the
+// continuation points the server allows (see continuationBudget). A node
+// refused for want of a continuation point is browsed again, never
+// skipped; a request that fails is retried in halves down to single
+// nodes. A node that still cannot be browsed is logged with its id and
+// status, and the variables below it are missing from the result.
 //
 // Browse returns an error only when root cannot be read or browsed, a
 // pattern is malformed, or ctx ends.
 func Browse(ctx context.Context, c *gopcua.Client, root *ua.NodeID, opt BrowseOptions, log zerolog.Logger) ([]Variable, error) {
+	b, err := newBrowser(c, root, opt, newContinuationBudget(opt.ContinuationPoints), log)
+	if err != nil {
+		return nil, err
+	}
+	vars, err := b.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.pending) > 0 {
+		b.log.Warn().Int("nodes", len(b.pending)).Str("first", FormatNodeID(b.pending[0].item.id)).
+			Str("status", b.pending[0].status.Error()).Msg("browse incomplete: nodes could not be browsed; the variables below them are missing")
+	}
+	return vars, nil
+}
+
+// newBrowser prepares the browse of root with budget.
+func newBrowser(c *gopcua.Client, root *ua.NodeID, opt BrowseOptions, budget *continuationBudget, log zerolog.Logger) (*browser, error) {
 	if root == nil {
 		return nil, errors.New("browse: nil root")
 	}
@@ -159,37 +198,52 @@ func Browse(ctx context.Context, c *gopcua.Client, root *ua.NodeID, opt BrowseOp
 		c: c, root: root, opt: opt, include: inc, exclude: exc,
 		log:     log.With().Str("root", FormatNodeID(root)).Logger(),
 		visited: map[string]struct{}{FormatNodeID(root): {}},
+		budget:  budget,
 		start:   time.Now(),
 	}
 	b.lastProgress = b.start
+	return b, nil
+}
 
+// run browses the whole tree below the root. Nodes that could not be
+// browsed are left in b.pending; the root among them is an error.
+func (b *browser) run(ctx context.Context) ([]Variable, error) {
 	class, name, err := b.readRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if class == ua.NodeClassVariable {
-		b.vars = []Variable{{ID: root, BrowseName: name}}
+		b.vars = []Variable{{ID: b.root, BrowseName: name}}
 		if err := b.readAttributes(ctx); err != nil {
 			return nil, err
 		}
 		return b.vars, nil
 	}
-	frontier := []browseItem{{id: root}}
-	for depth := 0; depth < opt.MaxDepth && len(frontier) > 0 && !b.full; depth++ {
-		frontier, err = b.level(ctx, frontier, depth+1 < opt.MaxDepth)
-		if err == nil {
-			err = b.rootErr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("browse %s: %w", root, err)
-		}
+	if err := b.walk(ctx, []browseItem{{id: b.root}}, 0); err != nil {
+		return nil, err
+	}
+	if len(b.pending) > 0 && b.pending[0].item.id == b.root {
+		return nil, fmt.Errorf("browse %s: %w", b.root, b.pending[0].status)
 	}
 	if err := b.readAttributes(ctx); err != nil {
 		return nil, err
 	}
-	b.log.Debug().Int("variables", len(b.vars)).Int("nodes", b.nodes).
+	b.log.Debug().Int("variables", len(b.vars)).Int("nodes", b.nodes).Int("pending", len(b.pending)).
 		Dur("took_ms", time.Since(b.start)).Msg("browse done")
 	return b.vars, nil
+}
+
+// walk browses frontier, whose nodes are on level depth below the root,
+// and everything below it, level by level.
+func (b *browser) walk(ctx context.Context, frontier []browseItem, depth int) error {
+	var err error
+	for ; depth < b.opt.MaxDepth && len(frontier) > 0 && !b.full; depth++ {
+		frontier, err = b.level(ctx, frontier, depth, depth+1 < b.opt.MaxDepth)
+		if err != nil {
+			return fmt.Errorf("browse %s: %w", b.root, err)
+		}
+	}
+	return nil
 }
 
 // readRoot reads the root's node class and browse name.
@@ -229,75 +283,168 @@ func (b *browser) readRoot(ctx context.Context) (ua.NodeClass, string, error) {
 	return class, name, nil
 }
 
-// level browses one breadth-first level and returns the next one.
-// descend is false on the last level allowed by MaxDepth.
-func (b *browser) level(ctx context.Context, frontier []browseItem, descend bool) ([]browseItem, error) {
-	per := b.opt.PerRequest
-	nb := (len(frontier) + per - 1) / per
-	results := make([][][]ref, nb)
+// level browses one breadth-first level (depth below the root) and
+// returns the next one. descend is false on the last level allowed by
+// MaxDepth. Nodes refused for want of a continuation point are browsed
+// again within a shrinking budget; nodes that still fail go to b.pending.
+func (b *browser) level(ctx context.Context, frontier []browseItem, depth int, descend bool) ([]browseItem, error) {
+	results := make([]nodeResult, len(frontier))
+	todo := make([]int, len(frontier))
+	for i := range todo {
+		todo[i] = i
+	}
+	for pass := 0; len(todo) > 0; pass++ {
+		if pass > 0 {
+			// The first retry uses the limit learned from the refusals;
+			// refusals within it halve it.
+			if (pass > 1 || b.budget.Limit() == 0) && !b.budget.shrink() {
+				break
+			}
+			b.log.Info().Int("nodes", len(todo)).Int("continuation_points", b.budget.Limit()).
+				Msg("browse: nodes refused for want of continuation points; browsing them again within the limit")
+		}
+		again, err := b.pass(ctx, frontier, todo, results, pass > 0)
+		if err != nil {
+			return nil, err
+		}
+		todo = again
+	}
+	var failed int
+	for i, r := range results {
+		if r.status != ua.StatusOK {
+			b.pending = append(b.pending, pendingNode{item: frontier[i], depth: depth, status: r.status})
+			if failed == 0 {
+				b.log.Warn().Str("node", FormatNodeID(frontier[i].id)).Str("status", r.status.Error()).Msg("browse of node failed; retrying later")
+			}
+			failed++
+		}
+	}
+	if failed > 1 {
+		b.log.Warn().Int("nodes", failed).Int("depth", depth).Msg("browse of nodes failed; retrying later")
+	}
+
+	// Merge in frontier order, so the outcome does not depend on timing.
+	var next []browseItem
+	for i, r := range results {
+		parent := frontier[i]
+		if r.status != ua.StatusOK {
+			continue
+		}
+		b.nodes++
+		for _, rf := range r.refs {
+			item, ok := b.reference(parent, rf)
+			if !ok {
+				continue
+			}
+			if item.variable {
+				if len(b.vars) >= b.opt.MaxNodes {
+					if !b.full {
+						b.full = true
+						b.log.Warn().Int("max_nodes", b.opt.MaxNodes).
+							Msg("browse stopped at the node limit: raise max_nodes or narrow the root or include patterns")
+					}
+					return nil, nil
+				}
+				if b.selected(item.path) {
+					b.vars = append(b.vars, Variable{ID: item.id, BrowseName: item.path[len(item.path)-1], Path: item.path[:len(item.path)-1]})
+				}
+			}
+			if descend {
+				next = append(next, item)
+			}
+		}
+	}
+	return next, nil
+}
+
+// nodeResult is the outcome of one node's browse: its references, or the
+// status that kept it from being browsed.
+type nodeResult struct {
+	refs   []ref
+	status ua.StatusCode
+}
+
+// pass browses the nodes of frontier at the indexes todo into results and
+// returns the indexes refused for want of a continuation point. Objects
+// are browsed first, in requests shaped by the budget, then variables: in
+// full batches on the first pass, shaped by the budget on a retry. The two
+// never run together, since some servers (node-opcua) refuse every node of
+// a session that holds its maximum of points, not only those that need one.
+func (b *browser) pass(ctx context.Context, frontier []browseItem, todo []int, results []nodeResult, retry bool) ([]int, error) {
+	objPer, conc := b.budget.shape(b.opt.PerRequest, b.opt.Concurrency)
+	varPer := b.opt.PerRequest
+	if retry {
+		varPer = objPer
+	}
+	var objects, variables []int
+	for _, i := range todo {
+		if frontier[i].variable {
+			variables = append(variables, i)
+		} else {
+			objects = append(objects, i)
+		}
+	}
+	if err := b.browseGroup(ctx, frontier, objects, objPer, conc, results); err != nil {
+		return nil, err
+	}
+	if err := b.browseGroup(ctx, frontier, variables, varPer, b.opt.Concurrency, results); err != nil {
+		return nil, err
+	}
+	var again []int
+	for _, i := range todo {
+		if wantsPoint(results[i].status) {
+			again = append(again, i)
+		}
+	}
+	return again, nil
+}
+
+// browseGroup browses the nodes of frontier at the indexes idx into
+// results, per nodes to a request and up to conc requests in flight.
+func (b *browser) browseGroup(ctx context.Context, frontier []browseItem, idx []int, per, conc int, results []nodeResult) error {
+	nb := (len(idx) + per - 1) / per
 	errs := make([]error, nb)
-	sem := make(chan struct{}, b.opt.Concurrency)
+	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
-	for i := 0; i < nb; i++ {
-		batch := frontier[i*per : min((i+1)*per, len(frontier))]
+	for k := 0; k < nb; k++ {
+		part := idx[k*per : min((k+1)*per, len(idx))]
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			wg.Wait()
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i], errs[i] = b.browseSplit(ctx, batch)
+			batch := make([]browseItem, len(part))
+			for j, i := range part {
+				batch[j] = frontier[i]
+			}
+			res, err := b.browseSplit(ctx, batch)
+			if err != nil {
+				errs[k] = err
+				return
+			}
 			n := 0
-			for _, r := range results[i] {
-				n += len(r)
+			for j, i := range part {
+				results[i] = res[j]
+				n += len(res[j].refs)
 			}
 			b.progress(len(batch), n)
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-
-	// Merge in request order, so the outcome does not depend on timing.
-	var next []browseItem
-	for i := 0; i < nb; i++ {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		batch := frontier[i*per : min((i+1)*per, len(frontier))]
-		for j, refs := range results[i] {
-			parent := batch[j]
-			b.nodes++
-			for _, r := range refs {
-				item, ok := b.reference(parent, r)
-				if !ok {
-					continue
-				}
-				if item.variable {
-					if len(b.vars) >= b.opt.MaxNodes {
-						if !b.full {
-							b.full = true
-							b.log.Warn().Int("max_nodes", b.opt.MaxNodes).
-								Msg("browse stopped at the node limit: raise max_nodes or narrow the root or include patterns")
-						}
-						return nil, nil
-					}
-					if b.selected(item.path) {
-						b.vars = append(b.vars, Variable{ID: item.id, BrowseName: item.path[len(item.path)-1], Path: item.path[:len(item.path)-1]})
-					}
-				}
-				if descend {
-					next = append(next, item)
-				}
-			}
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return next, nil
+	return nil
 }
 
 // ref is what a browse keeps of one reference until its level is merged.
@@ -393,24 +540,43 @@ func (b *browser) progress(nodes, refs int) {
 		Dur("elapsed_ms", now.Sub(b.start)).Msg("browsing")
 }
 
-// browseSplit browses batch and returns the references of each node (nil
-// for a node that failed, which is logged). A failed request is retried in
-// halves, so one node that upsets the server costs only itself.
-func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]ref, error) {
-	refs, err := b.browseBatch(ctx, batch)
+// browseSplit browses batch and returns each node's result. A failed
+// request is retried in halves, so one node that upsets the server costs
+// only itself; a request refused for its size (or for want of
+// continuation points) at a single node asks for fewer references per
+// response, down to one. Only ctx ending is an error, and a failed request
+// for the root alone: the root's failure is the browse's.
+func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([]nodeResult, error) {
+	res, err := b.browseBatch(ctx, batch)
 	if err == nil {
-		return refs, nil
+		return res, nil
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	var st ua.StatusCode
+	if !errors.As(err, &st) {
+		st = ua.StatusBadCommunicationError
+	}
 	if len(batch) == 1 {
-		if batch[0].id == b.root {
-			// The root is what was asked for: its failure is the result.
+		if tooBig(err) && b.fewerReferences() {
+			return b.browseSplit(ctx, batch)
+		}
+		if batch[0].id == b.root && !wantsPoint(st) {
 			return nil, err
 		}
-		b.log.Warn().Str("node", FormatNodeID(batch[0].id)).Err(err).Msg("browse of node failed; skipped")
-		return make([][]ref, 1), nil
+		b.log.Debug().Str("node", FormatNodeID(batch[0].id)).Err(err).Msg("browse request failed")
+		return []nodeResult{{status: st}}, nil
+	}
+	if st == ua.StatusBadNoContinuationPoints {
+		// The whole request was refused: browse its nodes again within
+		// the budget.
+		b.budget.refused(b.budget.hold(0))
+		out := make([]nodeResult, len(batch))
+		for i := range out {
+			out[i].status = st
+		}
+		return out, nil
 	}
 	half := len(batch) / 2
 	first, err := b.browseSplit(ctx, batch[:half])
@@ -424,12 +590,31 @@ func (b *browser) browseSplit(ctx context.Context, batch []browseItem) ([][]ref,
 	return append(first, second...), nil
 }
 
+// fewerReferences halves the references asked for per response after a
+// response was too large for one node; false when it is one already.
+func (b *browser) fewerReferences() bool {
+	b.progressMu.Lock()
+	defer b.progressMu.Unlock()
+	if b.opt.References <= 1 {
+		return false
+	}
+	b.opt.References /= 2
+	b.log.Warn().Int("references", b.opt.References).Msg("browse response too large; asking for fewer references")
+	return true
+}
+
 // browseBatch sends one Browse request for batch and follows continuation
-// points until every node's references are complete.
-func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]ref, error) {
+// points until every node's references are complete. A node the server
+// refused, or whose paging failed, carries the status; a failed request
+// is the error. Continuation points are never left behind: they are
+// paged to the end or released.
+func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([]nodeResult, error) {
+	b.progressMu.Lock()
+	refs := b.opt.References
+	b.progressMu.Unlock()
 	req := &ua.BrowseRequest{
 		View:                          &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
-		RequestedMaxReferencesPerNode: uint32(max(1, min(b.opt.PerRequest, b.opt.References/len(batch)))),
+		RequestedMaxReferencesPerNode: uint32(max(1, min(b.opt.PerRequest, refs/len(batch)))),
 		NodesToBrowse:                 make([]*ua.BrowseDescription, len(batch)),
 	}
 	for i, it := range batch {
@@ -446,26 +631,40 @@ func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]ref,
 	if err != nil {
 		return nil, fmt.Errorf("browse request: %w", err)
 	}
-	if len(resp.Results) != len(batch) {
-		return nil, fmt.Errorf("browse request: %d results for %d nodes", len(resp.Results), len(batch))
-	}
-	out := make([][]ref, len(batch))
+	out := make([]nodeResult, len(batch))
 	var cps [][]byte
 	var owners []int
+	refusedPoint := false
 	for i, r := range resp.Results {
-		if !b.resultOK(batch[i], r) {
+		if i >= len(batch) {
+			break
+		}
+		if st := resultStatus(r); st != ua.StatusOK {
+			out[i].status = st
+			refusedPoint = refusedPoint || st == ua.StatusBadNoContinuationPoints
 			continue
 		}
-		out[i] = appendRefs(nil, r.References)
+		out[i].refs = appendRefs(nil, r.References)
 		if len(r.ContinuationPoint) > 0 {
 			cps = append(cps, r.ContinuationPoint)
 			owners = append(owners, i)
 		}
 	}
+	held := b.budget.hold(len(cps))
+	if refusedPoint {
+		b.budget.refused(held)
+	}
+	if len(resp.Results) != len(batch) {
+		b.releaseContinuationPoints(cps)
+		return nil, fmt.Errorf("browse request: %d results for %d nodes", len(resp.Results), len(batch))
+	}
 	for page := 0; len(cps) > 0; page++ {
 		if page >= maxBrowsePages {
 			b.log.Warn().Int("pages", page).Msg("browse gave up following continuation points")
 			b.releaseContinuationPoints(cps)
+			for _, i := range owners {
+				out[i] = nodeResult{status: ua.StatusBadContinuationPointInvalid}
+			}
 			break
 		}
 		next, err := b.c.BrowseNext(ctx, &ua.BrowseNextRequest{ContinuationPoints: cps})
@@ -474,47 +673,54 @@ func (b *browser) browseBatch(ctx context.Context, batch []browseItem) ([][]ref,
 			return nil, fmt.Errorf("browse next: %w", err)
 		}
 		if len(next.Results) != len(cps) {
+			b.releaseContinuationPoints(cps)
 			return nil, fmt.Errorf("browse next: %d results for %d continuation points", len(next.Results), len(cps))
 		}
 		var moreCPs [][]byte
 		var moreOwners []int
 		for k, r := range next.Results {
 			i := owners[k]
-			if !b.resultOK(batch[i], r) {
+			if st := resultStatus(r); st != ua.StatusOK {
+				// Its point is gone (evicted or expired): the node is
+				// browsed again from the start.
+				out[i] = nodeResult{status: st}
+				if st == ua.StatusBadContinuationPointInvalid {
+					b.budget.refused(b.budget.hold(0))
+				}
 				continue
 			}
-			out[i] = appendRefs(out[i], r.References)
+			out[i].refs = appendRefs(out[i].refs, r.References)
 			if len(r.ContinuationPoint) > 0 {
 				moreCPs = append(moreCPs, r.ContinuationPoint)
 				moreOwners = append(moreOwners, i)
 			}
 		}
+		b.budget.hold(len(moreCPs))
+		b.budget.free(len(cps))
 		cps, owners = moreCPs, moreOwners
 	}
 	return out, nil
 }
 
-// resultOK reports whether a browse result is usable, logging the node and
-// status when it is not.
-func (b *browser) resultOK(it browseItem, r *ua.BrowseResult) bool {
+// resultStatus returns the status of a browse result: Bad severity, or a
+// missing result, keeps the node from being browsed.
+func resultStatus(r *ua.BrowseResult) ua.StatusCode {
 	if r == nil {
-		b.log.Warn().Str("node", FormatNodeID(it.id)).Msg("browse of node returned no result; skipped")
-		return false
+		return ua.StatusBadUnexpectedError
 	}
-	if r.StatusCode != ua.StatusOK && r.StatusCode&0xC0000000 != 0 {
-		if it.id == b.root {
-			b.rootErr = r.StatusCode
-			return false
-		}
-		b.log.Warn().Str("node", FormatNodeID(it.id)).Str("status", r.StatusCode.Error()).Msg("browse of node failed; skipped")
-		return false
+	if r.StatusCode != ua.StatusOK && isBad(r.StatusCode) {
+		return r.StatusCode
 	}
-	return true
+	return ua.StatusOK
 }
 
 // releaseContinuationPoints frees server resources after an aborted
 // paging; failures are only logged.
 func (b *browser) releaseContinuationPoints(cps [][]byte) {
+	if len(cps) == 0 {
+		return
+	}
+	defer b.budget.free(len(cps))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := b.c.BrowseNext(ctx, &ua.BrowseNextRequest{ReleaseContinuationPoints: true, ContinuationPoints: cps}); err != nil {

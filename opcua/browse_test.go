@@ -182,26 +182,31 @@ func TestBrowseErrors(t *testing.T) {
 	}
 }
 
-// A node the server refuses to browse is skipped; its siblings are not.
-func TestBrowseSkipsFailedNode(t *testing.T) {
+// A node the server refuses to browse costs only itself: it is kept as
+// pending, with its status, and its siblings are browsed.
+func TestBrowseKeepsFailedNodePending(t *testing.T) {
 	t.Parallel()
 	s := simtest.Start(t, sim.Config{Rate: time.Second})
 	c := simtest.Connect(t, s.Endpoint())
 	var logs bytes.Buffer
-	b := &browser{
-		c: c, root: plantID("Plant"), opt: BrowseOptions{PerRequest: 10}.withDefaults(),
-		log: zerolog.New(&logs), visited: map[string]struct{}{}, start: time.Now(),
+	b, err := newBrowser(c, plantID("Plant"), BrowseOptions{PerRequest: 10}, newContinuationBudget(0), zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
 	}
+	gone := browseItem{id: ua.NewStringNodeID(7, "Gone"), path: []string{"Gone"}}
 	next, err := b.level(context.Background(), []browseItem{
 		{id: plantID("Plant.Line1.Press"), path: []string{"Press"}},
-		{id: ua.NewStringNodeID(7, "Gone"), path: []string{"Gone"}},
+		gone,
 		{id: plantID("Plant.Line2.Robot"), path: []string{"Robot"}},
-	}, true)
+	}, 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(b.vars) != 2*simMachineVars || len(next) != 2*simMachineVars {
 		t.Fatalf("got %d variables, %d next, want %d", len(b.vars), len(next), 2*simMachineVars)
+	}
+	if len(b.pending) != 1 || b.pending[0].item.id != gone.id || b.pending[0].depth != 1 || !isBad(b.pending[0].status) {
+		t.Fatalf("pending %+v, want the unknown node at depth 1 with a bad status", b.pending)
 	}
 	if !strings.Contains(logs.String(), "ns=7;s=Gone") {
 		t.Fatalf("failed node not logged: %s", logs.String())
@@ -298,7 +303,7 @@ nodes:
 
 func TestBrowseEndpoint(t *testing.T) {
 	t.Parallel()
-	s := simtest.Start(t, sim.Config{Rate: time.Second})
+	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5})
 	tests := []struct {
 		name   string
 		root   string
@@ -307,7 +312,8 @@ func TestBrowseEndpoint(t *testing.T) {
 		want   []string
 	}{
 		{name: "yaml from nsu root", root: "nsu=urn:edgetag:sim;s=Plant.Line1.Press", format: "yaml",
-			want: []string{"nodes:\n", "  - id: ns=1;s=Plant.Line1.Press.Temperature  # Temperature (Double, r)\n"}},
+			want: []string{"nodes:\n", "  - id: ns=1;s=Plant.Line1.Press.Temperature  # Temperature (Double, r)\n",
+				"# edgetag edgetag simulator 0.0.0-dev: fastest sampling not announced (sampling_interval: 0), browse continuation points per session: 5\n"}},
 		{name: "text from Objects", root: "", format: "text", opt: BrowseOptions{MaxDepth: 3},
 			want: []string{"Plant/\n", "  Types/\n", "ns=1;s=Plant.Types.Matrix"}},
 	}

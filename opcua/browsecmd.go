@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -52,11 +53,44 @@ func BrowseEndpoint(ctx context.Context, cfg Config, root string, opt BrowseOpti
 			return fmt.Errorf("browse %s: %w", cfg.Endpoint, err)
 		}
 	}
+	rctx, cancel := context.WithTimeout(ctx, cfg.withDefaults().RequestTimeout)
+	info, limits, err := readServerInfo(rctx, c)
+	cancel()
+	if err != nil {
+		// The limits help; the browse works without them.
+		log.Debug().Err(err).Str("endpoint", cfg.Endpoint).Msg("read server limits")
+	}
+	if opt.ContinuationPoints == 0 {
+		opt.ContinuationPoints = limits.BrowseContinuationPoints
+	}
 	vars, err := Browse(ctx, c, rootID, opt, log)
 	if err != nil {
 		return fmt.Errorf("browse %s: %w", cfg.Endpoint, err)
 	}
+	if _, err := io.WriteString(w, serverSummary(info, limits)); err != nil {
+		return fmt.Errorf("browse %s: %w", cfg.Endpoint, err)
+	}
 	return PrintTree(w, FormatNodeID(rootID), vars, format)
+}
+
+// serverSummary is the comment line BrowseEndpoint prints above the tree:
+// the server, the fastest sampling it supports (what sampling_interval 0
+// asks for) and its browse continuation points per session.
+func serverSummary(info buildInfo, l serverLimits) string {
+	name := info.String()
+	if name == "" {
+		name = "server"
+	}
+	sampling := "not announced"
+	if l.MinSamplingInterval > 0 {
+		sampling = l.MinSamplingInterval.String()
+	}
+	points := "no limit announced"
+	if l.BrowseContinuationPoints > 0 {
+		points = strconv.Itoa(l.BrowseContinuationPoints)
+	}
+	return fmt.Sprintf("# %s: fastest sampling %s (sampling_interval: 0), browse continuation points per session: %s\n",
+		oneLine(name), sampling, points)
 }
 
 // PrintTree writes the browsed variables of root to w.

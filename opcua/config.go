@@ -94,6 +94,10 @@ type Limits struct {
 	// MaxMonitoredItemsPerSubscription caps the monitored items of one
 	// subscription; a source with more items creates more subscriptions.
 	MaxMonitoredItemsPerSubscription int
+	// MaxBrowseContinuationPoints overrides the browse continuation points
+	// the server announces per session (for a server that enforces fewer
+	// than it announces, or announces none).
+	MaxBrowseContinuationPoints int
 }
 
 // Config is one validated source.
@@ -109,7 +113,7 @@ type Config struct {
 	// Mode is ModeSubscribe (default) or ModePoll.
 	Mode               string
 	PublishingInterval time.Duration
-	SamplingInterval   time.Duration
+	SamplingInterval   time.Duration // a duration, SamplingFastest or SamplingPublishingInterval (0 = default)
 	QueueSize          uint32
 	PollInterval       time.Duration
 	Deadband           Deadband
@@ -163,7 +167,9 @@ func (cfg Config) withDefaults() Config {
 		}
 	}
 	setDur(&cfg.PublishingInterval, DefaultPublishingInterval)
-	setDur(&cfg.SamplingInterval, DefaultSamplingInterval)
+	if cfg.SamplingInterval == 0 {
+		cfg.SamplingInterval = DefaultSamplingInterval
+	}
 	setDur(&cfg.PollInterval, DefaultPollInterval)
 	setDur(&cfg.ReconnectMin, DefaultReconnectMin)
 	setDur(&cfg.ReconnectMax, DefaultReconnectMax)
@@ -228,6 +234,9 @@ func (cfg Config) validate(forSource bool) error {
 	default:
 		bad("mode %q: want subscribe or poll", cfg.Mode)
 	}
+	if cfg.SamplingInterval < 0 && cfg.SamplingInterval != SamplingFastest && cfg.SamplingInterval != SamplingPublishingInterval {
+		bad("sampling_interval %s: want a positive duration, SamplingFastest or SamplingPublishingInterval", cfg.SamplingInterval)
+	}
 	switch cfg.Deadband.Type {
 	case "none":
 	case "absolute", "percent":
@@ -241,7 +250,7 @@ func (cfg Config) validate(forSource bool) error {
 		bad("limits.profile %q: unknown", cfg.Limits.Profile)
 	}
 	if cfg.Limits.MaxNodesPerRead < 0 || cfg.Limits.MaxNodesPerBrowse < 0 || cfg.Limits.MaxMonitoredItemsPerCall < 0 ||
-		cfg.Limits.MaxMonitoredItemsPerSubscription < 0 {
+		cfg.Limits.MaxMonitoredItemsPerSubscription < 0 || cfg.Limits.MaxBrowseContinuationPoints < 0 {
 		bad("limits: negative batch size")
 	}
 	if forSource && len(cfg.Nodes) == 0 {

@@ -142,14 +142,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 				Msg("node is a folder or object, so it is browsed and its name is not used; name applies to variables")
 		}
 		bctx, stop := ss.sessionCtx(ctx)
-		vs, berr := Browse(bctx, ss.c, r.id, BrowseOptions{
-			MaxDepth:    orDefault(nc.MaxDepth, DefaultMaxDepth),
-			MaxNodes:    orDefault(nc.MaxNodes, DefaultMaxNodes),
-			Include:     nc.Include,
-			Exclude:     nc.Exclude,
-			PerRequest:  ss.limits.Browse,
-			Concurrency: 4,
-		}, ss.log)
+		vs, pending, berr := ss.browseRoot(bctx, r.idx, r.id)
 		stop()
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
@@ -172,14 +165,32 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 		}
 		delete(ss.src.rootWarned, r.idx)
 		vars = append(vars, withRootName(vs, a.browseName)...)
+		ss.pendingBrowse = append(ss.pendingBrowse, withRootNamePending(pending, a.browseName)...)
 	}
+	added, err = ss.addVariables(vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(failed) == 0 && len(ss.pendingBrowse) == 0 {
+		// Only a later resolve of failed roots or pending nodes needs the
+		// index; it is rebuilt then. At 100,000 nodes it holds several
+		// megabytes.
+		ss.byID = nil
+	}
+	return added, failed, nil
+}
+
+// addVariables names vars and adds those not in the item table yet,
+// returning their handles.
+func (ss *session) addVariables(vars []Variable) (added []int, err error) {
 	if len(vars) == 0 {
-		return nil, failed, nil
+		return nil, nil
 	}
 	nodes, renames := nameNodes(ss.src.info, vars)
 	logRenames(ss.log, renames)
+	cfg := &ss.src.cfg
 	if len(nodes) != len(vars) {
-		return nil, nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
+		return nil, &FatalError{Err: fmt.Errorf("name nodes: got %d nodes for %d variables", len(nodes), len(vars))}
 	}
 	if ss.byID == nil {
 		ss.byID = make(map[string]int, len(ss.items)+len(nodes))
@@ -202,12 +213,7 @@ func (ss *session) resolveRoots(ctx context.Context, roots []int) (added []int, 
 			numeric: numericTypes[vars[i].DataType],
 		})
 	}
-	if len(failed) == 0 {
-		// Only a later resolve of failed roots needs the index; it is
-		// rebuilt then. At 100,000 nodes it holds several megabytes.
-		ss.byID = nil
-	}
-	return added, failed, nil
+	return added, nil
 }
 
 // rootAttributes are read for every configured root.
@@ -276,9 +282,10 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 	return out, nil
 }
 
-// failedCount is the number of failed items and failed roots.
+// failedCount is the number of failed items, failed roots and nodes
+// pending browse.
 func (ss *session) failedCount() int {
-	n := len(ss.failedRoots)
+	n := len(ss.failedRoots) + len(ss.pendingBrowse)
 	for h := range ss.items {
 		if ss.items[h].failed {
 			n++
@@ -327,7 +334,7 @@ func (ss *session) markFailed(h int, st ua.StatusCode, what string) {
 
 // updateStatus publishes node and failed counts.
 func (ss *session) updateStatus() {
-	ss.src.status.setItems(len(ss.items), ss.failedCount())
+	ss.src.status.setItems(len(ss.items), ss.failedCount(), len(ss.pendingBrowse))
 }
 
 func orDefault(v, def int) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/id"
@@ -26,6 +27,9 @@ type batchLimits struct {
 	// Deadband reports whether the server accepts data-change deadband
 	// filters at all (Siemens S7-1200 rejects them).
 	Deadband bool
+	// BrowseContinuationPoints is how many browse continuation points a
+	// session may hold (0 = not known: learned from refusals).
+	BrowseContinuationPoints int
 }
 
 // profiles are the vendor profiles; the server's OperationLimits lower
@@ -90,6 +94,11 @@ func detectProfile(b buildInfo) string {
 // ServerCapabilities) a server reports (0 = no limit).
 type serverLimits struct {
 	Read, Browse, Monitor, PerSubscription int
+	// BrowseContinuationPoints is ServerCapabilities.MaxBrowseContinuationPoints.
+	BrowseContinuationPoints int
+	// MinSamplingInterval is ServerCapabilities.MinSupportedSampleRate:
+	// what sampling_interval 0 (fastest) gets at best (0 = not known).
+	MinSamplingInterval time.Duration
 }
 
 // effectiveLimits combines the profile (forced by cfg or detected), the
@@ -113,6 +122,7 @@ func effectiveLimits(cfg Limits, info buildInfo, srv serverLimits) batchLimits {
 	lower(&l.Browse, srv.Browse)
 	lower(&l.Monitor, srv.Monitor)
 	lower(&l.PerSubscription, srv.PerSubscription)
+	l.BrowseContinuationPoints = srv.BrowseContinuationPoints
 	override := func(v *int, c int) {
 		if c > 0 {
 			*v = c
@@ -122,12 +132,14 @@ func effectiveLimits(cfg Limits, info buildInfo, srv serverLimits) batchLimits {
 	override(&l.Browse, cfg.MaxNodesPerBrowse)
 	override(&l.Monitor, cfg.MaxMonitoredItemsPerCall)
 	override(&l.PerSubscription, cfg.MaxMonitoredItemsPerSubscription)
+	override(&l.BrowseContinuationPoints, cfg.MaxBrowseContinuationPoints)
 	return l
 }
 
-// readServerInfo reads BuildInfo, OperationLimits and
-// MaxMonitoredItemsPerSubscription (a ServerCapabilities property since
-// OPC UA 1.05; older servers answer BadNodeIdUnknown) in one request. Values
+// readServerInfo reads BuildInfo, OperationLimits,
+// MaxBrowseContinuationPoints and MaxMonitoredItemsPerSubscription (a
+// ServerCapabilities property since OPC UA 1.05; older servers answer
+// BadNodeIdUnknown) in one request. Values
 // the server does not provide stay zero; only a failed request is an error.
 func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLimits, error) {
 	ids := []uint32{
@@ -139,6 +151,8 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
 		id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
 		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription,
+		id.Server_ServerCapabilities_MaxBrowseContinuationPoints,
+		id.Server_ServerCapabilities_MinSupportedSampleRate,
 	}
 	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
 	for _, i := range ids {
@@ -169,8 +183,18 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		}
 		return 0
 	}
+	ms := func(i int) time.Duration {
+		if i >= len(res.Results) || res.Results[i] == nil || res.Results[i].Status != ua.StatusOK || res.Results[i].Value == nil {
+			return 0
+		}
+		if v, ok := res.Results[i].Value.Value().(float64); ok && v > 0 && v < 1e9 {
+			return millis(v)
+		}
+		return 0
+	}
 	return buildInfo{ProductName: str(0), ProductURI: str(1), Manufacturer: str(2), Version: str(3)},
-		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6), PerSubscription: num(7)}, nil
+		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6), PerSubscription: num(7), BrowseContinuationPoints: num(8),
+			MinSamplingInterval: ms(9)}, nil
 }
 
 // batches calls fn for consecutive slices of at most size elements of n.

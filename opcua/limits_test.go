@@ -46,6 +46,10 @@ func TestEffectiveLimits(t *testing.T) {
 		{name: "overrides win", cfg: Limits{MaxNodesPerRead: 5000, MaxMonitoredItemsPerCall: 7, MaxMonitoredItemsPerSubscription: 50000},
 			info: s71200, srv: serverLimits{Read: 10, PerSubscription: 500},
 			want: batchLimits{Profile: "siemens-s7-1200", Read: 5000, Browse: 50, Monitor: 7, PerSubscription: 50000}},
+		{name: "announced continuation points", srv: serverLimits{BrowseContinuationPoints: 5},
+			want: batchLimits{Profile: "default", Read: 1000, Browse: 500, Monitor: 1000, PerSubscription: 10000, Deadband: true, BrowseContinuationPoints: 5}},
+		{name: "continuation points override", cfg: Limits{MaxBrowseContinuationPoints: 3}, info: s71200, srv: serverLimits{BrowseContinuationPoints: 10},
+			want: batchLimits{Profile: "siemens-s7-1200", Read: 100, Browse: 50, Monitor: 100, PerSubscription: 1000, BrowseContinuationPoints: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+func (s *syncBuffer) lines() []string { return strings.Split(s.String(), "\n") }
+
 // TestExplicitNodeNames subscribes to two explicit variables of the
 // simulator with the same browse name (Speed of the presses of Line1 and
 // Line2): without a configured name the second is numbered Speed_2 and the

@@ -17,8 +17,9 @@ import (
 // meanwhile is found only by the next browse (Config.ReuseNodes false
 // browses on every connect).
 type resolvedSet struct {
-	items       []item
-	failedRoots []int
+	items         []item
+	failedRoots   []int
+	pendingBrowse []pendingBrowse // nodes below the roots whose browse is still to retry
 	namespaces  []string
 	build       string // buildInfo.String() of the server that resolved it
 }
@@ -32,10 +33,10 @@ func (r *resolvedSet) matches(namespaces []string, build string) bool {
 // take hands the set to a new session: its items with their per-session
 // state cleared (the new session learns failures anew), and its failed
 // roots.
-func (r *resolvedSet) take() (items []item, failedRoots []int) {
+func (r *resolvedSet) take() (items []item, failedRoots []int, pendingBrowse []pendingBrowse) {
 	for h := range r.items {
 		r.items[h].failed = false
 		r.items[h].status = ua.StatusOK
 	}
-	return r.items, slices.Clone(r.failedRoots)
+	return r.items, slices.Clone(r.failedRoots), slices.Clone(r.pendingBrowse)
 }

@@ -38,10 +38,17 @@ type session struct {
 	limits     batchLimits
 
 	items       []item         // client handle = index
-	byID        map[string]int // node id string -> index in items; nil while no root failed
+	byID        map[string]int // node id string -> index in items; nil while no root failed or node is pending browse
 	failedRoots []int          // indexes into cfg.Nodes not resolved yet
+	// pendingBrowse holds nodes below resolved roots whose browse failed
+	// (see browsepending.go); browseBudget the session's continuation points.
+	pendingBrowse []pendingBrowse
+	browseBudget  *continuationBudget
 
 	unknownHandles uint64 // notifications dropped for a client handle not in items
+	// revisedSampling summarizes the sampling intervals the server granted
+	// in the last monitorItems call, for its log line.
+	revisedSampling revisedSampling
 
 	// Subscribe mode: the subscriptions, all delivering to notifs.
 	subs   []*subscription
@@ -92,14 +99,16 @@ func (ss *session) run(ctx context.Context) error {
 	if l := s.learned.PerSubscription; l > 0 && l < ss.limits.PerSubscription {
 		ss.limits.PerSubscription = l
 	}
+	ss.browseBudget = newContinuationBudget(ss.limits.BrowseContinuationPoints)
 	ss.log.Info().Str("endpoint", cfg.Endpoint).Str("server", info.String()).Str("profile", ss.limits.Profile).
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
-		Int("max_items_per_subscription", ss.limits.PerSubscription).Bool("reconnect", ss.reconnect).Msg("connected")
+		Int("max_items_per_subscription", ss.limits.PerSubscription).Int("browse_continuation_points", ss.limits.BrowseContinuationPoints).
+		Bool("reconnect", ss.reconnect).Msg("connected")
 
 	start := time.Now()
 	build := info.String()
 	if *cfg.ReuseNodes && s.resolved.matches(ss.namespaces, build) {
-		ss.items, ss.failedRoots = s.resolved.take()
+		ss.items, ss.failedRoots, ss.pendingBrowse = s.resolved.take()
 		ss.log.Info().Int("nodes", len(ss.items)).Int("failed_roots", len(ss.failedRoots)).
 			Msg("nodes resolved: the server's namespaces and build are unchanged; reusing the last session's nodes")
 	} else {
@@ -121,7 +130,7 @@ func (ss *session) run(ctx context.Context) error {
 	// Whatever the session adds later (failed roots resolved, items
 	// found) is kept for the next one too.
 	defer func() {
-		s.resolved = &resolvedSet{items: ss.items, failedRoots: ss.failedRoots, namespaces: ss.namespaces, build: build}
+		s.resolved = &resolvedSet{items: ss.items, failedRoots: ss.failedRoots, pendingBrowse: ss.pendingBrowse, namespaces: ss.namespaces, build: build}
 	}()
 	ss.updateStatus()
 	// A response the client refused (too large) leaves it without a
@@ -261,6 +270,13 @@ func (ss *session) retryFailed(ctx context.Context, retry func(ctx context.Conte
 			return err
 		}
 		ss.failedRoots = failed
+		handles = append(handles, added...)
+	}
+	if len(ss.pendingBrowse) > 0 {
+		added, err := ss.retryPendingBrowse(ctx)
+		if err != nil {
+			return err
+		}
 		handles = append(handles, added...)
 	}
 	for h := range ss.items {

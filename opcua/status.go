@@ -64,15 +64,17 @@ func (b *statusBox) sessionLost(err error) {
 	b.setState(StateDisconnected, err)
 }
 
-// setItems records the node count and the failed items, and derives
-// connected or degraded (unless the session was lost). The source is
+// setItems records the node count, the failed items (pending browse
+// included) and the nodes pending browse, and derives connected or
+// degraded (unless the session was lost). The source is
 // connected again, so the error that ended an earlier connection no longer
 // applies: LastError is cleared.
-func (b *statusBox) setItems(nodes, failed int) {
+func (b *statusBox) setItems(nodes, failed, pendingBrowse int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.st.Nodes = nodes
 	b.st.FailedItems = failed
+	b.st.PendingBrowse = pendingBrowse
 	if b.lost {
 		return
 	}

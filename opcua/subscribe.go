@@ -103,7 +103,7 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	}
 	ss.updateStatus()
 	ss.log.Info().Int("subscriptions", len(ss.subs)).Int("max_items_per_subscription", ss.limits.PerSubscription).
-		Dur("publishing_interval_ms", ss.publishingInterval()).
+		Dur("publishing_interval_ms", ss.publishingInterval()).Func(ss.revisedSampling.fields(cfg.SamplingInterval)).
 		Int("monitored", ss.goodCount()).Int("failed", ss.failedCount()).Msg("subscribed")
 
 	if ss.reconnect && *cfg.ReadAfterReconnect {
@@ -282,6 +282,7 @@ func (ss *session) subscriptionByID(id uint32) *subscription {
 // holds (remembered for later sessions) and move on to the next one; when
 // even a new, empty subscription takes none, they are marked failed.
 func (ss *session) monitorItems(ctx context.Context, handles []int) error {
+	ss.revisedSampling = revisedSampling{}
 	for len(handles) > 0 {
 		var s *subscription
 		for _, c := range ss.subs {
@@ -440,6 +441,7 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 			it := &ss.items[h]
 			switch {
 			case !isBad(r.StatusCode):
+				ss.revisedSampling.add(r.RevisedSamplingInterval)
 				it.failed = false
 				it.status = ua.StatusOK
 				s.items++
@@ -516,7 +518,7 @@ func (ss *session) itemRequest(h int) *ua.MonitoredItemCreateRequest {
 		MonitoringMode: ua.MonitoringModeReporting,
 		RequestedParameters: &ua.MonitoringParameters{
 			ClientHandle:     uint32(h),
-			SamplingInterval: float64(cfg.SamplingInterval) / float64(time.Millisecond),
+			SamplingInterval: samplingMillis(cfg.SamplingInterval),
 			Filter:           filter,
 			QueueSize:        cfg.QueueSize,
 			DiscardOldest:    true,

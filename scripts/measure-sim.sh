@@ -11,14 +11,21 @@
 #                                    unset: the site defaults)
 #   PORTS=29450,24840,24222 scripts/measure-sim.sh ...  (other ports)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
+#   SIM_PORT=24840 NATS_PORT=24222 HTTP_PORT=29450 scripts/measure-sim.sh ...
+#                                   (other ports, to run beside another measurement)
+#   BROWSE_CP=5 [HIDE_BROWSE_LIMIT=1] scripts/measure-sim.sh ...
+#                                   (the simulator allows 5 browse continuation points per
+#                                   session, announced or not; above 5,000 tags they sit in
+#                                   folders of 1,000)
 #
 # The simulator changes TAGS extra Double variables every RATE; the agent
 # subscribes to all of them (publishing interval 100 ms) and runs the engine
 # benchmark's config C, publishing to its embedded NATS server.
 set -euo pipefail
 tags=${1:-10000} rate=${2:-1s} secs=${3:-30} mode=${4:-core}
-# PORTS=http,opcua,nats moves the listeners (runs side by side).
-IFS=, read -r http_port opc_port nats_port <<<"${PORTS:-19450,14840,14222}"
+# PORTS=http,opcua,nats moves the listeners (runs side by side); HTTP_PORT, SIM_PORT and
+# NATS_PORT set one each.
+IFS=, read -r http_port opc_port nats_port <<<"${PORTS:-${HTTP_PORT:-19450},${SIM_PORT:-14840},${NATS_PORT:-14222}}"
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -63,7 +70,10 @@ ${HEADERS:+  headers: $HEADERS}
 memory_limit: ${MEMLIMIT:-0}
 YAML
 
-"$work/edgetag" sim --listen 127.0.0.1:$opc_port --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" >"$work/sim.log" 2>&1 &
+simflags=()
+[ -n "${BROWSE_CP:-}" ] && simflags+=(--browse-continuation-points "$BROWSE_CP")
+[ -n "${HIDE_BROWSE_LIMIT:-}" ] && simflags+=(--hide-browse-limit)
+"$work/edgetag" sim --listen 127.0.0.1:$opc_port --extra-tags "$tags" --rate "$rate" --cert-dir "$work/sim-pki" "${simflags[@]}" >"$work/sim.log" 2>&1 &
 sim=$!
 "$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
 agent=$!
@@ -82,7 +92,7 @@ for _ in $(seq 1 600); do
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
   sleep 1
 done
-echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s"
+echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s (browse $(curl -s 127.0.0.1:$httpport/metrics | awk '$1 ~ "^edgetag_source_browse_seconds" {print $2}') s, failed $(metric edgetag_source_failed_items), pending browse $(metric edgetag_source_browse_pending_nodes))"
 sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)

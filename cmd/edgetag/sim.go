@@ -20,12 +20,15 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	user := fs.String("user", "", "user name the simulator offers")
 	pass := fs.String("password", "", "password of --user")
 	security := fs.Bool("security", false, "offer every security policy (Sign and SignAndEncrypt) besides None")
+	browseCPs := fs.Int("browse-continuation-points", 0, "browse continuation points one session may hold (0 = no limit)")
+	hideBrowseLimit := fs.Bool("hide-browse-limit", false, "enforce --browse-continuation-points without announcing it in ServerCapabilities")
 	certDir := fs.String("cert-dir", "./edgetag-state/sim-pki", "where the simulator keeps its certificate")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log, _ := newLogger(stderr, "info", "auto", redact.NewScrubber(*pass))
-	s, err := sim.New(sim.Config{Listen: *listen, Rate: *rate, ExtraTags: *extra, Username: *user, Password: *pass, Security: *security, CertDir: *certDir}, log)
+	s, err := sim.New(sim.Config{Listen: *listen, Rate: *rate, ExtraTags: *extra, Username: *user, Password: *pass, Security: *security, CertDir: *certDir,
+		BrowseContinuationPoints: *browseCPs, HideBrowseLimit: *hideBrowseLimit}, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

@@ -225,9 +225,9 @@ func (p *plant) build(objects *server.Node, extraTags int) {
 
 // Above scaleFlatMax extra tags, Plant/Scale holds folders (Group000, ...)
 // of scaleGroupSize tags each, as real servers structure large address
-// spaces; the tags keep their node ids (Plant.Scale.TagNNNNN). gopcua's
-// server restarts a browse from the beginning at every continuation point,
-// so one flat folder of 100,000 tags would take it minutes to list.
+// spaces; the tags keep their node ids (Plant.Scale.TagNNNNN). A folder
+// of 1,000 needs a continuation point or two per browse, which is what a
+// browse continuation-point limit (Config.BrowseContinuationPoints) bites on.
 const (
 	scaleFlatMax   = 5000
 	scaleGroupSize = 1000

@@ -21,6 +21,11 @@
 // (a reference cycle, as real servers have). Every value changes every
 // Config.Rate; subscribers are notified of each change.
 //
+// Browse and BrowseNext are the simulator's own (see browseService):
+// continuation points are held per session, and Config.BrowseContinuationPoints
+// limits them as real servers do, announced in
+// ServerCapabilities.MaxBrowseContinuationPoints unless Config.HideBrowseLimit.
+//
 // Limits of gopcua's server that the simulator cannot hide: it does not
 // check user names, passwords or client certificates (any identity is
 // accepted, anonymous included); it accepts monitored items for node ids
@@ -81,6 +86,14 @@ type Config struct {
 	// CertDir keeps it in memory only).
 	Security bool
 	CertDir  string
+	// BrowseContinuationPoints is how many browse continuation points one
+	// session may hold (0 = no limit); a browse that needs one more gets
+	// BadNoContinuationPoints for that node, as from a real server.
+	BrowseContinuationPoints int
+	// HideBrowseLimit leaves ServerCapabilities.MaxBrowseContinuationPoints
+	// at 0 (no limit announced) while BrowseContinuationPoints is enforced,
+	// as some servers do.
+	HideBrowseLimit bool
 }
 
 // Server is a running simulator.
@@ -96,6 +109,7 @@ type Server struct {
 	endpoint string
 	cancel   context.CancelFunc // stops gopcua's server goroutines
 	plant    *plant
+	browse   *browseService
 }
 
 // New validates cfg and fills in defaults; it does no network I/O.
@@ -111,6 +125,9 @@ func New(cfg Config, log zerolog.Logger) (*Server, error) {
 	}
 	if cfg.ExtraTags < 0 {
 		return nil, fmt.Errorf("sim: extra tags %d must not be negative", cfg.ExtraTags)
+	}
+	if cfg.BrowseContinuationPoints < 0 || cfg.BrowseContinuationPoints > 0xFFFF {
+		return nil, fmt.Errorf("sim: browse continuation points %d must be from 0 to 65535", cfg.BrowseContinuationPoints)
 	}
 	host, port, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
@@ -193,6 +210,13 @@ func (s *Server) Start(ctx context.Context) error {
 		s.plant = &plant{ns: ns}
 		s.plant.build(objects, s.cfg.ExtraTags)
 		new(subscriptions).register(srv)
+		s.browse = newBrowseService(srv, s.cfg.BrowseContinuationPoints)
+		s.browse.register()
+		announced := s.cfg.BrowseContinuationPoints
+		if s.cfg.HideBrowseLimit {
+			announced = 0
+		}
+		advertiseBrowseLimit(srv, announced)
 		err = srv.Start(srvCtx)
 	})
 	if err != nil {
@@ -205,7 +229,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.proxy.start()
 	s.started = true
 	s.log.Info().Str("endpoint", endpoint).Bool("security", s.cfg.Security).
-		Int("variables", len(s.plant.vars)).Dur("rate_ms", s.cfg.Rate).Msg("simulator listening")
+		Int("variables", len(s.plant.vars)).Dur("rate_ms", s.cfg.Rate).
+		Int("browse_continuation_points", s.cfg.BrowseContinuationPoints).Bool("browse_limit_hidden", s.cfg.HideBrowseLimit).
+		Msg("simulator listening")
 	return nil
 }
 
@@ -293,6 +319,46 @@ func (s *Server) DropConnections() int {
 		return 0
 	}
 	return p.drop()
+}
+
+// BrowseRefused returns how many nodes were answered with
+// BadNoContinuationPoints because their session held
+// Config.BrowseContinuationPoints already.
+func (s *Server) BrowseRefused() uint64 {
+	s.mu.Lock()
+	b := s.browse
+	s.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	return b.refused.Load()
+}
+
+// RefuseBrowseContinuationPoints makes the simulator refuse every new
+// browse continuation point while refuse is set, as a server out of
+// resources does: nodes whose references need paging are answered with
+// BadNoContinuationPoints. Points already held can still be paged. It is
+// meant for tests of clients that must retry such nodes later.
+func (s *Server) RefuseBrowseContinuationPoints(refuse bool) {
+	s.mu.Lock()
+	b := s.browse
+	s.mu.Unlock()
+	if b != nil {
+		b.refuseAll.Store(refuse)
+	}
+}
+
+// BrowseContinuationPointsHeld returns the continuation points the
+// sessions hold now (a client that pages completely or releases its
+// points leaves none).
+func (s *Server) BrowseContinuationPointsHeld() int {
+	s.mu.Lock()
+	b := s.browse
+	s.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	return b.held()
 }
 
 // freeLoopbackPort returns a port that was free on 127.0.0.1 a moment ago.

@@ -44,6 +44,13 @@ async function main() {
     const count = parseInt(process.env.COUNT || "10", 10);
     const rate = parseInt(process.env.RATE_MS || "100", 10);
     const maxItemsPerSub = parseInt(process.env.MAX_ITEMS_PER_SUB || "100000", 10);
+    // Browse continuation points one session may hold (0 = no limit);
+    // node-opcua announces the limit and enforces it.
+    const maxBrowseCPs = parseInt(process.env.MAX_BROWSE_CP || "0", 10);
+    // FOLDERS > 0 spreads the COUNT scale tags over that many folders
+    // Plant/Scale/GroupNNN (node ids s=Plant.Scale.GroupNNN); the tags keep
+    // their node ids s=Plant.Scale.TagNNNNN.
+    const folders = parseInt(process.env.FOLDERS || "0", 10);
 
     const serverCertificateManager = new OPCUACertificateManager({
         rootFolder: pkiDir,
@@ -88,6 +95,7 @@ async function main() {
         serverCapabilities: {
             maxSessions: 50,
             maxMonitoredItemsPerSubscription: maxItemsPerSub,
+            maxBrowseContinuationPoints: maxBrowseCPs,
             operationLimits: {
                 maxMonitoredItemsPerCall: 1000,
                 maxNodesPerRead: 1000,
@@ -128,9 +136,15 @@ async function main() {
     // Static never changes: a value seen twice after a reconnect proves
     // the client read it again.
     add(plant, "Static", "String", () => "constant");
+    const perFolder = folders > 0 ? Math.ceil(count / folders) : count;
+    let parent = scale;
     for (let i = 0; i < count; i++) {
+        if (folders > 0 && i % perFolder === 0) {
+            const g = "Group" + String(i / perFolder).padStart(3, "0");
+            parent = ns.addFolder(scale, { browseName: g, nodeId: "s=Plant.Scale." + g });
+        }
         const name = "Tag" + String(i).padStart(5, "0");
-        add(scale, name, "Double", (t) => i + t / 1000);
+        add(parent, name, "Double", (t) => i + t / 1000);
     }
 
     const timer = setInterval(() => {
