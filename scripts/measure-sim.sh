@@ -92,7 +92,7 @@ for _ in $(seq 1 600); do
   [ "${nodes:-0}" -ge "$tags" ] && [ "$(metric edgetag_nats_published_total)" -gt 0 ] && break
   sleep 1
 done
-echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s (browse $(curl -s 127.0.0.1:$httpport/metrics | awk '$1 ~ "^edgetag_source_browse_seconds" {print $2}') s, failed $(metric edgetag_source_failed_items), pending browse $(metric edgetag_source_browse_pending_nodes))"
+echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - start)) s (browse $(curl -s 127.0.0.1:$http_port/metrics | awk '$1 ~ "^edgetag_source_browse_seconds" {print $2}') s, failed $(metric edgetag_source_failed_items), pending browse $(metric edgetag_source_browse_pending_nodes))"
 sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
