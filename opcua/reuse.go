@@ -20,8 +20,8 @@ type resolvedSet struct {
 	items         []item
 	failedRoots   []int
 	pendingBrowse []pendingBrowse // nodes below the roots whose browse is still to retry
-	namespaces  []string
-	build       string // buildInfo.String() of the server that resolved it
+	namespaces    []string
+	build         string // buildInfo.String() of the server that resolved it
 }
 
 // matches reports whether a server with these namespaces and build serves
