@@ -34,18 +34,28 @@ const (
 	writeBufferSize = 64 << 10
 )
 
+// LoadCertPool reads the PEM certificates of the CA file path into a pool;
+// the error names the file.
+func LoadCertPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ca %s: %w", path, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca %s: no pem certificate found", path)
+	}
+	return pool, nil
+}
+
 // tlsConfig builds a client TLS config: the CA that verifies the server and
 // an optional client certificate.
 func tlsConfig(t TLS) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if t.CA != "" {
-		pem, err := os.ReadFile(t.CA)
+		pool, err := LoadCertPool(t.CA)
 		if err != nil {
-			return nil, fmt.Errorf("read ca %s: %w", t.CA, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca %s: no pem certificate found", t.CA)
+			return nil, err
 		}
 		tc.RootCAs = pool
 	}

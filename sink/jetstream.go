@@ -67,16 +67,8 @@ func (s *Sink) ensureStream(ctx context.Context) error {
 // until the stream exists.
 func (s *Sink) streamSetupLoop() {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.untilClose()
 	defer cancel()
-	go func() {
-		// Owned by streamSetupLoop: ends when the loop returns or on Close.
-		select {
-		case <-s.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	backoff := time.Second
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -99,4 +91,19 @@ func (s *Sink) streamSetupLoop() {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+}
+
+// untilClose returns a context that ends on Close or when cancel is called;
+// the caller must call cancel, which also ends the goroutine that watches
+// for Close.
+func (s *Sink) untilClose() (ctx context.Context, cancel context.CancelFunc) {
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }

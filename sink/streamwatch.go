@@ -118,16 +118,8 @@ func (s *Sink) pokeWatch() {
 // missing and restarts the embedded server's JetStream after a store error.
 func (s *Sink) watchLoop() {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.untilClose()
 	defer cancel()
-	go func() {
-		// Owned by watchLoop: ends when the loop returns or on Close.
-		select {
-		case <-s.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	s.watchLoopInline(ctx)
 }
 
