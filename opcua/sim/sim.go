@@ -277,12 +277,24 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
+// channelSettle is how long shutdown lets gopcua's secure channels see
+// their connections closed before closing the server.
+const channelSettle = 50 * time.Millisecond
+
 // shutdown closes client connections first (so gopcua's channel goroutines
 // end), then the server, then deletes the subscriptions left behind
 // (gopcua's Close does not: their goroutines would run until their
 // lifetime expires).
 func (s *Server) shutdown() {
 	s.proxy.close()
+	// gopcua's channel broker counts a secure channel in its WaitGroup
+	// only after the channel's handshake, with nothing ordering that Add
+	// before Close's Wait until the channel's first request has been
+	// handled. A channel that has sent none yet reads from a socket the
+	// proxy has just closed: its read fails and it unregisters at once.
+	// Giving it that moment keeps Close from waiting on it, which the race
+	// detector reports as a WaitGroup reused concurrently.
+	time.Sleep(channelSettle)
 	if err := s.srv.Close(); err != nil {
 		s.log.Debug().Err(err).Msg("close simulator server")
 	}
