@@ -80,9 +80,9 @@ func (r revisedSampling) fields(requested time.Duration) func(e *zerolog.Event) 
 			return
 		}
 		if r.min == r.max {
-			e.Dur("revised_sampling_interval", millis(r.min))
+			e.Dur("revised_sampling_interval_ms", millis(r.min))
 			return
 		}
-		e.Dur("revised_sampling_interval_min", millis(r.min)).Dur("revised_sampling_interval_max", millis(r.max))
+		e.Dur("revised_sampling_interval_min_ms", millis(r.min)).Dur("revised_sampling_interval_max_ms", millis(r.max))
 	}
 }

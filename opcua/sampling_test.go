@@ -79,10 +79,10 @@ func TestSubscribeLogsRevisedSampling(t *testing.T) {
 				t.Errorf("sampling_interval %v, want %q", got, FormatSamplingInterval(d))
 			}
 			// zerolog writes durations in milliseconds.
-			if got := line["revised_sampling_interval"]; got != float64(200) {
-				t.Errorf("revised_sampling_interval %v, want 200 (ms): %v", got, line)
+			if got := line["revised_sampling_interval_ms"]; got != float64(200) {
+				t.Errorf("revised_sampling_interval_ms %v, want 200: %v", got, line)
 			}
-			if n := strings.Count(strings.Join(logs.lines(), "\n"), "revised_sampling_interval"); n != 1 {
+			if n := strings.Count(strings.Join(logs.lines(), "\n"), "revised_sampling_interval_ms"); n != 1 {
 				t.Errorf("%d lines name the revised sampling interval, want 1", n)
 			}
 			if err := stop(); err != nil {
