@@ -1,12 +1,10 @@
 package agent
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,25 +12,8 @@ import (
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testlog"
 )
-
-// lockedBuffer is a bytes.Buffer for a logger written from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var collisionsMetric = regexp.MustCompile(`(?m)^edgetag_engine_subject_collisions_total\{site="test-site"\} (\d+)$`)
 
@@ -51,7 +32,7 @@ msg.meta.data_contract = "_historian";
 msg.meta.tag_name = msg.meta.opcua_tag_name;
 return msg;`}}, false)
 	cfg.Sources[0].Nodes[0].Include = []string{"Line*/**"}
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	a, err := New(cfg, zerolog.New(&logs).Level(zerolog.WarnLevel), Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testlog"
 )
 
 // reloadSiteFile is a complete site file around the in-process simulator; location
@@ -124,7 +125,7 @@ func TestWatchReloadsNodesFile(t *testing.T) {
 	if len(cfg.NodesFiles) != 1 || cfg.NodesFiles[0] != tags {
 		t.Fatalf("NodesFiles %v, want [%s]", cfg.NodesFiles, tags)
 	}
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	a, err := New(cfg, zerolog.New(&logs), Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package opcua
 import (
 	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,30 +10,11 @@ import (
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/edgetag/edgetag/internal/testlog"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) lines() []string { return strings.Split(s.String(), "\n") }
 
 // TestExplicitNodeNames subscribes to two explicit variables of the
 // simulator with the same browse name (Speed of the presses of Line1 and
@@ -76,7 +56,7 @@ func TestExplicitNodeNames(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := simConfig(t, s.Endpoint())
 			cfg.Nodes = tt.nodes
-			var logs syncBuffer
+			var logs testlog.Buffer
 			src, err := NewSource(cfg, zerolog.New(&logs))
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testlog"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 )
@@ -45,7 +46,6 @@ func TestSamplingMillis(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the source's goroutines.
 // TestSubscribeLogsRevisedSampling: the special sampling intervals reach
 // the server, and what it granted is in the one "subscribed" line (the
 // simulator, like gopcua's server, revises every item to the publishing
@@ -59,7 +59,7 @@ func TestSubscribeLogsRevisedSampling(t *testing.T) {
 			cfg.SamplingInterval = d
 			cfg.PublishingInterval = 200 * time.Millisecond
 			cfg.Nodes = simTypeNodes()
-			var logs syncBuffer
+			var logs testlog.Buffer
 			src, err := NewSource(cfg, zerolog.New(&logs))
 			if err != nil {
 				t.Fatal(err)
@@ -68,7 +68,7 @@ func TestSubscribeLogsRevisedSampling(t *testing.T) {
 			stop := runSource(t, src, col.emit)
 			var line map[string]any
 			waitFor(t, 30*time.Second, "the subscribed line", func() bool {
-				for _, l := range logs.lines() {
+				for _, l := range logs.Lines() {
 					if strings.Contains(l, `"message":"subscribed"`) {
 						return json.Unmarshal([]byte(l), &line) == nil
 					}
@@ -82,7 +82,7 @@ func TestSubscribeLogsRevisedSampling(t *testing.T) {
 			if got := line["revised_sampling_interval_ms"]; got != float64(200) {
 				t.Errorf("revised_sampling_interval_ms %v, want 200: %v", got, line)
 			}
-			if n := strings.Count(strings.Join(logs.lines(), "\n"), "revised_sampling_interval_ms"); n != 1 {
+			if n := strings.Count(strings.Join(logs.Lines(), "\n"), "revised_sampling_interval_ms"); n != 1 {
 				t.Errorf("%d lines name the revised sampling interval, want 1", n)
 			}
 			if err := stop(); err != nil {

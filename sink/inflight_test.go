@@ -1,12 +1,10 @@
 package sink
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testlog"
 )
 
 func TestParseAck(t *testing.T) {
@@ -113,7 +112,7 @@ func TestRetryAfterDuplicateWindowLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	cfg := Config{Name: "test", URL: srv.ClientURL(), JetStream: JetStream{
 		Enabled: true, AckTimeout: 20 * time.Millisecond, DuplicateWindow: 100 * time.Millisecond,
 	}}
@@ -145,7 +144,7 @@ func TestRetryAfterDuplicateWindowLogged(t *testing.T) {
 func TestNoDuplicateWarningAfterRefusals(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t, func(o *server.Options) { o.JetStream = false })
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	cfg := Config{Name: "test", URL: srv.ClientURL(), JetStream: JetStream{
 		Enabled: true, DuplicateWindow: 100 * time.Millisecond,
 	}}
@@ -170,23 +169,4 @@ func TestNoDuplicateWarningAfterRefusals(t *testing.T) {
 	if strings.Contains(logs.String(), "duplicate window") {
 		t.Errorf("warned about duplicates after refusals only:\n%s", logs.String())
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger writing from several
-// goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,12 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testlog"
 )
 
 func TestSighupStops(t *testing.T) {
@@ -43,7 +42,7 @@ func TestSighupStops(t *testing.T) {
 // startAgent starts `edgetag run` on a site without reachable sources as a
 // subprocess and waits until its HTTP listener answers. The returned wait
 // gives the exit error and the stderr.
-func startAgent(t *testing.T, extra ...string) (p *os.Process, log *lockedBuffer, wait func() (error, string)) {
+func startAgent(t *testing.T, extra ...string) (p *os.Process, log *testlog.Buffer, wait func() (error, string)) {
 	t.Helper()
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", natstest.FreePort(t))
 	site := writeFile(t, "hup.yaml", fmt.Sprintf(`site: huptest
@@ -64,7 +63,7 @@ nats:
   embedded: {listen: "127.0.0.1:%d"}
   jetstream: {enabled: false}
 `, filepath.Join(t.TempDir(), "state"), httpAddr, natstest.FreePort(t)))
-	stderr := &lockedBuffer{}
+	stderr := &testlog.Buffer{}
 	cmd := exec.Command(os.Args[0], append([]string{"run", "-c", site, "--show", "never"}, extra...)...)
 	cmd.Env = append(os.Environ(), runAsEdgetag+"=1")
 	cmd.Stderr = stderr
@@ -102,25 +101,6 @@ nats:
 		return nil
 	})
 	return cmd.Process, stderr, wait
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and concurrent
-// readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestSighupStopOrReload sends SIGHUP to an agent told to stop on it (as
