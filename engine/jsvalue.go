@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/edgetag/edgetag/tag"
 )
 
 // The reflect types goja reports from Value.ExportType for its primitives.
@@ -206,6 +208,7 @@ func appendJSAt(dst []byte, v goja.Value, orig any, depth, end int) ([]byte, err
 		return appendGo(dst, o.Export(), depth)
 	}
 	origMap, _ := orig.(map[string]any)
+	origObject, _ := orig.(tag.Object)
 	keys := o.Keys()
 	if len(keys) > MaxPayloadElements {
 		return dst, errLimit(LimitPayloadElements, MaxPayloadElements, int64(len(keys)))
@@ -230,6 +233,8 @@ func appendJSAt(dst []byte, v goja.Value, orig any, depth, end int) ([]byte, err
 		var oe any
 		if origMap != nil {
 			oe = origMap[k]
+		} else if origObject.Fields != nil {
+			oe, _ = origObject.Get(k)
 		}
 		if dst, err = appendJSAt(dst, e, oe, depth+1, end); err != nil {
 			return dst, fmt.Errorf("key %q: %w", k, err)

@@ -181,7 +181,7 @@ func statusName(code uint32) string {
 // valueTypes derives opcua_tag_type (number|bool|string|array|object|
 // datetime) and a fallback OPC UA data type name from a sample value.
 func valueTypes(v any) (tagType, dataType string) {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "object", "Null"
 	case bool:
@@ -234,6 +234,13 @@ func valueTypes(v any) (tagType, dataType string) {
 		return "array", "Variant"
 	case map[string]any:
 		return "object", "ExtensionObject"
+	case tag.Object:
+		if x.TypeName != "" {
+			return "object", x.TypeName
+		}
+		return "object", "ExtensionObject"
+	case []tag.Object:
+		return "array", "ExtensionObject"
 	case []float64:
 		return "array", "Double"
 	case []float32:

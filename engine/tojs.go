@@ -81,6 +81,16 @@ func toJSDepth(vm *goja.Runtime, v any, depth int) goja.Value {
 		return sliceToJS(vm, x, depth)
 	case []string:
 		return sliceToJS(vm, x, depth)
+	case tag.Object:
+		o := vm.NewObject()
+		for i, f := range x.Fields {
+			if !repeatsEarlierField(x.Fields, i) {
+				_ = o.Set(f.Name, toJSDepth(vm, f.Value, depth+1))
+			}
+		}
+		return o
+	case []tag.Object:
+		return sliceToJS(vm, x, depth)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {

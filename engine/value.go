@@ -138,6 +138,10 @@ func appendGo(dst []byte, v any, depth int) ([]byte, error) {
 		return appendSlice(dst, x, depth, func(d []byte, e any) ([]byte, error) { return appendGo(d, e, depth+1) })
 	case map[string]any:
 		return appendMap(dst, x, depth)
+	case tag.Object:
+		return appendObject(dst, x, depth)
+	case []tag.Object:
+		return appendSlice(dst, x, depth, func(d []byte, e tag.Object) ([]byte, error) { return appendObject(d, e, depth+1) })
 	}
 	return appendReflect(dst, v, depth)
 }
@@ -189,6 +193,40 @@ func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// appendObject appends o as a JSON object with its fields in their order. A
+// repeated field name is written once, with its first value, so the output
+// is always valid JSON with unique keys.
+func appendObject(dst []byte, o tag.Object, depth int) ([]byte, error) {
+	dst = append(dst, '{')
+	var err error
+	first := true
+	for i, f := range o.Fields {
+		if repeatsEarlierField(o.Fields, i) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, f.Name)
+		dst = append(dst, ':')
+		if dst, err = appendGo(dst, f.Value, depth+1); err != nil {
+			return dst, fmt.Errorf("field %q: %w", f.Name, err)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// repeatsEarlierField reports whether fields[i]'s name was used before i.
+func repeatsEarlierField(fields []tag.Field, i int) bool {
+	for _, f := range fields[:i] {
+		if f.Name == fields[i].Name {
+			return true
+		}
+	}
+	return false
 }
 
 // appendMatrix appends m as nested arrays, outermost dimension first. The
