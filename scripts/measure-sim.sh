@@ -69,7 +69,7 @@ nats:
   embedded: {listen: 127.0.0.1:$nats_port}
   jetstream: {enabled: $js${COMPRESSION:+, compression: $COMPRESSION}}
 ${HEADERS:+  headers: $HEADERS}
-memory_limit: ${MEMLIMIT:-0}
+${MEMLIMIT:+memory_limit: $MEMLIMIT}
 YAML
 
 simflags=()
