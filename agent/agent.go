@@ -64,6 +64,9 @@ type Agent struct {
 	// change only on restart), so workers read them without a lock.
 	site          string
 	errorsSubject string
+
+	// mem applies memory_limit to the runtime (process-wide).
+	mem memoryGovernor
 }
 
 type runningSource struct {
@@ -94,6 +97,7 @@ func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
 	}
 	a := &Agent{
 		log:      log,
+		mem:      memoryGovernor{log: log},
 		opts:     opts,
 		cfg:      cfg,
 		sources:  map[string]*runningSource{},
@@ -148,7 +152,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	cfg := a.cfg
 	a.mu.Unlock()
 
-	applyMemoryLimit(cfg.MemoryLimit, os.Getenv, a.log)
+	a.mem.apply(cfg.MemoryLimit, os.Getenv)
 	for _, w := range cfg.Warnings() {
 		a.log.Warn().Str("key", w.Path).Msg(w.Msg)
 	}
@@ -157,6 +161,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	// which only says "stop intake".
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+
+	// The memory governor follows the live heap until Run returns.
+	memCtx, stopMem := context.WithCancel(work)
+	memDone := make(chan struct{})
+	go func() {
+		defer close(memDone)
+		a.mem.run(memCtx)
+	}()
+	defer func() {
+		stopMem()
+		<-memDone
+	}()
 
 	if err := a.sink.Start(work); err != nil {
 		return fmt.Errorf("nats: %w", err)
@@ -363,7 +379,7 @@ func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config)
 		if cfg.MemoryLimit == 0 {
 			a.log.Warn().Str("key", "memory_limit").Msg("reload: removing the memory limit takes a restart; keeping the running one")
 		}
-		applyMemoryLimit(cfg.MemoryLimit, os.Getenv, a.log)
+		a.mem.apply(cfg.MemoryLimit, os.Getenv)
 	}
 
 	want := map[string]opcua.Config{}

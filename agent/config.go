@@ -58,7 +58,8 @@ type Config struct {
 	// ShutdownTimeout bounds the ordered shutdown.
 	ShutdownTimeout time.Duration
 	// MemoryLimit is the soft limit of the process's Go memory
-	// (runtime/debug.SetMemoryLimit), 0 for none. GOMEMLIMIT in the
+	// (runtime/debug.SetMemoryLimit), 0 for none, MemoryLimitAuto (the
+	// default) for one derived from the live heap. GOMEMLIMIT in the
 	// environment takes precedence.
 	MemoryLimit int64
 }

@@ -55,7 +55,7 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&f.Workers, DefaultWorkers)
 	setDefault(&f.QueueSize, DefaultQueueSize)
 	setDefault(&f.ShutdownTimeout, duration(DefaultShutdownTimeout))
-	setDefault(&f.MemoryLimit, byteSize(0))
+	setDefault(&f.MemoryLimit, memoryLimitSetting(MemoryLimitAuto))
 
 	if s := f.Simulator; s != nil {
 		setDefault(&s.Listen, sim.DefaultListen)

@@ -31,6 +31,7 @@ func TestParseDefaults(t *testing.T) {
 		HTTPListen:      "127.0.0.1:9450",
 		QueueSize:       DefaultQueueSize,
 		ShutdownTimeout: 10 * time.Second,
+		MemoryLimit:     MemoryLimitAuto,
 		Sources: []opcua.Config{{
 			Name:               "plc",
 			Site:               "press-hall",
@@ -148,7 +149,7 @@ nats:
 	want := &Config{
 		File: "x.yaml", Site: "acme-berlin", StateDir: "/var/lib/edgetag",
 		Log:     LogConfig{Level: "debug", Format: "json"},
-		Workers: 4, QueueSize: 256, ShutdownTimeout: 30 * time.Second,
+		Workers: 4, QueueSize: 256, ShutdownTimeout: 30 * time.Second, MemoryLimit: MemoryLimitAuto,
 	}
 	want.Simulator = cfg.Simulator
 	if s := cfg.Simulator; s == nil || s.Listen != "127.0.0.1:0" || s.Rate != 250*time.Millisecond || s.ExtraTags != 100 ||

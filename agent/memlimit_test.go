@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"context"
 	"math"
 	"runtime/debug"
+	runtimemetrics "runtime/metrics"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -16,23 +18,81 @@ func TestApplyMemoryLimit(t *testing.T) {
 	debug.SetMemoryLimit(math.MaxInt64)
 
 	noEnv := func(string) string { return "" }
-	applyMemoryLimit(0, noEnv, zerolog.Nop())
+	g := &memoryGovernor{log: zerolog.Nop()}
+	g.apply(0, noEnv)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("memory_limit 0 changed the limit to %d", got)
 	}
-	applyMemoryLimit(64<<20, func(k string) string {
+	g.apply(64<<20, func(k string) string {
 		if k == "GOMEMLIMIT" {
 			return "100MiB"
 		}
 		return ""
-	}, zerolog.Nop())
+	})
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("with GOMEMLIMIT set, the limit changed to %d", got)
 	}
-	applyMemoryLimit(64<<20, noEnv, zerolog.Nop())
+	g.apply(MemoryLimitAuto, func(k string) string {
+		if k == "GOMEMLIMIT" {
+			return "100MiB"
+		}
+		return ""
+	})
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 || g.auto.Load() {
+		t.Errorf("with GOMEMLIMIT set, auto changed the limit to %d", got)
+	}
+	g.apply(64<<20, noEnv)
 	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
 		t.Errorf("limit %d, want %d", got, 64<<20)
 	}
+
+	// auto: the base while the live heap is small, and the governor's
+	// goroutine keeps following it.
+	g.apply(MemoryLimitAuto, noEnv)
+	if got, want := debug.SetMemoryLimit(-1), autoLimit(liveHeapNow()); got != want || got < autoMemoryBase {
+		t.Errorf("auto: limit %d, want %d (at least %d)", got, want, autoMemoryBase)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.run(ctx)
+	}()
+	cancel()
+	<-done
+	// An explicit limit after auto stops the following.
+	g.apply(64<<20, noEnv)
+	if got := debug.SetMemoryLimit(-1); got != 64<<20 || g.auto.Load() {
+		t.Errorf("limit %d after auto, want %d", got, 64<<20)
+	}
+}
+
+// TestAutoLimit: the base for small heaps, never closer than twice the live
+// heap for large ones (GOGC=100 lets the heap grow that far anyway).
+func TestAutoLimit(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, autoMemoryBase},
+		{50 << 20, autoMemoryBase},
+		{autoMemoryBase / 2, autoMemoryBase},
+		{100 << 20, 200 << 20},
+		{1 << 30, 2 << 30},
+		{math.MaxUint64, 1 << 62},
+	} {
+		if got := autoLimit(c.live); got != c.want {
+			t.Errorf("autoLimit(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+}
+
+// liveHeapNow reads the live heap as the governor does.
+func liveHeapNow() uint64 {
+	s := []runtimemetrics.Sample{{Name: liveHeap}}
+	runtimemetrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 func TestMemoryLimitValidation(t *testing.T) {
@@ -43,4 +103,22 @@ func TestMemoryLimitValidation(t *testing.T) {
 	}
 	_, err = Parse([]byte(minimal+"memory_limit: 1MiB\n"), "site.yaml", noEnv)
 	checkErrors(t, err, []want{{"6:15", "memory_limit", "below the smallest useful limit"}})
+	for _, v := range []string{"auto", "AUTO"} {
+		cfg, err = Parse([]byte(minimal+"memory_limit: "+v+"\n"), "site.yaml", noEnv)
+		if err != nil || cfg.MemoryLimit != MemoryLimitAuto {
+			t.Fatalf("%s: %v, %+v", v, err, cfg)
+		}
+	}
+	cfg, err = Parse([]byte(minimal), "site.yaml", noEnv)
+	if err != nil || cfg.MemoryLimit != MemoryLimitAuto {
+		t.Fatalf("default: %v, %d", err, cfg.MemoryLimit)
+	}
+	cfg, err = Parse([]byte(minimal+"memory_limit: 0\n"), "site.yaml", noEnv)
+	if err != nil || cfg.MemoryLimit != 0 {
+		t.Fatalf("0: %v, %d", err, cfg.MemoryLimit)
+	}
+	_, err = Parse([]byte(minimal+"memory_limit: lots\n"), "site.yaml", noEnv)
+	checkErrors(t, err, []want{{"6:15", "memory_limit", "must be auto, 0 (no limit) or a size"}})
+	_, err = Parse([]byte(minimal+"memory_limit: -5MiB\n"), "site.yaml", noEnv)
+	checkErrors(t, err, []want{{"6:15", "memory_limit", "must be auto, 0 (no limit) or a size"}})
 }

@@ -9,18 +9,18 @@ package agent
 
 // siteFile is the root of a site file.
 type siteFile struct {
-	Site            *string           `yaml:"site"`
-	StateDir        *string           `yaml:"state_dir"`
-	Log             *logFile          `yaml:"log"`
-	HTTP            *httpFile         `yaml:"http"`
-	Workers         *int              `yaml:"workers"`
-	QueueSize       *int              `yaml:"queue_size"`
-	ShutdownTimeout *duration         `yaml:"shutdown_timeout"`
-	MemoryLimit     *byteSize         `yaml:"memory_limit"`
-	Simulator       *simulatorFile    `yaml:"simulator"`
-	Sources         []sourceFile      `yaml:"sources"`
-	TagProcessor    *tagProcessorFile `yaml:"tag_processor"`
-	NATS            *natsFile         `yaml:"nats"`
+	Site            *string             `yaml:"site"`
+	StateDir        *string             `yaml:"state_dir"`
+	Log             *logFile            `yaml:"log"`
+	HTTP            *httpFile           `yaml:"http"`
+	Workers         *int                `yaml:"workers"`
+	QueueSize       *int                `yaml:"queue_size"`
+	ShutdownTimeout *duration           `yaml:"shutdown_timeout"`
+	MemoryLimit     *memoryLimitSetting `yaml:"memory_limit"`
+	Simulator       *simulatorFile      `yaml:"simulator"`
+	Sources         []sourceFile        `yaml:"sources"`
+	TagProcessor    *tagProcessorFile   `yaml:"tag_processor"`
+	NATS            *natsFile           `yaml:"nats"`
 }
 
 type logFile struct {

@@ -229,8 +229,8 @@ func (c *converter) convert(f *siteFile) *Config {
 	cfg.QueueSize = c.atLeast("queue_size", *f.QueueSize, 1)
 	cfg.ShutdownTimeout = c.positive("shutdown_timeout", *f.ShutdownTimeout)
 	cfg.MemoryLimit = int64(*f.MemoryLimit)
-	if cfg.MemoryLimit != 0 && cfg.MemoryLimit < minMemoryLimit {
-		c.errorf("memory_limit", "%d bytes is below the smallest useful limit, 32MiB (0 = no limit)", cfg.MemoryLimit)
+	if cfg.MemoryLimit > 0 && cfg.MemoryLimit < minMemoryLimit {
+		c.errorf("memory_limit", "%d bytes is below the smallest useful limit, 32MiB (0 = no limit, auto = derived)", cfg.MemoryLimit)
 	}
 
 	if s := f.Simulator; s != nil {

@@ -350,14 +350,6 @@ func TestNodeOPCUARetryFailedItems(t *testing.T) {
 // (gopcua's own reconnect never recovers from that). The source refuses the
 // new certificate until it is trusted, then values resume without a restart.
 func TestNodeOPCUANewCertificate(t *testing.T) {
-	if raceEnabled {
-		// Under the race detector on a loaded 2-core machine, values
-		// sometimes do not resume within the test's minute after node-opcua
-		// restarts (the subscription exists on the server, probes answer
-		// Good, no notification arrives). Not yet understood; the test runs
-		// without -race (go test ./...).
-		t.Skip("flaky under -race: values after a node-opcua restart do not always resume within a minute")
-	}
 	p := startPeer(t)
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.Security = Security{"Basic256Sha256", "SignAndEncrypt"}

@@ -51,10 +51,20 @@ type subscription struct {
 	// lastData is when it last delivered, or, until it delivered, when
 	// monitored items were last created on it.
 	lastData time.Time
+	// witness is the item a silent subscription is checked by, and
+	// suspect is set while the server holds a change of it that was not
+	// notified (see stall.go).
+	witness witness
+	suspect bool
+	// confirm is how long it may stay silent while suspect.
+	confirm time.Duration
 }
 
 // quietLimit is how long s may stay quiet before it is probed.
 func (s *subscription) quietLimit() time.Duration {
+	if s.suspect {
+		return s.confirm
+	}
 	if s.delivered {
 		return s.silence
 	}
@@ -195,6 +205,7 @@ func (ss *session) newSubscription(ctx context.Context) (*subscription, error) {
 		silence:   silence,
 		firstData: firstDataWait(interval, cfg.Heartbeat, silence),
 		lastData:  time.Now(),
+		witness:   noWitness,
 	}
 	ss.subs = append(ss.subs, s)
 	ss.src.status.setSubscriptions(len(ss.subs))
@@ -350,7 +361,16 @@ func (ss *session) probeSilent(ctx context.Context) error {
 		if err != nil {
 			return deadError(fmt.Sprintf("subscription %d silent for %s", s.sub.SubscriptionID, elapsed(s.lastData)), err)
 		}
-		s.lastData = time.Now()
+	}
+	if err := ss.checkStalled(ctx, silent); err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, s := range silent {
+		s.lastData = now
+		if s.suspect {
+			s.confirm = ss.confirmWait(s)
+		}
 	}
 	return nil
 }
@@ -358,9 +378,11 @@ func (ss *session) probeSilent(ctx context.Context) error {
 // handleNotification notes that its subscription is alive and emits the
 // values of one publish notification.
 func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNotificationData) error {
-	if s := ss.subscriptionByID(n.SubscriptionID); s != nil {
+	s := ss.subscriptionByID(n.SubscriptionID)
+	if s != nil {
 		s.lastData = time.Now()
 		s.delivered = true
+		s.suspect = false
 	}
 	if n.Error != nil {
 		return fmt.Errorf("subscription %d: %w", n.SubscriptionID, n.Error)
@@ -368,6 +390,8 @@ func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNoti
 	switch v := n.Value.(type) {
 	case *ua.DataChangeNotification:
 		now := time.Now()
+		// The newest value of the last item that can witness (see stall.go).
+		wh, wdv := -1, (*ua.DataValue)(nil)
 		for i, mi := range v.MonitoredItems {
 			// The notification is ours alone: dropping each value as it
 			// is handled lets the collector free the decoded data values
@@ -382,9 +406,15 @@ func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNoti
 				}
 				continue
 			}
+			if h := int(mi.ClientHandle); mi.Value != nil && !ss.filtered(h) {
+				wh, wdv = h, mi.Value
+			}
 			if err := ss.emitSample(ctx, ss.sample(int(mi.ClientHandle), mi.Value, now)); err != nil {
 				return err
 			}
+		}
+		if s != nil && wh >= 0 {
+			s.witness = witness{handle: wh, delivered: true, dv: wdv}
 		}
 	case *ua.StatusChangeNotification:
 		return fmt.Errorf("subscription %d: status change: %w", n.SubscriptionID, v.Status)
@@ -445,6 +475,7 @@ func (ss *session) monitor(ctx context.Context, s *subscription, handles []int) 
 				it.failed = false
 				it.status = ua.StatusOK
 				s.items++
+				s.chooseWitness(ss, h)
 			case r.StatusCode == ua.StatusBadTooManyMonitoredItems:
 				full = append(full, h)
 			case filterRefused(r.StatusCode) && reqs[i].RequestedParameters.Filter != nil:

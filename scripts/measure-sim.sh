@@ -11,6 +11,8 @@
 #                                    unset: the site defaults)
 #   PORTS=29450,24840,24222 scripts/measure-sim.sh ...  (other ports)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
+#   RSS_TRACE=rss.tsv scripts/measure-sim.sh ...  (also write the agent's seconds since start,
+#                                   RSS and Go heap in use, in MiB, every half second)
 #   SIM_PORT=24840 NATS_PORT=24222 HTTP_PORT=29450 scripts/measure-sim.sh ...
 #                                   (other ports, to run beside another measurement)
 #   BROWSE_CP=5 [HIDE_BROWSE_LIMIT=1] scripts/measure-sim.sh ...
@@ -67,7 +69,7 @@ nats:
   embedded: {listen: 127.0.0.1:$nats_port}
   jetstream: {enabled: $js${COMPRESSION:+, compression: $COMPRESSION}}
 ${HEADERS:+  headers: $HEADERS}
-memory_limit: ${MEMLIMIT:-0}
+${MEMLIMIT:+memory_limit: $MEMLIMIT}
 YAML
 
 simflags=()
@@ -78,6 +80,15 @@ sim=$!
 "$work/edgetag" run -c "$work/site.yaml" --show never >"$work/agent.log" 2>&1 &
 agent=$!
 
+if [ -n "${RSS_TRACE:-}" ]; then
+  (t0=$(date +%s.%N)
+   printf 'seconds\trss_mib\theap_inuse_mib\n'
+   while kill -0 $agent 2>/dev/null; do
+     heap=$(curl -s 127.0.0.1:$http_port/metrics | awk '$1 == "go_memstats_heap_inuse_bytes" {printf "%.0f", $2/1048576}') || heap=
+     awk -v t0="$t0" -v t="$(date +%s.%N)" -v h="${heap:-}" '$1 == "VmRSS:" {printf "%.1f\t%.0f\t%s\n", t-t0, $2/1024, h}' /proc/$agent/status 2>/dev/null || break
+     sleep 0.5
+   done) >"$RSS_TRACE" &
+fi
 metric() { curl -s 127.0.0.1:$http_port/metrics | awk -v m="$1" '$1 ~ "^"m {s+=$2} END {printf "%d", s}'; }
 cpu() { awk '{print $14+$15}' /proc/$agent/stat; }
 kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; } # kib PID VmRSS|VmHWM

@@ -44,6 +44,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopcua/opcua/id"
@@ -110,6 +111,10 @@ type Server struct {
 	cancel   context.CancelFunc // stops gopcua's server goroutines
 	plant    *plant
 	browse   *browseService
+
+	// failPublishes counts the Publish requests still to be failed (see
+	// FailPublishes).
+	failPublishes atomic.Int64
 }
 
 // New validates cfg and fills in defaults; it does no network I/O.
@@ -209,7 +214,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ns := server.NewNodeNameSpace(srv, NamespaceURI)
 		s.plant = &plant{ns: ns}
 		s.plant.build(objects, s.cfg.ExtraTags)
-		new(subscriptions).register(srv)
+		(&subscriptions{failPublishes: &s.failPublishes}).register(srv)
 		s.browse = newBrowseService(srv, s.cfg.BrowseContinuationPoints)
 		s.browse.register()
 		announced := s.cfg.BrowseContinuationPoints

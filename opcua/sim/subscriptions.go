@@ -2,6 +2,7 @@ package sim
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopcua/opcua/id"
@@ -25,8 +26,13 @@ import (
 // service to ask whether a quiet subscription still exists, so
 // setPublishingMode answers that, per subscription of the caller's
 // session. Publishing cannot be disabled (BadNotSupported per id).
+//
+// Publish: gopcua's, unless FailPublishes asked for BadNoSubscription.
 type subscriptions struct {
 	srv *server.Server
+	// failPublishes counts the Publish requests still to be answered with
+	// a service fault.
+	failPublishes *atomic.Int64
 
 	// mu serializes createSubscription and guards last.
 	mu sync.Mutex
@@ -43,6 +49,18 @@ func (ss *subscriptions) register(srv *server.Server) {
 	ss.placeholder = server.NewSubscription()
 	srv.RegisterHandler(id.CreateSubscriptionRequest_Encoding_DefaultBinary, ss.createSubscription)
 	srv.RegisterHandler(id.SetPublishingModeRequest_Encoding_DefaultBinary, ss.setPublishingMode)
+	srv.RegisterHandler(id.PublishRequest_Encoding_DefaultBinary, ss.publish)
+}
+
+// publish answers the Publish requests FailPublishes asked to fail with
+// BadNoSubscription and passes the others to gopcua.
+func (ss *subscriptions) publish(sc *uasc.SecureChannel, r ua.Request, reqID uint32) (ua.Response, error) {
+	for n := ss.failPublishes.Load(); n > 0; n = ss.failPublishes.Load() {
+		if ss.failPublishes.CompareAndSwap(n, n-1) {
+			return nil, ua.StatusBadNoSubscription
+		}
+	}
+	return ss.srv.SubscriptionService.Publish(sc, r, reqID)
 }
 
 // createSubscription runs gopcua's CreateSubscription with placeholders
@@ -124,6 +142,16 @@ func responseHeader(hdr *ua.RequestHeader, st ua.StatusCode) *ua.ResponseHeader 
 		StringTable:        []string{},
 		AdditionalHeader:   ua.NewExtensionObject(nil),
 	}
+}
+
+// FailPublishes makes the server answer the next n Publish requests with
+// BadNoSubscription while the sessions and subscriptions stay, as a server
+// answers the Publish requests it holds when a session's subscriptions go
+// away. It is meant for tests of clients whose publishing stops on it
+// (gopcua's publish loop pauses on BadNoSubscription and keeps the
+// connection).
+func (s *Server) FailPublishes(n int) {
+	s.failPublishes.Store(int64(n))
 }
 
 // DeleteSubscriptions deletes every subscription on the server, as a
