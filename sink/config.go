@@ -152,8 +152,10 @@ type JetStream struct {
 	// Subjects the stream captures; empty = DefaultSubject plus the
 	// errors subject when one is set.
 	Subjects []string
-	// MaxBytes and MaxAge limit the stream (discard oldest); 0 = defaults
-	// (DefaultMaxBytes, unlimited age).
+	// MaxBytes and MaxAge limit the stream (discard oldest); MaxAge 0 =
+	// unlimited age. MaxBytes 0 is derived at Start from the disk under the
+	// embedded server's store directory (BufferFromDisk), or is
+	// DefaultMaxBytes with an external server.
 	MaxBytes int64
 	MaxAge   time.Duration
 	// DuplicateWindow is the stream's de-duplication window; 0 =
@@ -218,7 +220,7 @@ func (c Config) withDefaults() Config {
 			js.Subjects = append(js.Subjects, c.ErrorsSubject)
 		}
 	}
-	if js.MaxBytes == 0 {
+	if js.MaxBytes == 0 && c.URL != "" {
 		js.MaxBytes = DefaultMaxBytes
 	}
 	if js.DuplicateWindow == 0 {
