@@ -22,11 +22,11 @@ const (
 	MaxDiskMaxBytes  = 64 << 30
 )
 
-// TypicalStoredBytes is what a typical message (a 65-byte UNS subject, a
-// 45-byte payload, the default header set) costs against max_bytes, as
+// TypicalStoredBytes is what a typical message (a 66-byte UNS subject, a
+// 44-byte payload, the default header set) costs against max_bytes, as
 // BenchmarkStoredBytes measures it. It turns a buffer size into hours of
 // outage in logs and in check.
-const TypicalStoredBytes = 228
+const TypicalStoredBytes = 212
 
 // DiskBuffer is a stream size derived from the disk under the store
 // directory.
