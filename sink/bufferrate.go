@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// rateLogAfter is how long after the first reading the buffer's duration at
+// the observed rate is logged once: late enough that the burst of first
+// values after a start has left the smoothed rate.
+const rateLogAfter = 3 * time.Minute
+
 // rateHalfLife is how quickly the stored rate behind StreamStats.BufferSeconds
 // follows a change: a reading's weight halves after this long.
 const rateHalfLife = 30 * time.Second
@@ -15,6 +20,10 @@ const rateHalfLife = 30 * time.Second
 type storeRate struct {
 	at      time.Time
 	lastSeq uint64
+	// since is the first reading; logged is set once the duration at the
+	// observed rate was logged (rateLogAfter after since).
+	since  time.Time
+	logged bool
 	// bytesPerSec is the smoothed rate; valid once primed.
 	bytesPerSec float64
 	primed      bool
@@ -25,6 +34,9 @@ type storeRate struct {
 func (r *storeRate) observe(lastSeq, msgs, bytes uint64, now time.Time) {
 	prev, at := r.lastSeq, r.at
 	r.lastSeq, r.at = lastSeq, now
+	if r.since.IsZero() {
+		r.since = now
+	}
 	dt := now.Sub(at).Seconds()
 	if at.IsZero() || lastSeq < prev || dt <= 0 || msgs == 0 {
 		return
@@ -45,4 +57,14 @@ func (r *storeRate) bufferSeconds(maxBytes int64) float64 {
 		return 0
 	}
 	return float64(maxBytes) / r.bytesPerSec
+}
+
+// logDue reports, once, that the buffer's duration at the observed rate
+// should be logged: rateLogAfter after the first reading, with a rate known.
+func (r *storeRate) logDue(now time.Time) bool {
+	if r.logged || !r.primed || r.since.IsZero() || now.Sub(r.since) < rateLogAfter {
+		return false
+	}
+	r.logged = true
+	return true
 }

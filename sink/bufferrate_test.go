@@ -74,3 +74,25 @@ func TestStreamBufferSeconds(t *testing.T) {
 		t.Errorf("buffer %v s, want between %v and %v (%d messages of %.0f B between the readings)", st.BufferSeconds, lo, hi, n, perMsg)
 	}
 }
+
+// TestStoreRateLogDue: the duration at the observed rate is due for the log
+// once, rateLogAfter after the first reading and only with a rate known.
+func TestStoreRateLogDue(t *testing.T) {
+	t.Parallel()
+	var r storeRate
+	t0 := time.Unix(1000, 0)
+	r.observe(100, 100, 20000, t0)
+	if r.logDue(t0.Add(rateLogAfter)) {
+		t.Error("due without a rate")
+	}
+	r.observe(200, 200, 40000, t0.Add(time.Second))
+	if r.logDue(t0.Add(rateLogAfter - time.Second)) {
+		t.Error("due before rateLogAfter")
+	}
+	if !r.logDue(t0.Add(rateLogAfter)) {
+		t.Error("not due at rateLogAfter")
+	}
+	if r.logDue(t0.Add(2 * rateLogAfter)) {
+		t.Error("due a second time")
+	}
+}

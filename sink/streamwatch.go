@@ -202,6 +202,10 @@ func (s *Sink) checkStream(ctx context.Context) {
 		age = s.unsentAge(ctx, w.tracker.unsentFrom(), r.pos, now)
 	}
 	w.rate.observe(r.pos.last, r.msgs, r.bytes, now)
+	if secs := w.rate.bufferSeconds(r.maxBytes); secs > 0 && w.rate.logDue(now) {
+		s.log.Info().Int64("max_bytes", r.maxBytes).Float64("stored_bytes_per_second", w.rate.bytesPerSec).
+			Float64("buffer_hours", secs/3600).Msg("jetstream buffer at the observed rate")
+	}
 	w.mu.Lock()
 	st := &w.stats
 	st.BufferSeconds = w.rate.bufferSeconds(r.maxBytes)
