@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/sink"
 )
 
 // metricSum returns the sum of every series of the named metric family.
@@ -141,6 +142,17 @@ func TestStreamMetricsAndReadiness(t *testing.T) {
 	if v := metricSum(t, a, "edgetag_jetstream_stream_ok"); v != 1 {
 		t.Errorf("edgetag_jetstream_stream_ok = %v, want 1", v)
 	}
+	// max_bytes auto: derived from the disk, at least the floor; the buffer's
+	// duration shows once two readings saw messages stored.
+	if v := metricSum(t, a, "edgetag_jetstream_stream_max_bytes"); v < sink.MinDiskMaxBytes*3/4 {
+		t.Errorf("edgetag_jetstream_stream_max_bytes = %v, want the size derived from the disk", v)
+	}
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		if v := metricSum(t, a, "edgetag_jetstream_stream_buffer_seconds"); v <= 0 {
+			return fmt.Errorf("edgetag_jetstream_stream_buffer_seconds = %v, waiting for the stored rate", v)
+		}
+		return nil
+	})
 
 	nc, err := nats.Connect(a.SinkURL())
 	if err != nil {

@@ -91,7 +91,25 @@ nats:
 		{
 			name: "bad size",
 			yaml: minimal + "nats:\n  jetstream: {max_bytes: 1.5GB}\n",
-			errs: []want{{"7:26", "nats.jetstream.max_bytes", `must be a size in bytes such as 1073741824, 512MiB or 10GB, got "1.5GB"`}},
+			errs: []want{{"7:26", "nats.jetstream.max_bytes", `must be a size in bytes such as 1073741824, 512MiB or 10GB, -1 for no limit, or auto, got "1.5GB"`}},
+		},
+		{
+			name: "max_bytes auto is left to the sink (0), by default and written",
+			yaml: minimal + "nats:\n  jetstream: {max_bytes: Auto}\n",
+			check: func(t *testing.T, cfg *Config) {
+				if mb := cfg.NATS.JetStream.MaxBytes; mb != 0 {
+					t.Errorf("max_bytes %d, want 0 (derived from the disk at start)", mb)
+				}
+			},
+		},
+		{
+			name: "max_bytes -1 is no limit",
+			yaml: minimal + "nats:\n  jetstream: {max_bytes: -1}\n",
+			check: func(t *testing.T, cfg *Config) {
+				if mb := cfg.NATS.JetStream.MaxBytes; mb != -1 {
+					t.Errorf("max_bytes %d, want -1", mb)
+				}
+			},
 		},
 		{
 			name: "null block turns it on with defaults",

@@ -140,7 +140,7 @@ func applyDefaults(f *siteFile, file string) {
 			js.Subjects = append(js.Subjects, es)
 		}
 	}
-	setDefault(&js.MaxBytes, byteSize(sink.DefaultMaxBytes))
+	setDefault(&js.MaxBytes, autoStreamSize)
 	setDefault(&js.MaxAge, duration(0))
 	if len(n.URL) == 0 {
 		setDefault(&js.DuplicateWindow, duration(sink.DefaultEmbeddedDupeWindow))

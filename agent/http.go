@@ -102,6 +102,7 @@ type jetStreamReady struct {
 	MaxBytes         int64             `json:"max_bytes"`
 	Unsent           uint64            `json:"unsent"`
 	UnsentAgeSeconds float64           `json:"unsent_age_seconds"`
+	BufferSeconds    float64           `json:"buffer_seconds"`
 	Discarded        map[string]uint64 `json:"discarded,omitempty"`
 	Problem          string            `json:"problem,omitempty"`
 }
@@ -131,7 +132,7 @@ func (a *Agent) readiness() readiness {
 	if st := ss.Stream; st.Watched {
 		r.JetStream = &jetStreamReady{
 			Messages: st.Messages, Bytes: st.Bytes, MaxBytes: st.MaxBytes,
-			Unsent: st.Unsent, UnsentAgeSeconds: st.UnsentAge.Seconds(), Problem: st.Problem,
+			Unsent: st.Unsent, UnsentAgeSeconds: st.UnsentAge.Seconds(), BufferSeconds: st.BufferSeconds, Problem: st.Problem,
 		}
 		for k, v := range st.Discarded {
 			if v > 0 {

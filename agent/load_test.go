@@ -75,7 +75,7 @@ func TestParseDefaults(t *testing.T) {
 				Enabled:         true,
 				Stream:          "EDGETAG",
 				Subjects:        []string{"umh.v1.>"},
-				MaxBytes:        sink.DefaultMaxBytes,
+				MaxBytes:        0, // auto: derived from the disk when the sink starts
 				DuplicateWindow: sink.DefaultEmbeddedDupeWindow,
 				MaxAckPending:   sink.DefaultMaxAckPending,
 				AckTimeout:      sink.DefaultAckTimeout,

@@ -27,6 +27,7 @@ type metrics struct {
 	streamMessages, streamBytes, streamMaxBytes, streamFill, streamFirst, streamLast      *prometheus.Desc
 	streamConsumers, streamSent, streamUnsent, streamUnsentAge, streamOK                  *prometheus.Desc
 	streamDiscarded, streamRecreated, storeRecoveries                                     *prometheus.Desc
+	streamBufferSeconds                                                                   *prometheus.Desc
 	engineStuck, abandonedSamples                                                         *prometheus.Desc
 }
 
@@ -79,6 +80,8 @@ func newMetrics(a *Agent) *metrics {
 		streamUnsent:      d("jetstream_stream_unsent_messages", "Messages in the stream no consumer has been delivered yet (how far a hub is behind)."),
 		streamUnsentAge:   d("jetstream_stream_unsent_age_seconds", "Age of the oldest message no consumer has been delivered yet."),
 		streamOK:          d("jetstream_stream_ok", "1 when the stream exists and its store takes messages."),
+		streamBufferSeconds: d("jetstream_stream_buffer_seconds", "How long an uplink outage max_bytes rides out at the rate the stream "+
+			"stored bytes over about the last minute (0 while unknown or without a limit)."),
 		streamDiscarded: d("jetstream_stream_discarded_total", "Messages that left the stream before any consumer was delivered them, "+
 			"by reason (limit, age, stream_deleted, store_error).", "reason"),
 		streamRecreated:  d("jetstream_stream_recreated_total", "Times the stream was found missing and created again."),
@@ -155,6 +158,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(m.streamUnsent, float64(st.Unsent))
 		gauge(m.streamUnsentAge, st.UnsentAge.Seconds())
 		gauge(m.streamOK, b2f(st.Problem == ""))
+		gauge(m.streamBufferSeconds, st.BufferSeconds)
 		for _, reason := range []string{sink.DiscardLimit, sink.DiscardAge, sink.DiscardStreamDeleted, sink.DiscardStoreError} {
 			counter(m.streamDiscarded, float64(st.Discarded[reason]), reason)
 		}

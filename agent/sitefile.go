@@ -212,13 +212,13 @@ type leafnodeFile struct {
 }
 
 type jetStreamFile struct {
-	Enabled         *bool      `yaml:"enabled"`
-	Stream          *string    `yaml:"stream"`
-	Subjects        stringList `yaml:"subjects"`
-	MaxBytes        *byteSize  `yaml:"max_bytes"`
-	MaxAge          *duration  `yaml:"max_age"`
-	DuplicateWindow *duration  `yaml:"duplicate_window"`
-	MaxAckPending   *int       `yaml:"max_ack_pending"`
-	AckTimeout      *duration  `yaml:"ack_timeout"`
-	Compression     *string    `yaml:"compression"`
+	Enabled         *bool       `yaml:"enabled"`
+	Stream          *string     `yaml:"stream"`
+	Subjects        stringList  `yaml:"subjects"`
+	MaxBytes        *streamSize `yaml:"max_bytes"`
+	MaxAge          *duration   `yaml:"max_age"`
+	DuplicateWindow *duration   `yaml:"duplicate_window"`
+	MaxAckPending   *int        `yaml:"max_ack_pending"`
+	AckTimeout      *duration   `yaml:"ack_timeout"`
+	Compression     *string     `yaml:"compression"`
 }

@@ -144,6 +144,19 @@ func (c *converter) positiveSize(p string, v int64) int64 {
 	return v
 }
 
+// streamMaxBytes converts nats.jetstream.max_bytes: auto is 0 for the sink
+// (derived from the free disk, see sink.JetStream.MaxBytes); a written size
+// must be greater than 0, or -1 for no limit.
+func (c *converter) streamMaxBytes(v streamSize) int64 {
+	if v == autoStreamSize {
+		return 0
+	}
+	if v == 0 || v < -1 {
+		c.errorf("nats.jetstream.max_bytes", "%d must be a size greater than 0, -1 for no limit, or auto", v)
+	}
+	return int64(v)
+}
+
 // name checks a site or source name: it ends up in subjects, message ids
 // and metric labels.
 func (c *converter) name(p, v string) {
@@ -582,7 +595,7 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 		Enabled:         *js.Enabled,
 		Stream:          *js.Stream,
 		Subjects:        js.Subjects,
-		MaxBytes:        int64(*js.MaxBytes),
+		MaxBytes:        c.streamMaxBytes(*js.MaxBytes),
 		MaxAge:          c.nonNegative("nats.jetstream.max_age", *js.MaxAge),
 		DuplicateWindow: c.positive("nats.jetstream.duplicate_window", *js.DuplicateWindow),
 		MaxAckPending:   c.atLeast("nats.jetstream.max_ack_pending", *js.MaxAckPending, 1),
@@ -611,9 +624,6 @@ func (c *converter) nats(n *natsFile, cfg *Config) sink.Config {
 	if es := sc.ErrorsSubject; es != "" && sc.JetStream.Enabled && c.written("nats.jetstream.subjects") && validSubject(es, false) &&
 		!slices.ContainsFunc(sc.JetStream.Subjects, func(f string) bool { return subjectMatches(f, es) }) {
 		c.errorf("nats.errors_subject", "%q is not captured by nats.jetstream.subjects, so publishing there would fail: add it to the list", es)
-	}
-	if mb := sc.JetStream.MaxBytes; mb == 0 || mb < -1 {
-		c.errorf("nats.jetstream.max_bytes", "%d must be a size greater than 0, or -1 for no limit", mb)
 	}
 	if ma, dw := sc.JetStream.MaxAge, sc.JetStream.DuplicateWindow; ma > 0 && dw > ma {
 		c.errorf("nats.jetstream.duplicate_window", "%s is longer than max_age %s", dw, ma)

@@ -238,7 +238,7 @@ state_dir: ""
 				{"12:13", "nats.embedded", "applies only to the embedded server, but nats.url is set"},
 				{"13:23", "nats.jetstream.stream", `"EDGE.TAG" is not a stream name`},
 				{"13:46", "nats.jetstream.subjects[0]", `"a.>.b" is not a valid subject filter`},
-				{"13:67", "nats.jetstream.max_bytes", "0 must be a size greater than 0, or -1 for no limit"},
+				{"13:67", "nats.jetstream.max_bytes", "0 must be a size greater than 0, -1 for no limit, or auto"},
 				{"13:101", "nats.jetstream.duplicate_window", "2m0s is longer than max_age 1m0s"},
 			},
 		},

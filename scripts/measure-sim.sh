@@ -6,9 +6,9 @@
 #   scripts/measure-sim.sh TAGS RATE SECONDS [jetstream|core]
 #   scripts/measure-sim.sh 10000 100ms 30 core
 #   EDGETAG=./bin/edgetag scripts/measure-sim.sh ...   (use a built binary)
-#   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' COMPRESSION=none scripts/measure-sim.sh ...
-#                                   (site memory_limit, nats.headers, nats.jetstream.compression;
-#                                    unset: the site defaults)
+#   MEMLIMIT=160MiB HEADERS='[opcua_node_id]' COMPRESSION=none DUPWIN=5s scripts/measure-sim.sh ...
+#                                   (site memory_limit, nats.headers, nats.jetstream.compression
+#                                    and duplicate_window; unset: the site defaults)
 #   PORTS=29450,24840,24222 scripts/measure-sim.sh ...  (other ports)
 #   HEAPPROFILE=heap.pb.gz scripts/measure-sim.sh ...  (also save the agent's heap profile)
 #   RSS_TRACE=rss.tsv scripts/measure-sim.sh ...  (also write the agent's seconds since start,
@@ -67,7 +67,7 @@ tag_processor:
     msg.payload = Math.round(msg.payload * 100) / 100; return msg;
 nats:
   embedded: {listen: 127.0.0.1:$nats_port}
-  jetstream: {enabled: $js${COMPRESSION:+, compression: $COMPRESSION}}
+  jetstream: {enabled: $js${COMPRESSION:+, compression: $COMPRESSION}${DUPWIN:+, duplicate_window: $DUPWIN}}
 ${HEADERS:+  headers: $HEADERS}
 ${MEMLIMIT:+memory_limit: $MEMLIMIT}
 YAML

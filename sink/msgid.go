@@ -13,17 +13,23 @@ const (
 	fnvPrime   = 1099511628211
 )
 
-// MsgID returns the de-duplication id of m: 32 hex digits of a 128-bit
-// FNV-1a hash (two 64-bit lanes) over the subject, the payload, the node key
-// (source and node id) and the source timestamp. It depends only on the
-// message, so a message published twice — a retry after a lost ack, or a
-// replay after a restart — gets the same id and is stored once within the
-// stream's duplicate window, while two different values of one node (or one
-// value at two source times) never share an id. The payload carries the
-// value and the message timestamp, so messages without a source timestamp
-// still differ by their receive time.
+// MsgID returns the de-duplication id of m: 16 characters of URL-safe
+// base64 (RFC 4648, no padding) encoding 96 bits of a 128-bit FNV-1a hash
+// (two 64-bit lanes) over the subject, the payload, the node key (source
+// and node id) and the source timestamp. It depends only on the message, so
+// a message published twice — a retry after a lost ack, or a replay after a
+// restart — gets the same id and is stored once within the stream's
+// duplicate window, while two different values of one node (or one value at
+// two source times) never share an id. The payload carries the value and
+// the message timestamp, so messages without a source timestamp still differ
+// by their receive time.
+//
+// 96 bits keep a false duplicate out of reach (about 2^-57 for the 525,000
+// ids of a 15 s window at 35,000 msg/s) while the id is half the 32 hex
+// digits of the full hash: every stored message carries it, and the server
+// holds every id of the window in memory.
 func MsgID(m *tag.Message) string {
-	return string(appendMsgID(make([]byte, 0, 32), m))
+	return string(appendMsgID(make([]byte, 0, msgIDLen), m))
 }
 
 // appendMsgID appends MsgID(m) to buf.
@@ -58,14 +64,20 @@ func appendMsgID(buf []byte, m *tag.Message) []byte {
 		h2 = (h2 ^ (ts & 0xff)) * fnvPrime
 		ts >>= 8
 	}
-	return appendHex(appendHex(buf, h1), h2)
+	return appendBase64(buf, h1, h2)
 }
 
-// appendHex appends the 16 hex digits of v to buf.
-func appendHex(buf []byte, v uint64) []byte {
-	const digits = "0123456789abcdef"
-	for shift := 60; shift >= 0; shift -= 4 {
-		buf = append(buf, digits[v>>uint(shift)&0xf])
+// msgIDLen is the length of a MsgID.
+const msgIDLen = 16
+
+// appendBase64 appends the URL-safe base64 of the 96 bits h1 and the high
+// 32 bits of h2, most significant first: four groups of 24 bits, four
+// characters each.
+func appendBase64(buf []byte, h1, h2 uint64) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	groups := [4]uint64{h1 >> 40, h1 >> 16 & 0xffffff, (h1&0xffff)<<8 | h2>>56, h2 >> 32 & 0xffffff}
+	for _, g := range groups {
+		buf = append(buf, alphabet[g>>18&63], alphabet[g>>12&63], alphabet[g>>6&63], alphabet[g&63])
 	}
 	return buf
 }

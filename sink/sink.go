@@ -158,6 +158,7 @@ func (s *Sink) Start(ctx context.Context) error {
 	go s.retryLoop()
 	go s.ackTimeoutLoop()
 	if s.srv != nil {
+		s.sizeFromDisk()
 		if err := s.ensureStream(ctx); err != nil {
 			return fmt.Errorf("sink: %w", err)
 		}

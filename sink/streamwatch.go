@@ -46,6 +46,10 @@ type StreamStats struct {
 	Unsent uint64
 	// UnsentAge is how old the oldest unsent message is (0 when none).
 	UnsentAge time.Duration
+	// BufferSeconds is how long an outage MaxBytes rides out at the rate
+	// the stream stored bytes over about the last minute (rateHalfLife);
+	// 0 while unknown, without a limit or with nothing stored.
+	BufferSeconds float64
 	// Discarded counts messages that left the stream before any consumer
 	// was delivered them, by reason (the Discard* constants).
 	Discarded map[string]uint64
@@ -82,6 +86,7 @@ type streamWatch struct {
 	poke chan struct{} // a publish failed: read the stream now
 
 	tracker discardTracker
+	rate    storeRate
 
 	mu sync.Mutex
 	// Guarded by mu.
@@ -196,8 +201,14 @@ func (s *Sink) checkStream(ctx context.Context) {
 	if unsent := w.tracker.unsent(); unsent > 0 {
 		age = s.unsentAge(ctx, w.tracker.unsentFrom(), r.pos, now)
 	}
+	w.rate.observe(r.pos.last, r.msgs, r.bytes, now)
+	if secs := w.rate.bufferSeconds(r.maxBytes); secs > 0 && w.rate.logDue(now) {
+		s.log.Info().Int64("max_bytes", r.maxBytes).Float64("stored_bytes_per_second", w.rate.bytesPerSec).
+			Float64("buffer_hours", secs/3600).Msg("jetstream buffer at the observed rate")
+	}
 	w.mu.Lock()
 	st := &w.stats
+	st.BufferSeconds = w.rate.bufferSeconds(r.maxBytes)
 	st.Watched, st.Exists, st.Problem = true, true, ""
 	st.Messages, st.Bytes, st.FirstSeq, st.LastSeq = r.msgs, r.bytes, r.pos.first, r.pos.last
 	st.MaxBytes, st.Consumers = r.maxBytes, r.consumers

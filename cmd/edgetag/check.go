@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/sink"
 )
 
 func checkCmd(args []string, stdout, stderr io.Writer) int {
@@ -26,6 +27,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, r.Scrub.String(fmt.Sprintf("%s: warning: %s", *file, w)))
 	}
+	printDiskBuffer(stdout, stderr, *file, r)
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(stdout, "%s: ok, with %d warning(s)\n", *file, len(r.Warnings))
 		return exitOK
@@ -46,4 +48,21 @@ func printProblems(stderr io.Writer, file string, r agent.CheckResult) int {
 	}
 	fmt.Fprintf(stderr, "%s: %d problem(s)\n", file, len(r.Problems))
 	return exitInvalidSite
+}
+
+// printDiskBuffer shows the stream size run would derive from the free disk
+// when nats.jetstream.max_bytes is auto with the embedded server: the same
+// derivation (sink.BufferFromDisk) on the same store directory, so check
+// says how long an outage the gateway rides out before run starts.
+func printDiskBuffer(stdout, stderr io.Writer, file string, r agent.CheckResult) {
+	n := r.Config.NATS
+	if n.URL != "" || !n.JetStream.Enabled || n.JetStream.MaxBytes != 0 {
+		return
+	}
+	b, err := sink.BufferFromDisk(n.Embedded.StoreDir)
+	if err != nil {
+		fmt.Fprintln(stderr, r.Scrub.String(fmt.Sprintf("%s: warning: nats.jetstream.max_bytes auto: %v; run would use %s", file, err, sink.FormatBytes(sink.DefaultMaxBytes))))
+		return
+	}
+	fmt.Fprintln(stdout, r.Scrub.String(fmt.Sprintf("%s: nats.jetstream.max_bytes auto: %s", file, b)))
 }
