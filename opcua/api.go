@@ -42,6 +42,21 @@ type Status struct {
 	Reconnects    uint64 // successful reconnects after the first connect
 	Samples       uint64 // samples emitted
 	BrowseTime    time.Duration
+	// Failed lists some of the failed items (at most MaxFailedListed, in
+	// node order: roots, pending browses, then items), for a person to see
+	// which nodes and why; FailedItems is the full count.
+	Failed []FailedItem
+}
+
+// MaxFailedListed bounds Status.Failed, so a source with thousands of bad
+// nodes costs no more than this to report.
+const MaxFailedListed = 50
+
+// FailedItem is one node a source does not acquire, and why.
+type FailedItem struct {
+	Node   string // the node id as configured or browsed
+	Status string // the OPC UA status name ("" when the failure has none)
+	Reason string // what failed: "monitored item", "browse", a root's reason
 }
 
 // Emit hands one sample downstream. It blocks until the sample is accepted
