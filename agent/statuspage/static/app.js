@@ -80,7 +80,7 @@ function renderNATS(n) {
   if (js) {
     const fill = js.max_bytes > 0 ? ` of ${fmtBytes(js.max_bytes)} (${(100 * js.bytes / js.max_bytes).toFixed(1)}%)` : "";
     pairs.push(["Stream", `${js.messages} messages, ${fmtBytes(js.bytes)}${fill}`]);
-    pairs.push(["Not yet sent to the hub", `${js.unsent} messages, oldest ${js.unsent_age_seconds.toFixed(1)} s`]);
+    pairs.push(["Not yet taken by a consumer (hub)", `${js.unsent} messages, oldest ${js.unsent_age_seconds.toFixed(1)} s`]);
     if (js.problem) pairs.push(["Stream problem", js.problem]);
   }
   if (n.leafnode) pairs.push(["Hub link (leafnode)", n.leafnode.connected ? "connected" : "down"]);
@@ -144,8 +144,8 @@ async function loadValues() {
 function openEvents() {
   if (events) events.close();
   events = new EventSource(`events?q=${encodeURIComponent(query)}`);
-  events.addEventListener("open", () => { $("#live-state").textContent = "live"; });
-  events.addEventListener("error", () => { $("#live-state").textContent = "reconnecting…"; });
+  events.addEventListener("open", () => { $("#live-state").textContent = "· live"; });
+  events.addEventListener("error", () => { $("#live-state").textContent = "· reconnecting…"; });
   events.addEventListener("values", (e) => applyValues(JSON.parse(e.data)));
   // Changes were dropped for this page: the table is fetched again.
   events.addEventListener("resync", () => loadValues());
