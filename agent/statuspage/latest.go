@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // MaxValueBytes bounds the text kept of one value; longer values are cut
@@ -20,11 +21,22 @@ type Value struct {
 	TimeMs int64 `json:"time_ms"`
 }
 
-// entry is the latest value of one subject.
+// entry is the latest value of one subject. Its value's buffer is reused
+// by the next update that fits, so updates of a kept subject do not
+// allocate; text is made only for what is sent or searched.
 type entry struct {
-	value  string
+	value  []byte
 	timeMs int64
 	dirty  bool // listed in Table.dirty
+}
+
+// text returns the entry's value as sent, "…" marking a value cut at
+// MaxValueBytes.
+func (e *entry) text() string {
+	if len(e.value) == MaxValueBytes {
+		return string(e.value) + "…"
+	}
+	return string(e.value)
 }
 
 // Table keeps the latest value of at most Max subjects. Subjects beyond
@@ -63,26 +75,19 @@ func (t *Table) Update(subject string, value []byte, timeMs int64) {
 			t.notKept.Add(1)
 			return
 		}
+		// A copy, so the table never pins a larger buffer the subject
+		// may be part of.
+		subject = strings.Clone(subject)
 		e = &entry{}
 		t.entries[subject] = e
 	}
-	if e.value != string(value) { // compares without allocating
-		e.value = cutValue(value)
-	}
+	e.value = append(e.value[:0], value...)
 	e.timeMs = timeMs
 	if !e.dirty {
 		e.dirty = true
 		t.dirty = append(t.dirty, subject)
 	}
 	t.mu.Unlock()
-}
-
-// cutValue copies v, marking a value cut at MaxValueBytes.
-func cutValue(v []byte) string {
-	if len(v) == MaxValueBytes {
-		return string(v) + "…"
-	}
-	return string(v)
 }
 
 // Changes returns up to n subjects changed since the last call, with their
@@ -98,7 +103,7 @@ func (t *Table) Changes(n int) []Value {
 	for i, s := range t.dirty[:n] {
 		e := t.entries[s]
 		e.dirty = false
-		out[i] = Value{Subject: s, Value: e.value, TimeMs: e.timeMs}
+		out[i] = Value{Subject: s, Value: e.text(), TimeMs: e.timeMs}
 	}
 	rest := copy(t.dirty, t.dirty[n:])
 	clear(t.dirty[rest:])
@@ -117,7 +122,7 @@ func (t *Table) Search(query string, limit int) (values []Value, total int) {
 			continue
 		}
 		total++
-		values = append(values, Value{Subject: s, Value: e.value, TimeMs: e.timeMs})
+		values = append(values, Value{Subject: s, Value: e.text(), TimeMs: e.timeMs})
 	}
 	t.mu.Unlock()
 	slices.SortFunc(values, func(a, b Value) int { return strings.Compare(a.Subject, b.Subject) })
@@ -128,15 +133,42 @@ func (t *Table) Search(query string, limit int) (values []Value, total int) {
 }
 
 // Matches reports whether subject contains lowerQuery, ignoring case;
-// lowerQuery must be lower case.
+// lowerQuery must be lower case. ASCII subjects (the usual case) are
+// compared without allocating.
 func Matches(subject, lowerQuery string) bool {
 	if lowerQuery == "" {
 		return true
 	}
-	if strings.Contains(subject, lowerQuery) {
-		return true
+	for i := 0; i < len(subject); i++ {
+		if subject[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(subject), lowerQuery)
+		}
 	}
-	return strings.Contains(strings.ToLower(subject), lowerQuery)
+	first, firstUpper := lowerQuery[0], lowerQuery[0]
+	if 'a' <= first && first <= 'z' {
+		firstUpper -= 'a' - 'A'
+	}
+	for i := 0; i+len(lowerQuery) <= len(subject); i++ {
+		if c := subject[i]; (c == first || c == firstUpper) && hasLowerPrefix(subject[i+1:], lowerQuery[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLowerPrefix reports whether the ASCII string s starts with q when
+// lowered.
+func hasLowerPrefix(s, q string) bool {
+	for j := 0; j < len(q); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != q[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // Len is the number of subjects kept.

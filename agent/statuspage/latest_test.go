@@ -66,3 +66,22 @@ func TestTableSearchIgnoresCaseAndLimits(t *testing.T) {
 		t.Fatalf("search nothing: total %d", total)
 	}
 }
+
+func TestMatchesIgnoresCase(t *testing.T) {
+	for _, c := range []struct {
+		subject, query string
+		want           bool
+	}{
+		{"umh.v1.Plant.Press", "press", true},
+		{"umh.v1.Plant.Press", "plant.p", true},
+		{"umh.v1.Plant.Press", "oven", false},
+		{"umh.v1.Plant.Press", "", true},
+		{"a", "ab", false},
+		{"umh.v1.Größe.Wert", "größe", true},
+		{"umh.v1.GRÖSSE", "grösse", true},
+	} {
+		if got := Matches(c.subject, c.query); got != c.want {
+			t.Errorf("Matches(%q, %q) = %v, want %v", c.subject, c.query, got, c.want)
+		}
+	}
+}
