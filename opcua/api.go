@@ -76,4 +76,19 @@ type Variable struct {
 	// DataType is the OPC UA built-in type name ("" when unknown).
 	DataType    string
 	AccessLevel byte
+	// ValueRank is the variable's ValueRank attribute when the browse read
+	// it (BrowseOptions.ValueRanks): ValueRankScalar, a number of array
+	// dimensions (1 and more), or one of the other ValueRank constants;
+	// 0 when not read, so read as scalar.
+	ValueRank int32
 }
+
+// ValueRank values other than a number of dimensions (OPC UA Part 3,
+// 5.6.2). ValueRankOneOrMoreDimensions is the standard's 0, which
+// Variable.ValueRank uses for "not read", so it is moved here.
+const (
+	ValueRankOneOrMoreDimensions  int32 = -100
+	ValueRankScalarOrOneDimension int32 = -3
+	ValueRankAny                  int32 = -2
+	ValueRankScalar               int32 = -1
+)
