@@ -163,9 +163,9 @@ func valuesEvent(changes []Value) []byte {
 func (h *Hub) ServeEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	c := &client{query: strings.ToLower(r.URL.Query().Get("q")), ch: make(chan []byte, h.cfg.ClientBuffer)}
-	if !h.add(c) {
+	if refusal := h.add(c); refusal != "" {
 		h.refused.Add(1)
-		http.Error(w, fmt.Sprintf("too many live views open (at most %d)", h.cfg.MaxClients), http.StatusServiceUnavailable)
+		http.Error(w, refusal, http.StatusServiceUnavailable)
 		return
 	}
 	defer h.remove(c)
@@ -206,19 +206,20 @@ func (h *Hub) ServeEvents(w http.ResponseWriter, r *http.Request) {
 // writeTimeout bounds writing one event to a client.
 const writeTimeout = 10 * time.Second
 
-func (h *Hub) add(c *client) bool {
+// add registers c, or says why not.
+func (h *Hub) add(c *client) (refusal string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	select {
 	case <-h.done:
-		return false
+		return "the agent is shutting down"
 	default:
 	}
 	if len(h.clients) >= h.cfg.MaxClients {
-		return false
+		return fmt.Sprintf("too many live views open (at most %d)", h.cfg.MaxClients)
 	}
 	h.clients[c] = struct{}{}
-	return true
+	return ""
 }
 
 func (h *Hub) remove(c *client) {

@@ -131,8 +131,8 @@ func TestSlowClientDropsAndResyncs(t *testing.T) {
 	t.Parallel()
 	h := NewHub(NewTable(10), HubConfig{ClientBuffer: 1})
 	c := &client{ch: make(chan []byte, 1)}
-	if !h.add(c) {
-		t.Fatal("add refused")
+	if refusal := h.add(c); refusal != "" {
+		t.Fatal(refusal)
 	}
 	v := []Value{{Subject: "s", Value: "1"}}
 	h.send(v)
@@ -178,5 +178,39 @@ func TestValuesEndpointSearchesAndLimits(t *testing.T) {
 	resp, _ = http.Post(srv.URL+"/api/values", "text/plain", nil)
 	if resp == nil || resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatal("POST accepted: the page is read-only")
+	}
+}
+
+// TestStreamsEndWhenTheHubStops: an open stream never goes idle, so the
+// hub's end must end it, or the HTTP server's shutdown would wait for it.
+func TestStreamsEndWhenTheHubStops(t *testing.T) {
+	t.Parallel()
+	p := New(10, HubConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Hub.Run(ctx) }()
+	mux := http.NewServeMux()
+	p.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	events := readEvents(t, srv.URL+"/events")
+	waitClients(t, p.Hub, 1)
+	cancel()
+	<-done
+	select {
+	case _, ok := <-events:
+		if ok {
+			t.Fatal("an event after the hub stopped")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream is still open 10s after the hub stopped")
+	}
+	resp, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a stream opened after the hub stopped: %s, want 503", resp.Status)
 	}
 }
