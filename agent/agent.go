@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/edgetag/edgetag/agent/statuspage"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/redact"
 	"github.com/edgetag/edgetag/opcua"
@@ -59,6 +60,12 @@ type Agent struct {
 
 	// scrub removes the config's secrets from text served over HTTP.
 	scrub *redact.Scrubber
+
+	// page is the status page's live table and its event streams, nil
+	// without an HTTP listener; failures and rates feed /api/status.
+	page     *statuspage.Page
+	failures recentFailures
+	rates    rates
 
 	// site and errorsSubject are fixed for the agent's life (nats settings
 	// change only on restart), so workers read them without a lock.
@@ -123,9 +130,20 @@ func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
 	if queue <= 0 {
 		queue = DefaultQueueSize
 	}
-	var tap func(*tag.Message)
+	var taps []func(*tag.Message)
 	if opts.Tap != nil {
-		tap = newTap(opts.Tap, opts.TapRate).show
+		taps = append(taps, newTap(opts.Tap, opts.TapRate).show)
+	}
+	if cfg.HTTPListen != "" {
+		a.page = statuspage.New(LiveSubjects, statuspage.HubConfig{})
+		taps = append(taps, a.showLive)
+	}
+	var tap func(*tag.Message)
+	switch len(taps) {
+	case 1:
+		tap = taps[0]
+	case 2:
+		tap = func(m *tag.Message) { taps[0](m); taps[1](m) }
 	}
 	a.pipe = newPipeline(eng, snk, workers, queue, a.onFailure, tap, log.With().Str("component", "pipeline").Logger())
 	a.metrics = newMetrics(a)
@@ -214,7 +232,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// stopBy is the end of shutdown_timeout once the shutdown began.
 	var stopBy time.Time
 	if cfg.HTTPListen != "" {
-		srv, err := a.serveHTTP(cfg)
+		srv, err := a.serveHTTP(work, cfg)
 		if err != nil {
 			return abort(fmt.Errorf("http: %w", err))
 		}
@@ -226,7 +244,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 			sctx, cancel := context.WithDeadline(context.Background(), by)
 			defer cancel()
-			_ = srv.Shutdown(sctx)
+			srv.shutdown(sctx)
 		}()
 	}
 

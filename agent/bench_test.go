@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/agent/statuspage"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/sink"
 	"github.com/edgetag/edgetag/tag"
@@ -62,7 +63,9 @@ func cpuTime() time.Duration {
 // meta as headers (16 of them), except in the lean modes, which send two
 // (nats.headers: [opcua_node_id, opcua_status_code]), and the default
 // modes, which send the default set (the value's quality). The stream is
-// uncompressed (the default) except in jetstream-default-s2.
+// uncompressed (the default) except in jetstream-default-s2. The -live
+// modes also feed the status page's table of latest values, as the agent
+// does when its HTTP listener is on (the default).
 func BenchmarkPipeline(b *testing.B) {
 	lean := []string{engine.MetaNodeID, engine.MetaStatusCode}
 	def := []string(defaultHeaders)
@@ -72,16 +75,23 @@ func BenchmarkPipeline(b *testing.B) {
 		js          bool
 		headers     []string
 		compression string
+		live        bool
 	}{
-		{"core", false, nil, none}, {"jetstream", true, nil, none},
-		{"core-lean", false, lean, none}, {"jetstream-lean", true, lean, none},
-		{"core-default", false, def, none}, {"jetstream-default", true, def, none}, {"jetstream-default-s2", true, def, s2},
+		{"core", false, nil, none, false}, {"jetstream", true, nil, none, false},
+		{"core-lean", false, lean, none, false}, {"jetstream-lean", true, lean, none, false},
+		{"core-default", false, def, none, false}, {"jetstream-default", true, def, none, false}, {"jetstream-default-s2", true, def, s2, false},
+		{"core-default-live", false, def, none, true}, {"jetstream-default-live", true, def, none, true},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			snk := startSinkCompressed(b, mode.js, mode.compression)
 			cfg := configC()
 			cfg.Headers = mode.headers
-			p := newPipeline(mustEngine(b, cfg), snk, defaultWorkers(), DefaultQueueSize, nil, nil, zerolog.Nop())
+			var tap func(*tag.Message)
+			if mode.live {
+				live := statuspage.NewTable(LiveSubjects)
+				tap = func(m *tag.Message) { live.Update(m.Subject, payloadValue(m.Payload), m.TimestampMs) }
+			}
+			p := newPipeline(mustEngine(b, cfg), snk, defaultWorkers(), DefaultQueueSize, nil, tap, zerolog.Nop())
 			ctx := b.Context()
 			p.start(ctx)
 			nodes := benchNodes()

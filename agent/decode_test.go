@@ -161,7 +161,27 @@ sources:
 		{
 			name: "syntax error",
 			yaml: "sources:\n  - name: a\n   endpoint: x\n",
-			errs: []want{{"1", "", "invalid YAML: did not find expected '-' indicator"}},
+			errs: []want{{"3:4", "", "invalid YAML: did not find expected '-' indicator (check the indentation here; the enclosing block starts at line 1)"}},
+		},
+		{
+			name: "indentation mistake far below its block",
+			yaml: "site: acme\nsources:\n  - name: plc\n    endpoint: opc.tcp://h:1\n    nodes:\n      - id: i=85\n   mode: poll\n",
+			errs: []want{{"7:4", "", "did not find expected '-' indicator"}},
+		},
+		{
+			name: "key indented less than its mapping",
+			yaml: "nats:\n  url: nats://h:4222\n  name: gw\n x: 1\nsources: []\n",
+			errs: []want{{"4:2", "", "did not find expected key"}},
+		},
+		{
+			name: "not UTF-8",
+			yaml: "site: acme\nsources:\n  - name: pl\xe4tz\n",
+			errs: []want{{"3:13", "", "byte 0xE4 is not UTF-8"}},
+		},
+		{
+			name: "not UTF-8 after multi-byte characters",
+			yaml: "site: größe\x80\n",
+			errs: []want{{"1:12", "", "byte 0x80 is not UTF-8"}},
 		},
 		{
 			name: "two documents",

@@ -29,8 +29,12 @@ type errorRecord struct {
 }
 
 // onFailure publishes a failed sample on the errors subject when one is
-// configured. The engine has already counted and logged the failure.
+// configured, and keeps it for the status page. The engine has already
+// counted and logged the failure.
 func (a *Agent) onFailure(ctx context.Context, s *tag.Sample, f engine.Failure) {
+	if f.Reason != engine.ReasonFiltered {
+		a.failures.add(s, f)
+	}
 	subject := a.errorsSubject
 	if subject == "" || f.Reason == engine.ReasonFiltered {
 		return

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -16,11 +17,29 @@ import (
 	"github.com/edgetag/edgetag/sink"
 )
 
-// serveHTTP serves /metrics, /healthz and /readyz on cfg.HTTPListen, over
-// TLS when cfg.HTTPTLS is set, and /debug/pprof/ when cfg.HTTPPprof is. The
+// httpServer is the running HTTP listener and the status page's event
+// hub, stopped together by shutdown.
+type httpServer struct {
+	srv     *http.Server
+	stopHub context.CancelFunc
+	hubDone chan struct{}
+}
+
+// shutdown ends the status page's event streams (they never go idle on
+// their own), then shuts the server down within ctx and waits for the hub.
+func (h *httpServer) shutdown(ctx context.Context) {
+	h.stopHub()
+	_ = h.srv.Shutdown(ctx)
+	<-h.hubDone
+}
+
+// serveHTTP serves /metrics, /healthz, /readyz and the status page (/,
+// /api/status, /api/values, /events) on cfg.HTTPListen, over TLS when
+// cfg.HTTPTLS is set, and /debug/pprof/ when cfg.HTTPPprof is. The
 // listener is opened before it returns, so a port in use or a bad
-// certificate fails the start with a clear error.
-func (a *Agent) serveHTTP(cfg *Config) (*http.Server, error) {
+// certificate fails the start with a clear error. The status page's hub
+// runs until shutdown or until ctx is done.
+func (a *Agent) serveHTTP(ctx context.Context, cfg *Config) (*httpServer, error) {
 	listen := cfg.HTTPListen
 	tc, err := httpTLSConfig(cfg.HTTPTLS)
 	if err != nil {
@@ -40,6 +59,8 @@ func (a *Agent) serveHTTP(cfg *Config) (*http.Server, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", a.handleReady)
+	mux.HandleFunc("GET /api/status", a.handleStatus)
+	a.page.Register(mux)
 	if cfg.HTTPPprof {
 		// Profiles for diagnosing a running gateway, only when asked for:
 		// they reveal memory contents and cost CPU.
@@ -49,14 +70,20 @@ func (a *Agent) serveHTTP(cfg *Config) (*http.Server, error) {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		a.page.Hub.Run(hubCtx)
+	}()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error().Err(err).Str("listen", listen).Msg("http server stopped")
 		}
 	}()
 	a.log.Info().Str("listen", ln.Addr().String()).Bool("tls", tc != nil).Bool("pprof", cfg.HTTPPprof).
-		Msg("serving /metrics /healthz /readyz")
-	return srv, nil
+		Msg("serving the status page and /metrics /healthz /readyz")
+	return &httpServer{srv: srv, stopHub: stopHub, hubDone: hubDone}, nil
 }
 
 // httpTLSConfig loads the HTTP listener's certificate and, with a CA,

@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -212,33 +210,24 @@ func scriptColumns(tp *tagProcessorFile) map[string]int {
 	return cols
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // parseYAML parses exactly one YAML document into a node tree.
 func parseYAML(data []byte, file string) (*yaml.Node, ConfigErrors) {
+	if ce := checkUTF8(data, file); ce != nil {
+		return nil, ConfigErrors{ce}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, ConfigErrors{syntaxError(file, err)}
+		return nil, ConfigErrors{syntaxError(data, file, err)}
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, ConfigErrors{syntaxError(file, err)}
+		return nil, ConfigErrors{syntaxError(data, file, err)}
 	default:
 		return nil, ConfigErrors{{File: file, Line: extra.Line, Column: extra.Column,
 			Msg: "a site file holds one YAML document; remove the second (after ---)"}}
 	}
 	return &doc, nil
-}
-
-// syntaxError locates a YAML syntax error by the line yaml.v3 names.
-func syntaxError(file string, err error) *ConfigError {
-	ce := &ConfigError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		ce.Line, _ = strconv.Atoi(m[1])
-		ce.Msg = "invalid YAML: " + m[2]
-	}
-	return ce
 }

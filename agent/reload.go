@@ -59,7 +59,7 @@ func (a *Agent) WatchReloads(ctx context.Context, path string, load LoadFunc, tr
 		files = append([]string{path}, a.cfg.NodesFiles...)
 		a.mu.Unlock()
 		last = statFiles(files)
-		a.log.Info().Strs("files", files).Dur("every", poll).Msg("watching the site file for changes")
+		a.log.Info().Strs("files", files).Dur("every_ms", poll).Msg("watching the site file for changes")
 	}
 	for {
 		select {
@@ -88,7 +88,7 @@ func (a *Agent) WatchReloads(ctx context.Context, path string, load LoadFunc, tr
 		if poll > 0 {
 			files = append([]string{path}, cfg.NodesFiles...)
 			last = statFiles(files)
-			a.log.Info().Strs("files", files).Dur("every", poll).Msg("watching the site file for changes")
+			a.log.Info().Strs("files", files).Dur("every_ms", poll).Msg("watching the site file for changes")
 		}
 	}
 }

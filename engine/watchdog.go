@@ -67,7 +67,7 @@ func (e *Engine) abandon(rt *jsRuntime, node string) {
 	e.rtsMu.Lock()
 	e.rts = append(e.rts, nrt)
 	e.rtsMu.Unlock()
-	e.log.Error().Str("node", node).Dur("deadline", e.timeout).
+	e.log.Error().Str("node", node).Dur("deadline_ms", e.timeout).
 		Msg("a script is stuck in a built-in past its deadline: its runtime is replaced and the sample fails when the built-in returns")
 	e.pool.replace(rt.slot, nrt)
 }

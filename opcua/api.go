@@ -42,6 +42,21 @@ type Status struct {
 	Reconnects    uint64 // successful reconnects after the first connect
 	Samples       uint64 // samples emitted
 	BrowseTime    time.Duration
+	// Failed lists some of the failed items (at most MaxFailedListed, in
+	// node order: roots, pending browses, then items), for a person to see
+	// which nodes and why; FailedItems is the full count.
+	Failed []FailedItem
+}
+
+// MaxFailedListed bounds Status.Failed, so a source with thousands of bad
+// nodes costs no more than this to report.
+const MaxFailedListed = 50
+
+// FailedItem is one node a source does not acquire, and why.
+type FailedItem struct {
+	Node   string // the node id as configured or browsed
+	Status string // the OPC UA status name ("" when the failure has none)
+	Reason string // what failed: "monitored item", "browse", a root's reason
 }
 
 // Emit hands one sample downstream. It blocks until the sample is accepted
@@ -61,4 +76,19 @@ type Variable struct {
 	// DataType is the OPC UA built-in type name ("" when unknown).
 	DataType    string
 	AccessLevel byte
+	// ValueRank is the variable's ValueRank attribute when the browse read
+	// it (BrowseOptions.ValueRanks): ValueRankScalar, a number of array
+	// dimensions (1 and more), or one of the other ValueRank constants;
+	// 0 when not read, so read as scalar.
+	ValueRank int32
 }
+
+// ValueRank values other than a number of dimensions (OPC UA Part 3,
+// 5.6.2). ValueRankOneOrMoreDimensions is the standard's 0, which
+// Variable.ValueRank uses for "not read", so it is moved here.
+const (
+	ValueRankOneOrMoreDimensions  int32 = -100
+	ValueRankScalarOrOneDimension int32 = -3
+	ValueRankAny                  int32 = -2
+	ValueRankScalar               int32 = -1
+)

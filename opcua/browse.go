@@ -72,6 +72,12 @@ type BrowseOptions struct {
 	// allows a session (its MaxBrowseContinuationPoints; 0 = not known,
 	// learned from the server's refusals). See continuationBudget.
 	ContinuationPoints int
+	// Skip lists nodes that are neither listed nor browsed below (the
+	// Server object, say), unless one is the root itself.
+	Skip []*ua.NodeID
+	// ValueRanks also reads every variable's ValueRank (Variable.ValueRank),
+	// for showing arrays; a source does not need it.
+	ValueRanks bool
 }
 
 // withDefaults fills zero fields.
@@ -200,6 +206,11 @@ func newBrowser(c *gopcua.Client, root *ua.NodeID, opt BrowseOptions, budget *co
 		visited: map[string]struct{}{FormatNodeID(root): {}},
 		budget:  budget,
 		start:   time.Now(),
+	}
+	for _, id := range opt.Skip {
+		if k := FormatNodeID(id); k != FormatNodeID(root) {
+			b.visited[k] = struct{}{} // as if seen: neither listed nor browsed
+		}
 	}
 	b.lastProgress = b.start
 	return b, nil
@@ -734,7 +745,11 @@ func (b *browser) readAttributes(ctx context.Context) error {
 	if len(b.vars) == 0 {
 		return nil
 	}
-	per := max(1, b.opt.PerRequest/2) // two attributes per node
+	attrs := 2
+	if b.opt.ValueRanks {
+		attrs = 3
+	}
+	per := max(1, b.opt.PerRequest/attrs)
 	dataTypes := make([]*ua.NodeID, len(b.vars))
 	nb := (len(b.vars) + per - 1) / per
 	errs := make([]error, nb)
@@ -752,7 +767,7 @@ func (b *browser) readAttributes(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errs[k] = b.readAttributeBatch(ctx, b.vars[lo:hi], dataTypes[lo:hi])
+			errs[k] = b.readAttributeBatch(ctx, b.vars[lo:hi], dataTypes[lo:hi], attrs)
 		}()
 	}
 	wg.Wait()
@@ -775,22 +790,37 @@ func (b *browser) readAttributes(ctx context.Context) error {
 	return nil
 }
 
-func (b *browser) readAttributeBatch(ctx context.Context, vars []Variable, dataTypes []*ua.NodeID) error {
+// readAttributeBatch reads DataType and AccessLevel of vars (and
+// ValueRank when attrs is 3).
+func (b *browser) readAttributeBatch(ctx context.Context, vars []Variable, dataTypes []*ua.NodeID, attrs int) error {
 	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnNeither}
 	for _, v := range vars {
 		req.NodesToRead = append(req.NodesToRead,
 			&ua.ReadValueID{NodeID: v.ID, AttributeID: ua.AttributeIDDataType},
 			&ua.ReadValueID{NodeID: v.ID, AttributeID: ua.AttributeIDAccessLevel})
+		if attrs == 3 {
+			req.NodesToRead = append(req.NodesToRead, &ua.ReadValueID{NodeID: v.ID, AttributeID: ua.AttributeIDValueRank})
+		}
 	}
 	resp, err := b.c.Read(ctx, req)
 	if err != nil {
 		return fmt.Errorf("read data types of %d variables: %w", len(vars), err)
 	}
-	if len(resp.Results) != 2*len(vars) {
-		return fmt.Errorf("read data types: %d results for %d attributes", len(resp.Results), 2*len(vars))
+	if len(resp.Results) != attrs*len(vars) {
+		return fmt.Errorf("read data types: %d results for %d attributes", len(resp.Results), attrs*len(vars))
 	}
 	for i := range vars {
-		if dv := resp.Results[2*i]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
+		if attrs == 3 {
+			if dv := resp.Results[attrs*i+2]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
+				if r, ok := dv.Value.Value().(int32); ok {
+					if r == 0 {
+						r = ValueRankOneOrMoreDimensions
+					}
+					vars[i].ValueRank = r
+				}
+			}
+		}
+		if dv := resp.Results[attrs*i]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
 			switch t := dv.Value.Value().(type) {
 			case *ua.NodeID:
 				dataTypes[i] = t
@@ -800,7 +830,7 @@ func (b *browser) readAttributeBatch(ctx context.Context, vars []Variable, dataT
 				}
 			}
 		}
-		if dv := resp.Results[2*i+1]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
+		if dv := resp.Results[attrs*i+1]; dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
 			if a, ok := dv.Value.Value().(uint8); ok {
 				vars[i].AccessLevel = a
 			}

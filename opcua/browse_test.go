@@ -252,43 +252,54 @@ func TestGlob(t *testing.T) {
 
 func TestPrintTree(t *testing.T) {
 	t.Parallel()
+	// In breadth-first order, as Browse returns them: the tree groups
+	// them by folder.
 	vars := []Variable{
-		{ID: plantID("Plant.Line1.Press.Temperature"), BrowseName: "Temperature", Path: []string{"Line1", "Press"}, DataType: "Double", AccessLevel: 3},
-		{ID: plantID("Plant.Line1.Press.State"), BrowseName: "State", Path: []string{"Line1", "Press"}, DataType: "String", AccessLevel: 1},
-		{ID: plantID("Plant.Line1.Robot.Speed"), BrowseName: "Speed", Path: []string{"Line1", "Robot"}, DataType: "Int32", AccessLevel: 5},
 		{ID: ua.NewStringNodeID(3, `"DB1"."a: b"`), BrowseName: `"a: b"`, Path: []string{"DB1"}},
+		{ID: plantID("Plant.Line1.Press.Temperature"), BrowseName: "Temperature", Path: []string{"Line1", "Press"}, DataType: "Double", AccessLevel: 3},
+		{ID: plantID("Plant.Line1.Robot.Speed"), BrowseName: "Speed", Path: []string{"Line1", "Robot"}, DataType: "Int32", AccessLevel: 5},
+		{ID: plantID("Plant.Line1.Press.State"), BrowseName: "State", Path: []string{"Line1", "Press"}, DataType: "String", AccessLevel: 1},
+		{ID: plantID("Plant.Line1.Press.Curve"), BrowseName: "Curve", Path: []string{"Line1", "Press"}, DataType: "Double", AccessLevel: 1, ValueRank: 1},
+		{ID: plantID("Plant.Line1.Press.Map"), BrowseName: "Map", Path: []string{"Line1", "Press"}, DataType: "Int32", AccessLevel: 1, ValueRank: 2},
 	}
 	tests := []struct {
-		format string
-		want   string
+		format     string
+		namespaces []string
+		want       string
 	}{
-		{format: "text", want: `# 4 variables below ns=1;s=Plant
-Line1/
-  Press/
-    Temperature  Double  rw  ns=1;s=Plant.Line1.Press.Temperature
-    State        String  r   ns=1;s=Plant.Line1.Press.State
-  Robot/
-    Speed  Int32  rh  ns=1;s=Plant.Line1.Robot.Speed
+		{format: "text", want: `# 6 variables below ns=1;s=Plant
 DB1/
   "a: b"  ?  -  ns=3;s="DB1"."a: b"
+Line1/
+  Press/
+    Temperature  Double    rw  ns=1;s=Plant.Line1.Press.Temperature
+    State        String    r   ns=1;s=Plant.Line1.Press.State
+    Curve        Double[]  r   ns=1;s=Plant.Line1.Press.Curve
+    Map          Int32[,]  r   ns=1;s=Plant.Line1.Press.Map
+  Robot/
+    Speed  Int32  rh  ns=1;s=Plant.Line1.Robot.Speed
 `},
-		{format: "yaml", want: `# 4 variables below ns=1;s=Plant
+		{format: "yaml", namespaces: []string{"http://opcfoundation.org/UA/", "urn:edgetag:sim"}, want: `# 6 variables below ns=1;s=Plant
 nodes:
-  - id: ns=1;s=Plant.Line1.Press.Temperature  # Line1/Press/Temperature (Double, rw)
-    name: Line1.Press.Temperature
-  - id: ns=1;s=Plant.Line1.Press.State  # Line1/Press/State (String, r)
-    name: Line1.Press.State
-  - id: ns=1;s=Plant.Line1.Robot.Speed  # Line1/Robot/Speed (Int32, rh)
-    name: Line1.Robot.Speed
   - id: "ns=3;s=\"DB1\".\"a: b\""  # DB1/"a: b" (?, -)
     name: DB1.a__b
+  - id: "nsu=urn:edgetag:sim;s=Plant.Line1.Press.Temperature"  # Line1/Press/Temperature (Double, rw)
+    name: Line1.Press.Temperature
+  - id: "nsu=urn:edgetag:sim;s=Plant.Line1.Press.State"  # Line1/Press/State (String, r)
+    name: Line1.Press.State
+  - id: "nsu=urn:edgetag:sim;s=Plant.Line1.Press.Curve"  # Line1/Press/Curve (Double[], r)
+    name: Line1.Press.Curve
+  - id: "nsu=urn:edgetag:sim;s=Plant.Line1.Press.Map"  # Line1/Press/Map (Int32[,], r)
+    name: Line1.Press.Map
+  - id: "nsu=urn:edgetag:sim;s=Plant.Line1.Robot.Speed"  # Line1/Robot/Speed (Int32, rh)
+    name: Line1.Robot.Speed
 `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			if err := PrintTree(&buf, "ns=1;s=Plant", vars, tt.format); err != nil {
+			if err := PrintTree(&buf, "ns=1;s=Plant", vars, TreeOptions{Format: tt.format, Namespaces: tt.namespaces}); err != nil {
 				t.Fatal(err)
 			}
 			if got := buf.String(); got != tt.want {
@@ -296,7 +307,7 @@ nodes:
 			}
 		})
 	}
-	if err := PrintTree(&bytes.Buffer{}, "", vars, "xml"); err == nil {
+	if err := PrintTree(&bytes.Buffer{}, "", vars, TreeOptions{Format: "xml"}); err == nil {
 		t.Fatal("unknown format accepted")
 	}
 }
@@ -305,17 +316,27 @@ func TestBrowseEndpoint(t *testing.T) {
 	t.Parallel()
 	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5})
 	tests := []struct {
-		name   string
-		root   string
-		format string
-		opt    BrowseOptions
-		want   []string
+		name     string
+		root     string
+		all      bool
+		format   string
+		opt      BrowseOptions
+		want     []string
+		wantNot  []string
+		onceEach []string
 	}{
 		{name: "yaml from nsu root", root: "nsu=urn:edgetag:sim;s=Plant.Line1.Press", format: "yaml",
-			want: []string{"nodes:\n", "  - id: ns=1;s=Plant.Line1.Press.Temperature  # Temperature (Double, r)\n",
+			want: []string{"nodes:\n", `  - id: "nsu=urn:edgetag:sim;s=Plant.Line1.Press.Temperature"  # Temperature (Double, r)` + "\n",
 				"# edgetag edgetag simulator 0.0.0-dev: fastest sampling not announced (sampling_interval: 0), browse continuation points per session: 5\n"}},
-		{name: "text from Objects", root: "", format: "text", opt: BrowseOptions{MaxDepth: 3},
-			want: []string{"Plant/\n", "  Types/\n", "ns=1;s=Plant.Types.Matrix"}},
+		{name: "text from Objects", root: "", format: "text", opt: BrowseOptions{MaxDepth: 4},
+			want: []string{"Plant/\n", "  Types/\n", "ns=1;s=Plant.Types.Matrix",
+				"    DoubleArray     Double[]", "    Matrix          Int32[,]", "    Double          Double  "},
+			// The Server object is left out by default, and a tree
+			// lists each folder once.
+			wantNot:  []string{"Server/", "i=2256"},
+			onceEach: []string{"Plant/\n", "  Types/\n", "  Line1/\n", "  Line2/\n"}},
+		{name: "text from Objects, all", root: "", all: true, format: "text", opt: BrowseOptions{MaxDepth: 2},
+			want: []string{"Server/\n", "i=2256"}, onceEach: []string{"Server/\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,12 +346,22 @@ func TestBrowseEndpoint(t *testing.T) {
 			var buf bytes.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			if err := BrowseEndpoint(ctx, cfg, tt.root, tt.opt, &buf, tt.format, zerolog.Nop()); err != nil {
+			if err := BrowseEndpoint(ctx, cfg, tt.root, tt.all, tt.opt, &buf, tt.format, zerolog.Nop()); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(buf.String(), w) {
 					t.Fatalf("output misses %q:\n%s", w, buf.String())
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(buf.String(), w) {
+					t.Fatalf("output has %q:\n%s", w, buf.String())
+				}
+			}
+			for _, w := range tt.onceEach {
+				if n := strings.Count(buf.String(), w); n != 1 {
+					t.Fatalf("output has %q %d times, want once:\n%s", w, n, buf.String())
 				}
 			}
 		})
@@ -394,7 +425,7 @@ func TestPrintTreeYAMLRoundTrip(t *testing.T) {
 		vars[i] = Variable{ID: id, BrowseName: "n\nx", Path: []string{"a # b"}}
 	}
 	var buf bytes.Buffer
-	if err := PrintTree(&buf, "i=85", vars, FormatYAML); err != nil {
+	if err := PrintTree(&buf, "i=85", vars, TreeOptions{Format: FormatYAML}); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

@@ -65,6 +65,16 @@ func TestFailedRootsAreCountedAndWarnedOnce(t *testing.T) {
 	var col collector
 	stop := runSource(t, src, col.emit)
 	waitFor(t, 30*time.Second, "five retries", func() bool { return len(logs.matching(t, "retried failed items")) >= 5 })
+	// The status lists both roots, with the reason they failed.
+	st := src.Status()
+	if st.FailedItems != 2 || len(st.Failed) != 2 {
+		t.Fatalf("status: %d failed items, listed %+v; want both roots", st.FailedItems, st.Failed)
+	}
+	for i, want := range []string{"nsu=urn:edgetag:sim;s=NoSuchFolder", "nsu=urn:edgetag:sim;s=AlsoMissing"} {
+		if f := st.Failed[i]; f.Node != want || f.Reason == "" {
+			t.Errorf("failed[%d] = %+v, want node %s with a reason", i, f, want)
+		}
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

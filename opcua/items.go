@@ -332,9 +332,57 @@ func (ss *session) markFailed(h int, st ua.StatusCode, what string) {
 	it.status = st
 }
 
-// updateStatus publishes node and failed counts.
+// updateStatus publishes node and failed counts, and the first
+// MaxFailedListed failed items.
 func (ss *session) updateStatus() {
-	ss.src.status.setItems(len(ss.items), ss.failedCount(), len(ss.pendingBrowse))
+	n := ss.failedCount()
+	ss.src.status.setItems(len(ss.items), n, len(ss.pendingBrowse), ss.failedList(min(n, MaxFailedListed)))
+}
+
+// failedList returns up to max failed items: roots first (with the reason
+// they were last warned about), then nodes pending browse, then items.
+func (ss *session) failedList(max int) []FailedItem {
+	if max <= 0 {
+		return nil
+	}
+	out := make([]FailedItem, 0, max)
+	for _, ri := range ss.failedRoots {
+		if len(out) == max {
+			return out
+		}
+		out = append(out, FailedItem{Node: ss.src.cfg.Nodes[ri].ID, Reason: ss.src.rootWarned[ri]})
+	}
+	for _, p := range ss.pendingBrowse {
+		if len(out) == max {
+			return out
+		}
+		fi := FailedItem{Reason: "browse"}
+		if id := p.node.item.id; id != nil {
+			fi.Node = id.String()
+		}
+		if p.node.status != ua.StatusOK {
+			fi.Status = p.node.status.Error()
+		}
+		out = append(out, fi)
+	}
+	for h := range ss.items {
+		if len(out) == max {
+			return out
+		}
+		it := &ss.items[h]
+		if !it.failed {
+			continue
+		}
+		fi := FailedItem{Node: it.node.ID, Reason: "create monitored item"}
+		if ss.src.cfg.Mode == ModePoll {
+			fi.Reason = "read"
+		}
+		if it.status != ua.StatusOK {
+			fi.Status = it.status.Error()
+		}
+		out = append(out, fi)
+	}
+	return out
 }
 
 func orDefault(v, def int) int {

@@ -107,16 +107,17 @@ func TestExplicitNodeNames(t *testing.T) {
 // every machine keeps its folders.
 func TestPastedNamesMatchBrowse(t *testing.T) {
 	t.Parallel()
+	// In tree order, the order PrintTree writes them.
 	browsed := []Variable{
+		{ID: ua.NewNumericNodeID(2, 1001), BrowseName: "Counter"},
 		{ID: ua.NewStringNodeID(2, "L1.Press.Speed"), BrowseName: "Speed", Path: []string{"Line 1", "Press"}},
 		{ID: ua.NewStringNodeID(2, "L1.Robot.Speed"), BrowseName: "Speed", Path: []string{"Line 1", "Robot"}},
 		{ID: ua.NewStringNodeID(2, "L2.Press.Speed"), BrowseName: "Speed", Path: []string{"Line.2", "Press"}},
 		{ID: ua.NewStringNodeID(3, `"DB1"."Temp"`), BrowseName: `"Temp"`, Path: []string{`"DB1"`}},
-		{ID: ua.NewNumericNodeID(2, 1001), BrowseName: "Counter"},
 		{ID: ua.NewNumericNodeID(2, 1002), BrowseName: "1.5", Path: []string{"true"}},
 	}
 	var buf bytes.Buffer
-	if err := PrintTree(&buf, "ns=2;s=Plant", browsed, FormatYAML); err != nil {
+	if err := PrintTree(&buf, "ns=2;s=Plant", browsed, TreeOptions{Format: FormatYAML}); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

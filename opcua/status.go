@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ func newStatusBox(name string) *statusBox {
 func (b *statusBox) snapshot() Status {
 	b.mu.Lock()
 	st := b.st
+	st.Failed = slices.Clone(st.Failed)
 	b.mu.Unlock()
 	st.Samples = b.samples.Load()
 	return st
@@ -69,9 +71,10 @@ func (b *statusBox) sessionLost(err error) {
 // degraded (unless the session was lost). The source is
 // connected again, so the error that ended an earlier connection no longer
 // applies: LastError is cleared.
-func (b *statusBox) setItems(nodes, failed, pendingBrowse int) {
+func (b *statusBox) setItems(nodes, failed, pendingBrowse int, listed []FailedItem) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.st.Failed = listed
 	b.st.Nodes = nodes
 	b.st.FailedItems = failed
 	b.st.PendingBrowse = pendingBrowse

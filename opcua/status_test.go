@@ -16,11 +16,11 @@ func TestStatusBox(t *testing.T) {
 	if !st.Since.Equal(since) || st.LastError != "dial: timeout" {
 		t.Fatalf("repeated disconnect moved Since or kept the old error: %+v", st)
 	}
-	b.setItems(10, 2, 1)
+	b.setItems(10, 2, 1, []FailedItem{{Node: "ns=2;s=Gone", Status: "StatusBadNodeIDUnknown", Reason: "read"}})
 	if st := b.snapshot(); st.State != StateDegraded || st.Nodes != 10 || st.FailedItems != 2 || st.PendingBrowse != 1 || st.LastError != "" {
 		t.Fatalf("degraded (connected again, the old error cleared): %+v", st)
 	}
-	b.setItems(10, 0, 0)
+	b.setItems(10, 0, 0, nil)
 	b.samples.Add(3)
 	b.addReconnect()
 	if st := b.snapshot(); st.State != StateConnected || st.Samples != 3 || st.Reconnects != 1 || st.Name != "press" {

@@ -21,7 +21,8 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func browseCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("browse", "[flags] <endpoint>", "List the variables below a node (Objects by default): node id, browse path, data type,\naccess. --format yaml prints a nodes: block ready to paste into a site file.", stderr)
-	root := fs.String("root", "", "node id to start from (default: the Objects folder)")
+	root := fs.String("root", "", "node id to start from (default: the Objects folder without the Server object)")
+	all := fs.Bool("all", false, "with the default root, list the Server object's diagnostics too")
 	format := fs.String("format", "text", "output: text or yaml")
 	policy := fs.String("policy", "auto", "security policy: auto, None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, Basic256, Basic128Rsa15")
 	mode := fs.String("mode", "auto", "security mode: auto, None, Sign, SignAndEncrypt")
@@ -65,7 +66,7 @@ func browseCmd(args []string, stdout, stderr io.Writer) int {
 	opt := opcua.BrowseOptions{MaxDepth: *depth, MaxNodes: *maxNodes, Include: include, Exclude: exclude}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := opcua.BrowseEndpoint(ctx, cfg, *root, opt, stdout, *format, log); err != nil {
+	if err := opcua.BrowseEndpoint(ctx, cfg, *root, *all, opt, stdout, *format, log); err != nil {
 		fmt.Fprintln(stderr, scrub.String(fmt.Sprintf("edgetag browse %s: %v", cfg.Endpoint, err)))
 		return exitFailure
 	}

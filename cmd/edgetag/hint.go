@@ -46,7 +46,7 @@ func newHint(cfg *agent.Config, natsURL string, hupStops bool) hint {
 // stop.
 func (h hint) printOnce(w io.Writer) {
 	if h.httpBase != "" {
-		fmt.Fprintf(w, "ready:   %s/readyz\nmetrics: %s/metrics\n", h.httpBase, h.httpBase)
+		fmt.Fprintf(w, "status:  %s/\nready:   %s/readyz\nmetrics: %s/metrics\n", h.httpBase, h.httpBase, h.httpBase)
 	}
 	if h.mqtt != "" {
 		fmt.Fprintf(w, "mqtt:    %s (topics %s/#)\n", h.mqtt, strings.ReplaceAll(h.prefix, ".", "/"))

@@ -34,7 +34,7 @@ func TestHTTPBaseURL(t *testing.T) {
 }
 
 // TestHintNamesURLsAndARunnableCommand checks the first-run hint: the
-// /readyz and /metrics URLs on lines of their own, and a sub command that
+// status page, /readyz and /metrics URLs on lines of their own, and a sub command that
 // works from this build (the test binary is built like go run builds).
 func TestHintNamesURLsAndARunnableCommand(t *testing.T) {
 	t.Parallel()
@@ -46,6 +46,7 @@ func TestHintNamesURLsAndARunnableCommand(t *testing.T) {
 	newHint(cfg, "nats://127.0.0.1:4222", true).printOnce(&b)
 	out := b.String()
 	for _, want := range []string{
+		"status:  http://127.0.0.1:9450/\n",
 		"ready:   http://127.0.0.1:9450/readyz\n",
 		"metrics: http://127.0.0.1:9450/metrics\n",
 		"go run ./cmd/edgetag sub -s nats://127.0.0.1:4222 'umh.v1.>'",

@@ -145,6 +145,7 @@ func (b *browseService) browse(_ *uasc.SecureChannel, r ua.Request, _ uint32) (u
 			results[i] = res
 			continue
 		}
+		namesFromNodes(b.srv, res.References)
 		refs[i] = res.References
 	}
 	b.mu.Lock()

@@ -133,3 +133,54 @@ func TestSimBrowseContinuationPointLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestServerObjectHasStandardNamesAndTypes browses the Server object's
+// status: its variables carry the standard's browse names, data types and
+// access levels (gopcua leaves them without types and misnames two).
+func TestServerObjectHasStandardNamesAndTypes(t *testing.T) {
+	t.Parallel()
+	s := simtest.Start(t, sim.Config{Rate: time.Hour})
+	c := simtest.Connect(t, s.Endpoint())
+	ctx := context.Background()
+	resp, err := c.Browse(ctx, &ua.BrowseRequest{NodesToBrowse: []*ua.BrowseDescription{{
+		NodeID: ua.NewNumericNodeID(0, id.Server_ServerStatus), BrowseDirection: ua.BrowseDirectionForward,
+		ReferenceTypeID: ua.NewNumericNodeID(0, id.HierarchicalReferences), IncludeSubtypes: true, ResultMask: uint32(ua.BrowseResultMaskAll),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[uint32]string{}
+	for _, r := range resp.Results[0].References {
+		names[r.NodeID.NodeID.IntID()] = r.BrowseName.Name
+	}
+	for nid, want := range map[uint32]string{
+		id.Server_ServerStatus_State:                      "State",
+		id.Server_ServerStatus_BuildInfo_ManufacturerName: "ManufacturerName",
+		id.Server_ServerStatus_CurrentTime:                "CurrentTime",
+	} {
+		if names[nid] != want {
+			t.Errorf("i=%d is browsed as %q, want %q (all: %v)", nid, names[nid], want, names)
+		}
+	}
+	read, err := c.Read(ctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{
+		{NodeID: ua.NewNumericNodeID(0, id.Server_ServerStatus_State), AttributeID: ua.AttributeIDDataType},
+		{NodeID: ua.NewNumericNodeID(0, id.Server_ServerStatus_State), AttributeID: ua.AttributeIDAccessLevel},
+		{NodeID: ua.NewNumericNodeID(0, id.Server_NamespaceArray), AttributeID: ua.AttributeIDValueRank},
+		{NodeID: ua.NewNumericNodeID(0, id.Server_NamespaceArray), AttributeID: ua.AttributeIDValue},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dt, ok := read.Results[0].Value.Value().(*ua.NodeID); !ok || dt.IntID() != id.ServerState {
+		t.Errorf("State's data type: %v, want ServerState (i=%d)", read.Results[0].Value.Value(), id.ServerState)
+	}
+	if al, ok := read.Results[1].Value.Value().(uint8); !ok || al&uint8(ua.AccessLevelTypeCurrentRead) == 0 {
+		t.Errorf("State's access level: %v, want readable", read.Results[1].Value.Value())
+	}
+	if vr, ok := read.Results[2].Value.Value().(int32); !ok || vr != 1 {
+		t.Errorf("NamespaceArray's value rank: %v, want 1", read.Results[2].Value.Value())
+	}
+	if nsa, ok := read.Results[3].Value.Value().([]string); !ok || len(nsa) < 2 || nsa[1] != sim.NamespaceURI {
+		t.Errorf("NamespaceArray: %v, want the simulator's namespace second", read.Results[3].Value.Value())
+	}
+}

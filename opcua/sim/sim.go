@@ -222,6 +222,7 @@ func (s *Server) Start(ctx context.Context) error {
 			announced = 0
 		}
 		advertiseBrowseLimit(srv, announced)
+		fixStandardVariables(srv)
 		err = srv.Start(srvCtx)
 	})
 	if err != nil {
