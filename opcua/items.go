@@ -335,6 +335,7 @@ func (ss *session) markFailed(h int, st ua.StatusCode, what string) {
 // updateStatus publishes node and failed counts.
 func (ss *session) updateStatus() {
 	ss.src.status.setItems(len(ss.items), ss.failedCount(), len(ss.pendingBrowse))
+	ss.publishTagNodes()
 }
 
 func orDefault(v, def int) int {

@@ -41,6 +41,9 @@ type Source struct {
 	// while there is none; cmdSlots bounds the commands in flight.
 	live     atomic.Pointer[liveSession]
 	cmdSlots chan struct{}
+	// tagNodes maps the node id of every acquired variable to its
+	// tag.Node, for TagNode; replaced whole, never changed.
+	tagNodes atomic.Pointer[map[string]*tag.Node]
 
 	// closers counts the goroutines closing the clients of ended sessions
 	// (closeInBackground); Run waits for them before it returns.
