@@ -3,6 +3,7 @@ package agent
 import (
 	"time"
 
+	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/opcua/sim"
@@ -61,4 +62,7 @@ type Config struct {
 	// (runtime/debug.SetMemoryLimit), 0 for none. GOMEMLIMIT in the
 	// environment takes precedence.
 	MemoryLimit int64
+	// Commands is the commands: block (nil when absent: the command
+	// service executes no write, call, read or browse).
+	Commands *command.Policy
 }
