@@ -47,6 +47,17 @@ func (m sourceMap) Statuses() []opcua.Status {
 // channel's reader, which keeps the latest per node.
 func runSimSource(t *testing.T, names ...string) (*opcua.Source, *latest) {
 	t.Helper()
+	return runSimSourceTB(t, names...)
+}
+
+// runSimSourceB is runSimSource for benchmarks, with Plant.Commands.Double.
+func runSimSourceB(b *testing.B) (*opcua.Source, *latest) {
+	b.Helper()
+	return runSimSourceTB(b, "Double")
+}
+
+func runSimSourceTB(t testing.TB, names ...string) (*opcua.Source, *latest) {
+	t.Helper()
 	s := simtest.Start(t, sim.Config{Rate: time.Hour})
 	cfg := opcua.Config{
 		Name: "plc", Site: site, Endpoint: s.Endpoint(), Security: opcua.Security{Policy: "None", Mode: "None"},
