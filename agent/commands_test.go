@@ -175,3 +175,24 @@ func TestCommandsThroughTheAgent(t *testing.T) {
 		t.Fatalf("write counts %+v", svc.Counts())
 	}
 }
+
+// TestReloadKeepsCommands: the commands: block changes only on restart,
+// and a reload that changes it says so.
+func TestReloadKeepsCommands(t *testing.T) {
+	t.Parallel()
+	old, err := Parse([]byte(minimal), "site.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := Parse([]byte(minimal+"commands:\n  read: true\n"), "site.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := restartOnly(old, next)
+	if len(keys) != 1 || keys[0] != "commands" {
+		t.Fatalf("restart-only keys %v, want [commands]", keys)
+	}
+	if keys := restartOnly(next, next); len(keys) != 0 {
+		t.Fatalf("unchanged config: %v", keys)
+	}
+}

@@ -109,8 +109,9 @@ func StatusName(st ua.StatusCode) string {
 }
 
 // requestErr maps the error of a whole request to a command error: the
-// command's deadline is a timeout, a lost session or a closed client is
-// source_down, a bad service result is bad_status.
+// command's deadline is a timeout, a lost session or a client no longer
+// connected is source_down, a bad service result and anything else (a
+// response the client could not decode) is bad_status.
 func requestErr(ctx context.Context, live *liveSession, err error, what string) *CommandError {
 	var ce *CommandError
 	if errors.As(err, &ce) {
@@ -129,7 +130,10 @@ func requestErr(ctx context.Context, live *liveSession, err error, what string) 
 	if errors.As(err, &st) {
 		return statusErr(st, what)
 	}
-	return &CommandError{Code: CodeSourceDown, Msg: fmt.Sprintf("%s: %v", what, err)}
+	if live.c.State() != gopcua.Connected {
+		return &CommandError{Code: CodeSourceDown, Msg: fmt.Sprintf("%s: %v", what, err)}
+	}
+	return &CommandError{Code: CodeBadStatus, Msg: fmt.Sprintf("%s: %v", what, err)}
 }
 
 // maxCommandsInFlight bounds the command requests one source has in flight
