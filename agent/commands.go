@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
+	"strings"
 
 	"github.com/edgetag/edgetag/command"
 )
@@ -18,6 +20,8 @@ type commandsFile struct {
 	Timeout      *duration          `yaml:"timeout"`
 	AuditSubject *string            `yaml:"audit_subject"`
 	Allow        []commandAllowFile `yaml:"allow"`
+	UNSSubjects  stringList         `yaml:"uns_subjects"`
+	UNSContract  *string            `yaml:"uns_contract"`
 }
 
 // commandAllowFile is the allow-list of one source.
@@ -72,6 +76,21 @@ func (c *converter) commands(f *commandsFile, cfg *Config) *command.Policy {
 	}
 	if p.AuditSubject != "" && !validSubject(p.AuditSubject, false) {
 		c.errorf("commands.audit_subject", "%q is not a valid subject: dot-separated tokens without wildcards", p.AuditSubject)
+	}
+	p.UNSSubjects, p.UNSContract = f.UNSSubjects, str(f.UNSContract)
+	for i, sub := range p.UNSSubjects {
+		sp := fmt.Sprintf("commands.uns_subjects[%d]", i)
+		if !c.written(sp) {
+			sp = "commands.uns_subjects"
+		}
+		if !validSubject(sub, true) {
+			c.errorf(sp, "%q is not a valid subject filter: dot-separated tokens, '*' for one token, '>' last", sub)
+		} else if !slices.Contains(strings.Split(sub, "."), command.CommandToken) {
+			c.errorf(sp, "%q has no %s token: the command subject of umh.v1.acme.line4._historian.setpoint is umh.v1.acme.line4.%s.setpoint", sub, command.CommandToken, command.CommandToken)
+		}
+	}
+	if p.UNSContract != "" && !validSubject(p.UNSContract, false) || strings.Contains(p.UNSContract, ".") {
+		c.errorf("commands.uns_contract", "%q must be one subject token such as _historian", p.UNSContract)
 	}
 	sources := map[string]bool{}
 	for _, s := range cfg.Sources {

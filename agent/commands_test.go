@@ -39,6 +39,8 @@ func TestCommandsBlock(t *testing.T) {
       call:
         - object: "ns=2;s=Line1"
           method: "ns=2;s=Line1.Reset"
+  uns_subjects: ["umh.v1.acme.*._command.>"]
+  uns_contract: _historian
 `},
 		{name: "problems", block: `commands:
   timeout: 0s
@@ -54,6 +56,8 @@ func TestCommandsBlock(t *testing.T) {
         - object: "ns=2;s=Line1"
       endpoints:
         - {name: ack, node: "x"}
+  uns_subjects: ["umh.v1.acme.>", "a..b"]
+  uns_contract: "a.b"
 `, wants: []want{
 			{"8:12", "commands.timeout", "greater than 0"},
 			{"9:18", "commands.audit_subject", "not a valid subject"},
@@ -65,6 +69,9 @@ func TestCommandsBlock(t *testing.T) {
 			{"16:45", "commands.allow[0].write[3].rate", "want <count>/s"},
 			{"18:11", "commands.allow[0].call[0].method", "is required"},
 			{"20:18", "commands.allow[0].endpoints[0].name", `"ack" is not an endpoint`},
+			{"21:18", "commands.uns_subjects[0]", "has no _command token"},
+			{"21:35", "commands.uns_subjects[1]", "not a valid subject filter"},
+			{"22:17", "commands.uns_contract", "one subject token"},
 		}},
 	}
 	for _, tt := range tests {
@@ -82,7 +89,8 @@ func TestCommandsBlock(t *testing.T) {
 				p := cfg.Commands
 				r := p.Sources["plc"]
 				if !p.Read || !p.Browse || p.Timeout != 2*time.Second || r == nil || len(r.Write) != 2 || r.Write[0].Rate != 10 ||
-					r.Write[0].RatePer != time.Minute || r.Write[0].Max.FloatString(0) != "100" || len(r.Call) != 1 {
+					r.Write[0].RatePer != time.Minute || r.Write[0].Max.FloatString(0) != "100" || len(r.Call) != 1 ||
+					len(p.UNSSubjects) != 1 || p.UNSContract != "_historian" {
 					t.Fatalf("policy %+v %+v", p, r)
 				}
 			}

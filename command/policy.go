@@ -27,6 +27,12 @@ type Policy struct {
 	// Sources holds the allow-list of each source by name; a source not
 	// listed allows no writes or calls.
 	Sources map[string]*SourceRules
+	// UNSSubjects are subject filters whose messages are writes (see
+	// uns.go); none by default. Each has a CommandToken token.
+	UNSSubjects []string
+	// UNSContract replaces CommandToken to find the node a command
+	// subject writes to ("" = DefaultUNSContract).
+	UNSContract string
 }
 
 // SourceRules is what one source allows.

@@ -196,6 +196,11 @@ func (s *Service) Run(ctx context.Context, nc *nats.Conn) error {
 			return fmt.Errorf("command: add endpoint %s: %w", Subject(s.cfg.Site, name), err)
 		}
 	}
+	unsubscribe, err := s.subscribeUNS(ctx, nc)
+	if err != nil {
+		return err
+	}
+	defer unsubscribe()
 	s.log.Info().Str("service", ServiceName).Str("subjects", Subject(s.cfg.Site, "*")).Str("queue_group", QueueGroup).
 		Bool("writes", s.cfg.Policy != nil && len(s.cfg.Policy.Sources) > 0).Msg("command service ready")
 	<-ctx.Done()

@@ -255,3 +255,46 @@ func TestServiceSourceDown(t *testing.T) {
 		t.Fatalf("write to a source without session: %+v", rep)
 	}
 }
+
+// TestServiceUNSCommandSubjects: a message on a UNS command subject
+// writes the node publishing on the matching _historian subject, with the
+// allow-list of writes; a request is answered like a write.
+func TestServiceUNSCommandSubjects(t *testing.T) {
+	src, vals := runSimSource(t, "Byte", "Int16")
+	nc, _ := startNATS(t)
+	p := policy()
+	p.UNSSubjects = []string{"umh.v1.acme.*._command.>"}
+	subjects := map[string]string{
+		"umh.v1.acme.line1._historian.byte":  "Plant.Commands.Byte",
+		"umh.v1.acme.line1._historian.int16": "Plant.Commands.Int16",
+	}
+	runService(t, nc, Config{Site: site, Sources: sourceMap{"plc": src}, Policy: p,
+		Resolve: func(subject string) (*tag.Node, bool) {
+			if suffix, ok := subjects[subject]; ok {
+				return vals.node(suffix)
+			}
+			return nil, false
+		}}, zerolog.Nop(), nil)
+	m, err := nc.Request("umh.v1.acme.line1._command.byte", []byte(`7`), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Reply
+	if err := json.Unmarshal(m.Data, &rep); err != nil || !rep.OK || rep.Results[0].Subject != "umh.v1.acme.line1._historian.byte" {
+		t.Fatalf("reply %s", m.Data)
+	}
+	if err := nc.Publish("umh.v1.acme.line1._command.byte", []byte(`{"value": 9}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "9 written by a plain publish", func() bool {
+		s, ok := vals.get("ns=1;s=Plant.Commands.Byte")
+		return ok && s.Value == uint8(9)
+	})
+	m, err = nc.Request("umh.v1.acme.line1._command.int16", []byte(`1`), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(m.Data, &rep); err != nil || rep.OK || rep.Error.Code != opcua.CodeNotAllowed {
+		t.Fatalf("write outside the allow-list by UNS subject: %s", m.Data)
+	}
+}

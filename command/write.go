@@ -13,9 +13,13 @@ import (
 
 // handleWrite serves edgetag.<site>.write.
 func (s *Service) handleWrite(ctx context.Context, r micro.Request) Reply {
+	return s.write(ctx, r.Data(), who(r))
+}
+
+// write executes one write request from by.
+func (s *Service) write(ctx context.Context, data []byte, by string) Reply {
 	var req WriteRequest
-	by := who(r)
-	if e := decode(r.Data(), &req); e != nil {
+	if e := decode(data, &req); e != nil {
 		s.audit.record(AuditRecord{Time: time.Now(), Op: "write", Who: by, Result: string(e.Code), Message: e.Msg})
 		return failed(e)
 	}
