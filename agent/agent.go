@@ -74,6 +74,8 @@ type Agent struct {
 
 	// mem applies memory_limit to the runtime (process-wide).
 	mem memoryGovernor
+	// commands is the command service once Run started it (commandsvc.go).
+	commands commandService
 }
 
 type runningSource struct {
@@ -253,6 +255,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.startSourceLocked(gctx, g, sc)
 	}
 	a.mu.Unlock()
+	stopCommands, err := a.startCommands(work, cfg)
+	if err != nil {
+		a.stopAllSources()
+		_ = g.Wait()
+		return abort(fmt.Errorf("commands: %w", err))
+	}
 	close(a.ready)
 
 	// Reloads are applied by this goroutine only, so source bookkeeping has
@@ -285,6 +293,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	deadline := stopBy.Add(-closeReserve(timeout))
 	timer := time.AfterFunc(time.Until(deadline), cancelWork)
 	defer timer.Stop()
+
+	// 0. Stop taking commands, so none reaches a session being closed.
+	stopCommands()
 
 	// 1. Stop intake: every source returns after closing its session. The
 	// wait is bounded by the deadline; a source still stuck then (a server

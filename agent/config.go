@@ -3,6 +3,7 @@ package agent
 import (
 	"time"
 
+	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/opcua/sim"
@@ -62,4 +63,7 @@ type Config struct {
 	// default) for one derived from the live heap. GOMEMLIMIT in the
 	// environment takes precedence.
 	MemoryLimit int64
+	// Commands is the commands: block (nil when absent: the command
+	// service executes no write, call, read or browse).
+	Commands *command.Policy
 }

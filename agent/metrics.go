@@ -29,6 +29,7 @@ type metrics struct {
 	streamDiscarded, streamRecreated, storeRecoveries                                     *prometheus.Desc
 	streamBufferSeconds                                                                   *prometheus.Desc
 	engineStuck, abandonedSamples                                                         *prometheus.Desc
+	commands, commandsAuditLost                                                           *prometheus.Desc
 }
 
 var sourceStates = []opcua.State{opcua.StateConnecting, opcua.StateConnected, opcua.StateDegraded, opcua.StateDisconnected, opcua.StateStopped}
@@ -88,6 +89,9 @@ func newMetrics(a *Agent) *metrics {
 		storeRecoveries:  d("jetstream_store_recoveries_total", "In-process restarts of the embedded JetStream after a store error."),
 		engineStuck:      d("engine_stuck_runtimes", "JavaScript runtimes stuck in a built-in past their deadline (replaced in the pool, still running)."),
 		abandonedSamples: d("pipeline_abandoned_samples_total", "Samples a worker held when it was given up as stuck in the engine: not published."),
+		commands: d("commands_total", "Command service requests by operation (write, call, read, browse, status, ...) "+
+			"and result (ok or the error code).", "op", "result"),
+		commandsAuditLost: d("commands_audit_lost_total", "Audit records that could not be published to commands.audit_subject."),
 	}
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -170,6 +174,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(m.lostAtShutdown, float64(m.a.pipe.lostAtShutdown.Load()))
 	gauge(m.engineStuck, float64(m.a.pipe.engine.Load().Stuck()))
 	counter(m.abandonedSamples, float64(m.a.pipe.abandonedSamples.Load()))
+	if svc := m.a.commands.Load(); svc != nil {
+		for _, c := range svc.Counts() {
+			counter(m.commands, float64(c.N), c.Op, c.Result)
+		}
+		counter(m.commandsAuditLost, float64(svc.AuditLost()))
+	}
 }
 
 func b2f(b bool) float64 {

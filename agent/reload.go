@@ -32,6 +32,9 @@ func restartOnly(old, next *Config) []string {
 	if old.StateDir != next.StateDir {
 		keys = append(keys, "state_dir")
 	}
+	if !reflect.DeepEqual(old.Commands, next.Commands) {
+		keys = append(keys, "commands")
+	}
 	return keys
 }
 

@@ -21,6 +21,7 @@ type siteFile struct {
 	Sources         []sourceFile        `yaml:"sources"`
 	TagProcessor    *tagProcessorFile   `yaml:"tag_processor"`
 	NATS            *natsFile           `yaml:"nats"`
+	Commands        *commandsFile       `yaml:"commands"`
 }
 
 type logFile struct {

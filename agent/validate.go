@@ -267,6 +267,7 @@ func (c *converter) convert(f *siteFile) *Config {
 	cfg.Engine = c.engine(f.TagProcessor)
 	cfg.NATS = c.nats(f.NATS, cfg)
 	cfg.Engine.Headers = c.headers("nats.headers", *f.NATS.Headers)
+	cfg.Commands = c.commands(f.Commands, cfg)
 	return cfg
 }
 

@@ -337,6 +337,7 @@ func (ss *session) markFailed(h int, st ua.StatusCode, what string) {
 func (ss *session) updateStatus() {
 	n := ss.failedCount()
 	ss.src.status.setItems(len(ss.items), n, len(ss.pendingBrowse), ss.failedList(min(n, MaxFailedListed)))
+	ss.publishTagNodes()
 }
 
 // failedList returns up to max failed items: roots first (with the reason

@@ -100,6 +100,13 @@ func (ss *session) run(ctx context.Context) error {
 		ss.limits.PerSubscription = l
 	}
 	ss.browseBudget = newContinuationBudget(ss.limits.BrowseContinuationPoints)
+	// Commands use this session from now on until it ends; the handle is
+	// withdrawn before the client is closed.
+	if !ss.once {
+		live := newLiveSession(ss)
+		s.live.Store(live)
+		defer s.live.CompareAndSwap(live, nil)
+	}
 	ss.log.Info().Str("endpoint", cfg.Endpoint).Str("server", info.String()).Str("profile", ss.limits.Profile).
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
 		Int("max_items_per_subscription", ss.limits.PerSubscription).Int("browse_continuation_points", ss.limits.BrowseContinuationPoints).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gopcua "github.com/gopcua/opcua"
@@ -36,6 +37,14 @@ type Source struct {
 	// by the goroutine running Run.
 	resolved *resolvedSet
 
+	// live is the active session's handle for commands (command.go), nil
+	// while there is none; cmdSlots bounds the commands in flight.
+	live     atomic.Pointer[liveSession]
+	cmdSlots chan struct{}
+	// tagNodes maps the node id of every acquired variable to its
+	// tag.Node, for TagNode; replaced whole, never changed.
+	tagNodes atomic.Pointer[map[string]*tag.Node]
+
 	// closers counts the goroutines closing the clients of ended sessions
 	// (closeInBackground); Run waits for them before it returns.
 	closers sync.WaitGroup
@@ -61,6 +70,8 @@ func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 		log:    log,
 		status: newStatusBox(cfg.Name),
 		info:   &tag.SourceInfo{Name: cfg.Name, Endpoint: cfg.Endpoint},
+
+		cmdSlots: make(chan struct{}, maxCommandsInFlight),
 	}, nil
 }
 

@@ -134,8 +134,9 @@ func owed(w witness, read *ua.DataValue) bool {
 	return !sameValue(read.Value, w.dv.Value)
 }
 
-// sameValue compares two variants by their encoding (so NaN equals NaN and
-// arrays compare by content).
+// sameValue compares two variants by their encoding: NaN equals NaN, arrays
+// compare by content and DateTimes at their encoded resolution (100 ns), so
+// a value written and read back compares equal when the server kept it.
 func sameValue(a, b *ua.Variant) bool {
 	if a == nil || b == nil {
 		return a == b

@@ -42,6 +42,8 @@ func commands() []command {
 		{"browse", "[flags] <endpoint>", "list what an OPC UA server exposes, ready to paste into a site file", browseCmd},
 		{"sim", "[--listen 127.0.0.1:4840]", "run the built-in OPC UA simulator", simCmd},
 		{"sub", "[-s URL] [subject]", "print messages arriving on NATS (default umh.v1.>)", subCmd},
+		{"write", "--site S <node|subject> <value>", "write a value through a running agent (its commands: block must allow it)", writeCmd},
+		{"call", "--site S <obj> <method> [args]", "call an OPC UA method through a running agent", callCmd},
 		{"version", "", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("edgetag", version); return exitOK }},
 	}
 }

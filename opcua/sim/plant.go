@@ -53,6 +53,8 @@ func (v *variable) set(val any, now time.Time) {
 type plant struct {
 	ns   *server.NodeNameSpace
 	vars []*variable
+	// commands is Plant/Commands: writable variables and a method.
+	commands commands
 	// Attribute values and the type-definition reference that every
 	// variable of a kind shares, allocated once: a copy each cost about
 	// 1.5 kB per variable at 100,000 variables. The server hands them out
@@ -114,6 +116,13 @@ func (p *plant) object(parent *server.Node, path, name string) *server.Node {
 // variable adds a read-only variable of the given data type (a built-in
 // type id or a structure's data type id) and value rank.
 func (p *plant) variable(parent *server.Node, path, name string, dataType uint32, valueRank int32, next func(uint64, time.Time) any) {
+	p.vars = append(p.vars, p.newVariable(parent, path, name, dataType, valueRank, byte(ua.AccessLevelTypeCurrentRead), next))
+}
+
+// newVariable adds a variable with the given access level and returns it;
+// its value changes only when the caller sets it (variable adds it to the
+// values that change every tick).
+func (p *plant) newVariable(parent *server.Node, path, name string, dataType uint32, valueRank int32, access byte, next func(uint64, time.Time) any) *variable {
 	v := &variable{id: ua.NewStringNodeID(p.ns.ID(), path), next: next}
 	v.key = v.id.String()
 	v.set(next(0, time.Now().UTC()), time.Now().UTC())
@@ -139,8 +148,12 @@ func (p *plant) variable(parent *server.Node, path, name string, dataType uint32
 	a[ua.AttributeIDDescription] = p.common["description"]
 	a[ua.AttributeIDDataType] = dt
 	a[ua.AttributeIDValueRank] = rank
-	a[ua.AttributeIDAccessLevel] = p.common["access"]
-	a[ua.AttributeIDUserAccessLevel] = p.common["access"]
+	accessValue := p.common["access"]
+	if access != byte(ua.AccessLevelTypeCurrentRead) {
+		accessValue = server.DataValueFromValue(access)
+	}
+	a[ua.AttributeIDAccessLevel] = accessValue
+	a[ua.AttributeIDUserAccessLevel] = accessValue
 	a[ua.AttributeIDHistorizing] = p.common["historizing"]
 	if valueRank > 0 {
 		dims := make([]uint32, valueRank)
@@ -150,7 +163,7 @@ func (p *plant) variable(parent *server.Node, path, name string, dataType uint32
 	v.node = server.NewNode(v.id, a, server.References{&typeRef}, func() *ua.DataValue { return v.cur.Load() })
 	p.ns.AddNode(v.node)
 	parent.AddRef(v.node, id.HasComponent, true)
-	p.vars = append(p.vars, v)
+	return v
 }
 
 var states = []string{"RUNNING", "IDLE", "SETUP", "FAULT"}
@@ -202,6 +215,7 @@ func (p *plant) build(objects *server.Node, extraTags int) {
 		}
 	}
 	p.types(root)
+	p.commands.build(p, root)
 	if extraTags > 0 {
 		scale := p.object(root, "Plant.Scale", "Scale")
 		parent := scale

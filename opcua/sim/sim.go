@@ -13,6 +13,9 @@
 //	    ExpandedNodeId, StatusCode, QualifiedName, LocalizedText, Range (a
 //	    structure), DoubleArray, Int32Array, StringArray, UInt64Array, Matrix
 //	    (Int32 2x3)
+//	Objects/Plant/Commands/  writable variables of every scalar type and
+//	    some arrays, a read-only variable and the method Add (see
+//	    commands.go)
 //	Objects/Plant/Scale/Tag00000.. (Double, Config.ExtraTags of them; above
 //	5,000 grouped in folders Group000.. of 1,000, with the same node ids)
 //
@@ -215,6 +218,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.plant = &plant{ns: ns}
 		s.plant.build(objects, s.cfg.ExtraTags)
 		(&subscriptions{failPublishes: &s.failPublishes}).register(srv)
+		s.plant.commands.register(srv)
 		s.browse = newBrowseService(srv, s.cfg.BrowseContinuationPoints)
 		s.browse.register()
 		announced := s.cfg.BrowseContinuationPoints

@@ -20,6 +20,13 @@
 // Tag00000..Tag<COUNT-1> (Double). String node ids are "Plant.<name>" and
 // "Plant.Scale.<name>".
 //
+// Objects/Commands (outside Plant, so browsing Plant is unchanged) holds
+// what clients may change: one writable variable per built-in scalar type
+// (s=Commands.<Type>: Boolean .. Double, String, DateTime, Guid,
+// ByteString, LocalizedText, NodeId), DoubleArray and Int32Array, ReadOnly
+// (a Double clients may not write) and the method Add(a Double, b Double)
+// -> Double on the object Commands.
+//
 // It prints "ready <endpoint>" on stdout once it listens and exits on
 // SIGTERM/SIGINT after shutting down.
 "use strict";
@@ -29,6 +36,8 @@ const {
     Variant,
     DataType,
     VariantArrayType,
+    StatusCodes,
+    resolveNodeId,
     SecurityPolicy,
     MessageSecurityMode,
 } = require("node-opcua");
@@ -156,6 +165,58 @@ async function main() {
             v.setValueFromSource(new Variant({ dataType: DataType[dataType], arrayType: VariantArrayType.Scalar, value: value(tick) }));
         }
     }, rate);
+
+    const commands = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: "Commands", nodeId: "s=Commands" });
+    const rw = "CurrentRead | CurrentWrite";
+    const writable = (name, dataType, value, array, access) => {
+        ns.addVariable({
+            componentOf: commands,
+            browseName: name,
+            nodeId: "s=Commands." + name,
+            dataType,
+            valueRank: array ? 1 : -1,
+            arrayDimensions: array ? [0] : null,
+            accessLevel: access || rw,
+            userAccessLevel: access || rw,
+            minimumSamplingInterval: 50,
+            value: new Variant({ dataType: DataType[dataType], arrayType: array ? VariantArrayType.Array : VariantArrayType.Scalar, value }),
+        });
+    };
+    writable("Boolean", "Boolean", false);
+    writable("SByte", "SByte", 0);
+    writable("Byte", "Byte", 0);
+    writable("Int16", "Int16", 0);
+    writable("UInt16", "UInt16", 0);
+    writable("Int32", "Int32", 0);
+    writable("UInt32", "UInt32", 0);
+    writable("Int64", "Int64", [0, 0]);
+    writable("UInt64", "UInt64", [0, 0]);
+    writable("Float", "Float", 0);
+    writable("Double", "Double", 0);
+    writable("String", "String", "");
+    writable("DateTime", "DateTime", new Date(0));
+    writable("Guid", "Guid", "00000000-0000-0000-0000-000000000000");
+    writable("ByteString", "ByteString", Buffer.alloc(0));
+    writable("LocalizedText", "LocalizedText", { text: "" });
+    writable("NodeId", "NodeId", resolveNodeId("i=85"));
+    writable("DoubleArray", "Double", new Float64Array([0]), true);
+    writable("Int32Array", "Int32", new Int32Array([0]), true);
+    writable("ReadOnly", "Double", 1.5, false, "CurrentRead");
+    const addMethod = ns.addMethod(commands, {
+        browseName: "Add",
+        nodeId: "s=Commands.Add",
+        inputArguments: [
+            { name: "a", dataType: DataType.Double },
+            { name: "b", dataType: DataType.Double },
+        ],
+        outputArguments: [{ name: "sum", dataType: DataType.Double }],
+    });
+    addMethod.bindMethod((inputArguments, context, callback) => {
+        callback(null, {
+            statusCode: StatusCodes.Good,
+            outputArguments: [{ dataType: DataType.Double, value: inputArguments[0].value + inputArguments[1].value }],
+        });
+    });
 
     const lateMs = parseInt(process.env.LATE_MS || "0", 10);
     let lateTimer = null;

@@ -1,0 +1,206 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/edgetag/edgetag/command"
+	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/opcua"
+)
+
+func TestCommandsBlock(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		block string
+		wants []want
+	}{
+		{name: "absent", block: "", wants: nil},
+		{name: "valid", block: `commands:
+  read: true
+  browse: true
+  timeout: 2s
+  audit_subject: edgetag.audit
+  allow:
+    - source: plc
+      write:
+        - node: "ns=2;s=Line1.*"
+          min: 0
+          max: 100
+          rate: 10/m
+        - path: "Line1/**"
+      call:
+        - object: "ns=2;s=Line1"
+          method: "ns=2;s=Line1.Reset"
+  uns_subjects: ["umh.v1.acme.*._command.>"]
+  uns_contract: _historian
+`},
+		{name: "problems", block: `commands:
+  timeout: 0s
+  audit_subject: "edgetag.>"
+  allow:
+    - source: nope
+      write:
+        - node: "ns=2;s=["
+        - {node: "a", path: "b"}
+        - {}
+        - {node: "x", min: 5, max: 1, rate: "ten per minute"}
+      call:
+        - object: "ns=2;s=Line1"
+      endpoints:
+        - {name: ack, node: "x"}
+  uns_subjects: ["umh.v1.acme.>", "a..b"]
+  uns_contract: "a.b"
+`, wants: []want{
+			{"8:12", "commands.timeout", "greater than 0"},
+			{"9:18", "commands.audit_subject", "not a valid subject"},
+			{"11:15", "commands.allow[0].source", `"nope" is not the name of a source`},
+			{"13:17", "commands.allow[0].write[0].node", "syntax error"},
+			{"14:11", "commands.allow[0].write[1]", "not both"},
+			{"15:11", "commands.allow[0].write[2]", "give node"},
+			{"16:36", "commands.allow[0].write[3].max", "below min"},
+			{"16:45", "commands.allow[0].write[3].rate", "want <count>/s"},
+			{"18:11", "commands.allow[0].call[0].method", "is required"},
+			{"20:18", "commands.allow[0].endpoints[0].name", `"ack" is not an endpoint`},
+			{"21:18", "commands.uns_subjects[0]", "has no _command token"},
+			{"21:35", "commands.uns_subjects[1]", "not a valid subject filter"},
+			{"22:17", "commands.uns_contract", "one subject token"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Parse([]byte(minimal+"\n"+tt.block), "site.yaml", noEnv)
+			checkErrors(t, err, tt.wants)
+			if err != nil {
+				return
+			}
+			if tt.block == "" && cfg.Commands != nil {
+				t.Fatalf("no commands block gave a policy %+v", cfg.Commands)
+			}
+			if tt.name == "valid" {
+				p := cfg.Commands
+				r := p.Sources["plc"]
+				if !p.Read || !p.Browse || p.Timeout != 2*time.Second || r == nil || len(r.Write) != 2 || r.Write[0].Rate != 10 ||
+					r.Write[0].RatePer != time.Minute || r.Write[0].Max.FloatString(0) != "100" || len(r.Call) != 1 ||
+					len(p.UNSSubjects) != 1 || p.UNSContract != "_historian" {
+					t.Fatalf("policy %+v %+v", p, r)
+				}
+			}
+		})
+	}
+}
+
+// TestCommandsThroughTheAgent runs the demo with a writable simulator
+// variable added and a commands: block, writes to it by its UNS subject
+// over NATS and sees the value come back on that subject.
+func TestCommandsThroughTheAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the OPC UA simulator")
+	}
+	t.Parallel()
+	cfg, err := Load(filepath.Join("..", "configs", "demo.yaml"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	simListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.StateDir, cfg.HTTPListen = dir, ""
+	cfg.Simulator.Listen, cfg.Simulator.CertDir, cfg.Simulator.Rate = simListen, filepath.Join(dir, "sim"), 50*time.Millisecond
+	cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.StoreDir = "127.0.0.1:-1", filepath.Join(dir, "jetstream")
+	cfg.Sources[0].Endpoint, cfg.Sources[0].StateDir = "opc.tcp://"+simListen, dir
+	cfg.Sources[0].PublishingInterval, cfg.Sources[0].SamplingInterval = 50*time.Millisecond, 50*time.Millisecond
+	cfg.Sources[0].Nodes = append(cfg.Sources[0].Nodes, opcua.NodeConfig{ID: "nsu=urn:edgetag:sim;s=Plant.Commands.Double"})
+	cfg.Commands = &command.Policy{Read: true, Timeout: 5 * time.Second, Sources: map[string]*command.SourceRules{
+		"sim": {Write: []command.NodeRule{{Node: "nsu=urn:edgetag:sim;s=Plant.Commands.*"}}},
+	}}
+	a := newAgent(t, cfg)
+	runAgent(t, a)
+	got := subscribe(t, a.SinkURL(), "umh.v1.>")
+	var subject string
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		for _, m := range got.snapshot() {
+			if strings.HasSuffix(m.Subject, ".Double") {
+				subject = m.Subject
+				return nil
+			}
+		}
+		return fmt.Errorf("no message of Plant.Commands.Double yet (%d messages)", got.len())
+	})
+	nc, err := nats.Connect(a.SinkURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ask := func(endpoint, req string) command.Reply {
+		t.Helper()
+		m, err := nc.Request(command.Subject("demo", endpoint), []byte(req), 30*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", endpoint, err)
+		}
+		var rep command.Reply
+		if err := json.Unmarshal(m.Data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	from := got.len()
+	rep := ask("write", `{"subject":"`+subject+`","value":42.5,"verify":true}`)
+	if !rep.OK || rep.Results[0].Source != "sim" || rep.Results[0].ReadBack != 42.5 {
+		t.Fatalf("write by subject %s: %+v %+v", subject, rep, rep.Error)
+	}
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		for _, m := range got.snapshot()[from:] {
+			if m.Subject == subject && strings.Contains(string(m.Data), "42.5") {
+				return nil
+			}
+		}
+		return fmt.Errorf("42.5 not published on %s yet", subject)
+	})
+	rep = ask("write", `{"source":"sim","node":"nsu=urn:edgetag:sim;s=Plant.Line1.Press.Temperature","value":1}`)
+	if rep.OK || rep.Error.Code != opcua.CodeNotAllowed {
+		t.Fatalf("write outside the allow-list: %+v", rep)
+	}
+	rep = ask("status", ``)
+	if !rep.OK || len(rep.Sources) != 1 || rep.Sources[0].Name != "sim" || !rep.Commands.Writes {
+		t.Fatalf("status %+v", rep)
+	}
+	svc := a.commands.Load()
+	n := uint64(0)
+	for _, c := range svc.Counts() {
+		if c.Op == "write" {
+			n += c.N
+		}
+	}
+	if n != 2 {
+		t.Fatalf("write counts %+v", svc.Counts())
+	}
+}
+
+// TestReloadKeepsCommands: the commands: block changes only on restart,
+// and a reload that changes it says so.
+func TestReloadKeepsCommands(t *testing.T) {
+	t.Parallel()
+	old, err := Parse([]byte(minimal), "site.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := Parse([]byte(minimal+"commands:\n  read: true\n"), "site.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := restartOnly(old, next)
+	if len(keys) != 1 || keys[0] != "commands" {
+		t.Fatalf("restart-only keys %v, want [commands]", keys)
+	}
+	if keys := restartOnly(next, next); len(keys) != 0 {
+		t.Fatalf("unchanged config: %v", keys)
+	}
+}
