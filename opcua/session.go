@@ -53,6 +53,9 @@ type session struct {
 	// Subscribe mode: the subscriptions, all delivering to notifs.
 	subs   []*subscription
 	notifs chan *gopcua.PublishNotificationData
+
+	// structs decodes the values of structured data types (structures.go).
+	structs *structures
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,
@@ -136,6 +139,9 @@ func (ss *session) run(ctx context.Context) error {
 	// A response the client refused (too large) leaves it without a
 	// publish loop even though the browse retried in smaller requests.
 	if err := ss.clientAlive(); err != nil {
+		return err
+	}
+	if err := ss.loadStructures(ctx, build); err != nil {
 		return err
 	}
 

@@ -35,6 +35,9 @@ type Source struct {
 	// the next session to reuse (see resolvedSet); nil while none. Owned
 	// by the goroutine running Run.
 	resolved *resolvedSet
+	// structs holds the structure definitions the last session loaded
+	// (structures.go).
+	structs *structCache
 
 	// closers counts the goroutines closing the clients of ended sessions
 	// (closeInBackground); Run waits for them before it returns.

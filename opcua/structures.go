@@ -1,0 +1,207 @@
+package opcua
+
+import (
+	"context"
+	"slices"
+
+	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/tag"
+)
+
+// structures are the structure definitions of one session's server, by
+// the node id of their Default Binary encoding, and what decoding them
+// has cost. Used by the session's goroutine only.
+type structures struct {
+	byEncoding map[string]*StructDef
+	// warned holds the structure types whose failure was logged: one log
+	// line per type, then only the counter.
+	warned map[string]bool
+	// undecoded counts values whose body could not be decoded (published
+	// as tag.ExtensionObject with the raw body instead).
+	undecoded func()
+	log       zerolog.Logger
+}
+
+// structCache is the definitions one session loaded, kept by the Source for
+// the next session while the server's namespaces and build are unchanged
+// (as resolvedSet keeps the nodes); otherwise they are loaded anew.
+type structCache struct {
+	types      map[string]*typeInfo
+	namespaces []string
+	build      string
+}
+
+// resolve returns the StructDef of an encoding id, or nil.
+func (s *structures) resolve(encodingID string) *StructDef {
+	if s == nil {
+		return nil
+	}
+	return s.byEncoding[encodingID]
+}
+
+// decode replaces structures in a converted value (a tag.ExtensionObject
+// holding a body, or an array of them) by their decoded tag.Object (an
+// array of structures of one type becomes []tag.Object). A body that does
+// not decode stays a tag.ExtensionObject with its type id and raw body,
+// and is counted and logged once per type.
+func (s *structures) decode(v any) any {
+	switch t := v.(type) {
+	case tag.ExtensionObject:
+		return s.decodeOne(t)
+	case []any:
+		var objs []tag.Object
+		for i, e := range t {
+			eo, ok := e.(tag.ExtensionObject)
+			if !ok {
+				return v
+			}
+			d := s.decodeOne(eo)
+			o, ok := d.(tag.Object)
+			if !ok {
+				// Keep the array as it is, with the bodies that did decode.
+				out := slices.Clone(t)
+				for j := range out {
+					if eo, ok := out[j].(tag.ExtensionObject); ok {
+						out[j] = s.decodeOne(eo)
+					}
+				}
+				return out
+			}
+			if objs == nil {
+				objs = make([]tag.Object, len(t))
+			}
+			objs[i] = o
+		}
+		if objs != nil {
+			return objs
+		}
+	}
+	return v
+}
+
+func (s *structures) decodeOne(eo tag.ExtensionObject) any {
+	if eo.Body == nil {
+		return eo
+	}
+	def := s.byEncoding[eo.TypeID]
+	if def == nil {
+		return eo
+	}
+	obj, err := DecodeStructure(def, eo.Body, s.resolve)
+	if err != nil {
+		if s.undecoded != nil {
+			s.undecoded()
+		}
+		if !s.warned[def.TypeID] {
+			s.warned[def.TypeID] = true
+			s.log.Warn().Err(err).Str("data_type", def.Name).Str("data_type_id", def.TypeID).
+				Msg("structure value not decoded; published with its raw body (further failures of this type are only counted)")
+		}
+		return eo
+	}
+	return obj
+}
+
+// loadStructures loads the definitions of the structured data types of the
+// session's items (those whose data type is ExtensionObject or unknown)
+// and registers their encodings with gopcua, so that their values arrive
+// with their bodies. It is called before the items are monitored or read.
+// A type whose definition cannot be loaded is logged; its values stay
+// tag.ExtensionObject. Only a failed request on the connection is returned.
+func (ss *session) loadStructures(ctx context.Context, build string) error {
+	var handles []int
+	for h := range ss.items {
+		if dt := ss.items[h].node.DataType; dt == "ExtensionObject" || dt == "" {
+			handles = append(handles, h)
+		}
+	}
+	src := ss.src
+	cache := src.structs
+	if cache == nil || build != cache.build || !slices.Equal(ss.namespaces, cache.namespaces) {
+		cache = &structCache{types: map[string]*typeInfo{}, namespaces: ss.namespaces, build: build}
+		src.structs = cache
+	}
+	if ss.structs == nil {
+		ss.structs = &structures{
+			byEncoding: map[string]*StructDef{},
+			warned:     map[string]bool{},
+			undecoded:  func() { src.status.undecodedStructures.Add(1) },
+			log:        ss.log,
+		}
+	}
+	if len(handles) == 0 {
+		return nil
+	}
+	// The DataType attribute of those items.
+	dts := make([]*ua.NodeID, len(handles))
+	batch := func(lo, hi int) []*ua.ReadValueID {
+		r := make([]*ua.ReadValueID, hi-lo)
+		for i := range r {
+			r[i] = &ua.ReadValueID{NodeID: ss.nodeID(handles[lo+i]), AttributeID: ua.AttributeIDDataType}
+		}
+		return r
+	}
+	err := ss.readBatched(ctx, len(handles), batch, ua.TimestampsToReturnNeither, func(lo int, res []*ua.DataValue) error {
+		for i, dv := range res {
+			if dv != nil && dv.Status == ua.StatusOK && dv.Value != nil {
+				if id, ok := dv.Value.Value().(*ua.NodeID); ok {
+					dts[lo+i] = id
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	l := &structLoader{c: ss.c, request: ss.requestCtx, types: cache.types}
+	seen := map[string]bool{}
+	for _, dt := range dts {
+		if dt == nil || seen[FormatNodeID(dt)] {
+			continue
+		}
+		seen[FormatNodeID(dt)] = true
+		ti, err := l.load(ctx, dt, 0)
+		if err != nil {
+			if lerr := ss.lostErr(); lerr != nil {
+				return lerr
+			}
+			ss.log.Warn().Err(err).Str("data_type_id", FormatNodeID(dt)).
+				Msg("structure definition not loaded; its values are published as type_id and raw body")
+			continue
+		}
+		if ti.st != nil {
+			ss.addStruct(ti.st)
+		}
+	}
+	// Structures inside those (fields of abstract types hold any concrete
+	// structure) are decodable once loaded, so register all concrete ones.
+	for _, ti := range cache.types {
+		if ti.st != nil && ti.st.Fields != nil {
+			ss.addStruct(ti.st)
+		}
+	}
+	n := len(ss.structs.byEncoding)
+	if n > 0 {
+		ss.log.Info().Int("structures", n).Msg("structure definitions loaded")
+	}
+	return nil
+}
+
+// addStruct registers def's encoding for this session and with gopcua.
+func (ss *session) addStruct(def *StructDef) {
+	if def.EncodingID == "" || ss.structs.byEncoding[def.EncodingID] != nil {
+		return
+	}
+	enc, err := ua.ParseNodeID(def.EncodingID)
+	if err == nil {
+		err = registerRawEncoding(enc)
+	}
+	if err != nil {
+		ss.log.Debug().Err(err).Str("data_type", def.Name).Msg("structure encoding left to gopcua")
+		return
+	}
+	ss.structs.byEncoding[def.EncodingID] = def
+}
