@@ -100,7 +100,7 @@ func (d *structDecoder) fail(err error) error {
 }
 
 func (d *structDecoder) remaining() int {
-	return d.buf.Len() - d.buf.Pos()
+	return d.buf.Len()
 }
 
 // object decodes one structure of type def at nesting depth.
