@@ -31,6 +31,7 @@ type structLoader struct {
 	// request returns the context of one request.
 	request func(ctx context.Context) (context.Context, context.CancelFunc)
 	types   map[string]*typeInfo // by data type node id; an entry in progress has st set but Fields nil
+	dicts   map[string]*schemaTypes // legacy dictionaries by node id
 	loaded  int
 	// warn reports a data type whose definition could not be loaded.
 	warn func(typeID string, err error)
@@ -146,7 +147,16 @@ func (l *structLoader) load(ctx context.Context, dt *ua.NodeID, depth int) (*typ
 		return nil, err
 	}
 	if sti.st != nil || sti.abstract {
-		return nil, fmt.Errorf("data type %s (%s): the server gives no DataTypeDefinition for this structure", key, name)
+		// A structure without DataTypeDefinition: a server older than
+		// OPC UA 1.04 describes it in a legacy dictionary.
+		st, err := l.legacy(ctx, dt)
+		if err != nil {
+			return nil, fmt.Errorf("data type %s (%s): %w", key, name, err)
+		}
+		st.Name, st.TypeID = name, key
+		ti := &typeInfo{builtin: ua.TypeIDExtensionObject, st: st}
+		l.types[key] = ti
+		return ti, nil
 	}
 	ti := &typeInfo{builtin: sti.builtin, en: sti.en}
 	l.types[key] = ti
@@ -268,4 +278,62 @@ func (l *structLoader) browse(ctx context.Context, node *ua.NodeID, refType uint
 		return nil, st
 	}
 	return resp.Results[0].References, nil
+}
+
+// legacy returns the definition of structure dt from the server's legacy
+// DataTypeDictionary: its Default Binary encoding → HasDescription → the
+// DataTypeDescription (value: the type's name in the dictionary) → its
+// parent DataTypeDictionary (value: the OPC Binary schema).
+func (l *structLoader) legacy(ctx context.Context, dt *ua.NodeID) (*StructDef, error) {
+	enc, err := l.binaryEncoding(ctx, dt)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := l.browse(ctx, enc, id.HasDescription, ua.BrowseDirectionForward)
+	if err != nil || len(refs) == 0 || refs[0].NodeID == nil || refs[0].NodeID.NodeID == nil {
+		return nil, fmt.Errorf("%w (encoding %s has no description: %v)", errNoDictionary, FormatNodeID(enc), err)
+	}
+	desc := refs[0].NodeID.NodeID
+	refs, err = l.browse(ctx, desc, id.HasComponent, ua.BrowseDirectionInverse)
+	if err != nil || len(refs) == 0 || refs[0].NodeID == nil || refs[0].NodeID.NodeID == nil {
+		return nil, fmt.Errorf("description %s is in no dictionary: %v", FormatNodeID(desc), err)
+	}
+	dict := refs[0].NodeID.NodeID
+	rctx, cancel := l.request(ctx)
+	resp, err := l.c.Read(rctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{
+		{NodeID: desc, AttributeID: ua.AttributeIDValue},
+		{NodeID: dict, AttributeID: ua.AttributeIDValue},
+	}})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("read dictionary %s: %w", FormatNodeID(dict), err)
+	}
+	if len(resp.Results) != 2 || resp.Results[0] == nil || resp.Results[0].Value == nil {
+		return nil, fmt.Errorf("read description %s: no value", FormatNodeID(desc))
+	}
+	typeName, _ := resp.Results[0].Value.Value().(string)
+	if typeName == "" {
+		return nil, fmt.Errorf("description %s names no type", FormatNodeID(desc))
+	}
+	dkey := FormatNodeID(dict)
+	types, ok := l.dicts[dkey]
+	if !ok {
+		r := resp.Results[1]
+		if r == nil || r.Status != ua.StatusOK || r.Value == nil {
+			return nil, fmt.Errorf("read dictionary %s: no value", dkey)
+		}
+		doc, _ := r.Value.Value().([]byte)
+		schema, err := parseBinarySchema(doc)
+		if err != nil {
+			return nil, fmt.Errorf("dictionary %s: %w", dkey, err)
+		}
+		types = newSchemaTypes(schema)
+		l.dicts[dkey] = types
+	}
+	st, err := types.structure(typeName, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dictionary %s: %w", dkey, err)
+	}
+	st.EncodingID = FormatNodeID(enc)
+	return st, nil
 }

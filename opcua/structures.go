@@ -29,6 +29,7 @@ type structures struct {
 // (as resolvedSet keeps the nodes); otherwise they are loaded anew.
 type structCache struct {
 	types      map[string]*typeInfo
+	dicts      map[string]*schemaTypes
 	namespaces []string
 	build      string
 }
@@ -120,7 +121,7 @@ func (ss *session) loadStructures(ctx context.Context, build string) error {
 	src := ss.src
 	cache := src.structs
 	if cache == nil || build != cache.build || !slices.Equal(ss.namespaces, cache.namespaces) {
-		cache = &structCache{types: map[string]*typeInfo{}, namespaces: ss.namespaces, build: build}
+		cache = &structCache{types: map[string]*typeInfo{}, dicts: map[string]*schemaTypes{}, namespaces: ss.namespaces, build: build}
 		src.structs = cache
 	}
 	if ss.structs == nil {
@@ -156,7 +157,7 @@ func (ss *session) loadStructures(ctx context.Context, build string) error {
 	if err != nil {
 		return err
 	}
-	l := &structLoader{c: ss.c, request: ss.requestCtx, types: cache.types}
+	l := &structLoader{c: ss.c, request: ss.requestCtx, types: cache.types, dicts: cache.dicts}
 	seen := map[string]bool{}
 	for _, dt := range dts {
 		if dt == nil || seen[FormatNodeID(dt)] {
