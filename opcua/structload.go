@@ -30,7 +30,7 @@ type structLoader struct {
 	c *gopcua.Client
 	// request returns the context of one request.
 	request func(ctx context.Context) (context.Context, context.CancelFunc)
-	types   map[string]*typeInfo // by data type node id; an entry in progress has st set but Fields nil
+	types   map[string]*typeInfo    // by data type node id; an entry in progress has st set but Fields nil
 	dicts   map[string]*schemaTypes // legacy dictionaries by node id
 	loaded  int
 	// warn reports a data type whose definition could not be loaded.
