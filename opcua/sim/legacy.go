@@ -12,12 +12,12 @@ import (
 	"github.com/gopcua/opcua/ua"
 )
 
-// legacyDictionary is the OPC Binary schema of the simulator's structure
+// LegacyDictionary is the OPC Binary schema of the simulator's structure
 // Batch, served only through the legacy DataTypeDictionary (as servers
 // before OPC UA 1.04 do): an enumeration, a nested structure in an array
 // (a length field), an optional field (a mask of bits) and a union (a
 // switch field).
-const legacyDictionary = `<?xml version="1.0" encoding="utf-8"?>
+const LegacyDictionary = `<?xml version="1.0" encoding="utf-8"?>
 <opc:TypeDictionary xmlns:opc="http://opcfoundation.org/BinarySchema/" xmlns:ua="http://opcfoundation.org/UA/" xmlns:tns="urn:edgetag:sim" DefaultByteOrder="LittleEndian" TargetNamespace="urn:edgetag:sim">
   <opc:Import Namespace="http://opcfoundation.org/UA/" Location="Opc.Ua.BinarySchema.bsd"/>
   <opc:EnumeratedType Name="BatchState" LengthInBits="32">
@@ -55,7 +55,7 @@ type rawStruct []byte
 func (r rawStruct) Encode() ([]byte, error) { return r, nil }
 
 // BatchBody is the binary body of the simulator's Batch value at tick,
-// encoded by hand after legacyDictionary: Id "B-<tick>", State tick%3,
+// encoded by hand after LegacyDictionary: Id "B-<tick>", State tick%3,
 // Tick, two Doses (water tick/10 kg, salt 0.5 kg), Last the union's Count
 // (tick) on even ticks and its Text ("odd") on odd ones, and Note
 // ("checked") only when tick%4 == 0.
@@ -146,7 +146,7 @@ func (p *plant) legacyStructures(root *server.Node) {
 		server.References{
 			legacyRef(id.HasTypeDefinition, true, ua.NewNumericNodeID(0, id.DataTypeDictionaryType), "DataTypeDictionaryType", ua.NodeClassVariableType),
 			legacyRef(id.HasComponent, true, descID, "Batch", ua.NodeClassVariable),
-		}, constant([]byte(legacyDictionary)))
+		}, constant([]byte(LegacyDictionary)))
 	node(descID, ua.NodeClassVariable, "Batch",
 		server.Attributes{ua.AttributeIDDataType: server.DataValueFromValue(ua.NewNumericNodeID(0, id.String))},
 		server.References{
