@@ -56,6 +56,16 @@ type session struct {
 
 	// structs decodes the values of structured data types (structures.go).
 	structs *structures
+	build   string // the server's build, as resolvedSet and structCache record it
+}
+
+// allHandles returns the handles of every item.
+func (ss *session) allHandles() []int {
+	all := make([]int, len(ss.items))
+	for i := range all {
+		all[i] = i
+	}
+	return all
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,
@@ -141,7 +151,8 @@ func (ss *session) run(ctx context.Context) error {
 	if err := ss.clientAlive(); err != nil {
 		return err
 	}
-	if err := ss.loadStructures(ctx, build); err != nil {
+	ss.build = build
+	if err := ss.loadStructures(ctx, build, ss.allHandles()); err != nil {
 		return err
 	}
 
@@ -291,6 +302,10 @@ func (ss *session) retryFailed(ctx context.Context, retry func(ctx context.Conte
 		}
 	}
 	if len(handles) > 0 {
+		// Items found now may be of structured types not loaded yet.
+		if err := ss.loadStructures(ctx, ss.build, handles); err != nil {
+			return err
+		}
 		if err := retry(ctx, handles); err != nil {
 			return err
 		}

@@ -63,6 +63,13 @@ func TestLegacyDictionaryStructures(t *testing.T) {
 		}
 		return len(seen) == 4
 	})
+	// After a reconnect (same server, so the definitions are reused),
+	// values keep decoding.
+	before := col.len()
+	s.DropConnections()
+	waitFor(t, 60*time.Second, "values after a reconnect", func() bool {
+		return src.Status().Reconnects > 0 && col.len() > before+2
+	})
 	col.mu.Lock()
 	samples := append([]tag.Sample(nil), col.samples...)
 	col.mu.Unlock()

@@ -52,32 +52,37 @@ func (s *structures) decode(v any) any {
 	case tag.ExtensionObject:
 		return s.decodeOne(t)
 	case []any:
-		var objs []tag.Object
+		var out []any // decoded elements, once one decoded
+		all := true   // every element a tag.Object so far
 		for i, e := range t {
 			eo, ok := e.(tag.ExtensionObject)
 			if !ok {
-				return v
+				all = false
+				continue
 			}
 			d := s.decodeOne(eo)
-			o, ok := d.(tag.Object)
-			if !ok {
-				// Keep the array as it is, with the bodies that did decode.
-				out := slices.Clone(t)
-				for j := range out {
-					if eo, ok := out[j].(tag.ExtensionObject); ok {
-						out[j] = s.decodeOne(eo)
-					}
-				}
-				return out
+			o, isObj := d.(tag.Object)
+			if !isObj {
+				all = false
+				continue
 			}
-			if objs == nil {
-				objs = make([]tag.Object, len(t))
+			if out == nil {
+				out = slices.Clone(t)
 			}
-			objs[i] = o
+			out[i] = o
 		}
-		if objs != nil {
+		switch {
+		case out == nil:
+			return v
+		case all:
+			objs := make([]tag.Object, len(out))
+			for i := range out {
+				objs[i] = out[i].(tag.Object)
+			}
 			return objs
 		}
+		// Some did not decode: the array keeps them as they are.
+		return out
 	}
 	return v
 }
@@ -105,25 +110,43 @@ func (s *structures) decodeOne(eo tag.ExtensionObject) any {
 	return obj
 }
 
-// loadStructures loads the definitions of the structured data types of the
-// session's items (those whose data type is ExtensionObject or unknown)
-// and registers their encodings with gopcua, so that their values arrive
-// with their bodies. It is called before the items are monitored or read.
-// A type whose definition cannot be loaded is logged; its values stay
-// tag.ExtensionObject. Only a failed request on the connection is returned.
-func (ss *session) loadStructures(ctx context.Context, build string) error {
-	var handles []int
-	for h := range ss.items {
+// structCacheFor returns the definitions cache for a server with these
+// namespaces and build: cache itself when they are unchanged since it was
+// loaded, otherwise a new, empty one (the server's model may have changed,
+// so every definition is read again).
+func structCacheFor(cache *structCache, namespaces []string, build string) *structCache {
+	if cache != nil && build == cache.build && slices.Equal(namespaces, cache.namespaces) {
+		return cache
+	}
+	return &structCache{types: map[string]*typeInfo{}, dicts: map[string]*schemaTypes{}, namespaces: namespaces, build: build}
+}
+
+// structHandles returns the items among handles whose data type may be a
+// structure: ExtensionObject, or unknown (a node configured directly).
+func (ss *session) structHandles(handles []int) []int {
+	var out []int
+	for _, h := range handles {
 		if dt := ss.items[h].node.DataType; dt == "ExtensionObject" || dt == "" {
-			handles = append(handles, h)
+			out = append(out, h)
 		}
 	}
+	return out
+}
+
+// loadStructures loads the definitions of the structured data types of
+// items handles (those whose data type is ExtensionObject or unknown) and
+// registers their encodings with gopcua, so that their values arrive with
+// their bodies. It is called before the items are monitored or read: at
+// connect for all items, and for items found by a retry. Definitions are
+// kept for the next session while the server's namespaces and build are
+// unchanged. A type whose definition cannot be loaded is logged; its
+// values stay tag.ExtensionObject. Only a failed request on the connection
+// is returned.
+func (ss *session) loadStructures(ctx context.Context, build string, handles []int) error {
+	handles = ss.structHandles(handles)
 	src := ss.src
-	cache := src.structs
-	if cache == nil || build != cache.build || !slices.Equal(ss.namespaces, cache.namespaces) {
-		cache = &structCache{types: map[string]*typeInfo{}, dicts: map[string]*schemaTypes{}, namespaces: ss.namespaces, build: build}
-		src.structs = cache
-	}
+	cache := structCacheFor(src.structs, ss.namespaces, build)
+	src.structs = cache
 	if ss.structs == nil {
 		ss.structs = &structures{
 			byEncoding: map[string]*StructDef{},
@@ -169,8 +192,15 @@ func (ss *session) loadStructures(ctx context.Context, build string) error {
 			if lerr := ss.lostErr(); lerr != nil {
 				return lerr
 			}
-			ss.log.Warn().Err(err).Str("data_type_id", FormatNodeID(dt)).
-				Msg("structure definition not loaded; its values are published as type_id and raw body")
+			// Warned once per session and type; a retry that fails the
+			// same way logs at debug level.
+			ev := ss.log.Debug()
+			if k := "load:" + FormatNodeID(dt); !ss.structs.warned[k] {
+				ss.structs.warned[k] = true
+				ev = ss.log.Warn()
+			}
+			ev.Err(err).Str("data_type_id", FormatNodeID(dt)).
+				Msg("structure definition not loaded; its values are published as type_id without a body")
 			continue
 		}
 		if ti.st != nil {
@@ -184,9 +214,8 @@ func (ss *session) loadStructures(ctx context.Context, build string) error {
 			ss.addStruct(ti.st)
 		}
 	}
-	n := len(ss.structs.byEncoding)
-	if n > 0 {
-		ss.log.Info().Int("structures", n).Msg("structure definitions loaded")
+	if n := len(ss.structs.byEncoding); n > 0 {
+		ss.log.Info().Int("structures", n).Int("nodes_checked", len(handles)).Msg("structure definitions loaded")
 	}
 	return nil
 }
