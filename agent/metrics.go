@@ -28,6 +28,7 @@ type metrics struct {
 	streamConsumers, streamSent, streamUnsent, streamUnsentAge, streamOK                  *prometheus.Desc
 	streamDiscarded, streamRecreated, storeRecoveries                                     *prometheus.Desc
 	engineStuck, abandonedSamples                                                         *prometheus.Desc
+	sourceUndecodedStructures                                                             *prometheus.Desc
 }
 
 var sourceStates = []opcua.State{opcua.StateConnecting, opcua.StateConnected, opcua.StateDegraded, opcua.StateDisconnected, opcua.StateStopped}
@@ -49,10 +50,12 @@ func newMetrics(a *Agent) *metrics {
 			"the variables below them are missing until a retry (retry_failed_items) browses them.", "source"),
 		sourceReconnects: d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
 		sourceBrowse:     d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
-		engineSamples:    d("engine_samples_total", "Samples processed by the tag engine."),
-		engineEmitted:    d("engine_emitted_total", "Messages produced by the tag engine."),
-		engineFiltered:   d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
-		engineFailed:     d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		sourceUndecodedStructures: d("source_structures_undecoded_total", "Structure values whose body did not decode "+
+			"from the server's definition: published as type_id and raw body (one warning per type in the log).", "source"),
+		engineSamples:  d("engine_samples_total", "Samples processed by the tag engine."),
+		engineEmitted:  d("engine_emitted_total", "Messages produced by the tag engine."),
+		engineFiltered: d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
+		engineFailed:   d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
 		engineSubjectCollisions: d("engine_subject_collisions_total", "Nodes found publishing on a subject another node "+
 			"publishes on (once per subject and node; the first of each subject is logged with both node ids)."),
 		engineBadDropped: d("engine_bad_status_dropped_total", "Samples with a Bad OPC UA status dropped before the scripts "+
@@ -112,6 +115,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(m.sourceBrowsePending, float64(s.PendingBrowse), s.Name)
 		counter(m.sourceReconnects, float64(s.Reconnects), s.Name)
 		gauge(m.sourceBrowse, s.BrowseTime.Seconds(), s.Name)
+		counter(m.sourceUndecodedStructures, float64(s.UndecodedStructures), s.Name)
 	}
 	es := m.a.carried.engineStats(func() engine.Stats { return m.a.pipe.engine.Load().Stats() })
 	counter(m.engineSamples, float64(es.Samples))

@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,12 @@ func TestStructureEndToEnd(t *testing.T) {
 		if dt, tt := m.Header.Get("opcua_data_type"), m.Header.Get("opcua_tag_type"); dt != "Batch" || tt != "object" {
 			t.Fatalf("headers opcua_data_type %q opcua_tag_type %q, want Batch and object (%v)", dt, tt, m.Header)
 		}
+	}
+	body, _, err := get("http://" + cfg.HTTPListen + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `edgetag_source_structures_undecoded_total{site="test-site",source="sim"} 0`; !strings.Contains(body, want) {
+		t.Errorf("/metrics lacks %q", want)
 	}
 }
