@@ -50,12 +50,10 @@ func newMetrics(a *Agent) *metrics {
 			"the variables below them are missing until a retry (retry_failed_items) browses them.", "source"),
 		sourceReconnects: d("source_reconnects_total", "Successful reconnects after the first connect.", "source"),
 		sourceBrowse:     d("source_browse_seconds", "Duration of the last browse of the source's roots.", "source"),
-		sourceUndecodedStructures: d("source_structures_undecoded_total", "Structure values whose body did not decode "+
-			"from the server's definition: published as type_id and raw body (one warning per type in the log).", "source"),
-		engineSamples:  d("engine_samples_total", "Samples processed by the tag engine."),
-		engineEmitted:  d("engine_emitted_total", "Messages produced by the tag engine."),
-		engineFiltered: d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
-		engineFailed:   d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
+		engineSamples:    d("engine_samples_total", "Samples processed by the tag engine."),
+		engineEmitted:    d("engine_emitted_total", "Messages produced by the tag engine."),
+		engineFiltered:   d("engine_filtered_total", "Messages dropped on purpose by a stage (returned null).", "stage"),
+		engineFailed:     d("engine_failed_total", "Messages that failed, by stage and reason.", "stage", "reason"),
 		engineSubjectCollisions: d("engine_subject_collisions_total", "Nodes found publishing on a subject another node "+
 			"publishes on (once per subject and node; the first of each subject is logged with both node ids)."),
 		engineBadDropped: d("engine_bad_status_dropped_total", "Samples with a Bad OPC UA status dropped before the scripts "+
@@ -89,6 +87,8 @@ func newMetrics(a *Agent) *metrics {
 		engineStuck:      d("engine_stuck_runtimes", "JavaScript runtimes stuck in a built-in past their deadline (replaced in the pool, still running)."),
 		abandonedSamples: d("pipeline_abandoned_samples_total", "Samples a worker held when it was given up as stuck in the engine: not published."),
 	}
+	m.sourceUndecodedStructures = d("source_structures_undecoded_total", "Structure values whose body did not decode "+
+		"from the server's definition: published as type_id and raw body (one warning per type in the log).", "source")
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
