@@ -303,7 +303,7 @@ nodes:
 
 func TestBrowseEndpoint(t *testing.T) {
 	t.Parallel()
-	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5})
+	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5, LegacyStructures: true})
 	tests := []struct {
 		name   string
 		root   string
@@ -316,6 +316,13 @@ func TestBrowseEndpoint(t *testing.T) {
 				"# edgetag edgetag simulator 0.0.0-dev: fastest sampling not announced (sampling_interval: 0), browse continuation points per session: 5\n"}},
 		{name: "text from Objects", root: "", format: "text", opt: BrowseOptions{MaxDepth: 3},
 			want: []string{"Plant/\n", "  Types/\n", "ns=1;s=Plant.Types.Matrix"}},
+		{name: "structure fields", root: "nsu=urn:edgetag:sim;s=Plant.Legacy", format: "yaml",
+			want: []string{"  - id: ns=1;s=Plant.Legacy.Batch  # Batch (ExtensionObject, r)\n",
+				"# 3 structures (fields in encoding order)\n",
+				"# Batch (ns=1;s=Types.Batch, structure_with_optional_fields, 1 variables):\n",
+				"#   State: BatchState (enumeration: 0 Idle, 1 Running, 2 Done)\n",
+				"#   Doses: Dose[]\n", "#   Note: String, optional\n",
+				"# Reading (legacy dictionary, union, nested):\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

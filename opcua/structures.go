@@ -183,7 +183,7 @@ func (ss *session) loadStructures(ctx context.Context, build string, handles []i
 	l := &structLoader{c: ss.c, request: ss.requestCtx, types: cache.types, dicts: cache.dicts}
 	seen := map[string]bool{}
 	for _, dt := range dts {
-		if dt == nil || seen[FormatNodeID(dt)] {
+		if !vendorDataType(dt) || seen[FormatNodeID(dt)] {
 			continue
 		}
 		seen[FormatNodeID(dt)] = true
@@ -234,4 +234,11 @@ func (ss *session) addStruct(def *StructDef) {
 		return
 	}
 	ss.structs.byEncoding[def.EncodingID] = def
+}
+
+// vendorDataType reports whether a variable's data type is one whose
+// definition is loaded: not namespace 0, whose structures gopcua decodes
+// itself (Range, EUInformation, ... become maps as before).
+func vendorDataType(dt *ua.NodeID) bool {
+	return dt != nil && dt.Namespace() != 0
 }
