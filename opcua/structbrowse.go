@@ -29,7 +29,9 @@ func loadBrowsedStructures(ctx context.Context, c *gopcua.Client, vars []Variabl
 			ids = append(ids, v.ID)
 		}
 	}
-	request := func(ctx context.Context) (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, timeout) }
+	request := func(ctx context.Context) (context.Context, context.CancelFunc) {
+		return context.WithTimeout(ctx, timeout)
+	}
 	l := &structLoader{c: c, request: request, types: map[string]*typeInfo{}, dicts: map[string]*schemaTypes{}}
 	defs, failed = map[*StructDef]int{}, map[string]error{}
 	for lo := 0; lo < len(ids); lo += structReadBatch {
@@ -97,7 +99,9 @@ func printStructures(w io.Writer, defs map[*StructDef]int, failed map[string]err
 	for d := range all {
 		list = append(list, d)
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name || list[i].Name == list[j].Name && list[i].TypeID < list[j].TypeID })
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].Name < list[j].Name || list[i].Name == list[j].Name && list[i].TypeID < list[j].TypeID
+	})
 	fmt.Fprintf(bw, "# %d structures (fields in encoding order)\n", len(list))
 	for _, d := range list {
 		used := "nested"
