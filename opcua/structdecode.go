@@ -324,9 +324,6 @@ func (d *structDecoder) array(f *FieldDef, n int, depth int, path string) (any, 
 	if err := b.Error(); err != nil {
 		return nil, d.fail(err)
 	}
-	if f.Enum != nil {
-		return x, nil
-	}
 	return convert(x, depth+1), nil
 }
 

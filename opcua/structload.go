@@ -10,8 +10,9 @@ import (
 	"github.com/gopcua/opcua/ua"
 )
 
-// maxStructTypes bounds how many data types one session loads definitions
-// of (structures, their field types, enumerations).
+// maxStructTypes bounds how many data types one loading pass (at connect,
+// or for the items a retry found) reads definitions of: structures, their
+// field types, enumerations.
 const maxStructTypes = 4096
 
 // typeInfo is what a field or node of one data type is decoded as.
