@@ -41,7 +41,11 @@ type Status struct {
 	Subscriptions int
 	Reconnects    uint64 // successful reconnects after the first connect
 	Samples       uint64 // samples emitted
-	BrowseTime    time.Duration
+	// UndecodedStructures counts structure values whose body did not
+	// decode from the loaded definition; they are published as type_id
+	// and raw body instead (one warning per type in the log).
+	UndecodedStructures uint64
+	BrowseTime          time.Duration
 	// Failed lists some of the failed items (at most MaxFailedListed, in
 	// node order: roots, pending browses, then items), for a person to see
 	// which nodes and why; FailedItems is the full count.

@@ -314,7 +314,7 @@ nodes:
 
 func TestBrowseEndpoint(t *testing.T) {
 	t.Parallel()
-	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5})
+	s := simtest.Start(t, sim.Config{Rate: time.Second, BrowseContinuationPoints: 5, LegacyStructures: true})
 	tests := []struct {
 		name     string
 		root     string
@@ -337,6 +337,13 @@ func TestBrowseEndpoint(t *testing.T) {
 			onceEach: []string{"Plant/\n", "  Types/\n", "  Line1/\n", "  Line2/\n"}},
 		{name: "text from Objects, all", root: "", all: true, format: "text", opt: BrowseOptions{MaxDepth: 2},
 			want: []string{"Server/\n", "i=2256"}, onceEach: []string{"Server/\n"}},
+		{name: "structure fields", root: "nsu=urn:edgetag:sim;s=Plant.Legacy", format: "yaml",
+			want: []string{"  - id: \"nsu=urn:edgetag:sim;s=Plant.Legacy.Batch\"  # Batch (ExtensionObject, r)\n",
+				"# 3 structures (fields in encoding order)\n",
+				"# Batch (ns=1;s=Types.Batch, structure_with_optional_fields, 1 variables):\n",
+				"#   State: BatchState (enumeration: 0 Idle, 1 Running, 2 Done)\n",
+				"#   Doses: Dose[]\n", "#   Note: String, optional\n",
+				"# Reading (legacy dictionary, union, nested):\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

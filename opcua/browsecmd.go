@@ -76,7 +76,15 @@ func BrowseEndpoint(ctx context.Context, cfg Config, root string, all bool, opt 
 	if _, err := io.WriteString(w, serverSummary(info, limits)); err != nil {
 		return fmt.Errorf("browse %s: %w", cfg.Endpoint, err)
 	}
-	return PrintTree(w, FormatNodeID(rootID), vars, TreeOptions{Format: format, Namespaces: nsa})
+	if err := PrintTree(w, FormatNodeID(rootID), vars, TreeOptions{Format: format, Namespaces: nsa}); err != nil {
+		return err
+	}
+	// The fields of the structures the variables hold (structbrowse.go).
+	defs, failed, err := loadBrowsedStructures(ctx, c, vars, cfg.withDefaults().RequestTimeout)
+	if err != nil {
+		return fmt.Errorf("browse %s: %w", cfg.Endpoint, err)
+	}
+	return printStructures(w, defs, failed)
 }
 
 // serverSummary is the comment line BrowseEndpoint prints above the tree:

@@ -53,6 +53,19 @@ type session struct {
 	// Subscribe mode: the subscriptions, all delivering to notifs.
 	subs   []*subscription
 	notifs chan *gopcua.PublishNotificationData
+
+	// structs decodes the values of structured data types (structures.go).
+	structs *structures
+	build   string // the server's build, as resolvedSet and structCache record it
+}
+
+// allHandles returns the handles of every item.
+func (ss *session) allHandles() []int {
+	all := make([]int, len(ss.items))
+	for i := range all {
+		all[i] = i
+	}
+	return all
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,
@@ -143,6 +156,10 @@ func (ss *session) run(ctx context.Context) error {
 	// A response the client refused (too large) leaves it without a
 	// publish loop even though the browse retried in smaller requests.
 	if err := ss.clientAlive(); err != nil {
+		return err
+	}
+	ss.build = build
+	if err := ss.loadStructures(ctx, build, ss.allHandles()); err != nil {
 		return err
 	}
 
@@ -292,6 +309,10 @@ func (ss *session) retryFailed(ctx context.Context, retry func(ctx context.Conte
 		}
 	}
 	if len(handles) > 0 {
+		// Items found now may be of structured types not loaded yet.
+		if err := ss.loadStructures(ctx, ss.build, handles); err != nil {
+			return err
+		}
 		if err := retry(ctx, handles); err != nil {
 			return err
 		}

@@ -36,6 +36,9 @@ type Source struct {
 	// the next session to reuse (see resolvedSet); nil while none. Owned
 	// by the goroutine running Run.
 	resolved *resolvedSet
+	// structs holds the structure definitions the last session loaded
+	// (structures.go).
+	structs *structCache
 
 	// live is the active session's handle for commands (command.go), nil
 	// while there is none; cmdSlots bounds the commands in flight.

@@ -11,6 +11,9 @@ import (
 // is read by /metrics while the source runs.
 type statusBox struct {
 	samples atomic.Uint64 // samples emitted; hot path, so outside mu
+	// undecodedStructures counts structure values whose body did not
+	// decode from its definition (published raw instead).
+	undecodedStructures atomic.Uint64
 
 	mu sync.Mutex // guards the fields below
 	st Status
@@ -33,6 +36,7 @@ func (b *statusBox) snapshot() Status {
 	st.Failed = slices.Clone(st.Failed)
 	b.mu.Unlock()
 	st.Samples = b.samples.Load()
+	st.UndecodedStructures = b.undecodedStructures.Load()
 	return st
 }
 

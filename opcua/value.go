@@ -71,7 +71,9 @@ const maxValueDepth = 16
 // tag.Matrix. An ExtensionObject that gopcua decoded becomes map[string]any
 // with the decoded struct's field names; one it could not decode becomes
 // tag.ExtensionObject with its type id (gopcua discards the binary body of
-// unknown types, so Body is empty; an XML body is kept). A Variant inside a
+// unknown types, so Body is empty; an XML body is kept, and so is the
+// binary body of a structure whose encoding a session registered, which the
+// session then decodes into a tag.Object: see structures.go). A Variant inside a
 // variant and a DataValue are unwrapped to their inner value.
 //
 // Value never panics, whatever the variant holds. Scalars of the common
@@ -298,6 +300,10 @@ func extensionObject(e *ua.ExtensionObject, depth int) any {
 			return tag.ExtensionObject{TypeID: typeID}
 		}
 		return tag.ExtensionObject{TypeID: typeID, Body: []byte(*b)}
+	case *rawBody:
+		// A structure whose definition a session loaded (structraw.go):
+		// the session decodes it (structures.go); the body is kept.
+		return tag.ExtensionObject{TypeID: typeID, Body: b.body}
 	}
 	if depth >= maxValueDepth {
 		return tag.ExtensionObject{TypeID: typeID}

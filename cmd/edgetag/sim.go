@@ -22,13 +22,14 @@ func simCmd(args []string, stdout, stderr io.Writer) int {
 	security := fs.Bool("security", false, "offer every security policy (Sign and SignAndEncrypt) besides None")
 	browseCPs := fs.Int("browse-continuation-points", 0, "browse continuation points one session may hold (0 = no limit)")
 	hideBrowseLimit := fs.Bool("hide-browse-limit", false, "enforce --browse-continuation-points without announcing it in ServerCapabilities")
+	legacy := fs.Bool("legacy-structures", false, "add Plant/Legacy/Batch, a structure described only by a legacy DataTypeDictionary")
 	certDir := fs.String("cert-dir", "./edgetag-state/sim-pki", "where the simulator keeps its certificate")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	log, _ := newLogger(stderr, "info", "auto", redact.NewScrubber(*pass))
 	s, err := sim.New(sim.Config{Listen: *listen, Rate: *rate, ExtraTags: *extra, Username: *user, Password: *pass, Security: *security, CertDir: *certDir,
-		BrowseContinuationPoints: *browseCPs, HideBrowseLimit: *hideBrowseLimit}, log)
+		BrowseContinuationPoints: *browseCPs, HideBrowseLimit: *hideBrowseLimit, LegacyStructures: *legacy}, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

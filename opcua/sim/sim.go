@@ -94,6 +94,10 @@ type Config struct {
 	// session may hold (0 = no limit); a browse that needs one more gets
 	// BadNoContinuationPoints for that node, as from a real server.
 	BrowseContinuationPoints int
+	// LegacyStructures adds Plant/Legacy/Batch, a structure described only
+	// by a legacy DataTypeDictionary (no DataTypeDefinition attribute), as
+	// servers before OPC UA 1.04 serve them; see BatchBody.
+	LegacyStructures bool
 	// HideBrowseLimit leaves ServerCapabilities.MaxBrowseContinuationPoints
 	// at 0 (no limit announced) while BrowseContinuationPoints is enforced,
 	// as some servers do.
@@ -217,6 +221,9 @@ func (s *Server) Start(ctx context.Context) error {
 		ns := server.NewNodeNameSpace(srv, NamespaceURI)
 		s.plant = &plant{ns: ns}
 		s.plant.build(objects, s.cfg.ExtraTags)
+		if s.cfg.LegacyStructures {
+			s.plant.legacyStructures(s.plant.ns.Node(ua.NewStringNodeID(ns.ID(), "Plant")))
+		}
 		(&subscriptions{failPublishes: &s.failPublishes}).register(srv)
 		s.plant.commands.register(srv)
 		s.browse = newBrowseService(srv, s.cfg.BrowseContinuationPoints)

@@ -12,6 +12,11 @@
 //   LATE_MS    when set, Plant.Late (UInt32) appears that many ms after
 //              start (a node that is unknown at first, as after a PLC
 //              download)
+//   STRUCTS    when 1, loads structs.NodeSet2.xml (namespace
+//              urn:edgetag:test:structs, registered before
+//              urn:edgetag:test:nodeopcua, whose index then moves up by one)
+//              and adds Plant/Structs with structured variables (see
+//              addStructs)
 //
 // Address space (namespace urn:edgetag:test:nodeopcua, index 1 on a fresh
 // server): Objects/Plant with Counter (UInt32), Temperature (Double),
@@ -40,7 +45,57 @@ const {
     resolveNodeId,
     SecurityPolicy,
     MessageSecurityMode,
+    nodesets,
 } = require("node-opcua");
+const path = require("path");
+
+// addStructs adds Plant/Structs: Machine (a Machine structure: enum,
+// UInt64, nested Axis, array of Tool, array of Double, Options with optional
+// fields, Choice union, Boolean, DateTime), Machines (an array of two
+// Machine), Sparse (Options with no optional field set), Mode (the Mode
+// enumeration) and Counting (a Machine whose counter follows the tick).
+// The values match structMachine in the Go tests.
+function addStructs(addressSpace, ns, plant) {
+    const sns = addressSpace.getNamespace("urn:edgetag:test:structs");
+    const dt = (name) => addressSpace.findDataType(name, sns.index);
+    const folder = ns.addFolder(plant, { browseName: "Structs", nodeId: "s=Plant.Structs" });
+    const machine = (name, counter) =>
+        addressSpace.constructExtensionObject(dt("Machine"), {
+            name,
+            mode: 2,
+            counter,
+            axis: { x: 1.5, y: 0.25 },
+            tools: [
+                { id: "T1", wear: 0.125 },
+                { id: "T2", wear: 0.5 },
+            ],
+            temps: [20.5, 21],
+            options: { a: 7, c: "set" },
+            choice: { text: "chosen" },
+            running: true,
+            started: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, 123)),
+        });
+    const add = (name, dataType, value, valueRank) =>
+        ns.addVariable({
+            componentOf: folder,
+            browseName: name,
+            nodeId: "s=Plant.Structs." + name,
+            dataType: dt(dataType),
+            valueRank: valueRank === undefined ? -1 : valueRank,
+            minimumSamplingInterval: 50,
+            value,
+        });
+    add("Machine", "Machine", { dataType: DataType.ExtensionObject, value: machine("press 1", [0, 42]) });
+    add("Machines", "Machine", {
+        dataType: DataType.ExtensionObject,
+        arrayType: VariantArrayType.Array,
+        value: [machine("press 1", [0, 1]), machine("press 2", [0, 2])],
+    }, 1);
+    add("Sparse", "Options", { dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(dt("Options"), { a: -3 }) });
+    add("Mode", "Mode", { dataType: DataType.Int32, value: 1 });
+    const counting = add("Counting", "Machine", { dataType: DataType.ExtensionObject, value: machine("counting", [0, 0]) });
+    return (tick) => counting.setValueFromSource(new Variant({ dataType: DataType.ExtensionObject, value: machine("counting", [0, tick]) }));
+}
 
 async function main() {
     const port = parseInt(process.env.PORT || "0", 10);
@@ -112,6 +167,9 @@ async function main() {
             },
         },
         maxConnectionsPerEndpoint: 50,
+        nodeset_filename: process.env.STRUCTS === "1"
+            ? [nodesets.standard, path.join(__dirname, "structs.NodeSet2.xml")]
+            : [nodesets.standard],
     });
     await server.initialize();
 
@@ -125,6 +183,7 @@ async function main() {
 
     let tick = 0;
     const vars = [];
+    const structsTick = process.env.STRUCTS === "1" ? addStructs(addressSpace, ns, plant) : null;
     const add = (parent, name, dataType, value) => {
         const v = ns.addVariable({
             componentOf: parent,
@@ -158,6 +217,9 @@ async function main() {
 
     const timer = setInterval(() => {
         tick++;
+        if (structsTick) {
+            structsTick(tick);
+        }
         for (const { v, dataType, value } of vars) {
             if (v.browseName.name === "Static") {
                 continue;

@@ -1,0 +1,77 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/opcua"
+)
+
+// TestStructureEndToEnd runs a structure described only by a legacy
+// dictionary (the simulator's Batch) through source, engine and NATS: the
+// message carries the decoded fields as a JSON object in definition order,
+// with opcua_data_type the structure's name and opcua_tag_type object.
+func TestStructureEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cfg := simSite(t, historian("acme.demo"), false)
+	cfg.Simulator.LegacyStructures = true
+	cfg.Sources[0].Nodes = []opcua.NodeConfig{{ID: "nsu=urn:edgetag:sim;s=Plant.Legacy.Batch"}}
+	a := newAgent(t, cfg)
+	runAgent(t, a)
+	const subject = "umh.v1.acme.demo._historian.Batch"
+	got := subscribe(t, a.SinkURL(), subject)
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		if got.len() < 2 {
+			return fmt.Errorf("%d messages on %s", got.len(), subject)
+		}
+		return nil
+	})
+	for _, m := range got.snapshot() {
+		var p struct {
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(m.Data, &p); err != nil {
+			t.Fatalf("payload %s: %v", m.Data, err)
+		}
+		var v struct {
+			ID    string `json:"Id"`
+			State int32
+			Tick  uint64
+			Doses []struct {
+				Material string
+				Kg       float64
+			}
+			Last map[string]any
+			Note *string
+		}
+		if err := json.Unmarshal(p.Value, &v); err != nil {
+			t.Fatalf("value %s: %v", p.Value, err)
+		}
+		if v.ID != fmt.Sprintf("B-%d", v.Tick) || v.State != int32(v.Tick%3) || len(v.Doses) != 2 ||
+			v.Doses[1].Material != "salt" || v.Doses[0].Kg != float64(v.Tick)/10 || len(v.Last) != 1 ||
+			(v.Note != nil) != (v.Tick%4 == 0) {
+			t.Fatalf("value %s does not match the simulator's batch %d", p.Value, v.Tick)
+		}
+		// Keys in definition order; the optional Note last when present.
+		want := fmt.Sprintf(`{"Id":"B-%d","State":%d,"Tick":%d,"Doses":[`, v.Tick, v.Tick%3, v.Tick)
+		if s := string(p.Value); len(s) < len(want) || s[:len(want)] != want {
+			t.Fatalf("value %s, want it to start %s", s, want)
+		}
+		if dt, tt := m.Header.Get("opcua_data_type"), m.Header.Get("opcua_tag_type"); dt != "Batch" || tt != "object" {
+			t.Fatalf("headers opcua_data_type %q opcua_tag_type %q, want Batch and object (%v)", dt, tt, m.Header)
+		}
+	}
+	body, _, err := get("http://" + cfg.HTTPListen + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `edgetag_source_structures_undecoded_total{site="test-site",source="sim"} 0`; !strings.Contains(body, want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
+}

@@ -1,0 +1,82 @@
+package opcua
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/testlog"
+	"github.com/edgetag/edgetag/tag"
+)
+
+// TestStructCacheFor checks when a reconnect reuses the loaded definitions:
+// only for the same namespaces and build.
+func TestStructCacheFor(t *testing.T) {
+	ns := []string{"http://opcfoundation.org/UA/", "urn:plc"}
+	first := structCacheFor(nil, ns, "PLC 1.0")
+	first.types["ns=1;i=1"] = &typeInfo{}
+	if got := structCacheFor(first, []string{"http://opcfoundation.org/UA/", "urn:plc"}, "PLC 1.0"); got != first {
+		t.Fatal("same namespaces and build: definitions loaded again")
+	}
+	for _, c := range []struct {
+		ns    []string
+		build string
+	}{
+		{[]string{"http://opcfoundation.org/UA/", "urn:other"}, "PLC 1.0"},
+		{[]string{"http://opcfoundation.org/UA/"}, "PLC 1.0"},
+		{ns, "PLC 1.1"},
+	} {
+		got := structCacheFor(first, c.ns, c.build)
+		if got == first || len(got.types) != 0 {
+			t.Fatalf("namespaces %v build %q: the old definitions were kept", c.ns, c.build)
+		}
+	}
+}
+
+// TestStructuresDecodeKeepsWhatFails checks the session's decode step: an
+// array of structures becomes []tag.Object; a body that does not decode
+// stays a tag.ExtensionObject with its body, is counted, and is logged
+// once per type; values of unknown encodings and other values pass as
+// they are.
+func TestStructuresDecodeKeepsWhatFails(t *testing.T) {
+	def := *testChoice
+	def.EncodingID = "ns=2;i=106"
+	n := 0
+	var logs testlog.Buffer
+	s := &structures{byEncoding: map[string]*StructDef{def.EncodingID: &def}, warned: map[string]bool{}, undecoded: func() { n++ }, log: zerolog.New(&logs)}
+	good := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(1), int32(5))}
+	bad := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(9))}
+	unknown := tag.ExtensionObject{TypeID: "ns=2;i=999", Body: []byte{1}}
+
+	if got, ok := s.decode([]any{good, good}).([]tag.Object); !ok || len(got) != 2 || got[1].Fields[0].Value != int32(5) {
+		t.Fatalf("array: %#v", got)
+	}
+	for range 3 {
+		if got, ok := s.decode(bad).(tag.ExtensionObject); !ok || string(got.Body) != string(bad.Body) {
+			t.Fatalf("bad body: %#v, want it kept", got)
+		}
+	}
+	mixed, ok := s.decode([]any{good, bad}).([]any)
+	if !ok || len(mixed) != 2 {
+		t.Fatalf("mixed array: %#v", mixed)
+	}
+	if _, ok := mixed[0].(tag.Object); !ok {
+		t.Fatalf("mixed array: the good element was not decoded: %#v", mixed[0])
+	}
+	if _, ok := mixed[1].(tag.ExtensionObject); !ok {
+		t.Fatalf("mixed array: the bad element was not kept: %#v", mixed[1])
+	}
+	if n != 4 {
+		t.Fatalf("undecoded counted %d, want 4", n)
+	}
+	if c := strings.Count(logs.String(), "structure value not decoded"); c != 1 {
+		t.Fatalf("%d warnings, want one per type", c)
+	}
+	if got := s.decode(unknown); got.(tag.ExtensionObject).TypeID != unknown.TypeID {
+		t.Fatalf("unknown encoding: %#v", got)
+	}
+	if got := s.decode(3.5); got != 3.5 {
+		t.Fatalf("plain value: %#v", got)
+	}
+}
