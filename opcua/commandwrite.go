@@ -164,4 +164,3 @@ func (s *Source) Write(ctx context.Context, items []WriteItem, opt WriteOptions)
 	}
 	return out, nil
 }
-
