@@ -412,3 +412,26 @@ func toFloat64(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// StructureExtensionObject encodes v as a structure of type def (see
+// EncodeStructure) and wraps it as the ExtensionObject a Write request
+// carries: binary encoding, TypeID the definition's Default Binary
+// encoding.
+func StructureExtensionObject(def *StructDef, v any) (*ua.ExtensionObject, error) {
+	if def == nil || def.EncodingID == "" {
+		return nil, errors.New("encode structure: no definition with a binary encoding")
+	}
+	enc, err := ua.ParseNodeID(def.EncodingID)
+	if err != nil {
+		return nil, fmt.Errorf("encode structure %s: encoding id: %w", def.Name, err)
+	}
+	body, err := EncodeStructure(def, v)
+	if err != nil {
+		return nil, err
+	}
+	return &ua.ExtensionObject{
+		EncodingMask: ua.ExtensionObjectBinary,
+		TypeID:       ua.NewExpandedNodeID(enc, "", 0),
+		Value:        &rawBody{body: body},
+	}, nil
+}

@@ -81,3 +81,32 @@ func TestRawBodyKeptByGopcua(t *testing.T) {
 		t.Fatal("registering over a gopcua type succeeded")
 	}
 }
+
+// TestStructureExtensionObjectWire checks that what StructureExtensionObject
+// builds goes on the wire as the encoding id and body, and comes back as
+// the same structure.
+func TestStructureExtensionObjectWire(t *testing.T) {
+	def := *testOptions
+	def.EncodingID = "ns=7;i=424244"
+	eo, err := StructureExtensionObject(&def, map[string]any{"a": 3, "c": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, err := ua.MustVariant(eo).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registerRawEncoding(ua.MustParseNodeID(def.EncodingID)); err != nil {
+		t.Fatal(err)
+	}
+	var v ua.Variant
+	if _, err := v.Decode(wire); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := Value(&v)
+	s := &structures{byEncoding: map[string]*StructDef{def.EncodingID: &def}, warned: map[string]bool{}}
+	checkObject(t, "written", s.decode(got), tag.Object{TypeName: "Options", Fields: []tag.Field{{Name: "a", Value: int32(3)}, {Name: "c", Value: "x"}}})
+	if _, err := StructureExtensionObject(testOptions, map[string]any{"a": 1}); err == nil {
+		t.Fatal("a definition without encoding id was accepted")
+	}
+}
