@@ -41,6 +41,7 @@ type Status struct {
 	Subscriptions int
 	Reconnects    uint64 // successful reconnects after the first connect
 	Samples       uint64 // samples emitted
+	Events        uint64 // of the samples, events (see EventConfig)
 	BrowseTime    time.Duration
 }
 

@@ -53,6 +53,8 @@ type session struct {
 	// Subscribe mode: the subscriptions, all delivering to notifs.
 	subs   []*subscription
 	notifs chan *gopcua.PublishNotificationData
+	// events are the session's event monitored items (events_subscribe.go).
+	events eventState
 }
 
 // run executes one session. It returns nil or ctx.Err() when ctx is done,
@@ -82,6 +84,10 @@ func (ss *session) run(ctx context.Context) error {
 		s.status.addReconnect()
 	}
 	ss.namespaces = c.Namespaces()
+	if !ss.once {
+		s.live.Store(&liveSession{c: c, namespaces: ss.namespaces})
+		defer s.live.Store(nil)
+	}
 
 	rctx, cancel := ss.requestCtx(ctx)
 	info, srvLimits, err := readServerInfo(rctx, c)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gopcua "github.com/gopcua/opcua"
@@ -36,6 +37,18 @@ type Source struct {
 	// by the goroutine running Run.
 	resolved *resolvedSet
 
+	// events are the parsed events entries (cfg.Events). Immutable.
+	events []eventEntry
+	// eventNodes are the nodes of events, per entry and event type, kept
+	// for the source's life (see eventNode); eventNodesFull is set once
+	// maxEventNodes was reached. Owned by the goroutine running Run.
+	eventNodes     map[eventNodeKey]*tag.Node
+	eventNodesFull bool
+	// live is the client of the current session while it is connected,
+	// for the condition methods (Acknowledge, ...) called from other
+	// goroutines; nil between sessions.
+	live atomic.Pointer[liveSession]
+
 	// closers counts the goroutines closing the clients of ended sessions
 	// (closeInBackground); Run waits for them before it returns.
 	closers sync.WaitGroup
@@ -46,6 +59,9 @@ type Source struct {
 // subscription learned from BadTooManyMonitoredItems.
 type learnedLimits struct {
 	Read, Monitor, PerSubscription int
+	// NoConditionRefresh is set once the server answered ConditionRefresh
+	// with a service fault (see conditionRefresh).
+	NoConditionRefresh bool
 }
 
 // NewSource validates cfg (applying the defaults of config.go) and returns
@@ -56,12 +72,20 @@ func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 	if err := cfg.validate(true); err != nil {
 		return nil, err
 	}
-	return &Source{
+	src := &Source{
 		cfg:    cfg,
 		log:    log,
 		status: newStatusBox(cfg.Name),
 		info:   &tag.SourceInfo{Name: cfg.Name, Endpoint: cfg.Endpoint},
-	}, nil
+	}
+	for i, e := range cfg.Events {
+		en, err := newEventEntry(e, cfg.Name)
+		if err != nil {
+			return nil, fmt.Errorf("opcua source %q: events[%d]: %w", cfg.Name, i, err)
+		}
+		src.events = append(src.events, en)
+	}
+	return src, nil
 }
 
 // Status returns a snapshot of the source's state. Safe for concurrent use.

@@ -10,6 +10,7 @@ import (
 // is read by /metrics while the source runs.
 type statusBox struct {
 	samples atomic.Uint64 // samples emitted; hot path, so outside mu
+	events  atomic.Uint64 // of them, events
 
 	mu sync.Mutex // guards the fields below
 	st Status
@@ -31,6 +32,7 @@ func (b *statusBox) snapshot() Status {
 	st := b.st
 	b.mu.Unlock()
 	st.Samples = b.samples.Load()
+	st.Events = b.events.Load()
 	return st
 }
 

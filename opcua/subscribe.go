@@ -96,6 +96,9 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	if err := ss.monitorItems(ctx, all); err != nil {
 		return err
 	}
+	if err := ss.subscribeEvents(ctx); err != nil {
+		return err
+	}
 	// A refused request (too big) stops gopcua's publish loop: start over
 	// with a fresh client and the smaller batches learned.
 	if err := ss.clientAlive(); err != nil {
@@ -130,6 +133,11 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 		case <-retry.C:
 			if err := ss.retryFailed(ctx, ss.monitorItems); err != nil {
 				return err
+			}
+			if ss.eventsFailed() > 0 {
+				if err := ss.monitorEvents(ctx); err != nil {
+					return err
+				}
 			}
 			if err := ss.clientAlive(); err != nil {
 				return err
@@ -386,6 +394,8 @@ func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNoti
 				return err
 			}
 		}
+	case *ua.EventNotificationList:
+		return ss.handleEvents(ctx, v)
 	case *ua.StatusChangeNotification:
 		return fmt.Errorf("subscription %d: status change: %w", n.SubscriptionID, v.Status)
 	}

@@ -1,0 +1,233 @@
+package opcua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gopcua/opcua/id"
+	"github.com/gopcua/opcua/ua"
+)
+
+// eventHandleBase is the client handle of the first events entry; data
+// items use their index, far below it, so one notification channel serves
+// both.
+const eventHandleBase = 1 << 31
+
+// minEventQueue is the least queue size of an event monitored item: events
+// come in bursts (a ConditionRefresh re-sends every active alarm at once),
+// and a data item's small queue would make the server drop some.
+const minEventQueue = 1000
+
+// eventState is a session's events: their subscription, which entries are
+// monitored, and whether a ConditionRefresh is being delivered.
+type eventState struct {
+	sub *subscription
+	// monitored marks the entries whose monitored item exists.
+	monitored []bool
+	// refreshing is set, per entry (each monitored item gets its own
+	// brackets), between a RefreshStartEvent and its RefreshEndEvent: the
+	// events between are re-sent conditions.
+	refreshing []bool
+}
+
+// subscribeEvents creates the session's event subscription with a monitored
+// item per events entry, then asks for a ConditionRefresh so that the
+// conditions active now (and unacknowledged) are sent again, marked as
+// refresh. An entry the server refuses is logged and retried with the
+// failed items; only a failed request ends the session.
+func (ss *session) subscribeEvents(ctx context.Context) error {
+	if len(ss.src.events) == 0 {
+		return nil
+	}
+	s, err := ss.newSubscription(ctx)
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	s.max = 0 // data items go to subscriptions of their own
+	ss.events = eventState{sub: s, monitored: make([]bool, len(ss.src.events)), refreshing: make([]bool, len(ss.src.events))}
+	if err := ss.monitorEvents(ctx); err != nil {
+		return err
+	}
+	return ss.conditionRefresh(ctx)
+}
+
+// monitorEvents creates the monitored items of the entries not monitored
+// yet.
+func (ss *session) monitorEvents(ctx context.Context) error {
+	var entries []int
+	var reqs []*ua.MonitoredItemCreateRequest
+	for e := range ss.src.events {
+		if ss.events.monitored[e] {
+			continue
+		}
+		req, err := ss.eventItemRequest(e)
+		if err != nil {
+			ss.log.Error().Err(err).Int("entry", e).Msg("events entry not monitored")
+			continue
+		}
+		entries = append(entries, e)
+		reqs = append(reqs, req)
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	subID := ss.events.sub.sub.SubscriptionID
+	res, err := ss.createItems(ctx, subID, reqs)
+	if err != nil {
+		return fmt.Errorf("subscription %d: create event monitored items: %w", subID, err)
+	}
+	if len(res.Results) != len(reqs) {
+		return fmt.Errorf("subscription %d: create event monitored items: %d results for %d items", subID, len(res.Results), len(reqs))
+	}
+	for i, r := range res.Results {
+		e := entries[i]
+		en := &ss.src.events[e]
+		if isBad(r.StatusCode) {
+			ss.log.Error().Int("entry", e).Str("notifier", en.cfg.Notifier).Str("status", statusName(r.StatusCode)).
+				Msg("events entry refused by the server; retried with the failed items")
+			continue
+		}
+		ss.events.monitored[e] = true
+		ss.events.sub.items++
+		// A server checks the select clauses against BaseEventType and may
+		// flag fields of subtypes (a condition's) that its events do have:
+		// noted once, not an error. A field an event lacks is left out.
+		if fr, ok := r.FilterResult.Value.(*ua.EventFilterResult); ok && fr != nil {
+			var flagged []string
+			for j, st := range fr.SelectClauseResults {
+				if isBad(st) && j < len(en.fields) {
+					flagged = append(flagged, en.fields[j].name+"="+statusName(st))
+				}
+			}
+			if len(flagged) > 0 {
+				ss.log.Info().Int("entry", e).Strs("fields", flagged).
+					Msg("the server flagged event fields it does not find on BaseEventType; events that have them still carry them")
+			}
+		}
+		ss.log.Info().Int("entry", e).Str("notifier", en.cfg.Notifier).Str("name", en.name).Msg("events subscribed")
+	}
+	ss.events.sub.lastData = time.Now()
+	return nil
+}
+
+// eventsFailed counts the entries not monitored in this session.
+func (ss *session) eventsFailed() int {
+	n := 0
+	for _, m := range ss.events.monitored {
+		if !m {
+			n++
+		}
+	}
+	return n
+}
+
+// eventItemRequest builds the monitored item of events entry e: the
+// EventNotifier attribute of its notifier with its EventFilter.
+func (ss *session) eventItemRequest(e int) (*ua.MonitoredItemCreateRequest, error) {
+	en := &ss.src.events[e]
+	notifier, err := ParseNodeID(en.cfg.Notifier, ss.namespaces)
+	if err != nil {
+		return nil, fmt.Errorf("notifier: %w", err)
+	}
+	filter, err := eventFilter(&en.cfg, en.fields, ss.namespaces)
+	if err != nil {
+		return nil, err
+	}
+	return &ua.MonitoredItemCreateRequest{
+		ItemToMonitor: &ua.ReadValueID{
+			NodeID:       notifier,
+			AttributeID:  ua.AttributeIDEventNotifier,
+			DataEncoding: &ua.QualifiedName{},
+		},
+		MonitoringMode: ua.MonitoringModeReporting,
+		RequestedParameters: &ua.MonitoringParameters{
+			ClientHandle:  uint32(eventHandleBase + e),
+			Filter:        ua.NewExtensionObject(filter),
+			QueueSize:     max(ss.src.cfg.QueueSize, minEventQueue),
+			DiscardOldest: true,
+		},
+	}, nil
+}
+
+// conditionRefresh calls ConditionRefresh (Part 9) for the event
+// subscription: the server re-sends every condition whose Retain is true,
+// between a RefreshStartEvent and a RefreshEndEvent. A server without
+// conditions may not implement it; that is logged, not an error.
+//
+// A server that answers the Call service with a fault (gopcua's own server
+// does not implement it) leaves gopcua's client without its publish loop:
+// that is learned, the session ends, and later sessions do not ask again.
+func (ss *session) conditionRefresh(ctx context.Context) error {
+	if ss.src.learned.NoConditionRefresh {
+		return nil
+	}
+	rctx, cancel := ss.requestCtx(ctx)
+	defer cancel()
+	subID := ss.events.sub.sub.SubscriptionID
+	res, err := ss.c.Call(rctx, &ua.CallMethodRequest{
+		ObjectID:       ua.NewNumericNodeID(0, id.ConditionType),
+		MethodID:       ua.NewNumericNodeID(0, id.ConditionType_ConditionRefresh),
+		InputArguments: []*ua.Variant{ua.MustVariant(subID)},
+	})
+	if err != nil {
+		if ss.lostErr() != nil || ctx.Err() != nil {
+			return err
+		}
+		if aerr := ss.clientAlive(); aerr != nil {
+			ss.src.learned.NoConditionRefresh = true
+			ss.log.Warn().Err(err).Msg("condition refresh refused with a service fault: not asked again; reconnecting")
+			return aerr
+		}
+		ss.log.Warn().Err(err).Uint32("subscription", subID).Msg("condition refresh failed: active conditions are not re-sent")
+		return nil
+	}
+	if isBad(res.StatusCode) {
+		ss.log.Info().Str("status", statusName(res.StatusCode)).Uint32("subscription", subID).
+			Msg("condition refresh refused by the server: active conditions are not re-sent")
+		return nil
+	}
+	ss.log.Debug().Uint32("subscription", subID).Msg("condition refresh requested")
+	return nil
+}
+
+// handleEvents emits the events of one notification, in order. Refresh
+// brackets set and clear the refresh mark; events of an unknown client
+// handle are counted and logged, never emitted under a wrong node.
+func (ss *session) handleEvents(ctx context.Context, l *ua.EventNotificationList) error {
+	now := time.Now()
+	for i, ev := range l.Events {
+		l.Events[i] = nil
+		e := -1
+		if ev != nil && ev.ClientHandle >= eventHandleBase {
+			e = int(ev.ClientHandle - eventHandleBase)
+		}
+		if e < 0 || e >= len(ss.src.events) {
+			ss.unknownHandles++
+			if ss.unknownHandles&(ss.unknownHandles-1) == 0 {
+				ss.log.Warn().Uint64("count", ss.unknownHandles).Msg("event with an unknown client handle dropped")
+			}
+			continue
+		}
+		smp, kind := ss.src.eventSample(e, ev, ss.events.refreshing[e], now)
+		switch kind {
+		case eventRefreshStart:
+			ss.events.refreshing[e] = true
+			ss.log.Debug().Msg("condition refresh started")
+			continue
+		case eventRefreshEnd:
+			ss.events.refreshing[e] = false
+			ss.log.Debug().Msg("condition refresh ended")
+			continue
+		}
+		if err := ss.emitSample(ctx, smp); err != nil {
+			return err
+		}
+		ss.src.status.events.Add(1)
+	}
+	return nil
+}
+
+// errEventsPoll is returned for events on a polling source.
+var errEventsPoll = errors.New("events need mode subscribe: events are delivered by a subscription only")
