@@ -100,6 +100,13 @@ func parseEventField(s string) (eventField, error) {
 	return f, nil
 }
 
+// CheckEventField checks the syntax of one entry of fields and returns the
+// payload key it selects ("ActiveState.Id" for ActiveState/Id).
+func CheckEventField(s string) (key string, err error) {
+	f, err := parseEventField(s)
+	return f.name, err
+}
+
 // eventFields returns the parsed select clauses of e: its fields (or the
 // defaults), then every required field it did not select, hidden.
 func (e *EventConfig) eventFields() ([]eventField, error) {
