@@ -47,15 +47,23 @@ func (ss *session) subscribeEvents(ctx context.Context) error {
 	}
 	s.max = 0 // data items go to subscriptions of their own
 	ss.events = eventState{sub: s, monitored: make([]bool, len(ss.src.events)), refreshing: make([]bool, len(ss.src.events))}
-	if err := ss.monitorEvents(ctx); err != nil {
+	return ss.monitorEvents(ctx)
+}
+
+// monitorEvents creates the monitored items of the entries not monitored
+// yet and, when it created any, asks for a ConditionRefresh (the entries
+// monitored before see their conditions again too, marked refresh).
+func (ss *session) monitorEvents(ctx context.Context) error {
+	added, err := ss.createEventItems(ctx)
+	if err != nil || added == 0 {
 		return err
 	}
 	return ss.conditionRefresh(ctx)
 }
 
-// monitorEvents creates the monitored items of the entries not monitored
-// yet.
-func (ss *session) monitorEvents(ctx context.Context) error {
+// createEventItems creates the monitored items of the entries not
+// monitored yet and returns how many it created.
+func (ss *session) createEventItems(ctx context.Context) (int, error) {
 	var entries []int
 	var reqs []*ua.MonitoredItemCreateRequest
 	for e := range ss.src.events {
@@ -64,23 +72,25 @@ func (ss *session) monitorEvents(ctx context.Context) error {
 		}
 		req, err := ss.eventItemRequest(e)
 		if err != nil {
-			ss.log.Error().Err(err).Int("entry", e).Msg("events entry not monitored")
+			ss.log.Error().Err(err).Int("entry", e).Msg("events entry not monitored; retried with the failed items")
 			continue
 		}
 		entries = append(entries, e)
 		reqs = append(reqs, req)
 	}
-	if len(reqs) == 0 {
-		return nil
+	entries, reqs, err := ss.notifiersOnly(ctx, entries, reqs)
+	if err != nil || len(reqs) == 0 {
+		return 0, err
 	}
 	subID := ss.events.sub.sub.SubscriptionID
 	res, err := ss.createItems(ctx, subID, reqs)
 	if err != nil {
-		return fmt.Errorf("subscription %d: create event monitored items: %w", subID, err)
+		return 0, fmt.Errorf("subscription %d: create event monitored items: %w", subID, err)
 	}
 	if len(res.Results) != len(reqs) {
-		return fmt.Errorf("subscription %d: create event monitored items: %d results for %d items", subID, len(res.Results), len(reqs))
+		return 0, fmt.Errorf("subscription %d: create event monitored items: %d results for %d items", subID, len(res.Results), len(reqs))
 	}
+	added := 0
 	for i, r := range res.Results {
 		e := entries[i]
 		en := &ss.src.events[e]
@@ -91,6 +101,7 @@ func (ss *session) monitorEvents(ctx context.Context) error {
 		}
 		ss.events.monitored[e] = true
 		ss.events.sub.items++
+		added++
 		// A server checks the select clauses against BaseEventType and may
 		// flag fields of subtypes (a condition's) that its events do have:
 		// noted once, not an error. A field an event lacks is left out.
@@ -109,7 +120,68 @@ func (ss *session) monitorEvents(ctx context.Context) error {
 		ss.log.Info().Int("entry", e).Str("notifier", en.cfg.Notifier).Str("name", en.name).Msg("events subscribed")
 	}
 	ss.events.sub.lastData = time.Now()
-	return nil
+	return added, nil
+}
+
+// notifiersOnly keeps the entries whose notifier reports events: a server
+// accepts a monitored item on the EventNotifier attribute of any object
+// (gopcua's own sends it as a data change), but only an object whose
+// EventNotifier has SubscribeToEvents set ever delivers an event. The
+// others are logged and left failed, so the source shows degraded instead
+// of waiting for events that never come. A failed read (not its
+// results) ends the session.
+func (ss *session) notifiersOnly(ctx context.Context, entries []int, reqs []*ua.MonitoredItemCreateRequest) ([]int, []*ua.MonitoredItemCreateRequest, error) {
+	if len(reqs) == 0 {
+		return entries, reqs, nil
+	}
+	nodes := make([]*ua.ReadValueID, len(reqs))
+	for i, r := range reqs {
+		nodes[i] = &ua.ReadValueID{NodeID: r.ItemToMonitor.NodeID, AttributeID: ua.AttributeIDEventNotifier}
+	}
+	rctx, cancel := ss.requestCtx(ctx)
+	res, err := ss.c.Read(rctx, &ua.ReadRequest{NodesToRead: nodes, TimestampsToReturn: ua.TimestampsToReturnNeither})
+	cancel()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the EventNotifier of %d notifiers: %w", len(nodes), err)
+	}
+	if len(res.Results) != len(nodes) {
+		return nil, nil, fmt.Errorf("read the EventNotifier of %d notifiers: %d results", len(nodes), len(res.Results))
+	}
+	keptE, keptR := entries[:0], reqs[:0]
+	for i, dv := range res.Results {
+		e := entries[i]
+		notifier := ss.src.events[e].cfg.Notifier
+		switch {
+		case dv == nil || isBad(dv.Status):
+			st := ua.StatusBadNoData
+			if dv != nil {
+				st = dv.Status
+			}
+			ss.log.Error().Int("entry", e).Str("notifier", notifier).Str("status", statusName(st)).
+				Msg("events entry: the notifier's EventNotifier cannot be read (no such object?); retried with the failed items")
+		case !subscribesToEvents(dv.Value):
+			ss.log.Error().Int("entry", e).Str("notifier", notifier).
+				Msg("events entry: the notifier does not report events (its EventNotifier lacks SubscribeToEvents); retried with the failed items")
+		default:
+			keptE, keptR = append(keptE, e), append(keptR, reqs[i])
+		}
+	}
+	return keptE, keptR, nil
+}
+
+// subscribesToEvents reports whether an EventNotifier attribute value has
+// the SubscribeToEvents bit.
+func subscribesToEvents(v *ua.Variant) bool {
+	if v == nil {
+		return false
+	}
+	switch b := v.Value().(type) {
+	case byte:
+		return b&1 != 0
+	case int16:
+		return b&1 != 0
+	}
+	return false
 }
 
 // eventsFailed counts the entries not monitored in this session.
@@ -175,10 +247,11 @@ func (ss *session) conditionRefresh(ctx context.Context) error {
 		if ss.lostErr() != nil || ctx.Err() != nil {
 			return err
 		}
-		if aerr := ss.clientAlive(); aerr != nil {
+		var fault ua.StatusCode
+		if errors.As(err, &fault) && isBad(fault) {
 			ss.src.learned.NoConditionRefresh = true
-			ss.log.Warn().Err(err).Msg("condition refresh refused with a service fault: not asked again; reconnecting")
-			return aerr
+			ss.log.Warn().Err(err).Msg("condition refresh refused with a service fault, which stops gopcua's client: not asked again; reconnecting")
+			return deadError("condition refresh", err)
 		}
 		ss.log.Warn().Err(err).Uint32("subscription", subID).Msg("condition refresh failed: active conditions are not re-sent")
 		return nil
