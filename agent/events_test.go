@@ -106,3 +106,15 @@ func TestConditionSource(t *testing.T) {
 		t.Fatalf("acknowledge on the simulator: %v, want a *ConditionError", err)
 	}
 }
+
+// TestEventsCarriedAcrossRestarts checks that a source's event count,
+// like its samples, survives the source being replaced by a reload.
+func TestEventsCarriedAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	var c carried
+	c.addSource(opcua.Status{Name: "plc", Samples: 10, Events: 4, Reconnects: 1})
+	st := c.sourceStatus(opcua.Status{Name: "plc", Samples: 3, Events: 2})
+	if st.Samples != 13 || st.Events != 6 || st.Reconnects != 1 {
+		t.Fatalf("carried status %+v", st)
+	}
+}
