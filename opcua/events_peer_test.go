@@ -219,3 +219,26 @@ func TestAcknowledgeWithoutSession(t *testing.T) {
 		t.Fatalf("confirm without a session: %v", err)
 	}
 }
+
+// TestNodeOPCUAEventsOnly runs a source with events and no nodes: it
+// connects, reports itself connected, and delivers events.
+func TestNodeOPCUAEventsOnly(t *testing.T) {
+	p := startPeer(t, "EVENTS=1")
+	cfg := peerConfig(t, p.Endpoint)
+	cfg.Events = []EventConfig{{Name: "ticks", Notifier: nsuID("Plant.Boiler"), Fields: []string{"Message"}}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col collector
+	runSource(t, src, col.emit)
+	waitFor(t, 30*time.Second, "events", func() bool { return len(col.eventsOf(0, "ticks")) >= 2 })
+	if st := src.Status(); st.State != StateConnected || st.Nodes != 0 || st.FailedItems != 0 || st.Events < 2 {
+		t.Errorf("status %+v", st)
+	}
+	for _, s := range col.eventsOf(0, "ticks") {
+		if names := fieldNames(s.Value.(tag.Object)); !slices.Equal(names, []string{"Message"}) {
+			t.Fatalf("fields %v: the required fields not selected stay out of the payload", names)
+		}
+	}
+}
