@@ -1,8 +1,13 @@
 package opcua
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/testlog"
 
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
@@ -18,7 +23,9 @@ func TestSimEventsUnsupported(t *testing.T) {
 	cfg := simConfig(t, s.Endpoint())
 	cfg.Nodes = simTypeNodes()[:3]
 	cfg.Events = []EventConfig{{}}
-	src, err := NewSource(cfg, testLogger(t))
+	cfg.RetryFailedItems = 200 * time.Millisecond
+	var logs testlog.Buffer
+	src, err := NewSource(cfg, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +38,13 @@ func TestSimEventsUnsupported(t *testing.T) {
 	reconnects := src.Status().Reconnects
 	mark := col.len()
 	waitFor(t, 30*time.Second, "more values on the same session", func() bool { return col.count(mark, "Plant.Types.Boolean") >= 5 })
+	// Retried every 200 ms, logged as an error once.
+	waitFor(t, 30*time.Second, "a retry of the failing entry", func() bool {
+		return strings.Contains(logs.String(), `"level":"debug","entry":0`)
+	})
+	if n := strings.Count(logs.String(), `"level":"error","entry":0`); n != 1 {
+		t.Errorf("%d error lines for the failing entry, want 1:\n%s", n, logs.String())
+	}
 	if st := src.Status(); st.Reconnects != reconnects || st.Events != 0 || st.State != StateDegraded || st.FailedItems != 1 {
 		t.Errorf("status %+v: want no more reconnects, no event, and degraded with the events entry failed", st)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+	"github.com/rs/zerolog"
 )
 
 // eventHandleBase is the client handle of the first events entry; data
@@ -72,7 +73,7 @@ func (ss *session) createEventItems(ctx context.Context) (int, error) {
 		}
 		req, err := ss.eventItemRequest(e)
 		if err != nil {
-			ss.log.Error().Err(err).Int("entry", e).Msg("events entry not monitored; retried with the failed items")
+			ss.eventFailure(e, err.Error()).Err(err).Msg("events entry not monitored; retried with the failed items")
 			continue
 		}
 		entries = append(entries, e)
@@ -95,32 +96,44 @@ func (ss *session) createEventItems(ctx context.Context) (int, error) {
 		e := entries[i]
 		en := &ss.src.events[e]
 		if isBad(r.StatusCode) {
-			ss.log.Error().Int("entry", e).Str("notifier", en.cfg.Notifier).Str("status", statusName(r.StatusCode)).
+			ss.eventFailure(e, statusName(r.StatusCode)).Str("status", statusName(r.StatusCode)).
 				Msg("events entry refused by the server; retried with the failed items")
 			continue
 		}
 		ss.events.monitored[e] = true
+		ss.src.eventWarned[e] = ""
 		ss.events.sub.items++
 		added++
-		// A server checks the select clauses against BaseEventType and may
-		// flag fields of subtypes (a condition's) that its events do have:
-		// noted once, not an error. A field an event lacks is left out.
-		if fr, ok := r.FilterResult.Value.(*ua.EventFilterResult); ok && fr != nil {
-			var flagged []string
-			for j, st := range fr.SelectClauseResults {
-				if isBad(st) && j < len(en.fields) {
-					flagged = append(flagged, en.fields[j].name+"="+statusName(st))
-				}
-			}
-			if len(flagged) > 0 {
-				ss.log.Info().Int("entry", e).Strs("fields", flagged).
-					Msg("the server flagged event fields it does not find on BaseEventType; events that have them still carry them")
-			}
+		if flagged := flaggedFields(en, r.FilterResult); len(flagged) > 0 {
+			ss.log.Info().Int("entry", e).Strs("fields", flagged).
+				Msg("the server flagged event fields it does not find on BaseEventType; events that have them still carry them")
 		}
 		ss.log.Info().Int("entry", e).Str("notifier", en.cfg.Notifier).Str("name", en.name).Msg("events subscribed")
 	}
 	ss.events.sub.lastData = time.Now()
 	return added, nil
+}
+
+// flaggedFields returns the fields of en whose select clause the server's
+// filter result flags, as Name=Status. A server checks the select clauses
+// against BaseEventType and may flag fields of subtypes (a condition's)
+// that its events do have: noted, not an error; a field an event lacks is
+// left out of its payload.
+func flaggedFields(en *eventEntry, res *ua.ExtensionObject) []string {
+	if res == nil {
+		return nil
+	}
+	fr, ok := res.Value.(*ua.EventFilterResult)
+	if !ok || fr == nil {
+		return nil
+	}
+	var flagged []string
+	for j, st := range fr.SelectClauseResults {
+		if isBad(st) && j < len(en.fields) {
+			flagged = append(flagged, en.fields[j].name+"="+statusName(st))
+		}
+	}
+	return flagged
 }
 
 // notifiersOnly keeps the entries whose notifier reports events: a server
@@ -150,23 +163,36 @@ func (ss *session) notifiersOnly(ctx context.Context, entries []int, reqs []*ua.
 	keptE, keptR := entries[:0], reqs[:0]
 	for i, dv := range res.Results {
 		e := entries[i]
-		notifier := ss.src.events[e].cfg.Notifier
 		switch {
 		case dv == nil || isBad(dv.Status):
 			st := ua.StatusBadNoData
 			if dv != nil {
 				st = dv.Status
 			}
-			ss.log.Error().Int("entry", e).Str("notifier", notifier).Str("status", statusName(st)).
+			ss.eventFailure(e, statusName(st)).Str("status", statusName(st)).
 				Msg("events entry: the notifier's EventNotifier cannot be read (no such object?); retried with the failed items")
 		case !subscribesToEvents(dv.Value):
-			ss.log.Error().Int("entry", e).Str("notifier", notifier).
+			ss.eventFailure(e, "no SubscribeToEvents").
 				Msg("events entry: the notifier does not report events (its EventNotifier lacks SubscribeToEvents); retried with the failed items")
 		default:
 			keptE, keptR = append(keptE, e), append(keptR, reqs[i])
 		}
 	}
 	return keptE, keptR, nil
+}
+
+// eventFailure returns the log event for events entry e failing for
+// reason, with the entry and its notifier: an error the first time the
+// entry fails for that reason, debug while it keeps failing the same way
+// (it is retried every RetryFailedItems), like a failing browse root.
+func (ss *session) eventFailure(e int, reason string) *zerolog.Event {
+	warned := ss.src.eventWarned
+	ev := ss.log.Debug()
+	if warned[e] != reason {
+		warned[e] = reason
+		ev = ss.log.Error()
+	}
+	return ev.Int("entry", e).Str("notifier", ss.src.events[e].cfg.Notifier)
 }
 
 // subscribesToEvents reports whether an EventNotifier attribute value has

@@ -44,6 +44,11 @@ type Source struct {
 	// maxEventNodes was reached. Owned by the goroutine running Run.
 	eventNodes     map[eventNodeKey]*tag.Node
 	eventNodesFull bool
+	// eventWarned holds, per events entry, the reason its last failure
+	// was logged as an error ("" while it is monitored), so an entry that
+	// keeps failing the same way is logged once (see eventFailure). Owned
+	// by the goroutine running Run.
+	eventWarned []string
 	// live is the client of the current session while it is connected,
 	// for the condition methods (Acknowledge, ...) called from other
 	// goroutines; nil between sessions.
@@ -85,6 +90,7 @@ func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 		}
 		src.events = append(src.events, en)
 	}
+	src.eventWarned = make([]string, len(src.events))
 	return src, nil
 }
 
