@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -74,34 +72,24 @@ sources:
 
 // TestConditionSource checks that the agent hands out its running source
 // by name for the condition commands, and nil for an unknown name; the
-// simulator cannot emit events, so the source has no session for them yet
-// or answers with a typed error.
+// simulator has no conditions, so acknowledging on it fails with a typed
+// error.
 func TestConditionSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the OPC UA simulator")
 	}
 	t.Parallel()
-	cfg, err := Load(filepath.Join("..", "configs", "demo.yaml"), noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	simListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg.StateDir, cfg.HTTPListen = dir, ""
-	cfg.Simulator.Listen, cfg.Simulator.CertDir = simListen, filepath.Join(dir, "sim")
-	cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.StoreDir = "127.0.0.1:-1", filepath.Join(dir, "jetstream")
-	for i := range cfg.Sources {
-		cfg.Sources[i].Endpoint, cfg.Sources[i].StateDir = "opc.tcp://"+simListen, dir
-	}
+	cfg := simSite(t, historian("acme.demo"), false)
+	cfg.Sources[0].Nodes = []opcua.NodeConfig{{ID: "nsu=urn:edgetag:sim;s=Plant.Line2.Press.Temperature"}}
+	cfg.Sources[0].Events = []opcua.EventConfig{{}}
 	a := newAgent(t, cfg)
 	runAgent(t, a)
-	name := cfg.Sources[0].Name
-	src := a.ConditionSource(name)
+	src := a.ConditionSource("sim")
 	if src == nil || a.ConditionSource("no-such-source") != nil {
-		t.Fatalf("ConditionSource(%q) = %v; an unknown name must give nil", name, src)
+		t.Fatalf("ConditionSource(sim) = %v; an unknown name must give nil", src)
 	}
 	var ce *opcua.ConditionError
-	err = src.Acknowledge(context.Background(), "ns=1;s=NoSuchAlarm", []byte{1}, "")
+	err := src.Acknowledge(context.Background(), "ns=1;s=NoSuchAlarm", []byte{1}, "")
 	if !errors.As(err, &ce) || (ce.Code != opcua.CodeSourceDown && ce.Code != opcua.CodeBadStatus && ce.Code != opcua.CodeUnknownNode) {
 		t.Fatalf("acknowledge on the simulator: %v, want a *ConditionError", err)
 	}
