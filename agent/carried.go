@@ -21,7 +21,7 @@ type carried struct {
 
 // sourceTotals are a source's counters.
 type sourceTotals struct {
-	samples, reconnects uint64
+	samples, events, reconnects uint64
 }
 
 // retireEngine calls swap, which replaces the running engine and returns
@@ -101,6 +101,7 @@ func (c *carried) addSource(st opcua.Status) {
 	}
 	t := c.sources[st.Name]
 	t.samples += st.Samples
+	t.events += st.Events
 	t.reconnects += st.Reconnects
 	c.sources[st.Name] = t
 }
@@ -112,6 +113,7 @@ func (c *carried) sourceStatus(st opcua.Status) opcua.Status {
 	defer c.mu.Unlock()
 	t := c.sources[st.Name]
 	st.Samples += t.samples
+	st.Events += t.events
 	st.Reconnects += t.reconnects
 	return st
 }

@@ -196,6 +196,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.ReadAfterReconnect, true)
 	setDefault(&s.ReuseNodes, true)
 	setDefault(&s.RetryFailedItems, duration(opcua.DefaultRetryFailedItems))
+	defaultEvents(s)
 }
 
 func defaultServerTLS(t *serverTLSFile) {

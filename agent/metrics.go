@@ -17,7 +17,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	sourceState, sourceSamples, sourceNodes, sourceFailed, sourceReconnects, sourceBrowse *prometheus.Desc
-	sourceSubscriptions, sourceBrowsePending                                              *prometheus.Desc
+	sourceSubscriptions, sourceBrowsePending, sourceEvents                                *prometheus.Desc
 	engineSamples, engineEmitted, engineFiltered, engineFailed                            *prometheus.Desc
 	engineSubjectCollisions                                                               *prometheus.Desc
 	engineBadDropped                                                                      *prometheus.Desc
@@ -44,6 +44,7 @@ func newMetrics(a *Agent) *metrics {
 		reg:           prometheus.NewRegistry(),
 		sourceState:   d("source_state", "1 for the source's current connection state.", "source", "state"),
 		sourceSamples: d("source_samples_total", "Samples read from the source.", "source"),
+		sourceEvents:  d("source_events_total", "Of the samples read from the source, OPC UA events (sources[].events).", "source"),
 		sourceNodes:   d("source_nodes", "Variables acquired by the source.", "source"),
 		sourceFailed:  d("source_failed_items", "Nodes that failed and are retried.", "source"),
 		sourceSubscriptions: d("source_subscriptions", "Subscriptions the source's session holds "+
@@ -116,6 +117,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			gauge(m.sourceState, b2f(s.State == st), s.Name, string(st))
 		}
 		counter(m.sourceSamples, float64(s.Samples), s.Name)
+		counter(m.sourceEvents, float64(s.Events), s.Name)
 		gauge(m.sourceNodes, float64(s.Nodes), s.Name)
 		gauge(m.sourceFailed, float64(s.FailedItems), s.Name)
 		gauge(m.sourceSubscriptions, float64(s.Subscriptions), s.Name)

@@ -76,6 +76,7 @@ type sourceFile struct {
 	ReadAfterReconnect *bool         `yaml:"read_after_reconnect"`
 	ReuseNodes         *bool         `yaml:"reuse_nodes"`
 	RetryFailedItems   *duration     `yaml:"retry_failed_items"`
+	Events             []eventFile   `yaml:"events"`
 }
 
 type securityFile struct {

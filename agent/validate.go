@@ -387,6 +387,7 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 		c.errorf(p+".reconnect", "min %s is longer than max %s", sc.ReconnectMin, sc.ReconnectMax)
 	}
 	c.nodes(p, s, &sc)
+	c.events(p, s, &sc)
 	return sc
 }
 
@@ -406,8 +407,8 @@ func (c *converter) nodes(p string, s *sourceFile, sc *opcua.Config) {
 	switch {
 	case *s.NodesFile != "":
 		c.nodesFile(p, *s.NodesFile, sc, &seen)
-	case len(sc.Nodes) == 0:
-		c.errorf(p+".nodes", "at least one node is required (in nodes or nodes_file): a variable, or a folder or object to browse")
+	case len(sc.Nodes) == 0 && len(s.Events) == 0:
+		c.errorf(p+".nodes", "at least one node is required (in nodes or nodes_file): a variable, or a folder or object to browse; or an events entry")
 	}
 }
 

@@ -147,6 +147,13 @@ func (rt *jsRuntime) fillMeta(m *metaHandler, s *tag.Sample) {
 	if s.ServerTime.IsZero() {
 		m.override(idxServerTime, nil)
 	}
+	// A sample's own meta (an event's) is set as a stage would set it, so
+	// the per-node reuse of ifs and stage effects (cacheable.go,
+	// stagecache.go) sees those keys changed and never reuses a result
+	// that reads them.
+	for _, h := range s.Meta {
+		m.Set(h.Key, rt.vm.ToValue(h.Value))
+	}
 }
 
 // statusName returns "Good" for status 0, else the OPC UA name of the

@@ -41,6 +41,7 @@ type Status struct {
 	Subscriptions int
 	Reconnects    uint64 // successful reconnects after the first connect
 	Samples       uint64 // samples emitted
+	Events        uint64 // of the samples, events (see EventConfig)
 	// UndecodedStructures counts structure values whose body did not
 	// decode from the loaded definition; they are published as type_id
 	// and raw body instead (one warning per type in the log).

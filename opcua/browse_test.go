@@ -26,6 +26,7 @@ const (
 	simMachineVars = 9  // variables per machine
 	simMachines    = 4  // 2 lines x 2 machines
 	simTypeVars    = 27 // variables under Plant/Types
+	simCommandVars = 26 // variables under Plant/Commands (writable, one read-only)
 )
 
 func plantID(path string) *ua.NodeID { return ua.NewStringNodeID(1, path) }
@@ -42,7 +43,7 @@ func TestBrowseSimulator(t *testing.T) {
 	t.Parallel()
 	s := simtest.Start(t, sim.Config{ExtraTags: 60, Rate: time.Second})
 	c := simtest.Connect(t, s.Endpoint())
-	all := simMachines*simMachineVars + simTypeVars + 60
+	all := simMachines*simMachineVars + simTypeVars + simCommandVars + 60
 	tests := []struct {
 		name      string
 		root      string
@@ -54,7 +55,7 @@ func TestBrowseSimulator(t *testing.T) {
 		{name: "paged and serial gives the same", root: "Plant", opt: BrowseOptions{PerRequest: 7, Concurrency: 1}, wantCount: all},
 		{name: "paged and concurrent gives the same", root: "Plant", opt: BrowseOptions{PerRequest: 3, Concurrency: 8}, wantCount: all},
 		{name: "depth 1 has only folders", root: "Plant", opt: BrowseOptions{MaxDepth: 1}, wantCount: 0},
-		{name: "depth 2 reaches Types and Scale", root: "Plant", opt: BrowseOptions{MaxDepth: 2}, wantCount: simTypeVars + 60},
+		{name: "depth 2 reaches Types and Scale", root: "Plant", opt: BrowseOptions{MaxDepth: 2}, wantCount: simTypeVars + simCommandVars + 60},
 		{name: "node limit", root: "Plant", opt: BrowseOptions{MaxNodes: 5}, wantCount: 5},
 		{name: "include any temperature", root: "Plant", opt: BrowseOptions{Include: []string{"**/Temp*"}}, wantCount: simMachines,
 			check: func(t *testing.T, vars []Variable) {
@@ -66,8 +67,8 @@ func TestBrowseSimulator(t *testing.T) {
 			}},
 		{name: "include one line", root: "Plant", opt: BrowseOptions{Include: []string{"Line1/**"}}, wantCount: 2 * simMachineVars},
 		{name: "include star within one element", root: "Plant", opt: BrowseOptions{Include: []string{"Line*/Press/*"}}, wantCount: 2 * simMachineVars},
-		{name: "exclude folders prunes them", root: "Plant", opt: BrowseOptions{Exclude: []string{"Scale", "Types"}}, wantCount: simMachines * simMachineVars},
-		{name: "exclude variables anywhere", root: "Plant", opt: BrowseOptions{Exclude: []string{"**/Axis*", "Scale"}}, wantCount: simMachines*(simMachineVars-1) + simTypeVars},
+		{name: "exclude folders prunes them", root: "Plant", opt: BrowseOptions{Exclude: []string{"Scale", "Types"}}, wantCount: simMachines*simMachineVars + simCommandVars},
+		{name: "exclude variables anywhere", root: "Plant", opt: BrowseOptions{Exclude: []string{"**/Axis*", "Scale"}}, wantCount: simMachines*(simMachineVars-1) + simTypeVars + simCommandVars},
 		{name: "include and exclude", root: "Plant", opt: BrowseOptions{Include: []string{"Line1/**"}, Exclude: []string{"**/Robot"}}, wantCount: simMachineVars},
 		{name: "sub folder root", root: "Plant.Line1.Press", wantCount: simMachineVars,
 			check: func(t *testing.T, vars []Variable) {
@@ -128,7 +129,9 @@ func TestBrowseDataTypes(t *testing.T) {
 	got := map[string]string{}
 	for _, v := range vars {
 		got[strings.Join(append(append([]string{}, v.Path...), v.BrowseName), "/")] = v.DataType
-		if v.AccessLevel != byte(ua.AccessLevelTypeCurrentRead) {
+		// Plant/Commands holds the writable variables (and one read-only).
+		writable := len(v.Path) > 0 && v.Path[0] == "Commands" && v.BrowseName != "ReadOnly"
+		if writable != (v.AccessLevel&byte(ua.AccessLevelTypeCurrentWrite) != 0) || v.AccessLevel&byte(ua.AccessLevelTypeCurrentRead) == 0 {
 			t.Errorf("%s: access level %d", v.BrowseName, v.AccessLevel)
 		}
 	}

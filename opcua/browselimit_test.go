@@ -242,8 +242,8 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 		st := src.Status()
 		return st.State == StateConnected && st.PendingBrowse == 0 && st.FailedItems == 0
 	})
-	if st := src.Status(); st.Nodes != simMachines*simMachineVars+simTypeVars+folders*perFolder {
-		t.Errorf("status %+v: want %d nodes", st, simMachines*simMachineVars+simTypeVars+folders*perFolder)
+	if st := src.Status(); st.Nodes != simMachines*simMachineVars+simTypeVars+simCommandVars+folders*perFolder {
+		t.Errorf("status %+v: want %d nodes", st, simMachines*simMachineVars+simTypeVars+simCommandVars+folders*perFolder)
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)

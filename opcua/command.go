@@ -51,6 +51,9 @@ const (
 	CodeVerifyFailed ErrorCode = "verify_failed"
 	// CodeRateLimited: a per-node rate limit refused the write.
 	CodeRateLimited ErrorCode = "rate_limited"
+	// CodeUnknownEvent: a condition has no event of that EventId (its
+	// state changed since; acknowledge or confirm the latest event).
+	CodeUnknownEvent ErrorCode = "unknown_event"
 )
 
 // CommandError is the failure of one command or of one item of a batch.

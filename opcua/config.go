@@ -118,7 +118,10 @@ type Config struct {
 	PollInterval       time.Duration
 	Deadband           Deadband
 	Nodes              []NodeConfig
-	Limits             Limits
+	// Events are the events entries: events and alarms delivered beside
+	// the values (mode subscribe only).
+	Events []EventConfig
+	Limits Limits
 
 	// StateDir holds the client certificate (pki/own) and the trust list
 	// (pki/trusted, pki/rejected). Shared by all sources of a site.
@@ -253,8 +256,16 @@ func (cfg Config) validate(forSource bool) error {
 		cfg.Limits.MaxMonitoredItemsPerSubscription < 0 || cfg.Limits.MaxBrowseContinuationPoints < 0 {
 		bad("limits: negative batch size")
 	}
-	if forSource && len(cfg.Nodes) == 0 {
+	if forSource && len(cfg.Nodes) == 0 && len(cfg.Events) == 0 {
 		bad("nodes: empty")
+	}
+	if len(cfg.Events) > 0 && cfg.Mode == ModePoll {
+		bad("events: %v", errEventsPoll)
+	}
+	for i, e := range cfg.Events {
+		for _, err := range ValidateEvent(e) {
+			bad("events[%d].%v", i, err)
+		}
 	}
 	for i, n := range cfg.Nodes {
 		if n.ID == "" {

@@ -285,7 +285,7 @@ func (ss *session) readRootAttributes(ctx context.Context, ids []*ua.NodeID) ([]
 // failedCount is the number of failed items, failed roots and nodes
 // pending browse.
 func (ss *session) failedCount() int {
-	n := len(ss.failedRoots) + len(ss.pendingBrowse)
+	n := len(ss.failedRoots) + len(ss.pendingBrowse) + ss.eventsFailed()
 	for h := range ss.items {
 		if ss.items[h].failed {
 			n++

@@ -53,6 +53,8 @@ type session struct {
 	// Subscribe mode: the subscriptions, all delivering to notifs.
 	subs   []*subscription
 	notifs chan *gopcua.PublishNotificationData
+	// events are the session's event monitored items (events_subscribe.go).
+	events eventState
 
 	// structs decodes the values of structured data types (structures.go).
 	structs *structures

@@ -48,6 +48,19 @@ type Source struct {
 	// tag.Node, for TagNode; replaced whole, never changed.
 	tagNodes atomic.Pointer[map[string]*tag.Node]
 
+	// events are the parsed events entries (cfg.Events). Immutable.
+	events []eventEntry
+	// eventNodes are the nodes of events, per entry and event type, kept
+	// for the source's life (see eventNode); eventNodesFull is set once
+	// maxEventNodes was reached. Owned by the goroutine running Run.
+	eventNodes     map[eventNodeKey]*tag.Node
+	eventNodesFull bool
+	// eventWarned holds, per events entry, the reason its last failure
+	// was logged as an error ("" while it is monitored), so an entry that
+	// keeps failing the same way is logged once (see eventFailure). Owned
+	// by the goroutine running Run.
+	eventWarned []string
+
 	// closers counts the goroutines closing the clients of ended sessions
 	// (closeInBackground); Run waits for them before it returns.
 	closers sync.WaitGroup
@@ -58,6 +71,9 @@ type Source struct {
 // subscription learned from BadTooManyMonitoredItems.
 type learnedLimits struct {
 	Read, Monitor, PerSubscription int
+	// NoConditionRefresh is set once the server answered ConditionRefresh
+	// with a service fault (see conditionRefresh).
+	NoConditionRefresh bool
 }
 
 // NewSource validates cfg (applying the defaults of config.go) and returns
@@ -68,14 +84,23 @@ func NewSource(cfg Config, log zerolog.Logger) (*Source, error) {
 	if err := cfg.validate(true); err != nil {
 		return nil, err
 	}
-	return &Source{
+	src := &Source{
 		cfg:    cfg,
 		log:    log,
 		status: newStatusBox(cfg.Name),
 		info:   &tag.SourceInfo{Name: cfg.Name, Endpoint: cfg.Endpoint},
 
 		cmdSlots: make(chan struct{}, maxCommandsInFlight),
-	}, nil
+	}
+	for i, e := range cfg.Events {
+		en, err := newEventEntry(e, cfg.Name)
+		if err != nil {
+			return nil, fmt.Errorf("opcua source %q: events[%d]: %w", cfg.Name, i, err)
+		}
+		src.events = append(src.events, en)
+	}
+	src.eventWarned = make([]string, len(src.events))
+	return src, nil
 }
 
 // Status returns a snapshot of the source's state. Safe for concurrent use.

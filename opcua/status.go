@@ -14,6 +14,7 @@ type statusBox struct {
 	// undecodedStructures counts structure values whose body did not
 	// decode from its definition (published raw instead).
 	undecodedStructures atomic.Uint64
+	events              atomic.Uint64 // of them, events
 
 	mu sync.Mutex // guards the fields below
 	st Status
@@ -37,6 +38,7 @@ func (b *statusBox) snapshot() Status {
 	b.mu.Unlock()
 	st.Samples = b.samples.Load()
 	st.UndecodedStructures = b.undecodedStructures.Load()
+	st.Events = b.events.Load()
 	return st
 }
 

@@ -106,6 +106,9 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 	if err := ss.monitorItems(ctx, all); err != nil {
 		return err
 	}
+	if err := ss.subscribeEvents(ctx); err != nil {
+		return err
+	}
 	// A refused request (too big) stops gopcua's publish loop: start over
 	// with a fresh client and the smaller batches learned.
 	if err := ss.clientAlive(); err != nil {
@@ -140,6 +143,11 @@ func (ss *session) subscribeLoop(ctx context.Context, hbErr <-chan error) error 
 		case <-retry.C:
 			if err := ss.retryFailed(ctx, ss.monitorItems); err != nil {
 				return err
+			}
+			if ss.eventsFailed() > 0 {
+				if err := ss.monitorEvents(ctx); err != nil {
+					return err
+				}
 			}
 			if err := ss.clientAlive(); err != nil {
 				return err
@@ -416,6 +424,8 @@ func (ss *session) handleNotification(ctx context.Context, n *gopcua.PublishNoti
 		if s != nil && wh >= 0 {
 			s.witness = witness{handle: wh, delivered: true, dv: wdv}
 		}
+	case *ua.EventNotificationList:
+		return ss.handleEvents(ctx, v)
 	case *ua.StatusChangeNotification:
 		return fmt.Errorf("subscription %d: status change: %w", n.SubscriptionID, v.Status)
 	}

@@ -20,4 +20,9 @@ type Sample struct {
 	ReceivedAt time.Time
 	// Status is the OPC UA status code (0 = Good).
 	Status uint32
+	// Meta holds msg.meta keys of this sample alone, set over the node's
+	// (an event's id, source and severity); nil for a data value. A key
+	// the node's meta also has takes the sample's value. Owned by the
+	// sample once emitted, never modified after.
+	Meta []Header
 }

@@ -17,6 +17,9 @@
 //              urn:edgetag:test:nodeopcua, whose index then moves up by one)
 //              and adds Plant/Structs with structured variables (see
 //              addStructs)
+//   EVENTS     when 1, adds the event objects of addEvents (below)
+//   LEVEL      with EVENTS: the first value of Plant.Boiler.Level
+//              (default 50; 95 starts the level alarm active)
 //
 // Address space (namespace urn:edgetag:test:nodeopcua, index 1 on a fresh
 // server): Objects/Plant with Counter (UInt32), Temperature (Double),
@@ -279,6 +282,10 @@ async function main() {
             outputArguments: [{ dataType: DataType.Double, value: inputArguments[0].value + inputArguments[1].value }],
         });
     });
+    let eventsTimer = null;
+    if (process.env.EVENTS === "1") {
+        eventsTimer = addEvents(addressSpace, ns, plant, rate);
+    }
 
     const lateMs = parseInt(process.env.LATE_MS || "0", 10);
     let lateTimer = null;
@@ -292,11 +299,67 @@ async function main() {
     const stop = async () => {
         clearInterval(timer);
         clearTimeout(lateTimer);
+        clearInterval(eventsTimer);
         await server.shutdown(0);
         process.exit(0);
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+}
+
+// addEvents adds Plant/Boiler (s=Plant.Boiler), an object with an
+// EventNotifier that is an event source of the Server object, and below it:
+//   - a plain event (BaseEventType, SourceName "Boiler") raised every rate
+//     ms, with Message "tick <n>" and a Severity alternating 100 and 800;
+//   - Level (s=Plant.Boiler.Level, Double, writable, first value LEVEL)
+//     and LevelAlarm (s=Plant.Boiler.LevelAlarm), an ExclusiveLimitAlarm on
+//     it (limits 10/25/75/90): writing 95 makes it active (HighHigh,
+//     severity 150), writing 50 returns it to normal. Acknowledge and
+//     Confirm are those of node-opcua's alarms.
+// It returns the timer of the plain events.
+function addEvents(addressSpace, ns, plant, rate) {
+    const server = addressSpace.rootFolder.objects.server;
+    // Binds ConditionRefresh, Acknowledge, Confirm, AddComment, ...
+    addressSpace.installAlarmsAndConditionsService();
+    const boiler = ns.addObject({
+        browseName: "Boiler",
+        nodeId: "s=Plant.Boiler",
+        organizedBy: plant,
+        eventSourceOf: server,
+        eventNotifier: 1,
+    });
+    const level = ns.addVariable({
+        componentOf: boiler,
+        browseName: "Level",
+        nodeId: "s=Plant.Boiler.Level",
+        dataType: "Double",
+        accessLevel: "CurrentRead | CurrentWrite",
+        userAccessLevel: "CurrentRead | CurrentWrite",
+    });
+    level.setValueFromSource(new Variant({ dataType: DataType.Double, value: parseFloat(process.env.LEVEL || "50") }));
+    const alarm = ns.instantiateExclusiveLimitAlarm("ExclusiveLimitAlarmType", {
+        browseName: "LevelAlarm",
+        nodeId: "s=Plant.Boiler.LevelAlarm",
+        componentOf: boiler,
+        conditionSource: boiler,
+        inputNode: level,
+        lowLowLimit: 10,
+        lowLimit: 25,
+        highLimit: 75,
+        highHighLimit: 90,
+    });
+    // Evaluate the first value: an alarm is computed on changes only.
+    level.setValueFromSource(new Variant({ dataType: DataType.Double, value: level.readValue().value.value }));
+    void alarm;
+    let n = 0;
+    return setInterval(() => {
+        n++;
+        boiler.raiseEvent("BaseEventType", {
+            message: { dataType: DataType.LocalizedText, value: { text: "tick " + n } },
+            severity: { dataType: DataType.UInt16, value: n % 2 === 0 ? 800 : 100 },
+            sourceName: { dataType: DataType.String, value: "Boiler" },
+        });
+    }, rate);
 }
 
 main().catch((err) => {
