@@ -55,7 +55,7 @@ func TestCommandsBlock(t *testing.T) {
       call:
         - object: "ns=2;s=Line1"
       endpoints:
-        - {name: ack, node: "x"}
+        - {name: reset, node: "x"}
   uns_subjects: ["umh.v1.acme.>", "a..b"]
   uns_contract: "a.b"
 `, wants: []want{
@@ -68,7 +68,7 @@ func TestCommandsBlock(t *testing.T) {
 			{"16:36", "commands.allow[0].write[3].max", "below min"},
 			{"16:45", "commands.allow[0].write[3].rate", "want <count>/s"},
 			{"18:11", "commands.allow[0].call[0].method", "is required"},
-			{"20:18", "commands.allow[0].endpoints[0].name", `"ack" is not an endpoint`},
+			{"20:18", "commands.allow[0].endpoints[0].name", `"reset" is not an endpoint`},
 			{"21:18", "commands.uns_subjects[0]", "has no _command token"},
 			{"21:35", "commands.uns_subjects[1]", "not a valid subject filter"},
 			{"22:17", "commands.uns_contract", "one subject token"},
@@ -119,7 +119,8 @@ func TestCommandsThroughTheAgent(t *testing.T) {
 	cfg.Sources[0].PublishingInterval, cfg.Sources[0].SamplingInterval = 50*time.Millisecond, 50*time.Millisecond
 	cfg.Sources[0].Nodes = append(cfg.Sources[0].Nodes, opcua.NodeConfig{ID: "nsu=urn:edgetag:sim;s=Plant.Commands.Double"})
 	cfg.Commands = &command.Policy{Read: true, Timeout: 5 * time.Second, Sources: map[string]*command.SourceRules{
-		"sim": {Write: []command.NodeRule{{Node: "nsu=urn:edgetag:sim;s=Plant.Commands.*"}}},
+		"sim": {Write: []command.NodeRule{{Node: "nsu=urn:edgetag:sim;s=Plant.Commands.*"}},
+			Guarded: map[string][]command.NodeRule{"ack": {{Node: "nsu=urn:edgetag:sim;s=Plant.Commands.*"}}}},
 	}}
 	a := newAgent(t, cfg)
 	runAgent(t, a)
@@ -167,6 +168,22 @@ func TestCommandsThroughTheAgent(t *testing.T) {
 	rep = ask("write", `{"source":"sim","node":"nsu=urn:edgetag:sim;s=Plant.Line1.Press.Temperature","value":1}`)
 	if rep.OK || rep.Error.Code != opcua.CodeNotAllowed {
 		t.Fatalf("write outside the allow-list: %+v", rep)
+	}
+	// The alarm endpoints reach the source through the allow-list; the
+	// simulator has no conditions, so an allowed node is unknown to it
+	// (acknowledging a real alarm is tested against node-opcua in opcua).
+	for _, tc := range []struct {
+		endpoint, req string
+		code          opcua.ErrorCode
+	}{
+		{"ack", `{"source":"sim","node":"nsu=urn:edgetag:sim;s=Plant.Commands.Double","event_id":"AQI="}`, opcua.CodeUnknownNode},
+		{"ack", `{"source":"sim","node":"nsu=urn:edgetag:sim;s=Plant.Commands.Double","event_id":"not base64"}`, opcua.CodeInvalidRequest},
+		{"ack", `{"source":"sim","node":"nsu=urn:edgetag:sim;s=Plant.Line1.Press.Temperature","event_id":"AQI="}`, opcua.CodeNotAllowed},
+		{"confirm", `{"source":"sim","node":"nsu=urn:edgetag:sim;s=Plant.Commands.Double","event_id":"AQI="}`, opcua.CodeNotAllowed},
+	} {
+		if rep := ask(tc.endpoint, tc.req); rep.OK || rep.Error == nil || rep.Error.Code != tc.code {
+			t.Errorf("%s %s: %+v %+v, want code %s", tc.endpoint, tc.req, rep, rep.Error, tc.code)
+		}
 	}
 	rep = ask("status", ``)
 	if !rep.OK || len(rep.Sources) != 1 || rep.Sources[0].Name != "sim" || !rep.Commands.Writes {

@@ -46,6 +46,9 @@ func (a *Agent) startCommands(ctx context.Context, cfg *Config) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
+	if err := addConditionEndpoints(svc); err != nil {
+		return nil, err
+	}
 	a.commands.Store(svc)
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
