@@ -1,91 +1,40 @@
 package sim
 
-import (
-	"encoding/xml"
-	"sync"
+//go:generate go run ./internal/ns0gen ns0_table.go
 
-	"github.com/gopcua/opcua/schema"
+import (
 	"github.com/gopcua/opcua/server"
 	"github.com/gopcua/opcua/ua"
 )
 
-// standardVariable is what the standard nodeset says of a namespace-0
-// variable.
+// standardVariable is what the standard nodeset says of a variable of
+// namespace 0.
 type standardVariable struct {
-	id          *ua.NodeID
+	id          uint32
 	browseName  string
-	displayName string
-	dataType    *ua.NodeID // nil when the nodeset names none
+	dataType    uint32 // 0 when the nodeset names none
 	valueRank   int32
 	accessLevel uint8
 }
 
-// standardVariables parses the standard nodeset once per process.
-var standardVariables = sync.OnceValue(func() []standardVariable {
-	var set schema.UANodeSet
-	if err := xml.Unmarshal(schema.OpcUaNodeSet2, &set); err != nil {
-		return nil // compiled into gopcua: cannot happen; the fix is then skipped
-	}
-	aliases := map[string]string{}
-	if set.Aliases != nil {
-		for _, a := range set.Aliases.Alias {
-			aliases[a.AliasAttr] = a.Value
-		}
-	}
-	out := make([]standardVariable, 0, len(set.UAVariable))
-	for _, v := range set.UAVariable {
-		if v == nil || v.UAInstance == nil || v.UANode == nil {
-			continue
-		}
-		nid, err := ua.ParseNodeID(v.NodeIdAttr)
-		if err != nil || nid.Namespace() != 0 {
-			continue
-		}
-		sv := standardVariable{id: nid, browseName: v.BrowseNameAttr, displayName: v.BrowseNameAttr,
-			valueRank: int32(v.ValueRankAttr), accessLevel: uint8(v.AccessLevelAttr)}
-		if len(v.DisplayName) > 0 {
-			sv.displayName = v.DisplayName[0].Value
-		}
-		// An omitted ValueRank is -1 (scalar) and an omitted AccessLevel
-		// is 1 (read); the schema decodes both as 0. The nodeset writes
-		// no explicit ValueRank 0 for the Server object's variables.
-		if sv.valueRank == 0 {
-			sv.valueRank = -1
-		}
-		if sv.accessLevel == 0 {
-			sv.accessLevel = uint8(ua.AccessLevelTypeCurrentRead)
-		}
-		dt := v.DataTypeAttr
-		if a, ok := aliases[dt]; ok {
-			dt = a
-		}
-		if dt != "" {
-			if id, err := ua.ParseNodeID(dt); err == nil {
-				sv.dataType = id
-			}
-		}
-		out = append(out, sv)
-	}
-	return out
-})
-
-// fixStandardVariables gives the namespace-0 variables of gopcua's server
-// (the Server object's status, capabilities and diagnostics) the browse
-// name, data type, value rank and access level of the standard: gopcua
-// imports them without data type or access level, and names some of its
-// own ServerStatus nodes wrongly (State as "ServerStatus",
-// ManufacturerName as "ProductName"). Browse results take the names from
-// the nodes (see namesFromNodes), so they follow.
+// fixStandardVariables gives the variables below gopcua's Server object
+// (status, capabilities, diagnostics) the browse name, data type, value
+// rank and access level of the standard (serverVariables, generated from
+// the nodeset gopcua carries, so no start parses it again): gopcua imports
+// them without data type or access level, and names some of its own
+// ServerStatus nodes wrongly (State as "ServerStatus", ManufacturerName as
+// "ProductName"). Browse results take the names from the nodes (see
+// namesFromNodes), so they follow.
 func fixStandardVariables(srv *server.Server) {
-	for _, sv := range standardVariables() {
-		n := srv.Node(sv.id)
+	for _, sv := range serverVariables {
+		n := srv.Node(ua.NewNumericNodeID(0, sv.id))
 		if n == nil {
 			continue
 		}
 		_ = n.SetAttribute(ua.AttributeIDBrowseName, server.DataValueFromValue(&ua.QualifiedName{Name: sv.browseName}))
-		_ = n.SetAttribute(ua.AttributeIDDisplayName, server.DataValueFromValue(ua.NewLocalizedText(sv.displayName)))
-		if sv.dataType != nil {
-			_ = n.SetAttribute(ua.AttributeIDDataType, server.DataValueFromValue(sv.dataType))
+		_ = n.SetAttribute(ua.AttributeIDDisplayName, server.DataValueFromValue(ua.NewLocalizedText(sv.browseName)))
+		if sv.dataType != 0 {
+			_ = n.SetAttribute(ua.AttributeIDDataType, server.DataValueFromValue(ua.NewNumericNodeID(0, sv.dataType)))
 		}
 		_ = n.SetAttribute(ua.AttributeIDValueRank, server.DataValueFromValue(sv.valueRank))
 		_ = n.SetAttribute(ua.AttributeIDAccessLevel, server.DataValueFromValue(sv.accessLevel))
