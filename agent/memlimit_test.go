@@ -67,8 +67,8 @@ func TestApplyMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestAutoLimit: the base for small heaps, never closer than twice the live
-// heap for large ones (GOGC=100 lets the heap grow that far anyway).
+// TestAutoLimit: the base for small heaps, half the live heap above it for
+// large ones.
 func TestAutoLimit(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -77,10 +77,10 @@ func TestAutoLimit(t *testing.T) {
 	}{
 		{0, autoMemoryBase},
 		{50 << 20, autoMemoryBase},
-		{autoMemoryBase / 2, autoMemoryBase},
-		{100 << 20, 200 << 20},
-		{1 << 30, 2 << 30},
-		{math.MaxUint64, 1 << 62},
+		{autoMemoryBase * 2 / 3, autoMemoryBase},
+		{100 << 20, 150 << 20},
+		{1 << 30, 3 << 29},
+		{math.MaxUint64, 3 << 60},
 	} {
 		if got := autoLimit(c.live); got != c.want {
 			t.Errorf("autoLimit(%d) = %d, want %d", c.live, got, c.want)

@@ -250,6 +250,50 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 	}
 }
 
+// TestSourceCarriesLearnedContinuationPoints: a server enforces 5
+// continuation points per session without announcing them; the first
+// session learns the limit from its refusals, and the next session (which
+// browses again: reuse_nodes off) starts from it, so the server refuses
+// nothing more.
+func TestSourceCarriesLearnedContinuationPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large browse")
+	}
+	const folders, perFolder = 6, 1000
+	s := simtest.Start(t, sim.Config{ExtraTags: folders * perFolder, Rate: time.Hour, BrowseContinuationPoints: 5, HideBrowseLimit: true})
+	cfg := simConfig(t, s.Endpoint())
+	cfg.PublishingInterval = time.Second
+	cfg.RequestTimeout = time.Minute
+	reuse := false
+	cfg.ReuseNodes = &reuse
+	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Scale"}}
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runSource(t, src, func(context.Context, tag.Sample) error { return nil })
+	subscribed := func() bool {
+		st := src.Status()
+		return st.State == StateConnected && st.Nodes == folders*perFolder && st.PendingBrowse == 0
+	}
+	waitFor(t, 3*time.Minute, "every variable subscribed", subscribed)
+	refused := s.BrowseRefused()
+	if refused == 0 {
+		t.Fatal("the first browse met no refusal: nothing to learn")
+	}
+	first := src.Status().BrowseTime
+	s.DropConnections()
+	waitFor(t, 3*time.Minute, "every variable subscribed in a new session", func() bool {
+		return src.Status().Reconnects >= 1 && src.Status().BrowseTime != first && subscribed()
+	})
+	if got := s.BrowseRefused(); got != refused {
+		t.Errorf("the second session's browse was refused %d more nodes, want 0", got-refused)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // BenchmarkBrowseContinuationPoints browses 20 folders of 1,000 variables
 // with the default options: without a limit, behind 5 continuation points
 // announced, and behind 5 enforced but not announced (learned from the

@@ -114,6 +114,9 @@ func (ss *session) run(ctx context.Context) error {
 	if l := s.learned.PerSubscription; l > 0 && l < ss.limits.PerSubscription {
 		ss.limits.PerSubscription = l
 	}
+	if l := s.learned.BrowseContinuationPoints; l > 0 && (ss.limits.BrowseContinuationPoints == 0 || l < ss.limits.BrowseContinuationPoints) {
+		ss.limits.BrowseContinuationPoints = l
+	}
 	ss.browseBudget = newContinuationBudget(ss.limits.BrowseContinuationPoints)
 	// Commands use this session from now on until it ends; the handle is
 	// withdrawn before the client is closed.
@@ -122,6 +125,15 @@ func (ss *session) run(ctx context.Context) error {
 		s.live.Store(live)
 		defer s.live.CompareAndSwap(live, nil)
 	}
+	// What the browses learned about the server's continuation points
+	// (refusals under an unknown or too high limit) holds for the next
+	// session's browses too, once every node was browsed under it (a
+	// server that refused every point for a while teaches nothing).
+	defer func() {
+		if l := ss.browseBudget.Limit(); l > 0 && l != ss.limits.BrowseContinuationPoints && ss.items != nil && len(ss.pendingBrowse) == 0 {
+			s.learned.BrowseContinuationPoints = l
+		}
+	}()
 	ss.log.Info().Str("endpoint", cfg.Endpoint).Str("server", info.String()).Str("profile", ss.limits.Profile).
 		Int("read_batch", ss.limits.Read).Int("browse_batch", ss.limits.Browse).Int("monitor_batch", ss.limits.Monitor).
 		Int("max_items_per_subscription", ss.limits.PerSubscription).Int("browse_continuation_points", ss.limits.BrowseContinuationPoints).

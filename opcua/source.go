@@ -67,10 +67,11 @@ type Source struct {
 }
 
 // learnedLimits are caps on batch sizes (0 = none) learned from
-// BadTooManyOperations and similar answers, and on the items per
-// subscription learned from BadTooManyMonitoredItems.
+// BadTooManyOperations and similar answers, on the items per subscription
+// learned from BadTooManyMonitoredItems, and on the browse continuation
+// points per session learned from BadNoContinuationPoints.
 type learnedLimits struct {
-	Read, Monitor, PerSubscription int
+	Read, Monitor, PerSubscription, BrowseContinuationPoints int
 	// NoConditionRefresh is set once the server answered ConditionRefresh
 	// with a service fault (see conditionRefresh).
 	NoConditionRefresh bool
