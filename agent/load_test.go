@@ -131,6 +131,7 @@ tag_processor:
   runtimes: 2
   max_payload_bytes: 512KiB
   cache_max_bytes: 8MiB
+  shortcuts: false
 nats:
   url: "nats://a:4222, nats://b:4222"
   credentials: /etc/edgetag/site.creds
@@ -173,7 +174,7 @@ nats:
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},
 		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2, BadStatus: engine.BadStatusDrop,
 		Headers:         []string{"opcua_status_code"},
-		MaxPayloadBytes: 512 << 10, CacheMaxBytes: 8 << 20,
+		MaxPayloadBytes: 512 << 10, CacheMaxBytes: 8 << 20, NoShortcuts: true,
 	}
 	want.NATS = sink.Config{
 		Name: "acme-berlin", URL: "nats://a:4222,nats://b:4222",

@@ -55,4 +55,10 @@ type Config struct {
 	// BadStatus is what happens to a sample whose OPC UA status is Bad:
 	// BadStatusDrop ("" means it too) or BadStatusKeep (see badstatus.go).
 	BadStatus string
+	// NoShortcuts runs every stage in JavaScript: no stage-effect cache
+	// (stagecache.go, cacheable.go), no payload arithmetic in Go
+	// (payloadexpr.go), no threshold test in Go (payloadcmp.go). The
+	// messages are the same either way, only slower; it is the reference
+	// the shortcuts are tested against and a switch for operators.
+	NoShortcuts bool
 }

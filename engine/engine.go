@@ -123,7 +123,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 			}
 			return
 		}
-		s, err := compileScript(name, kind, sn)
+		s, err := compileScript(name, kind, sn, !cfg.NoShortcuts)
 		if err != nil {
 			errs = append(errs, err)
 			return

@@ -184,7 +184,7 @@ func FuzzCompileScript(f *testing.F) {
 		if expr {
 			kind = kindExpr
 		}
-		s, err := compileScript("defaults", kind, Snippet{Code: code, File: "site.yaml", Line: 3})
+		s, err := compileScript("defaults", kind, Snippet{Code: code, File: "site.yaml", Line: 3}, true)
 		if err != nil {
 			var ce *CompileError
 			if !errors.As(err, &ce) || ce.Stage != "defaults" {
