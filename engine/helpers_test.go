@@ -82,20 +82,6 @@ func header(m tag.Message, key string) (string, bool) {
 	return "", false
 }
 
-// payloadValue decodes the "value" of a message payload.
-func payloadValue(t testing.TB, m tag.Message) any {
-	t.Helper()
-	var p struct {
-		Value any `json:"value"`
-	}
-	d := json.NewDecoder(bytes.NewReader(m.Payload))
-	d.UseNumber()
-	if err := d.Decode(&p); err != nil {
-		t.Fatalf("payload %s: %v", m.Payload, err)
-	}
-	return p.Value
-}
-
 // logBuffer is a goroutine-safe log sink for assertions on log lines.
 type logBuffer struct {
 	mu sync.Mutex

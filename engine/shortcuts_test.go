@@ -100,7 +100,7 @@ var arithLiterals = []string{"0", "-0", "1", "-1", "2", "0.5", "-2.5", "100", "4
 // only permitted refusal is a result goja holds as an integral double.
 func FuzzPayloadArithmetic(f *testing.F) {
 	f.Add([]byte{4, 2, 0, 9, 0}, 1.5, int64(7), false, 0.1, uint8(0))
-	f.Add([]byte{6, 0, 4, 3, 0, 2, 0, 1}, -0.0, int64(-1)<<53, true, 1e300, uint8(3))
+	f.Add([]byte{6, 0, 4, 3, 0, 2, 0, 1}, math.Copysign(0, -1), int64(-1)<<53, true, 1e300, uint8(3))
 	f.Add([]byte{7, 2, 3, 0, 2, 5, 1}, math.NaN(), int64(math.MaxInt64), true, -2.5, uint8(5))
 	f.Add([]byte{5, 4, 0, 2, 1, 1}, math.Inf(1), int64(0), false, 5e-324, uint8(2))
 	f.Fuzz(func(t *testing.T, prog []byte, pf float64, pi int64, payloadInt bool, lit float64, compound uint8) {
@@ -145,7 +145,7 @@ func FuzzPayloadArithmetic(f *testing.F) {
 // result.
 func FuzzPayloadComparison(f *testing.F) {
 	f.Add(uint8(0), 100.0, int64(100), false, false, 100.5, int64(0), false)
-	f.Add(uint8(4), -0.0, int64(0), true, true, 0.0, int64(0), true)
+	f.Add(uint8(4), math.Copysign(0, -1), int64(0), true, true, 0.0, int64(0), true)
 	f.Add(uint8(7), math.NaN(), int64(1)<<53+1, true, false, 0.0, int64(1)<<53, true)
 	f.Add(uint8(2), math.Inf(-1), int64(-5), false, true, math.Inf(-1), int64(0), false)
 	f.Fuzz(func(t *testing.T, opIdx uint8, litF float64, litI int64, intLit, swap bool, pf float64, pi int64, payloadInt bool) {
@@ -271,7 +271,7 @@ func TestShortcutsMatchPlainJavaScript(t *testing.T) {
 	g := engineGen{rand.New(rand.NewPCG(seed, 0))}
 	nodes := []*tag.Node{testNode("a1"), testNode("b2"), testNode("a3"), testNode("axis4")}
 	nodes[1].Group, nodes[3].Group = "axis", "axis"
-	payloads := []any{1.0, 2.0, 2.5, int64(7), int64(5), -0.0, 10.5, math.NaN(), "x", true}
+	payloads := []any{1.0, 2.0, 2.5, int64(7), int64(5), math.Copysign(0, -1), 10.5, math.NaN(), "x", true}
 	statuses := []uint32{0, 0, 0, 0x40000000, 0x80000000}
 	var cached, compared, computed int // stages the shortcuts took
 	for i := range 40 {

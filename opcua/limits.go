@@ -196,17 +196,3 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 		serverLimits{Read: num(4), Browse: num(5), Monitor: num(6), PerSubscription: num(7), BrowseContinuationPoints: num(8),
 			MinSamplingInterval: ms(9)}, nil
 }
-
-// batches calls fn for consecutive slices of at most size elements of n.
-func batches(n, size int, fn func(lo, hi int) error) error {
-	if size <= 0 {
-		size = n
-	}
-	for lo := 0; lo < n; lo += size {
-		hi := min(lo+size, n)
-		if err := fn(lo, hi); err != nil {
-			return err
-		}
-	}
-	return nil
-}
