@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
@@ -84,8 +85,29 @@ func TestParseDefaults(t *testing.T) {
 			DrainTimeout:     sink.DefaultDrainTimeout,
 		},
 	}
-	if diff := cmp.Diff(want, cfg); diff != "" {
+	if diff := cmp.Diff(want, cfg, ignoreStatusName); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+// ignoreStatusName leaves engine.Config.StatusName, a function, out of
+// comparisons; TestStatusNamesReachTheEngine checks it.
+var ignoreStatusName = cmpopts.IgnoreFields(engine.Config{}, "StatusName")
+
+// TestStatusNamesReachTheEngine checks that the engine names statuses as
+// OPC UA does.
+func TestStatusNamesReachTheEngine(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("sources: [{name: a, endpoint: \"opc.tcp://h:4840\", nodes: [{id: i=85}]}]\n"), "x.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Engine.StatusName
+	if f == nil {
+		t.Fatal("the engine gets no status names")
+	}
+	if got := f(0x800A0000); got != "BadTimeout" {
+		t.Errorf("status 0x800A0000 is named %q, want BadTimeout", got)
 	}
 }
 
@@ -186,7 +208,7 @@ nats:
 			Compression: sink.DefaultCompression},
 		ErrorsSubject: "edgetag.errors", ReconnectBufSize: 1 << 20, DrainTimeout: 9 * time.Second,
 	}
-	if diff := cmp.Diff(want, cfg); diff != "" {
+	if diff := cmp.Diff(want, cfg, ignoreStatusName); diff != "" {
 		t.Errorf("explicit values (-want +got):\n%s", diff)
 	}
 }

@@ -484,6 +484,7 @@ func (c *converter) engine(tp *tagProcessorFile) engine.Config {
 		CacheMaxBytes:      c.positiveSize("tag_processor.cache_max_bytes", int64(*tp.CacheMaxBytes)),
 		BadStatus:          *tp.BadStatus,
 		NoShortcuts:        !*tp.Shortcuts,
+		StatusName:         opcua.StatusName,
 	}
 	c.oneOf("tag_processor.bad_status", ec.BadStatus, engine.BadStatuses)
 	for i, cond := range tp.Conditions {

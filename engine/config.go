@@ -61,4 +61,8 @@ type Config struct {
 	// messages are the same either way, only slower; it is the reference
 	// the shortcuts are tested against and a switch for operators.
 	NoShortcuts bool
+	// StatusName names a status code for msg.meta.opcua_status_code and
+	// the log (opcua.StatusName: BadTimeout, ...); status 0 is always
+	// "Good". nil names every other status by its hex form (0x80AB0000).
+	StatusName func(code uint32) string
 }

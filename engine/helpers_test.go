@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -22,6 +23,9 @@ func newTestEngine(t testing.TB, cfg Config, log zerolog.Logger) *Engine {
 	t.Helper()
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Minute
+	}
+	if cfg.StatusName == nil {
+		cfg.StatusName = opcua.StatusName
 	}
 	e, err := New(cfg, log)
 	if err != nil {

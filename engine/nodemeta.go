@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gopcua/opcua/ua"
-
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -159,21 +157,23 @@ func (rt *jsRuntime) statusName(code uint32) string {
 	if s, ok := rt.statuses[code]; ok {
 		return s
 	}
-	s := statusName(code)
+	s := rt.e.statusName(code)
 	if len(rt.statuses) < 1024 {
 		rt.statuses[code] = s
 	}
 	return s
 }
 
-func statusName(code uint32) string {
-	d, ok := ua.StatusCodes[ua.StatusCode(code)]
-	if !ok {
-		// The low 16 bits carry info bits (overflow, limits, ...).
-		d, ok = ua.StatusCodes[ua.StatusCode(code&0xFFFF0000)]
+// statusName is Config.StatusName, "Good" for status 0 and the hex form
+// when the config names none.
+func (e *Engine) statusName(code uint32) string {
+	if code == 0 {
+		return "Good"
 	}
-	if ok && d.Name != "" {
-		return strings.TrimPrefix(d.Name, "Status")
+	if e.statusNames != nil {
+		if s := e.statusNames(code); s != "" {
+			return s
+		}
 	}
 	return "0x" + strings.ToUpper(strconv.FormatUint(uint64(code)|1<<32, 16)[1:])
 }
