@@ -74,12 +74,13 @@ type nodeRare struct {
 // typeNames are the type names sampleTypes returns other than a node's own
 // DataType: a nodeState keeps its types as indexes into it. Index 0 stands
 // for the node's DataType, typeOther for a name kept in nodeRare.
-var typeNames = [...]string{
-	"", "number", "bool", "string", "array", "object", "datetime",
-	"Null", "Boolean", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64",
-	"Float", "Double", "String", "DateTime", "ByteString", "LocalizedText", "QualifiedName",
-	"NodeId", "Guid", "XmlElement", "StatusCode", "ExtensionObject", "Variant",
-}
+var typeNames = func() []string {
+	names := []string{"", "number", "bool", "string", "array", "object", "datetime"}
+	for t := tag.TypeNull; t.String() != ""; t++ {
+		names = append(names, t.String())
+	}
+	return names
+}()
 
 const typeOther = 255
 
