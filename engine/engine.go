@@ -94,7 +94,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		statusNames:  cfg.StatusName,
 	}
 	e.subjectInHeaders = e.headers.has(MetaLocationPath) && e.headers.has(MetaDataContract) &&
-		e.headers.has(MetaVirtualPath) && e.headers.has(MetaTagNameKey)
+		e.headers.has(MetaVirtualPath) && e.headers.has(MetaUNSTagName)
 	if e.prefix == "" {
 		e.prefix = DefaultSubjectPrefix
 	}

@@ -125,13 +125,13 @@ return msg;`
 	// its stage's shape (a value of t2's own), so t3 has a record of it.
 	ns := cached.nodes.get(&tag.Sample{Node: t2}, len(cached.stages))
 	d, then1, adv1 := ns.stageState(0), ns.stageState(4), ns.stageState(5)
-	if d != fxNever || then1 != fxShared || adv1 != fxShared || ns.fx.Load() != nil {
+	if d != effectNever || then1 != effectShared || adv1 != effectShared || ns.effects.Load() != nil {
 		t.Errorf("t2 effect states: defaults %d, conditions[1].then %d, advancedProcessing %d; want never (array value), shared, shared",
 			d, then1, adv1)
 	}
 	ns = cached.nodes.get(&tag.Sample{Node: t3}, len(cached.stages))
 	then1, adv1 = ns.stageState(4), ns.stageState(5)
-	if then1 != fxCached || adv1 != fxShared || ns.fxOf(4) == nil || ns.fxOf(5) != nil {
+	if then1 != effectCached || adv1 != effectShared || ns.effectOf(4) == nil || ns.effectOf(5) != nil {
 		t.Errorf("t3 effect states: conditions[1].then %d, advancedProcessing %d; want cached, shared", then1, adv1)
 	}
 }
@@ -182,8 +182,8 @@ return msg;`
 	}
 	for _, n := range nodes {
 		ns := cached.nodes.get(&tag.Sample{Node: n}, len(cached.stages))
-		if st := ns.stageState(0); st != fxShared || ns.fx.Load() != nil {
-			t.Errorf("%s: defaults state %d, own records %v; want the stage's shape and none", n.Name, st, ns.fx.Load() != nil)
+		if st := ns.stageState(0); st != effectShared || ns.effects.Load() != nil {
+			t.Errorf("%s: defaults state %d, own records %v; want the stage's shape and none", n.Name, st, ns.effects.Load() != nil)
 		}
 	}
 }
