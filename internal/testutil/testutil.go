@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// pollEvery is how often WaitFor and WaitUntil check their condition.
-const pollEvery = 10 * time.Millisecond
+// pollEvery is how often WaitFor and WaitUntil check their condition: a
+// condition may scan a large collection under the lock its producer takes.
+const pollEvery = 20 * time.Millisecond
 
 // WaitFor calls cond until it returns nil and fails the test with cond's
 // last error when timeout passes first. The timeout is a deadline for a
