@@ -1,3 +1,8 @@
+// Package jsonl runs the tag engine offline over JSON lines, the `edgetag
+// process` command: one sample per input line (ParseInput), one message or
+// failure per output line (Run). OPC UA status names come in through a
+// StatusCodes lookup, so neither this package nor the engine depends on
+// an OPC UA library.
 package jsonl
 
 import (
