@@ -18,6 +18,7 @@ import (
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/sink"
@@ -28,18 +29,17 @@ import (
 const simPlantRoot = "nsu=urn:edgetag:sim;s=Plant"
 
 // freePort is a port for a server the test starts itself.
-func freePort(t testing.TB) int { return natstest.FreePort(t) }
 
 // simSite is a complete site: the in-process simulator, one source reading
 // its plant, the given engine, and the embedded NATS server on a random port.
 func simSite(t testing.TB, eng engine.Config, js bool) *Config {
 	t.Helper()
 	dir := t.TempDir()
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	return &Config{
 		Site:       "test-site",
 		StateDir:   dir,
-		HTTPListen: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		HTTPListen: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)),
 		Simulator:  &sim.Config{Listen: listen, Rate: 50 * time.Millisecond, CertDir: filepath.Join(dir, "sim-pki")},
 		Sources: []opcua.Config{{
 			Name:               "sim",

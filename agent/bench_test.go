@@ -2,7 +2,6 @@ package agent
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/edgetag/edgetag/agent/statuspage"
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/sink"
 	"github.com/edgetag/edgetag/tag"
 )
@@ -47,12 +47,6 @@ func benchNodes() []*tag.Node {
 		}
 	}
 	return nodes
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkPipeline measures the whole pipeline after the OPC UA source:
@@ -98,7 +92,7 @@ func BenchmarkPipeline(b *testing.B) {
 			now := time.Now()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0, wall0 := cpuTime(), time.Now()
+			cpu0, wall0 := testutil.CPUTime(b), time.Now()
 			for i := 0; i < b.N; i++ {
 				s := tag.Sample{Node: nodes[i%len(nodes)], Value: 42.5 + float64(i%100), SourceTime: now, ServerTime: now}
 				if err := p.emit(ctx, s); err != nil {
@@ -110,7 +104,7 @@ func BenchmarkPipeline(b *testing.B) {
 			if err := snk.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
-			wall, cpu := time.Since(wall0), cpuTime()-cpu0
+			wall, cpu := time.Since(wall0), testutil.CPUTime(b)-cpu0
 			b.StopTimer()
 			if got := p.published.Load(); got != uint64(b.N) {
 				b.Fatalf("published %d of %d", got, b.N)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/sink"
 )
 
@@ -53,8 +54,8 @@ func TestCountersMonotonicAcrossReload(t *testing.T) {
 		t.Skip("integration test")
 	}
 	dir := t.TempDir()
-	simPort := freePort(t)
-	first := reloadSiteFile(dir, "before", simPort, freePort(t))
+	simPort := testutil.FreePort(t)
+	first := reloadSiteFile(dir, "before", simPort, testutil.FreePort(t))
 	load := func(text string) *Config {
 		t.Helper()
 		path := filepath.Join(dir, "site.yaml")
@@ -81,7 +82,7 @@ func TestCountersMonotonicAcrossReload(t *testing.T) {
 		}
 		return nil
 	})
-	next := strings.Replace(reloadSiteFile(dir, "after", simPort, freePort(t)), "publishing_interval: 50ms", "publishing_interval: 60ms", 1)
+	next := strings.Replace(reloadSiteFile(dir, "after", simPort, testutil.FreePort(t)), "publishing_interval: 50ms", "publishing_interval: 60ms", 1)
 	before := map[string]float64{}
 	for _, name := range counters {
 		before[name] = metricSum(t, a, name)
@@ -115,7 +116,7 @@ func TestStreamMetricsAndReadiness(t *testing.T) {
 		t.Skip("integration test")
 	}
 	dir := t.TempDir()
-	text := strings.Replace(reloadSiteFile(dir, "line", freePort(t), freePort(t)), "jetstream: {enabled: false}", "jetstream: {enabled: true}", 1)
+	text := strings.Replace(reloadSiteFile(dir, "line", testutil.FreePort(t), testutil.FreePort(t)), "jetstream: {enabled: false}", "jetstream: {enabled: true}", 1)
 	path := filepath.Join(dir, "site.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

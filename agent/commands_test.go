@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua"
 )
 
@@ -111,7 +112,7 @@ func TestCommandsThroughTheAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	simListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	simListen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	cfg.StateDir, cfg.HTTPListen = dir, ""
 	cfg.Simulator.Listen, cfg.Simulator.CertDir, cfg.Simulator.Rate = simListen, filepath.Join(dir, "sim"), 50*time.Millisecond
 	cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.StoreDir = "127.0.0.1:-1", filepath.Join(dir, "jetstream")

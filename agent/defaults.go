@@ -85,6 +85,7 @@ func applyDefaults(f *siteFile, file string) {
 	setDefault(&tp.MaxPayloadBytes, byteSize(engine.DefaultMaxPayloadBytes))
 	setDefault(&tp.CacheMaxBytes, byteSize(engine.DefaultCacheMaxBytes))
 	setDefault(&tp.BadStatus, engine.BadStatusDrop)
+	setDefault(&tp.Shortcuts, true)
 
 	setDefault(&f.NATS, natsFile{})
 	n := f.NATS

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 // TestDemoPipeline runs configs/demo.yaml through the real agent — its
@@ -23,7 +24,7 @@ func TestDemoPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	simListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	simListen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	cfg.StateDir, cfg.HTTPListen = dir, ""
 	cfg.Simulator.Listen, cfg.Simulator.CertDir, cfg.Simulator.Rate = simListen, filepath.Join(dir, "sim"), 50*time.Millisecond
 	cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.StoreDir = "127.0.0.1:-1", filepath.Join(dir, "jetstream")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
@@ -85,8 +86,29 @@ func TestParseDefaults(t *testing.T) {
 			DrainTimeout:     sink.DefaultDrainTimeout,
 		},
 	}
-	if diff := cmp.Diff(want, cfg); diff != "" {
+	if diff := cmp.Diff(want, cfg, ignoreStatusName); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+// ignoreStatusName leaves engine.Config.StatusName, a function, out of
+// comparisons; TestStatusNamesReachTheEngine checks it.
+var ignoreStatusName = cmpopts.IgnoreFields(engine.Config{}, "StatusName")
+
+// TestStatusNamesReachTheEngine checks that the engine names statuses as
+// OPC UA does.
+func TestStatusNamesReachTheEngine(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("sources: [{name: a, endpoint: \"opc.tcp://h:4840\", nodes: [{id: i=85}]}]\n"), "x.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Engine.StatusName
+	if f == nil {
+		t.Fatal("the engine gets no status names")
+	}
+	if got := f(0x800A0000); got != "BadTimeout" {
+		t.Errorf("status 0x800A0000 is named %q, want BadTimeout", got)
 	}
 }
 
@@ -132,6 +154,7 @@ tag_processor:
   runtimes: 2
   max_payload_bytes: 512KiB
   cache_max_bytes: 8MiB
+  shortcuts: false
 nats:
   url: "nats://a:4222, nats://b:4222"
   credentials: /etc/edgetag/site.creds
@@ -174,7 +197,7 @@ nats:
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},
 		SubjectPrefix: "acme.uns", Timeout: 50 * time.Millisecond, Runtimes: 2, BadStatus: engine.BadStatusDrop,
 		Headers:         []string{"opcua_status_code"},
-		MaxPayloadBytes: 512 << 10, CacheMaxBytes: 8 << 20,
+		MaxPayloadBytes: 512 << 10, CacheMaxBytes: 8 << 20, NoShortcuts: true,
 	}
 	want.NATS = sink.Config{
 		Name: "acme-berlin", URL: "nats://a:4222,nats://b:4222",
@@ -186,7 +209,7 @@ nats:
 			Compression: sink.DefaultCompression},
 		ErrorsSubject: "edgetag.errors", ReconnectBufSize: 1 << 20, DrainTimeout: 9 * time.Second,
 	}
-	if diff := cmp.Diff(want, cfg); diff != "" {
+	if diff := cmp.Diff(want, cfg, ignoreStatusName); diff != "" {
 		t.Errorf("explicit values (-want +got):\n%s", diff)
 	}
 }

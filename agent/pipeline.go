@@ -49,9 +49,9 @@ type pipeline struct {
 	wg      sync.WaitGroup
 	// watchMu orders the watchdog's new workers before the shutdown's
 	// wait: once draining is set, no worker is added.
-	watchMu  sync.Mutex
-	draining bool
-	closeMu  sync.Once
+	watchMu   sync.Mutex
+	draining  bool
+	closeOnce sync.Once
 
 	published atomic.Uint64
 	// lostAtShutdown counts samples and messages still queued when the
@@ -127,7 +127,7 @@ func (p *pipeline) emit(ctx context.Context, s tag.Sample) error {
 // has returned: a send on a closed queue panics.
 func (p *pipeline) closeIntake() {
 	p.stopReplacing()
-	p.closeMu.Do(func() {
+	p.closeOnce.Do(func() {
 		for _, q := range p.queues {
 			close(q)
 		}

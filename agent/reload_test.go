@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/internal/testlog"
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 // reloadSiteFile is a complete site file around the in-process simulator; location
@@ -52,8 +53,8 @@ func TestWatchReloadsFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "site.yaml")
-	simPort := freePort(t)
-	first := reloadSiteFile(dir, "before", simPort, freePort(t))
+	simPort := testutil.FreePort(t)
+	first := reloadSiteFile(dir, "before", simPort, testutil.FreePort(t))
 	if err := os.WriteFile(path, []byte(first), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestWatchReloadsFile(t *testing.T) {
 	waitSubjectPrefix(t, got, "umh.v1.before.", mark)
 
 	// A new tag_processor, and a new NATS port that only a restart applies.
-	next := reloadSiteFile(dir, "after", simPort, freePort(t))
+	next := reloadSiteFile(dir, "after", simPort, testutil.FreePort(t))
 	if err := os.WriteFile(path, []byte(next), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +109,8 @@ func TestWatchReloadsNodesFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "site.yaml")
 	tags := filepath.Join(dir, "tags.txt")
-	simPort := freePort(t)
-	site := strings.Replace(reloadSiteFile(dir, "plant", simPort, freePort(t)),
+	simPort := testutil.FreePort(t)
+	site := strings.Replace(reloadSiteFile(dir, "plant", simPort, testutil.FreePort(t)),
 		fmt.Sprintf("nodes: [{id: \"%s\"}]", simPlantRoot), "nodes_file: tags.txt", 1)
 	if err := os.WriteFile(path, []byte(site), 0o600); err != nil {
 		t.Fatal(err)

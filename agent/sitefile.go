@@ -139,6 +139,7 @@ type tagProcessorFile struct {
 	MaxPayloadBytes    *byteSize       `yaml:"max_payload_bytes"`
 	CacheMaxBytes      *byteSize       `yaml:"cache_max_bytes"`
 	BadStatus          *string         `yaml:"bad_status"`
+	Shortcuts          *bool           `yaml:"shortcuts"`
 }
 
 type conditionFile struct {

@@ -498,6 +498,8 @@ func (c *converter) engine(tp *tagProcessorFile) engine.Config {
 		MaxPayloadBytes:    c.payloadBytes("tag_processor.max_payload_bytes", int64(*tp.MaxPayloadBytes)),
 		CacheMaxBytes:      c.positiveSize("tag_processor.cache_max_bytes", int64(*tp.CacheMaxBytes)),
 		BadStatus:          *tp.BadStatus,
+		NoShortcuts:        !*tp.Shortcuts,
+		StatusName:         opcua.StatusName,
 	}
 	c.oneOf("tag_processor.bad_status", ec.BadStatus, engine.BadStatuses)
 	for i, cond := range tp.Conditions {

@@ -90,7 +90,7 @@ sources:
     deadband: {type: relative, value: 1}
     limits: {profile: siemens}
     nodes: [{id: i=85}]
-tag_processor: {bad_status: show}
+tag_processor: {bad_status: show, shortcuts: maybe}
 `,
 			errs: []want{
 				{"1:14", "log.level", `"verbose" is not allowed; use one of trace, debug, info, warn, error, disabled`},
@@ -101,6 +101,7 @@ tag_processor: {bad_status: show}
 				{"7:22", "sources[0].deadband.type", `"relative" is not allowed; use one of none, absolute, percent`},
 				{"8:23", "sources[0].limits.profile", `"siemens" is not allowed`},
 				{"10:29", "tag_processor.bad_status", `"show" is not allowed; use one of drop, keep`},
+				{"10:46", "tag_processor.shortcuts", "true or false"},
 			},
 		},
 		{

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
@@ -82,7 +83,7 @@ func runSimSourceTB(t testing.TB, names ...string) (*opcua.Source, *latest) {
 			t.Errorf("source: %v", err)
 		}
 	})
-	waitFor(t, "source connected with every value", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "source connected with every value", func() bool {
 		return src.Status().State == opcua.StateConnected && l.len() >= len(names)
 	})
 	return src, l
@@ -126,17 +127,6 @@ func (l *latest) node(suffix string) (*tag.Node, bool) {
 	return nil, false
 }
 
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // startNATS runs an embedded nats-server and returns a connection to it.
 func startNATS(t testing.TB) (*nats.Conn, string) {
 	t.Helper()
@@ -175,7 +165,7 @@ func runService(t testing.TB, nc *nats.Conn, cfg Config, log zerolog.Logger, set
 			t.Errorf("service: %v", err)
 		}
 	})
-	waitFor(t, "service answering", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "service answering", func() bool {
 		m, err := nc.Request(Subject(cfg.Site, "status"), nil, time.Second)
 		return err == nil && len(m.Data) > 0
 	})

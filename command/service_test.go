@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/testlog"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
 )
@@ -83,7 +84,7 @@ func TestServiceWrite(t *testing.T) {
 	if !rep.OK || len(rep.Results) != 1 || rep.Results[0].ReadBack != 42.5 || rep.Results[0].Old != float64(0) || rep.Results[0].DataType != "Double" {
 		t.Fatalf("write: %+v", rep)
 	}
-	waitFor(t, "the subscription delivering 42.5", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "the subscription delivering 42.5", func() bool {
 		s, ok := vals.get("ns=1;s=Plant.Commands.Double")
 		return ok && s.Value == 42.5
 	})
@@ -286,7 +287,7 @@ func TestServiceUNSCommandSubjects(t *testing.T) {
 	if err := nc.Publish("umh.v1.acme.line1._command.byte", []byte(`{"value": 9}`)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "9 written by a plain publish", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "9 written by a plain publish", func() bool {
 		s, ok := vals.get("ns=1;s=Plant.Commands.Byte")
 		return ok && s.Value == uint8(9)
 	})

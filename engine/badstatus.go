@@ -60,7 +60,7 @@ func (e *Engine) droppedBad(s *tag.Sample) bool {
 		b.suppressed.Add(1)
 		return true
 	}
-	ev := e.log.Warn().Str("node", s.Node.ID).Str("status", statusName(s.Status))
+	ev := e.log.Warn().Str("node", s.Node.ID).Str("status", e.statusName(s.Status))
 	if n := b.suppressed.Swap(0); n > 0 {
 		ev = ev.Uint64("suppressed", n)
 	}

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dop251/goja"
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -201,20 +201,12 @@ func BenchmarkEngineParallel(b *testing.B) {
 // included) per op as cpu-ns/op: on a shared machine wall time per op
 // includes time spent waiting for a core, CPU time does not.
 func reportCPU(b *testing.B) func() {
-	start := cpuTime()
+	start := testutil.CPUTime(b)
 	return func() {
 		if b.N > 0 {
-			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((testutil.CPUTime(b)-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkGojaCallFloor calls a precompiled strict function value that

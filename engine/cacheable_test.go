@@ -36,7 +36,7 @@ func TestMetaOnlyKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
 			t.Parallel()
-			s, err := compileScript("conditions[0].if", kindExpr, Snippet{Code: tt.expr})
+			s, err := compileScript("conditions[0].if", kindExpr, Snippet{Code: tt.expr}, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -106,8 +106,10 @@ func (s *script) fileLine(l int) int {
 }
 
 // compileScript parses and compiles one snippet. Every error is a
-// *CompileError with the stage and the position within the snippet.
-func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
+// *CompileError with the stage and the position within the snippet. With
+// shortcuts false the script runs only in JavaScript: it is never cached
+// and never evaluated in Go (see Config.NoShortcuts).
+func compileScript(stage string, kind stageKind, sn Snippet, shortcuts bool) (*script, error) {
 	s := &script{
 		stage: stage,
 		kind:  kind,
@@ -148,10 +150,13 @@ func compileScript(stage string, kind stageKind, sn Snippet) (*script, error) {
 			return nil, s.compileError(0, 0, err)
 		}
 	}
-	if kind == kindExpr {
+	switch {
+	case !shortcuts:
+		// JavaScript only: the reference the shortcuts must match.
+	case kind == kindExpr:
 		s.metaKeys, s.metaOnly = metaOnlyKeys(prg)
 		s.cmp = payloadComparison(prg)
-	} else {
+	default:
 		s.metaKeys, s.writeKeys, s.metaOnly = metaOnlyStage(prg)
 		s.arith = payloadArithmetic(prg)
 	}

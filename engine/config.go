@@ -55,4 +55,14 @@ type Config struct {
 	// BadStatus is what happens to a sample whose OPC UA status is Bad:
 	// BadStatusDrop ("" means it too) or BadStatusKeep (see badstatus.go).
 	BadStatus string
+	// NoShortcuts runs every stage in JavaScript: no stage-effect cache
+	// (stagecache.go, cacheable.go), no payload arithmetic in Go
+	// (payloadexpr.go), no threshold test in Go (payloadcmp.go). The
+	// messages are the same either way, only slower; it is the reference
+	// the shortcuts are tested against and a switch for operators.
+	NoShortcuts bool
+	// StatusName names a status code for msg.meta.opcua_status_code and
+	// the log (opcua.StatusName: BadTimeout, ...); status 0 is always
+	// "Good". nil names every other status by its hex form (0x80AB0000).
+	StatusName func(code uint32) string
 }

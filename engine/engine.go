@@ -70,6 +70,8 @@ type Engine struct {
 	subjects *subjectOwners
 	// bad drops samples with a Bad status (see badstatus.go).
 	bad *badFilter
+	// statusNames is Config.StatusName.
+	statusNames func(code uint32) string
 }
 
 // New compiles every snippet of cfg and prepares the runtime pool. It returns
@@ -89,9 +91,10 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 		headers:      newHeaderSet(cfg.Headers),
 		subjects:     newSubjectOwners(log),
 		bad:          newBadFilter(cfg.BadStatus),
+		statusNames:  cfg.StatusName,
 	}
 	e.subjectInHeaders = e.headers.has(MetaLocationPath) && e.headers.has(MetaDataContract) &&
-		e.headers.has(MetaVirtualPath) && e.headers.has(MetaTagNameKey)
+		e.headers.has(MetaVirtualPath) && e.headers.has(MetaUNSTagName)
 	if e.prefix == "" {
 		e.prefix = DefaultSubjectPrefix
 	}
@@ -123,7 +126,7 @@ func New(cfg Config, log zerolog.Logger) (*Engine, error) {
 			}
 			return
 		}
-		s, err := compileScript(name, kind, sn)
+		s, err := compileScript(name, kind, sn, !cfg.NoShortcuts)
 		if err != nil {
 			errs = append(errs, err)
 			return

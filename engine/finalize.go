@@ -16,9 +16,9 @@ import (
 const (
 	MetaLocationPath = "location_path"
 	MetaDataContract = "data_contract"
-	MetaTagNameKey   = "tag_name"
+	MetaUNSTagName   = "tag_name"
 	MetaVirtualPath  = "virtual_path"
-	MetaDatatype     = "datatype"
+	MetaUNSDatatype  = "datatype"
 	MetaTimestampMs  = "timestamp_ms"
 	MetaTimestamp    = "timestamp"
 )
@@ -26,7 +26,7 @@ const (
 // finalKey reports whether finalize reads meta key k.
 func finalKey(k string) bool {
 	switch k {
-	case MetaLocationPath, MetaDataContract, MetaTagNameKey, MetaVirtualPath, MetaDatatype, MetaTimestampMs, MetaTimestamp:
+	case MetaLocationPath, MetaDataContract, MetaUNSTagName, MetaVirtualPath, MetaUNSDatatype, MetaTimestampMs, MetaTimestamp:
 		return true
 	}
 	return false
@@ -48,11 +48,11 @@ func (f *final) note(k, v string) {
 		f.location = v
 	case MetaDataContract:
 		f.contract = v
-	case MetaTagNameKey:
+	case MetaUNSTagName:
 		f.tagName = v
 	case MetaVirtualPath:
 		f.virtualPath = normalizeVirtualPath(v)
-	case MetaDatatype:
+	case MetaUNSDatatype:
 		f.datatype = v
 	case MetaTimestampMs:
 		f.tsMs, f.hasTsMs = v, true
@@ -302,8 +302,8 @@ func (rt *jsRuntime) newSubject(f *final, n *tag.Node) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for i := range rt.ns.hv {
-		if v := rt.ns.hv[i].Load(); v != nil && v.subject == string(b) {
+	for i := range rt.ns.headerVariants {
+		if v := rt.ns.headerVariants[i].Load(); v != nil && v.subject == string(b) {
 			return v.subject, nil
 		}
 	}
@@ -322,7 +322,7 @@ func (f *final) missing() error {
 		miss = append(miss, MetaDataContract)
 	}
 	if f.tagName == "" {
-		miss = append(miss, MetaTagNameKey)
+		miss = append(miss, MetaUNSTagName)
 	}
 	if miss == nil {
 		return nil

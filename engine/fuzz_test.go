@@ -127,33 +127,6 @@ func FuzzValueEncoder(f *testing.F) {
 	})
 }
 
-// FuzzParseInput checks that ParseInput never panics and that whatever it
-// accepts encodes as valid JSON.
-func FuzzParseInput(f *testing.F) {
-	f.Add([]byte(`{"payload": 18446744073709551615, "type": "UInt64", "meta": {"opcua_tag_name": "t"}}`))
-	f.Add([]byte(`{"payload": [1, 2.5, "x", null, {"a": [true]}], "meta": {"opcua_source_timestamp": "2024-01-02T03:04:05.123+02:00"}}`))
-	f.Add([]byte(`{"payload": "AQID", "type": "ByteString"}`))
-	f.Add([]byte(`{"payload": {"locale": "de", "text": "x"}, "type": "LocalizedText", "meta": {"opcua_status_code": "BadTimeout"}}`))
-	f.Add([]byte(`{"payload": "NaN", "type": "Float"}`))
-	f.Add([]byte(`{"payload": 1} x`))
-	f.Fuzz(func(t *testing.T, line []byte) {
-		s, err := ParseInput(line)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "input ") {
-				t.Fatalf("error %q does not say it is about the input", err)
-			}
-			return
-		}
-		if s.Node == nil {
-			t.Fatal("accepted sample without a node")
-		}
-		b, err := appendValue(nil, s.Value)
-		if err != nil || !json.Valid(b) {
-			t.Fatalf("value %#v encodes as %s, %v", s.Value, b, err)
-		}
-	})
-}
-
 // FuzzParseTimestampMs checks that parseTimestampMs never panics and that
 // integers it accepts are exactly the integers strconv accepts.
 func FuzzParseTimestampMs(f *testing.F) {
@@ -184,7 +157,7 @@ func FuzzCompileScript(f *testing.F) {
 		if expr {
 			kind = kindExpr
 		}
-		s, err := compileScript("defaults", kind, Snippet{Code: code, File: "site.yaml", Line: 3})
+		s, err := compileScript("defaults", kind, Snippet{Code: code, File: "site.yaml", Line: 3}, true)
 		if err != nil {
 			var ce *CompileError
 			if !errors.As(err, &ce) || ce.Stage != "defaults" {

@@ -15,8 +15,7 @@ import (
 // copied from it, ...), type names and "Good", or literals a script sets
 // for every node (location_path, data_contract), so most nodes' blocks hold
 // no value of their own and cost a few words instead of 32 bytes a header
-// (BenchmarkEngineNodes: 840 B/node with a copy of the 16 headers, 344
-// B/node with blocks).
+// (BenchmarkEngineNodes measures the bytes per node).
 //
 // Which values go into a layout: those of the vocabulary (see
 // vocabularyValue), and those equal to the values at the same places of the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -22,6 +23,9 @@ func newTestEngine(t testing.TB, cfg Config, log zerolog.Logger) *Engine {
 	t.Helper()
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Minute
+	}
+	if cfg.StatusName == nil {
+		cfg.StatusName = opcua.StatusName
 	}
 	e, err := New(cfg, log)
 	if err != nil {
@@ -80,20 +84,6 @@ func header(m tag.Message, key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// payloadValue decodes the "value" of a message payload.
-func payloadValue(t testing.TB, m tag.Message) any {
-	t.Helper()
-	var p struct {
-		Value any `json:"value"`
-	}
-	d := json.NewDecoder(bytes.NewReader(m.Payload))
-	d.UseNumber()
-	if err := d.Decode(&p); err != nil {
-		t.Fatalf("payload %s: %v", m.Payload, err)
-	}
-	return p.Value
 }
 
 // logBuffer is a goroutine-safe log sink for assertions on log lines.

@@ -160,7 +160,7 @@ func (m *metaHandler) baseValue(i int) goja.Value {
 	case idxAttrNodeID:
 		i = idxNodeID // the same string
 	}
-	if m.rt.once {
+	if m.rt.recording {
 		// A stage whose result is kept for the node (see cacheable.go,
 		// stagecache.go) reads the value once per node: no need to keep
 		// it.

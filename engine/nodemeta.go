@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gopcua/opcua/ua"
-
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -166,21 +164,23 @@ func (rt *jsRuntime) statusName(code uint32) string {
 	if s, ok := rt.statuses[code]; ok {
 		return s
 	}
-	s := statusName(code)
+	s := rt.e.statusName(code)
 	if len(rt.statuses) < 1024 {
 		rt.statuses[code] = s
 	}
 	return s
 }
 
-func statusName(code uint32) string {
-	d, ok := ua.StatusCodes[ua.StatusCode(code)]
-	if !ok {
-		// The low 16 bits carry info bits (overflow, limits, ...).
-		d, ok = ua.StatusCodes[ua.StatusCode(code&0xFFFF0000)]
+// statusName is Config.StatusName, "Good" for status 0 and the hex form
+// when the config names none.
+func (e *Engine) statusName(code uint32) string {
+	if code == 0 {
+		return "Good"
 	}
-	if ok && d.Name != "" {
-		return strings.TrimPrefix(d.Name, "Status")
+	if e.statusNames != nil {
+		if s := e.statusNames(code); s != "" {
+			return s
+		}
 	}
 	return "0x" + strings.ToUpper(strconv.FormatUint(uint64(code)|1<<32, 16)[1:])
 }
@@ -190,92 +190,92 @@ func statusName(code uint32) string {
 func valueTypes(v any) (tagType, dataType string) {
 	switch x := v.(type) {
 	case nil:
-		return "object", "Null"
+		return "object", tag.TypeNull.String()
 	case bool:
-		return "bool", "Boolean"
+		return "bool", tag.TypeBoolean.String()
 	case int8:
-		return "number", "SByte"
+		return "number", tag.TypeSByte.String()
 	case uint8:
-		return "number", "Byte"
+		return "number", tag.TypeByte.String()
 	case int16:
-		return "number", "Int16"
+		return "number", tag.TypeInt16.String()
 	case uint16:
-		return "number", "UInt16"
+		return "number", tag.TypeUInt16.String()
 	case int32:
-		return "number", "Int32"
+		return "number", tag.TypeInt32.String()
 	case uint32:
-		return "number", "UInt32"
+		return "number", tag.TypeUInt32.String()
 	case int64:
-		return "number", "Int64"
+		return "number", tag.TypeInt64.String()
 	case uint64:
-		return "number", "UInt64"
+		return "number", tag.TypeUInt64.String()
 	case int:
-		return "number", "Int64"
+		return "number", tag.TypeInt64.String()
 	case uint:
-		return "number", "UInt64"
+		return "number", tag.TypeUInt64.String()
 	case float32:
-		return "number", "Float"
+		return "number", tag.TypeFloat.String()
 	case float64:
-		return "number", "Double"
+		return "number", tag.TypeDouble.String()
 	case string:
-		return "string", "String"
+		return "string", tag.TypeString.String()
 	case time.Time:
-		return "datetime", "DateTime"
+		return "datetime", tag.TypeDateTime.String()
 	case []byte:
-		return "string", "ByteString"
+		return "string", tag.TypeByteString.String()
 	case tag.LocalizedText:
-		return "string", "LocalizedText"
+		return "string", tag.TypeLocalizedText.String()
 	case tag.QualifiedName:
-		return "string", "QualifiedName"
+		return "string", tag.TypeQualifiedName.String()
 	case tag.NodeID:
-		return "string", "NodeId"
+		return "string", tag.TypeNodeID.String()
 	case tag.GUID:
-		return "string", "Guid"
+		return "string", tag.TypeGUID.String()
 	case tag.XMLElement:
-		return "string", "XmlElement"
+		return "string", tag.TypeXMLElement.String()
 	case tag.StatusCode:
-		return "number", "StatusCode"
+		return "number", tag.TypeStatusCode.String()
 	case tag.ExtensionObject:
-		return "object", "ExtensionObject"
+		return "object", tag.TypeExtensionObject.String()
 	case tag.Matrix:
-		return "array", "Variant"
+		return "array", tag.TypeVariant.String()
 	case map[string]any:
-		return "object", "ExtensionObject"
+		return "object", tag.TypeExtensionObject.String()
 	case tag.Object:
 		if x.TypeName != "" {
 			return "object", x.TypeName
 		}
-		return "object", "ExtensionObject"
+		return "object", tag.TypeExtensionObject.String()
 	case []tag.Object:
-		return "array", "ExtensionObject"
+		return "array", tag.TypeExtensionObject.String()
 	case []float64:
-		return "array", "Double"
+		return "array", tag.TypeDouble.String()
 	case []float32:
-		return "array", "Float"
+		return "array", tag.TypeFloat.String()
 	case []int64:
-		return "array", "Int64"
+		return "array", tag.TypeInt64.String()
 	case []int32:
-		return "array", "Int32"
+		return "array", tag.TypeInt32.String()
 	case []int16:
-		return "array", "Int16"
+		return "array", tag.TypeInt16.String()
 	case []int8:
-		return "array", "SByte"
+		return "array", tag.TypeSByte.String()
 	case []uint64:
-		return "array", "UInt64"
+		return "array", tag.TypeUInt64.String()
 	case []uint32:
-		return "array", "UInt32"
+		return "array", tag.TypeUInt32.String()
 	case []uint16:
-		return "array", "UInt16"
+		return "array", tag.TypeUInt16.String()
 	case []bool:
-		return "array", "Boolean"
+		return "array", tag.TypeBoolean.String()
 	case []string:
-		return "array", "String"
+		return "array", tag.TypeString.String()
 	case []time.Time:
-		return "array", "DateTime"
+		return "array", tag.TypeDateTime.String()
 	case [][]byte:
-		return "array", "ByteString"
+		return "array", tag.TypeByteString.String()
 	case []any:
-		return "array", "Variant"
+		return "array", tag.TypeVariant.String()
 	}
-	return "object", "Variant"
+	return "object", tag.TypeVariant.String()
 }

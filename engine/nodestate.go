@@ -44,8 +44,8 @@ type nodeState struct {
 	noValue bool
 	// seen is the table's epoch when the node was last looked up.
 	seen atomic.Uint32
-	// hv holds the node's last shared header blocks, newest first.
-	hv [2]atomic.Pointer[headerVariant]
+	// headerVariants holds the node's last shared header blocks, newest first.
+	headerVariants [2]atomic.Pointer[headerVariant]
 	// rare holds what few nodes need (see nodeRare); nil for most nodes.
 	// Immutable.
 	rare *nodeRare
@@ -53,8 +53,8 @@ type nodeState struct {
 	states atomic.Uint64
 	// vals is the list of the JS values made for the node's meta strings.
 	vals atomic.Pointer[sharedVal]
-	// fx is the list of the node's recorded stage effects.
-	fx atomic.Pointer[fxRec]
+	// effects is the list of the node's recorded stage effects.
+	effects atomic.Pointer[effectRecord]
 	// subj holds the node's last subjects of messages whose headers do
 	// not tell their subject (see finalize).
 	subj atomic.Pointer[subjectSet]
@@ -74,12 +74,13 @@ type nodeRare struct {
 // typeNames are the type names sampleTypes returns other than a node's own
 // DataType: a nodeState keeps its types as indexes into it. Index 0 stands
 // for the node's DataType, typeOther for a name kept in nodeRare.
-var typeNames = [...]string{
-	"", "number", "bool", "string", "array", "object", "datetime",
-	"Null", "Boolean", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64",
-	"Float", "Double", "String", "DateTime", "ByteString", "LocalizedText", "QualifiedName",
-	"NodeId", "Guid", "XmlElement", "StatusCode", "ExtensionObject", "Variant",
-}
+var typeNames = func() []string {
+	names := []string{"", "number", "bool", "string", "array", "object", "datetime"}
+	for t := tag.TypeNull; t.String() != ""; t++ {
+		names = append(names, t.String())
+	}
+	return names
+}()
 
 const typeOther = 255
 
@@ -229,9 +230,9 @@ func (ns *nodeState) sharedValue(vm *goja.Runtime, idx int, str string) goja.Val
 	return v
 }
 
-// fxOf returns the node's recorded effect of stage idx, or nil.
-func (ns *nodeState) fxOf(idx int) *fxRec {
-	for p := ns.fx.Load(); p != nil; p = p.next {
+// effectOf returns the node's recorded effect of stage idx, or nil.
+func (ns *nodeState) effectOf(idx int) *effectRecord {
+	for p := ns.effects.Load(); p != nil; p = p.next {
 		if p.stage == idx {
 			return p
 		}
@@ -239,18 +240,18 @@ func (ns *nodeState) fxOf(idx int) *fxRec {
 	return nil
 }
 
-// addFx adds rec to the node's recorded effects unless another runtime
+// addEffect adds rec to the node's recorded effects unless another runtime
 // recorded the stage meanwhile.
-func (ns *nodeState) addFx(rec *fxRec) {
+func (ns *nodeState) addEffect(rec *effectRecord) {
 	for {
-		head := ns.fx.Load()
+		head := ns.effects.Load()
 		for p := head; p != nil; p = p.next {
 			if p.stage == rec.stage {
 				return
 			}
 		}
 		rec.next = head
-		if ns.fx.CompareAndSwap(head, rec) {
+		if ns.effects.CompareAndSwap(head, rec) {
 			return
 		}
 	}
@@ -291,8 +292,8 @@ type headerVariant struct {
 
 // variant returns the node's header variant holding exactly cand, or nil.
 func (ns *nodeState) variant(cand []tag.Header) *headerVariant {
-	for i := range ns.hv {
-		if v := ns.hv[i].Load(); v != nil && v.block.Equal(cand) {
+	for i := range ns.headerVariants {
+		if v := ns.headerVariants[i].Load(); v != nil && v.block.Equal(cand) {
 			return v
 		}
 	}
@@ -306,18 +307,18 @@ func (ns *nodeState) variant(cand []tag.Header) *headerVariant {
 // a concurrent reader may miss a variant or see one twice, and concurrent
 // additions may lose one, which costs a new block, never a wrong one.
 func (ns *nodeState) addVariant(t *layoutTable, n *tag.Node, cand []tag.Header, subject string) *headerVariant {
-	var last [len(ns.hv)]*tag.HeaderLayout
-	var prev [len(ns.hv)]*headerVariant
-	for i := range ns.hv {
-		if prev[i] = ns.hv[i].Load(); prev[i] != nil {
+	var last [len(ns.headerVariants)]*tag.HeaderLayout
+	var prev [len(ns.headerVariants)]*headerVariant
+	for i := range ns.headerVariants {
+		if prev[i] = ns.headerVariants[i].Load(); prev[i] != nil {
 			last[i] = prev[i].block.Layout()
 		}
 	}
 	v := &headerVariant{block: t.block(cand, n, last[:]...), subject: subject}
-	for i := len(ns.hv) - 1; i > 0; i-- {
-		ns.hv[i].Store(prev[i-1])
+	for i := len(ns.headerVariants) - 1; i > 0; i-- {
+		ns.headerVariants[i].Store(prev[i-1])
 	}
-	ns.hv[0].Store(v)
+	ns.headerVariants[0].Store(v)
 	return v
 }
 

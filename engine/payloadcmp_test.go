@@ -24,7 +24,7 @@ func TestPayloadComparisonShape(t *testing.T) {
 		`msg.payload > -x`:              false,
 		`msg.payload instanceof Object`: false,
 	} {
-		s, err := compileScript("conditions[0].if", kindExpr, Snippet{Code: expr})
+		s, err := compileScript("conditions[0].if", kindExpr, Snippet{Code: expr}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestPayloadComparisonShape(t *testing.T) {
 
 // TestPayloadComparisonMatchesJavaScript runs every operator with several
 // literals on payloads of every kind through an engine that compares in Go
-// and one that runs the same test in JavaScript, and requires the same
+// and one without shortcuts that runs it in JavaScript, and requires the same
 // messages.
 func TestPayloadComparisonMatchesJavaScript(t *testing.T) {
 	t.Parallel()
@@ -52,14 +52,15 @@ func TestPayloadComparisonMatchesJavaScript(t *testing.T) {
 				}
 				t.Run(expr, func(t *testing.T) {
 					t.Parallel()
-					build := func(ifCode string) *Engine {
+					build := func(noShortcuts bool) *Engine {
 						return newTestEngine(t, Config{
-							Defaults:   Snippet{Code: testDefaults + `return msg;`},
-							Conditions: []Condition{cond(ifCode, `msg.meta.virtual_path = "hit"; return msg;`)},
-							Runtimes:   1,
+							Defaults:    Snippet{Code: testDefaults + `return msg;`},
+							Conditions:  []Condition{cond(expr, `msg.meta.virtual_path = "hit"; return msg;`)},
+							Runtimes:    1,
+							NoShortcuts: noShortcuts,
 						}, zerolog.Nop())
 					}
-					fast, js := build(expr), build("("+expr+") === true")
+					fast, js := build(false), build(true)
 					if fast.stages[1].script.cmp == nil || js.stages[1].script.cmp != nil {
 						t.Fatal("the engines do not differ in how they evaluate the if")
 					}

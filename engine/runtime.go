@@ -59,12 +59,12 @@ type jsRuntime struct {
 	parse     goja.Callable // JSON.parse, for cache
 
 	ns *nodeState // the current sample's node
-	// once is set while a stage runs whose result is being recorded for
+	// recording is set while a stage runs whose result is being recorded for
 	// the node: the meta values it reads are needed this once.
-	once     bool
-	lookups  int // node lookups since the last tick of the node table
-	statuses map[uint32]string
-	strs     map[string]goja.Value
+	recording bool
+	lookups   int // node lookups since the last tick of the node table
+	statuses  map[uint32]string
+	strs      map[string]goja.Value
 
 	// Deadline: timer interrupts vm; fired receives once per firing so
 	// that disarm can wait for a late firing before clearing it.

@@ -29,34 +29,34 @@ import (
 // Most nodes' effects of a stage have one shape: each key gets either the
 // same value on every node (a literal such as a location path) or one of
 // the node's own strings (tag_name = opcua_tag_name). The first effect a
-// stage records fixes its shape (see fxShape); a node whose effect has that
-// shape keeps only its stage state (fxShared), the shape giving its values,
+// stage records fixes its shape (see effectShape); a node whose effect has that
+// shape keeps only its stage state (effectShared), the shape giving its values,
 // instead of a record of its own (96 bytes a node and stage).
 
 // States of a cached stage effect on one node (see nodeState.stageState).
 const (
-	fxUnknown uint8 = iota
-	fxCached        // the node's own record holds the effect
-	fxNever
-	fxShared // the stage's shape holds the effect
+	effectUnknown uint8 = iota
+	effectCached        // the node's own record holds the effect
+	effectNever
+	effectShared // the stage's shape holds the effect
 )
 
-// fxRec is the recorded effect of one body stage: the final value of each
+// effectRecord is the recorded effect of one body stage: the final value of each
 // of its writeKeys, in order. The values are shareable (see shareable):
 // all runtimes apply the same record. A stage that reads no meta key has
 // one record for every node, in its stage; the others have one per node,
-// in the node's list (see nodeState.fx).
-type fxRec struct {
+// in the node's list (see nodeState.effects).
+type effectRecord struct {
 	stage int
 	vals  []goja.Value
-	next  *fxRec
+	next  *effectRecord
 }
 
-// fxShape is the shape of the effect of a body stage shared by many nodes:
+// effectShape is the shape of the effect of a body stage shared by many nodes:
 // for each of the stage's writeKeys, either the value every node gets
 // (vals[i], shareable), or, when ref[i] is not 0, the node's own string of
 // base entry ref[i]-1 (see refEntry). Immutable.
-type fxShape struct {
+type effectShape struct {
 	vals []goja.Value
 	ref  []uint8
 }
@@ -76,8 +76,8 @@ func refEntry(i int) bool {
 // runtime's current node: a string value equal to the node's string of a
 // meta key the stage reads refers to that entry, every other value is
 // taken as it is.
-func (rt *jsRuntime) newShape(s *script, vals []goja.Value) *fxShape {
-	sh := &fxShape{vals: make([]goja.Value, len(vals)), ref: make([]uint8, len(vals))}
+func (rt *jsRuntime) newShape(s *script, vals []goja.Value) *effectShape {
+	sh := &effectShape{vals: make([]goja.Value, len(vals)), ref: make([]uint8, len(vals))}
 	for i, v := range vals {
 		sh.vals[i] = v
 		str, isStr := v.(goja.String)
@@ -96,7 +96,7 @@ func (rt *jsRuntime) newShape(s *script, vals []goja.Value) *fxShape {
 
 // fits reports whether vals, the effect of the stage on the runtime's
 // current node, is what sh gives that node.
-func (sh *fxShape) fits(m *metaHandler, vals []goja.Value) bool {
+func (sh *effectShape) fits(m *metaHandler, vals []goja.Value) bool {
 	for i, v := range vals {
 		if sh.ref[i] != 0 {
 			str, isStr := v.(goja.String)
@@ -214,19 +214,19 @@ func (rt *jsRuntime) cachedStage(idx int, m *goja.Object) (applied, reuse bool) 
 	if !s.metaOnly || !rt.canReuse(s, m) {
 		return false, false
 	}
-	var rec *fxRec
+	var rec *effectRecord
 	if len(s.metaKeys) == 0 {
-		if st.fxNever.Load() {
+		if st.effectNever.Load() {
 			return false, false
 		}
-		rec = st.fx.Load()
+		rec = st.effects.Load()
 	} else {
 		switch rt.ns.stageState(idx) {
-		case fxNever:
+		case effectNever:
 			return false, false
-		case fxCached:
-			rec = rt.ns.fxOf(idx)
-		case fxShared:
+		case effectCached:
+			rec = rt.ns.effectOf(idx)
+		case effectShared:
 			sh := st.shape.Load()
 			for i, k := range s.writeKeys {
 				if sh.ref[i] != 0 {
@@ -254,14 +254,14 @@ func (rt *jsRuntime) recordStage(idx int, ret goja.Value) {
 	vals := rt.stageEffect(st.script, ret)
 	if len(st.script.metaKeys) == 0 {
 		if vals == nil {
-			st.fxNever.Store(true)
+			st.effectNever.Store(true)
 		} else {
-			st.fx.CompareAndSwap(nil, &fxRec{stage: idx, vals: vals})
+			st.effects.CompareAndSwap(nil, &effectRecord{stage: idx, vals: vals})
 		}
 		return
 	}
 	if vals == nil {
-		rt.ns.setStageState(idx, fxNever)
+		rt.ns.setStageState(idx, effectNever)
 		return
 	}
 	sh := st.shape.Load()
@@ -270,11 +270,11 @@ func (rt *jsRuntime) recordStage(idx int, ret goja.Value) {
 		sh = st.shape.Load()
 	}
 	if sh.fits(&rt.meta, vals) {
-		rt.ns.setStageState(idx, fxShared) // the shape is set before
+		rt.ns.setStageState(idx, effectShared) // the shape is set before
 		return
 	}
-	rt.ns.addFx(&fxRec{stage: idx, vals: vals})
-	rt.ns.setStageState(idx, fxCached) // after the record, which readers then find
+	rt.ns.addEffect(&effectRecord{stage: idx, vals: vals})
+	rt.ns.setStageState(idx, effectCached) // after the record, which readers then find
 }
 
 // stageEffect returns the values of the keys script s wrote, in a form

@@ -48,7 +48,7 @@ func TestMetaOnlyStage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
 			t.Parallel()
-			s, err := compileScript("defaults", kindBody, Snippet{Code: tt.body})
+			s, err := compileScript("defaults", kindBody, Snippet{Code: tt.body}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,12 +57,6 @@ func TestMetaOnlyStage(t *testing.T) {
 			}
 		})
 	}
-}
-
-// uncached returns body in a form that runs the same but can never be
-// cached (an if statement is not an assignment).
-func uncached(body string) Snippet {
-	return Snippet{Code: "if (true) {}\n" + body}
 }
 
 // TestStageCacheMatchesRunningEveryTime runs the same samples through an
@@ -81,22 +75,25 @@ if (msg.payload === 7) return [msg, {payload: 1, meta: Object.assign({}, msg.met
 return msg;`
 	axisThen := `msg.meta.virtual_path = msg.meta.opcua_tag_group + "." + msg.meta.opcua_tag_name; return msg;`
 	adv := `msg.meta.extra = msg.meta.opcua_data_type.toLowerCase(); return msg;`
-	build := func(wrap func(string) Snippet) *Engine {
+	build := func(noShortcuts bool) *Engine {
 		return newTestEngine(t, Config{
-			Defaults: wrap(defaults),
+			Defaults: Snippet{Code: defaults},
 			Conditions: []Condition{
-				{If: Snippet{Code: `msg.payload > 5`}, Then: uncached(hiThen)},
-				{If: Snippet{Code: `msg.meta.opcua_tag_group === "axis"`}, Then: wrap(axisThen)},
+				{If: Snippet{Code: `msg.payload > 5`}, Then: Snippet{Code: hiThen}},
+				{If: Snippet{Code: `msg.meta.opcua_tag_group === "axis"`}, Then: Snippet{Code: axisThen}},
 			},
-			AdvancedProcessing: wrap(adv),
+			AdvancedProcessing: Snippet{Code: adv},
 			Runtimes:           1,
+			NoShortcuts:        noShortcuts,
 		}, zerolog.Nop())
 	}
-	cached := build(func(s string) Snippet { return Snippet{Code: s} })
-	reference := build(uncached)
+	cached, reference := build(false), build(true)
 	for _, i := range []int{0, 4, 5} { // defaults, conditions[1].then, advancedProcessing
 		if !cached.stages[i].script.metaOnly {
 			t.Fatalf("stage %s should be cacheable", cached.stages[i].name)
+		}
+		if reference.stages[i].script.metaOnly {
+			t.Fatalf("stage %s is cached without shortcuts", reference.stages[i].name)
 		}
 	}
 
@@ -128,13 +125,13 @@ return msg;`
 	// its stage's shape (a value of t2's own), so t3 has a record of it.
 	ns := cached.nodes.get(&tag.Sample{Node: t2}, len(cached.stages))
 	d, then1, adv1 := ns.stageState(0), ns.stageState(4), ns.stageState(5)
-	if d != fxNever || then1 != fxShared || adv1 != fxShared || ns.fx.Load() != nil {
+	if d != effectNever || then1 != effectShared || adv1 != effectShared || ns.effects.Load() != nil {
 		t.Errorf("t2 effect states: defaults %d, conditions[1].then %d, advancedProcessing %d; want never (array value), shared, shared",
 			d, then1, adv1)
 	}
 	ns = cached.nodes.get(&tag.Sample{Node: t3}, len(cached.stages))
 	then1, adv1 = ns.stageState(4), ns.stageState(5)
-	if then1 != fxCached || adv1 != fxShared || ns.fxOf(4) == nil || ns.fxOf(5) != nil {
+	if then1 != effectCached || adv1 != effectShared || ns.effectOf(4) == nil || ns.effectOf(5) != nil {
 		t.Errorf("t3 effect states: conditions[1].then %d, advancedProcessing %d; want cached, shared", then1, adv1)
 	}
 }
@@ -149,19 +146,19 @@ func TestStageEffectShape(t *testing.T) {
 	defaults := `msg.meta.location_path = "enterprise.site"; msg.meta.data_contract = "_historian";
 msg.meta.tag_name = msg.meta.opcua_tag_name; msg.meta.node = msg.meta.opcua_node_id; msg.meta.n = 7;
 return msg;`
-	build := func(wrap func(string) Snippet) *Engine {
+	build := func(noShortcuts bool) *Engine {
 		return newTestEngine(t, Config{
-			Defaults: wrap(defaults),
+			Defaults: Snippet{Code: defaults},
 			Conditions: []Condition{
 				{If: Snippet{Code: `msg.meta.tag_name.startsWith("b")`}, Then: Snippet{Code: `msg.meta.virtual_path = msg.meta.tag_name + "_" + msg.meta.n; return msg;`}},
 				{If: Snippet{Code: `msg.payload > 5 && msg.payload < 8`}, Then: Snippet{Code: `msg.meta.keys = Object.keys(msg.meta).join(","); delete msg.meta.node; return msg;`}},
 				{If: Snippet{Code: `msg.payload > 8`}, Then: Snippet{Code: `msg.meta.tag_name = "hot_" + ("node" in msg.meta); return msg;`}},
 			},
-			Runtimes: 2,
+			Runtimes:    2,
+			NoShortcuts: noShortcuts,
 		}, zerolog.Nop())
 	}
-	cached := build(func(s string) Snippet { return Snippet{Code: s} })
-	reference := build(uncached)
+	cached, reference := build(false), build(true)
 
 	var nodes []*tag.Node
 	for _, name := range []string{"a1", "b2", "a3", "b4"} {
@@ -185,8 +182,8 @@ return msg;`
 	}
 	for _, n := range nodes {
 		ns := cached.nodes.get(&tag.Sample{Node: n}, len(cached.stages))
-		if st := ns.stageState(0); st != fxShared || ns.fx.Load() != nil {
-			t.Errorf("%s: defaults state %d, own records %v; want the stage's shape and none", n.Name, st, ns.fx.Load() != nil)
+		if st := ns.stageState(0); st != effectShared || ns.effects.Load() != nil {
+			t.Errorf("%s: defaults state %d, own records %v; want the stage's shape and none", n.Name, st, ns.effects.Load() != nil)
 		}
 	}
 }

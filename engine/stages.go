@@ -69,9 +69,9 @@ func (rt *jsRuntime) runBody(idx int, m *goja.Object, out []*goja.Object, fail f
 	}
 	rt.arm()
 	rt.args[0] = m
-	rt.once = reuse
+	rt.recording = reuse
 	ret, err := rt.fns[idx](goja.Undefined(), rt.args[:]...)
-	rt.once = false
+	rt.recording = false
 	if err != nil {
 		rt.report(rt.jsFailure(idx, err), idx, fail)
 		return out
@@ -103,9 +103,9 @@ func (rt *jsRuntime) evalIf(ifIdx int, cond goja.Callable, m *goja.Object) (bool
 	}
 	rt.arm()
 	rt.args[0] = m
-	rt.once = reuse
+	rt.recording = reuse
 	v, err := cond(goja.Undefined(), rt.args[:]...)
-	rt.once = false
+	rt.recording = false
 	if err != nil {
 		return false, err
 	}

@@ -33,15 +33,15 @@ type stage struct {
 	name   string
 	script *script // nil for finalize and for stages the config leaves empty
 
-	// fx is the recorded effect of a cacheable body stage that reads no
-	// meta key, the same for every node; fxNever is set when it cannot be
+	// effects holds the recorded effect of a cacheable body stage that reads no
+	// meta key, the same for every node; effectNever is set when it cannot be
 	// recorded (see stagecache.go).
-	fx      atomic.Pointer[fxRec]
-	fxNever atomic.Bool
+	effects     atomic.Pointer[effectRecord]
+	effectNever atomic.Bool
 	// shape is the shape of the recorded effects of a cacheable body
 	// stage that reads meta keys, fixed by the first effect recorded
-	// (see fxShape).
-	shape atomic.Pointer[fxShape]
+	// (see effectShape).
+	shape atomic.Pointer[effectShape]
 
 	filtered atomic.Uint64
 	failed   [len(failReasons)]atomic.Uint64

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"fmt"
-
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -39,28 +37,4 @@ func umhTagPath(n *tag.Node) string {
 		return ""
 	}
 	return n.Group
-}
-
-// nodeGroupFromMeta returns the folder path (tag.Node.Group) of a node of
-// name whose opcua_tag_group and opcua_tag_path are given as meta (an
-// `edgetag process` input line), the inverse of umhTagGroup and
-// umhTagPath. Either may be absent. Values that UMH's rule cannot produce
-// (a path that differs from the group, or a group other than the name with
-// an empty path) are an error naming both.
-func nodeGroupFromMeta(name, group string, hasGroup bool, path string, hasPath bool) (string, error) {
-	switch {
-	case hasPath && path != "":
-		if hasGroup && group != path {
-			return "", fmt.Errorf("input meta %s %q and %s %q disagree: UMH sets both to the folder path of the node", MetaTagGroup, group, MetaTagPath, path)
-		}
-		return path, nil
-	case hasPath: // a node at the root
-		if hasGroup && group != name && group != "" {
-			return "", fmt.Errorf("input meta %s %q with an empty %s: UMH sets the group of a node at the root to its name %q", MetaTagGroup, group, MetaTagPath, name)
-		}
-		return "", nil
-	case hasGroup && group != name:
-		return group, nil
-	}
-	return "", nil
 }

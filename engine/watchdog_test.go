@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 // stuckRegex backtracks for seconds inside goja's regular expression engine,
@@ -28,7 +30,7 @@ func TestStuckRuntimeIsReplaced(t *testing.T) {
 	done := make(chan result, 1)
 	go func() { done <- process(e, testSample(testNode("bad"), 1.0)) }()
 
-	waitFor(t, 60*time.Second, func() error {
+	testutil.WaitFor(t, 60*time.Second, func() error {
 		if e.Stuck() != 1 {
 			return fmt.Errorf("%d stuck runtimes", e.Stuck())
 		}
@@ -59,22 +61,5 @@ func TestStuckRuntimeIsReplaced(t *testing.T) {
 	}
 	if good := process(e, testSample(testNode("good"), 2.0)); len(good.msgs) != 1 {
 		t.Fatalf("after the stuck call: failures %v", good.fails)
-	}
-}
-
-// waitFor polls cond until it returns nil, failing the test with cond's
-// last error after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 // TestNodeOPCUABrowseContinuationPointLimit runs a source with the default
@@ -63,7 +65,7 @@ func TestNodeOPCUABrowseContinuationPointLimit(t *testing.T) {
 	}
 	var got nodeSet
 	stop := runSource(t, src, got.emit)
-	waitFor(t, 5*time.Minute, "a value of every variable", func() bool {
+	testutil.WaitUntil(t, 5*time.Minute, "a value of every variable", func() bool {
 		return got.count(";s=Plant.Scale.Tag") == folders*perFolder
 	})
 	if st := src.Status(); st.State != StateConnected || st.Nodes != folders*perFolder || st.FailedItems != 0 || st.PendingBrowse != 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -184,7 +185,7 @@ func TestSourceSubscribesEveryVariableBehindContinuationPointLimit(t *testing.T)
 			}
 			var got nodeSet
 			stop := runSource(t, src, got.emit)
-			waitFor(t, 5*time.Minute, "a value of every variable", func() bool {
+			testutil.WaitUntil(t, 5*time.Minute, "a value of every variable", func() bool {
 				return got.count(";s=Plant.Scale.Tag") == folders*perFolder
 			})
 			if st := src.Status(); st.State != StateConnected || st.Nodes != folders*perFolder || st.FailedItems != 0 || st.PendingBrowse != 0 {
@@ -223,22 +224,22 @@ func TestSourceRetriesPendingBrowse(t *testing.T) {
 	}
 	var got nodeSet
 	stop := runSource(t, src, got.emit)
-	waitFor(t, 3*time.Minute, "degraded with the folders pending browse", func() bool {
+	testutil.WaitUntil(t, 3*time.Minute, "degraded with the folders pending browse", func() bool {
 		st := src.Status()
 		return st.State == StateDegraded && st.PendingBrowse == folders && st.FailedItems == folders
 	})
-	waitFor(t, 3*time.Minute, "values of the machines", func() bool { return got.count(";s=Plant.Line") == simMachines*simMachineVars })
+	testutil.WaitUntil(t, 3*time.Minute, "values of the machines", func() bool { return got.count(";s=Plant.Line") == simMachines*simMachineVars })
 	if n := got.count(";s=Plant.Scale.Tag"); n != 0 {
 		t.Fatalf("%d scale tags delivered while their folders could not be browsed", n)
 	}
 	// Refused again with no point held: the points may be held by answers
 	// that were lost, so the source starts a new session.
-	waitFor(t, 3*time.Minute, "a new session", func() bool { return src.Status().Reconnects >= 1 })
+	testutil.WaitUntil(t, 3*time.Minute, "a new session", func() bool { return src.Status().Reconnects >= 1 })
 	s.RefuseBrowseContinuationPoints(false)
-	waitFor(t, 5*time.Minute, "a value of every scale variable", func() bool {
+	testutil.WaitUntil(t, 5*time.Minute, "a value of every scale variable", func() bool {
 		return got.count(";s=Plant.Scale.Tag") == folders*perFolder
 	})
-	waitFor(t, 3*time.Minute, "connected", func() bool {
+	testutil.WaitUntil(t, 3*time.Minute, "connected", func() bool {
 		st := src.Status()
 		return st.State == StateConnected && st.PendingBrowse == 0 && st.FailedItems == 0
 	})
@@ -276,14 +277,14 @@ func TestSourceCarriesLearnedContinuationPoints(t *testing.T) {
 		st := src.Status()
 		return st.State == StateConnected && st.Nodes == folders*perFolder && st.PendingBrowse == 0
 	}
-	waitFor(t, 3*time.Minute, "every variable subscribed", subscribed)
+	testutil.WaitUntil(t, 3*time.Minute, "every variable subscribed", subscribed)
 	refused := s.BrowseRefused()
 	if refused == 0 {
 		t.Fatal("the first browse met no refusal: nothing to learn")
 	}
 	first := src.Status().BrowseTime
 	s.DropConnections()
-	waitFor(t, 3*time.Minute, "every variable subscribed in a new session", func() bool {
+	testutil.WaitUntil(t, 3*time.Minute, "every variable subscribed in a new session", func() bool {
 		return src.Status().Reconnects >= 1 && src.Status().BrowseTime != first && subscribed()
 	})
 	if got := s.BrowseRefused(); got != refused {

@@ -1,21 +1,19 @@
 package opcua
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/edgetag/edgetag/internal/appcert"
 )
 
 // The client's PKI lives in <StateDir>/pki:
@@ -163,49 +161,20 @@ func parseRSAKey(der []byte) (*rsa.PrivateKey, error) {
 // key usages serverAuth and clientAuth, subject and authority key ids, valid from
 // January 1 of the current year (to survive PLC clock skew) for 20 years.
 func newClientCert(uri string, now time.Time) ([]byte, *rsa.PrivateKey, error) {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return nil, nil, fmt.Errorf("client certificate: application uri %q: %w", uri, err)
-	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, nil, fmt.Errorf("client certificate: generate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, fmt.Errorf("client certificate: serial: %w", err)
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("client certificate: public key: %w", err)
-	}
-	ski := sha1.Sum(pubDER)
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "localhost"
 	}
-	notBefore := time.Date(now.UTC().Year(), time.January, 1, 0, 0, 0, 0, time.UTC)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject: pkix.Name{
-			CommonName:   "edgetag@" + host,
-			Organization: []string{"edgetag"},
-		},
-		NotBefore: notBefore,
-		NotAfter:  notBefore.Add(clientCertValidity),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment |
-			x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  false,
-		SubjectKeyId:          ski[:],
-		AuthorityKeyId:        ski[:],
-		URIs:                  []*url.URL{u},
-		DNSNames:              []string{host},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	notBefore := appcert.YearStart(now)
+	der, key, err := appcert.New(appcert.Spec{
+		URI:        uri,
+		CommonName: "edgetag@" + host,
+		DNSNames:   []string{host},
+		NotBefore:  notBefore,
+		NotAfter:   notBefore.Add(clientCertValidity),
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("client certificate: create: %w", err)
+		return nil, nil, fmt.Errorf("client certificate: %w", err)
 	}
 	return der, key, nil
 }

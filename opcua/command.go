@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	gopcua "github.com/gopcua/opcua"
@@ -87,7 +86,7 @@ func cmdErr(code ErrorCode, format string, args ...any) *CommandError {
 
 // statusErr maps a bad OPC UA status of one node to a command error.
 func statusErr(st ua.StatusCode, what string) *CommandError {
-	name := StatusName(st)
+	name := StatusName(uint32(st))
 	switch st {
 	case ua.StatusBadNodeIDUnknown, ua.StatusBadNodeIDInvalid:
 		return &CommandError{Code: CodeUnknownNode, Status: name, Msg: what + ": the server does not know the node"}
@@ -99,16 +98,6 @@ func statusErr(st ua.StatusCode, what string) *CommandError {
 		return &CommandError{Code: CodeTimeout, Status: name, Msg: what + ": the server timed out"}
 	}
 	return &CommandError{Code: CodeBadStatus, Status: name, Msg: what + ": the server answered " + name}
-}
-
-// StatusName returns the name of a status code as the rest of edgetag
-// shows it (gopcua's name without "Status": BadNotWritable,
-// BadNodeIDUnknown), or its hex form when unknown.
-func StatusName(st ua.StatusCode) string {
-	if d, ok := ua.StatusCodes[st]; ok {
-		return strings.TrimPrefix(d.Name, "Status")
-	}
-	return fmt.Sprintf("0x%08X", uint32(st))
 }
 
 // requestErr maps the error of a whole request to a command error: the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -54,7 +55,7 @@ func TestCommandNodeOPCUA(t *testing.T) {
 	col := &collector{}
 	stop := runSource(t, src, col.emit)
 	defer func() { _ = stop() }()
-	waitFor(t, 30*time.Second, "connected", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "connected", func() bool {
 		return src.Status().State == StateConnected && col.len() >= len(tests)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -72,7 +73,7 @@ func TestCommandNodeOPCUA(t *testing.T) {
 			if tt.want != nil && !sameGoValue(res[0].ReadBack.Value, tt.want) {
 				t.Fatalf("read back %T %v, want %T %v", res[0].ReadBack.Value, res[0].ReadBack.Value, tt.want, tt.want)
 			}
-			waitFor(t, 10*time.Second, "the subscription delivering the value", func() bool {
+			testutil.WaitUntil(t, 10*time.Second, "the subscription delivering the value", func() bool {
 				s, ok := col.last("Commands." + tt.node)
 				return col.count(from, "Commands."+tt.node) > 0 && ok && sameGoValue(s.Value, res[0].ReadBack.Value)
 			})

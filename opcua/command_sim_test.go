@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -32,7 +33,7 @@ func startCommandSource(t *testing.T, names []string) (*Source, *collector) {
 	col := &collector{}
 	stop := runSource(t, src, col.emit)
 	t.Cleanup(func() { _ = stop() })
-	waitFor(t, 30*time.Second, "source connected", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "source connected", func() bool {
 		return src.Status().State == StateConnected && src.live.Load() != nil && col.len() >= len(names)
 	})
 	return src, col
@@ -97,7 +98,7 @@ func TestCommandWriteEveryTypeSim(t *testing.T) {
 			if tt.want != nil && !reflect.DeepEqual(r.ReadBack.Value, tt.want) {
 				t.Fatalf("read back %T %v, want %T %v", r.ReadBack.Value, r.ReadBack.Value, tt.want, tt.want)
 			}
-			waitFor(t, 10*time.Second, "the written value from the subscription", func() bool {
+			testutil.WaitUntil(t, 10*time.Second, "the written value from the subscription", func() bool {
 				return col.count(from, "Plant.Commands."+tt.node) > 0
 			})
 			smp, _ := col.last("Plant.Commands." + tt.node)

@@ -66,7 +66,7 @@ func (s *Source) Call(ctx context.Context, object, method string, args []json.Ra
 		cerr := statusErr(res.StatusCode, "method "+method)
 		for i, st := range res.InputArgumentResults {
 			if st != ua.StatusOK {
-				cerr.Msg += fmt.Sprintf(" (argument %d: %s)", i, StatusName(st))
+				cerr.Msg += fmt.Sprintf(" (argument %d: %s)", i, StatusName(uint32(st)))
 				break
 			}
 		}

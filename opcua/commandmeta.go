@@ -55,7 +55,7 @@ func (l *liveSession) nodeMetas(ctx context.Context, ids []*ua.NodeID) ([]*nodeM
 					st = dt.Status
 				}
 				if st == ua.StatusBadAttributeIDInvalid {
-					errs[i] = &CommandError{Code: CodeInvalidRequest, Status: StatusName(st), Msg: what + " is not a variable"}
+					errs[i] = &CommandError{Code: CodeInvalidRequest, Status: StatusName(uint32(st)), Msg: what + " is not a variable"}
 				} else {
 					errs[i] = statusErr(st, what)
 				}

@@ -68,7 +68,7 @@ func readValue(node string, dv *ua.DataValue) ReadValue {
 	}
 	rv.Status = "Good"
 	if dv.Status != ua.StatusOK {
-		rv.Status = StatusName(dv.Status)
+		rv.Status = StatusName(uint32(dv.Status))
 	}
 	if dv.Value != nil {
 		rv.Value, rv.DataType = Value(dv.Value)

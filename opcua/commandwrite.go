@@ -85,7 +85,7 @@ func (s *Source) Write(ctx context.Context, items []WriteItem, opt WriteOptions)
 		m := metas[k]
 		r.DataType = m.TypeName
 		if m.UserAccess&byte(ua.AccessLevelTypeCurrentWrite) == 0 {
-			r.Err = &CommandError{Code: CodeBadStatus, Status: StatusName(ua.StatusBadNotWritable),
+			r.Err = &CommandError{Code: CodeBadStatus, Status: StatusName(uint32(ua.StatusBadNotWritable)),
 				Msg: "node " + items[i].Node + " is not writable for this session (UserAccessLevel)"}
 			continue
 		}

@@ -62,9 +62,9 @@ func (s *Source) callCondition(ctx context.Context, op, condition string, method
 		s.log.Info().Str("op", op).Str("condition", condition).Msg("condition method called")
 		return nil
 	case st == ua.StatusBadMethodInvalid:
-		return &CommandError{Code: CodeUnknownNode, Status: StatusName(st), Msg: what + ": not an acknowledgeable condition"}
+		return &CommandError{Code: CodeUnknownNode, Status: StatusName(uint32(st)), Msg: what + ": not an acknowledgeable condition"}
 	case st == ua.StatusBadEventIDUnknown:
-		return &CommandError{Code: CodeUnknownEvent, Status: StatusName(st), Msg: what + ": the condition has no event of that EventId (acknowledge its latest event)"}
+		return &CommandError{Code: CodeUnknownEvent, Status: StatusName(uint32(st)), Msg: what + ": the condition has no event of that EventId (acknowledge its latest event)"}
 	default:
 		return statusErr(st, what)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -80,7 +81,7 @@ func TestNodeOPCUAEvents(t *testing.T) {
 	runSource(t, src, col.emit)
 
 	// Plain events: severity 800 only (100 is filtered by the server).
-	waitFor(t, 30*time.Second, "plain events", func() bool { return len(col.eventsOf(0, "ticks")) >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "plain events", func() bool { return len(col.eventsOf(0, "ticks")) >= 3 })
 	for _, s := range col.eventsOf(0, "ticks") {
 		o := s.Value.(tag.Object)
 		if got := fieldNames(o); !slices.Equal(got, []string{"Message", "Severity", "SourceName", "EventType"}) {
@@ -104,7 +105,7 @@ func TestNodeOPCUAEvents(t *testing.T) {
 	// The alarm, active before the source connected, comes with the
 	// refresh of the first connect.
 	var active tag.Sample
-	waitFor(t, 30*time.Second, "the active alarm, refreshed", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "the active alarm, refreshed", func() bool {
 		for _, s := range col.eventsOf(0, "boiler_alarms") {
 			if objField(s, "ActiveState.Id") == true && sampleMeta(s, MetaEventRefresh) == "true" {
 				active = s
@@ -140,7 +141,7 @@ func TestNodeOPCUAEvents(t *testing.T) {
 	if err := src.Acknowledge(ctx, cond, eventID, "seen by the tests"); err != nil {
 		t.Fatalf("acknowledge: %v", err)
 	}
-	waitFor(t, 20*time.Second, "the acknowledged alarm", func() bool {
+	testutil.WaitUntil(t, 20*time.Second, "the acknowledged alarm", func() bool {
 		for _, s := range col.eventsOf(mark, "boiler_alarms") {
 			if objField(s, "AckedState.Id") == true && objField(s, "ActiveState.Id") == true {
 				return true
@@ -155,7 +156,7 @@ func TestNodeOPCUAEvents(t *testing.T) {
 	// Back to normal: write the level.
 	mark = col.len()
 	writeDouble(t, src, nsuID("Plant.Boiler.Level"), 50)
-	waitFor(t, 20*time.Second, "the alarm back to normal", func() bool {
+	testutil.WaitUntil(t, 20*time.Second, "the alarm back to normal", func() bool {
 		for _, s := range col.eventsOf(mark, "boiler_alarms") {
 			if objField(s, "ActiveState.Id") == false && sampleMeta(s, MetaEventRefresh) == "" {
 				return true
@@ -168,7 +169,7 @@ func TestNodeOPCUAEvents(t *testing.T) {
 	// reconnect's ConditionRefresh re-sends it.
 	mark = col.len()
 	p.restart()
-	waitFor(t, 60*time.Second, "the active alarm re-sent after the reconnect", func() bool {
+	testutil.WaitUntil(t, 60*time.Second, "the active alarm re-sent after the reconnect", func() bool {
 		for _, s := range col.eventsOf(mark, "boiler_alarms") {
 			if objField(s, "ActiveState.Id") == true && sampleMeta(s, MetaEventRefresh) == "true" {
 				return true
@@ -232,7 +233,7 @@ func TestNodeOPCUAEventsOnly(t *testing.T) {
 	}
 	var col collector
 	runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "events", func() bool { return len(col.eventsOf(0, "ticks")) >= 2 })
+	testutil.WaitUntil(t, 30*time.Second, "events", func() bool { return len(col.eventsOf(0, "ticks")) >= 2 })
 	if st := src.Status(); st.State != StateConnected || st.Nodes != 0 || st.FailedItems != 0 || st.Events < 2 {
 		t.Errorf("status %+v", st)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/testlog"
+	"github.com/edgetag/edgetag/internal/testutil"
 
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
@@ -31,15 +32,15 @@ func TestSimEventsUnsupported(t *testing.T) {
 	}
 	var col collector
 	runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "values after the events were tried", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "values after the events were tried", func() bool {
 		st := src.Status()
 		return (st.State == StateConnected || st.State == StateDegraded) && col.count(0, "Plant.Types.Boolean") >= 3
 	})
 	reconnects := src.Status().Reconnects
 	mark := col.len()
-	waitFor(t, 30*time.Second, "more values on the same session", func() bool { return col.count(mark, "Plant.Types.Boolean") >= 5 })
+	testutil.WaitUntil(t, 30*time.Second, "more values on the same session", func() bool { return col.count(mark, "Plant.Types.Boolean") >= 5 })
 	// Retried every 200 ms, logged as an error once.
-	waitFor(t, 30*time.Second, "a retry of the failing entry", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "a retry of the failing entry", func() bool {
 		return strings.Contains(logs.String(), `"level":"debug","entry":0`)
 	})
 	if n := strings.Count(logs.String(), `"level":"error","entry":0`); n != 1 {

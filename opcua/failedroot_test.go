@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 )
@@ -64,7 +65,7 @@ func TestFailedRootsAreCountedAndWarnedOnce(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "five retries", func() bool { return len(logs.matching(t, "retried failed items")) >= 5 })
+	testutil.WaitUntil(t, 30*time.Second, "five retries", func() bool { return len(logs.matching(t, "retried failed items")) >= 5 })
 	// The status lists both roots, with the reason they failed.
 	st := src.Status()
 	if st.FailedItems != 2 || len(st.Failed) != 2 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 )
 
@@ -35,14 +36,14 @@ func BenchmarkFrozenServerDetection(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		mark := col.len()
-		waitFor(b, 2*time.Minute, "values", func() bool {
+		testutil.WaitUntil(b, 2*time.Minute, "values", func() bool {
 			return src.Status().State == StateConnected && col.count(mark, "Double") >= 3
 		})
 		// Freeze at a random phase of the heartbeat period.
 		time.Sleep(rand.N(cfg.Heartbeat))
 		sp.signal(syscall.SIGSTOP)
 		frozen := time.Now()
-		waitFor(b, 2*time.Minute, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+		testutil.WaitUntil(b, 2*time.Minute, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 		took = append(took, time.Since(frozen).Seconds())
 		sp.signal(syscall.SIGCONT)
 	}

@@ -197,7 +197,8 @@ func readServerInfo(ctx context.Context, c *gopcua.Client) (buildInfo, serverLim
 			MinSamplingInterval: ms(9)}, nil
 }
 
-// batches calls fn for consecutive slices of at most size elements of n.
+// batches calls fn for [lo, hi) ranges of at most size of n items, in
+// order, and stops at the first error; size <= 0 is one batch.
 func batches(n, size int, fn func(lo, hi int) error) error {
 	if size <= 0 {
 		size = n

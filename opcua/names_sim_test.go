@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgetag/edgetag/internal/testlog"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -64,7 +65,7 @@ func TestExplicitNodeNames(t *testing.T) {
 			var col collector
 			stop := runSource(t, src, col.emit)
 			defer stop()
-			waitFor(t, 30*time.Second, "both variables", func() bool {
+			testutil.WaitUntil(t, 30*time.Second, "both variables", func() bool {
 				return col.count(0, "Plant.Line1.Press.Speed") > 0 && col.count(0, "Plant.Line2.Press.Speed") > 0
 			})
 			for suffix, want := range tt.want {

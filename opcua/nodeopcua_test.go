@@ -14,6 +14,8 @@ import (
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 func nsuID(s string) string { return "nsu=" + nodeOPCUANS + ";s=" + s }
@@ -140,7 +142,7 @@ func TestNodeOPCUATrust(t *testing.T) {
 
 	rejectedDir := filepath.Join(cfg.StateDir, "pki", "rejected")
 	var rejected []os.DirEntry
-	waitFor(t, 30*time.Second, "certificate in rejected/", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "certificate in rejected/", func() bool {
 		rejected, _ = os.ReadDir(rejectedDir)
 		return len(rejected) == 1
 	})
@@ -156,7 +158,7 @@ func TestNodeOPCUATrust(t *testing.T) {
 	if err := os.Rename(filepath.Join(rejectedDir, name), filepath.Join(cfg.StateDir, "pki", "trusted", name)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "values after trusting", func() bool { return col.count(0, "Plant.Counter") >= 2 })
+	testutil.WaitUntil(t, 30*time.Second, "values after trusting", func() bool { return col.count(0, "Plant.Counter") >= 2 })
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -198,7 +200,7 @@ func TestNodeOPCUAAcquire(t *testing.T) {
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			waitFor(t, 30*time.Second, "changing values", func() bool {
+			testutil.WaitUntil(t, 30*time.Second, "changing values", func() bool {
 				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.Scale.Tag00009") >= 3
 			})
 			st := src.Status()
@@ -242,18 +244,18 @@ func TestNodeOPCUAReconnect(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
 	if n := col.count(0, "Plant.Static"); n != 1 {
 		t.Fatalf("Static before the gap: %d samples, want 1 (the subscription's initial value)", n)
 	}
 
 	p.kill()
-	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	testutil.WaitUntil(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	mark := col.len()
 	p.restart()
 
-	waitFor(t, 60*time.Second, "values after restart", func() bool { return col.count(mark, "Plant.Counter") >= 3 })
-	waitFor(t, 10*time.Second, "read after reconnect", func() bool { return col.count(mark, "Plant.Static") >= 2 })
+	testutil.WaitUntil(t, 60*time.Second, "values after restart", func() bool { return col.count(mark, "Plant.Counter") >= 3 })
+	testutil.WaitUntil(t, 10*time.Second, "read after reconnect", func() bool { return col.count(mark, "Plant.Static") >= 2 })
 	if st := src.Status(); st.Reconnects < 1 || st.State != StateConnected {
 		t.Fatalf("status after restart: %+v", st)
 	}
@@ -273,7 +275,7 @@ func TestNodeOPCUAReconnect(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	waitFor(t, 10*time.Second, "source session closed", func() bool { return readUint32(t, c, sessions) == 1 })
+	testutil.WaitUntil(t, 10*time.Second, "source session closed", func() bool { return readUint32(t, c, sessions) == 1 })
 	closeClient(c, 5*time.Second)
 	checkNoClientGoroutines(t)
 }
@@ -293,16 +295,16 @@ func TestNodeOPCUAHalfOpen(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
 
 	p.signal(syscall.SIGSTOP)
-	waitFor(t, 30*time.Second, "dead connection detected", func() bool { return src.Status().State == StateDisconnected })
+	testutil.WaitUntil(t, 30*time.Second, "dead connection detected", func() bool { return src.Status().State == StateDisconnected })
 	if st := src.Status(); !strings.Contains(st.LastError, "heartbeat") && !strings.Contains(st.LastError, "silent") {
 		t.Fatalf("last error %q names neither the heartbeat nor a silent subscription", st.LastError)
 	}
 	p.signal(syscall.SIGCONT)
 	mark := col.len()
-	waitFor(t, 60*time.Second, "values after the server runs again", func() bool { return col.count(mark, "Plant.Counter") >= 3 })
+	testutil.WaitUntil(t, 60*time.Second, "values after the server runs again", func() bool { return col.count(mark, "Plant.Counter") >= 3 })
 	if st := src.Status(); st.Reconnects < 1 {
 		t.Fatalf("status %+v", st)
 	}
@@ -328,13 +330,13 @@ func TestNodeOPCUARetryFailedItems(t *testing.T) {
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			waitFor(t, 30*time.Second, "values of the good node", func() bool { return col.count(0, "Plant.Counter") >= 1 })
+			testutil.WaitUntil(t, 30*time.Second, "values of the good node", func() bool { return col.count(0, "Plant.Counter") >= 1 })
 			if col.count(0, "Plant.Late") == 0 {
 				if st := src.Status(); st.FailedItems != 1 || st.State != StateDegraded {
 					t.Fatalf("status before the node exists: %+v", st)
 				}
 			}
-			waitFor(t, 30*time.Second, "values of the late node", func() bool { return col.count(0, "Plant.Late") >= 2 })
+			testutil.WaitUntil(t, 30*time.Second, "values of the late node", func() bool { return col.count(0, "Plant.Late") >= 2 })
 			st := src.Status()
 			if st.FailedItems != 0 || st.State != StateConnected || st.Nodes != 2 || st.Reconnects != 0 {
 				t.Fatalf("status after the retry: %+v", st)
@@ -357,7 +359,7 @@ func TestNodeOPCUANewCertificate(t *testing.T) {
 	trustRejected := func() {
 		t.Helper()
 		dir := filepath.Join(cfg.StateDir, "pki", "rejected")
-		waitFor(t, 30*time.Second, "certificate in rejected/", func() bool {
+		testutil.WaitUntil(t, 30*time.Second, "certificate in rejected/", func() bool {
 			e, _ := os.ReadDir(dir)
 			return len(e) == 1
 		})
@@ -373,14 +375,14 @@ func TestNodeOPCUANewCertificate(t *testing.T) {
 	var col collector
 	stop := runSource(t, src, col.emit)
 	trustRejected()
-	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
 
 	p.kill()
 	p.pkiDir = t.TempDir() // a new server certificate
 	p.start()
 	trustRejected()
 	mark := col.len()
-	waitFor(t, 60*time.Second, "values after the new certificate is trusted", func() bool {
+	testutil.WaitUntil(t, 60*time.Second, "values after the new certificate is trusted", func() bool {
 		return col.count(mark, "Plant.Counter") >= 3
 	})
 	if st := src.Status(); st.Reconnects != 1 {
@@ -408,7 +410,7 @@ func TestNodeOPCUADeadband(t *testing.T) {
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			waitFor(t, 30*time.Second, "values", func() bool {
+			testutil.WaitUntil(t, 30*time.Second, "values", func() bool {
 				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.State") >= 3
 			})
 			if st := src.Status(); st.FailedItems != 0 || st.State != StateConnected {
@@ -463,7 +465,7 @@ func TestNodeOPCUABatching(t *testing.T) {
 					t.Logf("values seen from %d of %d nodes", len(seen), count)
 				}
 			}()
-			waitFor(t, 60*time.Second, "a value of every node", func() bool {
+			testutil.WaitUntil(t, 60*time.Second, "a value of every node", func() bool {
 				col.mu.Lock()
 				defer col.mu.Unlock()
 				for _, s := range col.samples {

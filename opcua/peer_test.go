@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/tag"
 )
@@ -74,7 +75,7 @@ type peer struct {
 func startPeer(t testing.TB, env ...string) *peer {
 	t.Helper()
 	requireNodeOPCUA(t)
-	p := &peer{t: t, port: freePort(t), pkiDir: t.TempDir(), env: env}
+	p := &peer{t: t, port: testutil.FreePort(t), pkiDir: t.TempDir(), env: env}
 	p.Endpoint = fmt.Sprintf("opc.tcp://127.0.0.1:%d", p.port)
 	p.start()
 	t.Cleanup(p.kill)
@@ -102,7 +103,7 @@ func (p *peer) start() {
 	cmd.Env = append(cmd.Env, p.env...)
 	p.done = startUntilReady(t, cmd, "node-opcua", 90*time.Second)
 	p.cmd = cmd
-	waitFor(t, 10*time.Second, "peer port accepts", func() bool {
+	testutil.WaitUntil(t, 10*time.Second, "peer port accepts", func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p.port), time.Second)
 		if err != nil {
 			return false
@@ -149,7 +150,7 @@ func sharedPeer(t *testing.T) *peer {
 			shared.err = err.Error()
 			return
 		}
-		p := &peer{t: t, port: freePort(t), pkiDir: dir}
+		p := &peer{t: t, port: testutil.FreePort(t), pkiDir: dir}
 		p.Endpoint = fmt.Sprintf("opc.tcp://127.0.0.1:%d", p.port)
 		shared.p = p
 		p.start() // fails t if the peer does not come up
@@ -199,32 +200,6 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
-}
-
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // collector is an Emit that records samples.
@@ -371,7 +346,7 @@ type simProcess struct {
 // when the test ends. env is added to the process's environment.
 func startSimProcess(t testing.TB, env ...string) *simProcess {
 	t.Helper()
-	sp := &simProcess{t: t, listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), env: env}
+	sp := &simProcess{t: t, listen: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)), env: env}
 	sp.Endpoint = "opc.tcp://" + sp.listen
 	sp.start()
 	t.Cleanup(sp.kill)
@@ -425,17 +400,12 @@ func clientGoroutines() string {
 // gopcua client are still running after a short grace period.
 func checkNoClientGoroutines(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		leaked := clientGoroutines()
-		if leaked == "" {
-			return
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if leaked := clientGoroutines(); leaked != "" {
+			return fmt.Errorf("goroutines left after Run returned:\n%s", leaked)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines left after Run returned:\n%s", leaked)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // startUntilReady starts cmd and waits until it prints a line starting with

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -53,14 +54,14 @@ func TestSimReconnectReusesNodes(t *testing.T) {
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Tag00049") >= 2 })
+			testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Tag00049") >= 2 })
 			before, _ := col.last("Tag00049")
 			if n := s.DropConnections(); n == 0 {
 				t.Fatal("no connection dropped")
 			}
-			waitFor(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects >= 1 })
+			testutil.WaitUntil(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects >= 1 })
 			mark := col.len()
-			waitFor(t, 30*time.Second, "values after reconnect", func() bool { return col.count(mark, "Tag00049") >= 2 })
+			testutil.WaitUntil(t, 30*time.Second, "values after reconnect", func() bool { return col.count(mark, "Tag00049") >= 2 })
 			after, _ := col.last("Tag00049")
 			if same := before.Node == after.Node; same != reuse {
 				t.Fatalf("node of Tag00049 after the reconnect is the one before: %v, want %v", same, reuse)
@@ -130,12 +131,12 @@ func TestSimProcessRestartManyItems(t *testing.T) {
 	}
 	var seen seenSince
 	stop := runSource(t, src, seen.emit)
-	waitFor(t, 5*time.Minute, "a value of every item", func() bool { return seen.count() == tags })
+	testutil.WaitUntil(t, 5*time.Minute, "a value of every item", func() bool { return seen.count() == tags })
 	sp.kill()
-	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	testutil.WaitUntil(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	sp.start()
 	seen.reset()
-	waitFor(t, 3*time.Minute, "a value of every item after the restart", func() bool { return seen.count() == tags })
+	testutil.WaitUntil(t, 3*time.Minute, "a value of every item after the restart", func() bool { return seen.count() == tags })
 	if st := src.Status(); st.Nodes != tags || st.FailedItems != 0 || st.Reconnects < 1 {
 		t.Fatalf("status %+v", st)
 	}

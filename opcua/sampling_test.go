@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/testlog"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 )
@@ -67,7 +68,7 @@ func TestSubscribeLogsRevisedSampling(t *testing.T) {
 			var col collector
 			stop := runSource(t, src, col.emit)
 			var line map[string]any
-			waitFor(t, 30*time.Second, "the subscribed line", func() bool {
+			testutil.WaitUntil(t, 30*time.Second, "the subscribed line", func() bool {
 				for _, l := range logs.Lines() {
 					if strings.Contains(l, `"message":"subscribed"`) {
 						return json.Unmarshal([]byte(l), &line) == nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -83,7 +84,7 @@ func TestSimAcquire(t *testing.T) {
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			waitFor(t, 30*time.Second, "every type changing", func() bool {
+			testutil.WaitUntil(t, 30*time.Second, "every type changing", func() bool {
 				for _, n := range simTypes {
 					if col.count(0, "Plant.Types."+n) < 2 {
 						return false
@@ -131,14 +132,14 @@ func TestSimReconnect(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
 	for i := 1; i <= 2; i++ {
 		if n := s.DropConnections(); n == 0 {
 			t.Fatal("no connection dropped")
 		}
-		waitFor(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects == uint64(i) })
+		testutil.WaitUntil(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects == uint64(i) })
 		mark := col.len()
-		waitFor(t, 30*time.Second, "values after reconnect", func() bool { return col.count(mark, "Double") >= 3 })
+		testutil.WaitUntil(t, 30*time.Second, "values after reconnect", func() bool { return col.count(mark, "Double") >= 3 })
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -181,11 +182,11 @@ func TestSimSubscriptionSilentFromStart(t *testing.T) {
 	}()
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 60*time.Second, "reconnects after silent subscriptions", func() bool { return src.Status().Reconnects >= 2 })
+	testutil.WaitUntil(t, 60*time.Second, "reconnects after silent subscriptions", func() bool { return src.Status().Reconnects >= 2 })
 	cancel()
 	<-deleted
 	mark := col.len()
-	waitFor(t, 60*time.Second, "values once subscriptions survive", func() bool { return col.count(mark, "Double") >= 3 })
+	testutil.WaitUntil(t, 60*time.Second, "values once subscriptions survive", func() bool { return col.count(mark, "Double") >= 3 })
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -210,12 +211,12 @@ func TestSimProcessRestart(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
 	sp.kill()
-	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	testutil.WaitUntil(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	sp.start()
 	mark := col.len()
-	waitFor(t, 60*time.Second, "values after restart", func() bool { return col.count(mark, "Double") >= 3 })
+	testutil.WaitUntil(t, 60*time.Second, "values after restart", func() bool { return col.count(mark, "Double") >= 3 })
 	if st := src.Status(); st.Reconnects != 1 || st.State != StateConnected {
 		t.Fatalf("status %+v", st)
 	}
@@ -243,7 +244,7 @@ func TestSimProcessFrozen(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
 	sp.signal(syscall.SIGSTOP)
 	resumed := false
 	defer func() {
@@ -251,14 +252,14 @@ func TestSimProcessFrozen(t *testing.T) {
 			sp.signal(syscall.SIGCONT)
 		}
 	}()
-	waitFor(t, 60*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	testutil.WaitUntil(t, 60*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	if st := src.Status(); !strings.Contains(st.LastError, "heartbeat") {
 		t.Errorf("last error %q, want the heartbeat's", st.LastError)
 	}
 	sp.signal(syscall.SIGCONT)
 	resumed = true
 	mark := col.len()
-	waitFor(t, 60*time.Second, "values after the process resumed", func() bool { return col.count(mark, "Double") >= 3 })
+	testutil.WaitUntil(t, 60*time.Second, "values after the process resumed", func() bool { return col.count(mark, "Double") >= 3 })
 	if st := src.Status(); st.State != StateConnected || st.Reconnects < 1 {
 		t.Fatalf("status %+v", st)
 	}
@@ -301,7 +302,7 @@ func BenchmarkSubscribeThroughput(b *testing.B) {
 	}
 	stop := runSource(b, src, emit)
 	// Wait for the subscription's initial values of every item.
-	waitFor(b, 120*time.Second, "initial values", func() bool { return n.Load() >= tags })
+	testutil.WaitUntil(b, 120*time.Second, "initial values", func() bool { return n.Load() >= tags })
 
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -348,7 +349,7 @@ func TestSimSeveralSubscriptions(t *testing.T) {
 	everyTag := func(what string) {
 		t.Helper()
 		seen := make(map[string]bool, tags)
-		waitFor(t, 60*time.Second, what, func() bool {
+		testutil.WaitUntil(t, 60*time.Second, what, func() bool {
 			col.mu.Lock()
 			defer col.mu.Unlock()
 			for _, smp := range col.samples {
@@ -367,7 +368,7 @@ func TestSimSeveralSubscriptions(t *testing.T) {
 	}
 	// More than one reconnect is possible: gopcua's server can hand the
 	// new session a subscription id twice (see the sim package).
-	waitFor(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects >= 1 })
+	testutil.WaitUntil(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects >= 1 })
 	// The old session is closed before the new one connects.
 	col.mu.Lock()
 	col.samples = col.samples[:0]

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 )
@@ -29,7 +30,7 @@ func TestSimPublishStall(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "values", func() bool { return col.count(0, "Double") >= 3 })
+	testutil.WaitUntil(t, 30*time.Second, "values", func() bool { return col.count(0, "Double") >= 3 })
 	if st := src.Status(); st.Reconnects != 1 || st.State != StateConnected {
 		t.Fatalf("status %+v", st)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 func TestStatusBox(t *testing.T) {
@@ -33,7 +35,7 @@ func TestStatusBox(t *testing.T) {
 // the state tells since when the source is disconnected.
 func TestRunStopsWhileDisconnected(t *testing.T) {
 	cfg := Config{
-		Name: "gone", Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", freePort(t)), StateDir: t.TempDir(),
+		Name: "gone", Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", testutil.FreePort(t)), StateDir: t.TempDir(),
 		Nodes: []NodeConfig{{ID: "i=2258"}}, ReconnectMin: time.Hour, ReconnectMax: time.Hour,
 	}
 	src, err := NewSource(cfg, testLogger(t))
@@ -42,7 +44,7 @@ func TestRunStopsWhileDisconnected(t *testing.T) {
 	}
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
+	testutil.WaitUntil(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	if st := src.Status(); st.LastError == "" || st.Since.IsZero() {
 		t.Fatalf("status %+v", st)
 	}

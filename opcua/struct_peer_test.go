@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -63,7 +64,7 @@ func TestNodeOPCUAStructures(t *testing.T) {
 	stop := runSource(t, src, col.emit)
 	defer stop()
 	names := []string{"Structs.Machine", "Structs.Machines", "Structs.Sparse", "Structs.Mode", "Structs.Counting"}
-	waitFor(t, 60*time.Second, "a value of every structured node", func() bool {
+	testutil.WaitUntil(t, 60*time.Second, "a value of every structured node", func() bool {
 		for _, n := range names {
 			if col.count(0, n) == 0 {
 				return false

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -49,7 +50,7 @@ func TestLegacyDictionaryStructures(t *testing.T) {
 	stop := runSource(t, src, col.emit)
 	defer stop()
 	seen := map[uint64]bool{}
-	waitFor(t, 60*time.Second, "batches with and without the optional field, of both union cases", func() bool {
+	testutil.WaitUntil(t, 60*time.Second, "batches with and without the optional field, of both union cases", func() bool {
 		col.mu.Lock()
 		defer col.mu.Unlock()
 		for _, smp := range col.samples {
@@ -67,7 +68,7 @@ func TestLegacyDictionaryStructures(t *testing.T) {
 	// values keep decoding.
 	before := col.len()
 	s.DropConnections()
-	waitFor(t, 60*time.Second, "values after a reconnect", func() bool {
+	testutil.WaitUntil(t, 60*time.Second, "values after a reconnect", func() bool {
 		return src.Status().Reconnects > 0 && col.len() > before+2
 	})
 	col.mu.Lock()

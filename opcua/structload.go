@@ -8,6 +8,8 @@ import (
 	gopcua "github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/edgetag/edgetag/tag"
 )
 
 // maxStructTypes bounds how many data types one loading pass (at connect,
@@ -41,8 +43,8 @@ type structLoader struct {
 // builtinByName maps built-in type names back to their ids.
 var builtinByName = func() map[string]ua.TypeID {
 	m := map[string]ua.TypeID{}
-	for i, n := range typeNames {
-		if n != "" {
+	for i := tag.BuiltinType(0); i < 64; i++ {
+		if n := i.String(); n != "" {
 			m[n] = ua.TypeID(i)
 		}
 	}

@@ -16,15 +16,12 @@ import (
 // loop takes them. A full queue blocks gopcua's publish loop (backpressure
 // to the server's queues, which discard the oldest values per item). One
 // notification may hold a value of every item of a subscription (10,000
-// decoded values, about 3.9 MB), and besides the queued ones the source
-// holds the one being emitted and the one gopcua's blocked send carries.
-// With none queued, that blocked send is the next notification, at hand
-// whenever the loop finishes one; taking it lets gopcua fetch the one
-// after (it has one publish request out at a time) while the loop emits,
-// which takes far longer than the fetch. At 100,000 items the decoded
-// values held fell from some 22 MB with 4 queued to 10 MB with 1, and
-// with 0 the agent's resident memory by about 6 MiB more (peak 130-135
-// MiB instead of 135-142), all at the same samples/s.
+// decoded values), and besides the queued ones the source holds the one
+// being emitted and the one gopcua's blocked send carries. With none
+// queued, that blocked send is the next notification, at hand whenever the
+// loop finishes one; taking it lets gopcua fetch the one after (it has one
+// publish request out at a time) while the loop emits, which takes far
+// longer than the fetch: the least memory at the same throughput.
 const notifyQueue = 0
 
 // subscribeStateCheck is how often the client's state is checked while a

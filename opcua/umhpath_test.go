@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua/sim"
 	"github.com/edgetag/edgetag/opcua/sim/simtest"
 	"github.com/edgetag/edgetag/tag"
@@ -117,7 +118,7 @@ func TestUMHPathSimulator(t *testing.T) {
 	t.Cleanup(e.Close)
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "values of both roots", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "values of both roots", func() bool {
 		return col.count(0, "Plant.Types.Double") > 0 && col.count(0, "Plant.Line1.Press.Temperature") > 0 && col.count(0, "Plant.Line1.Robot.Temperature") > 0
 	})
 	if err := stop(); err != nil {
@@ -174,7 +175,7 @@ func TestUMHPathNodeOPCUA(t *testing.T) {
 	t.Cleanup(e.Close)
 	var col collector
 	stop := runSource(t, src, col.emit)
-	waitFor(t, 30*time.Second, "values of both roots", func() bool {
+	testutil.WaitUntil(t, 30*time.Second, "values of both roots", func() bool {
 		return col.count(0, "Plant.Counter") > 0 && col.count(0, "Plant.Scale.Tag00009") > 0
 	})
 	if err := stop(); err != nil {

@@ -9,43 +9,13 @@ import (
 	"github.com/edgetag/edgetag/tag"
 )
 
-// typeNames maps a variant's built-in type id to its OPC UA name.
-var typeNames = [...]string{
-	ua.TypeIDNull:            "",
-	ua.TypeIDBoolean:         "Boolean",
-	ua.TypeIDSByte:           "SByte",
-	ua.TypeIDByte:            "Byte",
-	ua.TypeIDInt16:           "Int16",
-	ua.TypeIDUint16:          "UInt16",
-	ua.TypeIDInt32:           "Int32",
-	ua.TypeIDUint32:          "UInt32",
-	ua.TypeIDInt64:           "Int64",
-	ua.TypeIDUint64:          "UInt64",
-	ua.TypeIDFloat:           "Float",
-	ua.TypeIDDouble:          "Double",
-	ua.TypeIDString:          "String",
-	ua.TypeIDDateTime:        "DateTime",
-	ua.TypeIDGUID:            "Guid",
-	ua.TypeIDByteString:      "ByteString",
-	ua.TypeIDXMLElement:      "XmlElement",
-	ua.TypeIDNodeID:          "NodeId",
-	ua.TypeIDExpandedNodeID:  "ExpandedNodeId",
-	ua.TypeIDStatusCode:      "StatusCode",
-	ua.TypeIDQualifiedName:   "QualifiedName",
-	ua.TypeIDLocalizedText:   "LocalizedText",
-	ua.TypeIDExtensionObject: "ExtensionObject",
-	ua.TypeIDDataValue:       "DataValue",
-	ua.TypeIDVariant:         "Variant",
-	ua.TypeIDDiagnosticInfo:  "DiagnosticInfo",
-}
-
 // TypeName returns the OPC UA name of a built-in type id ("Double",
 // "UInt64", ...), or "" for Null and unknown ids.
 func TypeName(t ua.TypeID) string {
-	if int(t) < len(typeNames) {
-		return typeNames[t]
+	if t == ua.TypeIDNull {
+		return ""
 	}
-	return ""
+	return tag.BuiltinType(t).String()
 }
 
 // maxValueDepth bounds the recursion into nested variants, data values and

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -30,15 +30,6 @@ func benchMessages(n int) []tag.Message {
 	return msgs
 }
 
-// cpuTime is the CPU time (user + system) the process has used so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // startCPU resets the timer and returns the CPU time at the start; pass it
 // to reportRate. CPU time per message (client, server and subscriber, all in
 // this process) stays meaningful on a machine shared with other work, where
@@ -46,14 +37,14 @@ func cpuTime(b *testing.B) time.Duration {
 func startCPU(b *testing.B) time.Duration {
 	b.ReportAllocs()
 	b.ResetTimer()
-	return cpuTime(b)
+	return testutil.CPUTime(b)
 }
 
 // reportRate reports messages per second of wall time and CPU time per
 // message since cpu0.
 func reportRate(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/msg")
+	b.ReportMetric(float64(testutil.CPUTime(b)-cpu0)/float64(b.N), "cpu-ns/msg")
 }
 
 // BenchmarkPublishCore publishes to the embedded server over the in-process

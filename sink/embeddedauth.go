@@ -78,14 +78,6 @@ type SubjectRules struct {
 	Deny  []string
 }
 
-// id names the user in messages: its name, or its NKey.
-func (u User) id() string {
-	if u.Name != "" {
-		return u.Name
-	}
-	return u.NKey
-}
-
 // FieldError is a problem with one field of a User: Field is the site
 // file key below the user ("password", "nkey", ...; "" for the user as a
 // whole).

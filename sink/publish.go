@@ -97,7 +97,7 @@ func (s *Sink) waitReconnected(ctx context.Context, subject string) error {
 func (s *Sink) publishCore(ctx context.Context, o *outMsg) error {
 	defer o.put() // the client has copied it (or it is lost)
 	for {
-		err := publishRaw(s.nc, o.subject, "", false, o.hdr, o.data)
+		err := s.publish(s.nc, o.subject, "", o.hdr, o.data)
 		if err == nil {
 			if !s.state.connected() {
 				s.buffered.Add(1)
@@ -175,7 +175,7 @@ func (s *Sink) publishJS(ctx context.Context, o *outMsg) error {
 // subject naming the slot and the attempt.
 func (s *Sink) send(i int) error {
 	o, gen := s.fl.startAttempt(i)
-	if err := publishRaw(s.nc, o.subject, o.reply, false, o.hdr, o.data); err != nil {
+	if err := s.publish(s.nc, o.subject, o.reply, o.hdr, o.data); err != nil {
 		return err
 	}
 	s.fl.sent(i, gen, s.cfg.JetStream.AckTimeout)

@@ -18,7 +18,8 @@ import (
 // TestRawPublishNatsVersion pins the nats.go release publishRaw was checked
 // against. When this fails after an upgrade, compare publishRaw's signature
 // with (*Conn).publish in the new release (and what PublishMsg does around
-// it), then update natsVersion.
+// it), then update natsVersion. Until then the binary publishes with
+// PublishMsg (choosePublish).
 func TestRawPublishNatsVersion(t *testing.T) {
 	mod, err := os.ReadFile("../go.mod")
 	if err != nil {
@@ -33,13 +34,39 @@ func TestRawPublishNatsVersion(t *testing.T) {
 	}
 }
 
+// TestChoosePublish checks that the linked path is taken exactly when the
+// build has it and nats.go is the checked release.
+func TestChoosePublish(t *testing.T) {
+	t.Parallel()
+	if _, linked := choosePublish(nats.Version); linked != (linkedPublish != nil) {
+		t.Errorf("nats.go %s: linked %v, want %v", nats.Version, linked, linkedPublish != nil)
+	}
+	if _, linked := choosePublish("1.0.0"); linked {
+		t.Error("nats.go 1.0.0: the linked path was chosen for a release it was not checked against")
+	}
+}
+
 // TestRawPublishMatchesPublishMsg publishes each message twice through a
 // real server, once as nats.go's PublishMsg does from a nats.Header and once
-// through publishRaw with the sink's own encoding, and checks that a
-// subscriber receives the same subject, payload and headers, and that both
-// refuse the same messages.
+// with the sink's own encoding through each publish path the build has
+// (linkedPublish, publishMsg), and checks that a subscriber receives the
+// same subject, payload and headers, and that both refuse the same
+// messages.
 func TestRawPublishMatchesPublishMsg(t *testing.T) {
 	t.Parallel()
+	paths := map[string]publishFunc{"publishMsg": publishMsg}
+	if linkedPublish != nil {
+		paths["linked"] = linkedPublish
+	}
+	for name, publish := range paths {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testPublishPath(t, publish)
+		})
+	}
+}
+
+func testPublishPath(t *testing.T, publish publishFunc) {
 	srv := natstest.Start(t)
 	pub, sub := connect(t, srv.ClientURL()), connect(t, srv.ClientURL())
 	s, err := sub.SubscribeSync(">")
@@ -88,7 +115,7 @@ func TestRawPublishMatchesPublishMsg(t *testing.T) {
 		o := new(outMsg)
 		rawErr := o.fill(m, c.withID)
 		if rawErr == nil {
-			rawErr = publishRaw(pub, o.subject, "", false, o.hdr, o.data)
+			rawErr = publish(pub, o.subject, "", o.hdr, o.data)
 		}
 		if libErr != c.wantErr || !errors.Is(rawErr, c.wantErr) {
 			t.Fatalf("%s: PublishMsg: %v, raw: %v; want %v", c.name, libErr, rawErr, c.wantErr)

@@ -36,9 +36,13 @@ type Sink struct {
 	srv   *server.Server // embedded server; nil with an external URL
 	agent nkeyIdentity   // the identity of the connection to srv
 	nc    *nats.Conn
-	js    jetstream.JetStream // nil with JetStream disabled
-	state *connState
-	c     counters
+	// publish is how messages reach nc (see choosePublish); linked tells
+	// which one.
+	publish publishFunc
+	linked  bool
+	js      jetstream.JetStream // nil with JetStream disabled
+	state   *connState
+	c       counters
 
 	// fl holds the JetStream messages accepted and not yet acked or lost;
 	// nil with JetStream disabled.
@@ -92,6 +96,7 @@ func New(cfg Config, log zerolog.Logger) (*Sink, error) {
 		discardLog: rateLog{every: logEvery},
 		watchLog:   rateLog{every: logEvery},
 	}
+	s.publish, s.linked = choosePublish(nats.Version)
 	if cfg.JetStream.Enabled {
 		s.watch = newStreamWatch()
 		s.fl = newInflight(cfg.JetStream.MaxAckPending)
@@ -122,6 +127,7 @@ func (s *Sink) Start(ctx context.Context) error {
 			Str("domain", s.cfg.Embedded.Domain).Str("leafnode", redact.URLs(s.cfg.Embedded.Leafnode.URL)).
 			Msg("embedded nats-server started")
 	}
+	s.logPublishPath()
 	opts, err := s.connOptions(s.srv)
 	if err != nil {
 		return fmt.Errorf("sink: %w", err)

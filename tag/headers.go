@@ -1,7 +1,5 @@
 package tag
 
-import "unsafe"
-
 // A node's messages mostly carry the same headers message after message,
 // and most of their values are strings its Node already holds (its name,
 // id, path, ...) or strings all nodes share (a type name, "Good", a
@@ -34,51 +32,39 @@ const (
 // NodeFields are the sources that take a field of the block's Node.
 var NodeFields = [...]HeaderFrom{FromSource, FromEndpoint, FromID, FromBrowseName, FromName, FromGroup, FromPath, FromDataType}
 
-// fieldRefs holds, for each source that takes a field of the Node, where
-// the field is: its offset in Node, or, for what the node's SourceInfo
-// holds, its offset in SourceInfo. It is the one place that maps sources
-// to fields.
-var fieldRefs = [...]fieldRef{
-	FromSource:     {off: unsafe.Offsetof(SourceInfo{}.Name), src: true},
-	FromEndpoint:   {off: unsafe.Offsetof(SourceInfo{}.Endpoint), src: true},
-	FromID:         {off: unsafe.Offsetof(Node{}.ID)},
-	FromBrowseName: {off: unsafe.Offsetof(Node{}.BrowseName)},
-	FromName:       {off: unsafe.Offsetof(Node{}.Name)},
-	FromGroup:      {off: unsafe.Offsetof(Node{}.Group)},
-	FromPath:       {off: unsafe.Offsetof(Node{}.Path)},
-	FromDataType:   {off: unsafe.Offsetof(Node{}.DataType)},
-}
-
-// fieldRef locates one string field of a Node (see fieldRefs).
-type fieldRef struct {
-	off uintptr
-	// src marks a field of the node's SourceInfo.
-	src bool
-}
-
 // isNodeField reports whether from takes a field of the Node.
-func (from HeaderFrom) isNodeField() bool { return from > FromLayout && int(from) < len(fieldRefs) }
+func (from HeaderFrom) isNodeField() bool { return from >= FromSource && from <= FromDataType }
 
 // Field returns the field of n that from names, or "" when from names
-// none (FromBlock, FromLayout) or n is nil.
+// none (FromBlock, FromLayout) or n is nil. It is the one place that maps
+// sources to fields.
 func (from HeaderFrom) Field(n *Node) string {
-	if n == nil || !from.isNodeField() {
+	if n == nil {
 		return ""
 	}
-	return nodeField(n, fieldRefs[from])
-}
-
-// nodeField returns the string field of n that r locates; "" for a field
-// of a SourceInfo n does not have.
-func nodeField(n *Node, r fieldRef) string {
-	p := unsafe.Pointer(n)
-	if r.src {
+	switch from {
+	case FromSource, FromEndpoint:
 		if n.Src == nil {
 			return ""
 		}
-		p = unsafe.Pointer(n.Src)
+		if from == FromSource {
+			return n.Src.Name
+		}
+		return n.Src.Endpoint
+	case FromID:
+		return n.ID
+	case FromBrowseName:
+		return n.BrowseName
+	case FromName:
+		return n.Name
+	case FromGroup:
+		return n.Group
+	case FromPath:
+		return n.Path
+	case FromDataType:
+		return n.DataType
 	}
-	return *(*string)(unsafe.Add(p, r.off))
+	return ""
 }
 
 // HeaderSpec is one header of a HeaderLayout: its key and where its value
@@ -104,8 +90,6 @@ type layoutSpec struct {
 	key, val string
 	from     HeaderFrom
 	slot     int32
-	// field locates the field a node field header takes.
-	field fieldRef
 }
 
 // NewHeaderLayout returns the layout of specs, in order. It does not keep
@@ -124,7 +108,6 @@ func NewHeaderLayout(specs []HeaderSpec) *HeaderLayout {
 			if !s.From.isNodeField() {
 				panic("tag: unknown header source")
 			}
-			ls.field = fieldRefs[s.From]
 		}
 		l.specs[i] = ls
 	}
@@ -183,10 +166,8 @@ func (l *HeaderLayout) AppendValues(vals []string, hs []Header, n *Node) ([]stri
 type HeaderBlock struct {
 	layout *HeaderLayout
 	node   *Node
-	// vals points at the first of the block's layout.nvals own values
-	// (nil when it has none): a node keeps its blocks for its life, so the
-	// length and capacity a slice would repeat are left to the layout.
-	vals *string
+	// vals are the block's layout.nvals own values.
+	vals []string
 }
 
 // NewHeaderBlock returns the block of layout l for node n, whose FromBlock
@@ -204,11 +185,7 @@ func NewHeaderBlock(l *HeaderLayout, n *Node, vals []string) HeaderBlock {
 			}
 		}
 	}
-	var first *string
-	if len(vals) > 0 {
-		first = &vals[0]
-	}
-	return HeaderBlock{layout: l, node: n, vals: first}
+	return HeaderBlock{layout: l, node: n, vals: vals}
 }
 
 // Len returns the number of headers of b; 0 for a nil b.
@@ -249,25 +226,19 @@ func (b *HeaderBlock) At(i int) Header {
 	return Header{Key: s.key, Value: b.value(s)}
 }
 
-// value returns the value of b's header s. Messages compare and read a
-// node's headers for every message, so a node field is read at its offset
-// (the node is not nil, see NewHeaderBlock) rather than through a switch.
+// value returns the value of b's header s.
 func (b *HeaderBlock) value(s *layoutSpec) string {
 	switch s.from {
 	case FromBlock:
-		return unsafe.Slice(b.vals, b.layout.nvals)[s.slot]
+		return b.vals[s.slot]
 	case FromLayout:
 		return s.val
 	}
-	return nodeField(b.node, s.field)
+	return s.from.Field(b.node)
 }
 
-// same reports whether a and b are equal, without a call when they are
-// the same string, as the keys and values of a node's unchanged headers
-// mostly are.
-func same(a, b string) bool {
-	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
-}
+// same reports whether a and b are equal.
+func same(a, b string) bool { return a == b }
 
 // Equal reports whether b holds exactly hs, in order.
 func (b *HeaderBlock) Equal(hs []Header) bool {

@@ -7,8 +7,8 @@ package tag
 // the pointer as a map key for per-node caches.
 //
 // What all nodes of a source have in common is kept once, in the
-// SourceInfo they share, so a node costs only its own strings: at 100,000
-// nodes every word of a Node is 0.8 MB.
+// SourceInfo they share, so a node costs only its own strings (a site may
+// have hundreds of thousands of nodes: keep Node small).
 type Node struct {
 	// Src is the source the node belongs to, shared by all nodes of that
 	// source; nil means a node of no known source (Source and Endpoint

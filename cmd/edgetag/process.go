@@ -9,7 +9,9 @@ import (
 
 	"github.com/edgetag/edgetag/agent"
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/engine/jsonl"
 	"github.com/edgetag/edgetag/internal/redact"
+	"github.com/edgetag/edgetag/opcua"
 )
 
 func processCmd(args []string, stdout, stderr io.Writer) int {
@@ -56,7 +58,7 @@ config is valid, whatever the messages did; 2 for an invalid site file.`, stderr
 		defer f.Close()
 		in = f
 	}
-	if _, err := engine.RunProcess(eng, in, stdout, stderr); err != nil {
+	if _, err := jsonl.Run(eng, in, stdout, stderr, opcua.StatusCodeByName); err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailure
 	}

@@ -41,8 +41,8 @@ func TestSighupStops(t *testing.T) {
 
 // startAgent starts `edgetag run` on a site without reachable sources as a
 // subprocess and waits until its HTTP listener answers. The returned wait
-// gives the exit error and the stderr.
-func startAgent(t *testing.T, extra ...string) (p *os.Process, log *testlog.Buffer, wait func() (error, string)) {
+// gives the stderr and the exit error.
+func startAgent(t *testing.T, extra ...string) (p *os.Process, log *testlog.Buffer, wait func() (string, error)) {
 	t.Helper()
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", natstest.FreePort(t))
 	site := writeFile(t, "hup.yaml", fmt.Sprintf(`site: huptest
@@ -74,11 +74,11 @@ nats:
 	go func() { exited <- cmd.Wait() }()
 	var result error
 	done := false
-	wait = func() (error, string) {
+	wait = func() (string, error) {
 		if !done {
 			result, done = <-exited, true
 		}
-		return result, stderr.String()
+		return stderr.String(), result
 	}
 	t.Cleanup(func() {
 		if !done {
@@ -115,7 +115,7 @@ func TestSighupStopOrReload(t *testing.T) {
 		if err := p.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		err, log := wait()
+		log, err := wait()
 		if err != nil || !strings.Contains(log, "shutdown complete") {
 			t.Fatalf("after SIGHUP: %v\n%s", err, log)
 		}
@@ -136,7 +136,7 @@ func TestSighupStopOrReload(t *testing.T) {
 		if err := p.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		err, out := wait()
+		out, err := wait()
 		if err != nil || !strings.Contains(out, "reload requested") || !strings.Contains(out, "shutdown complete") {
 			t.Fatalf("after SIGHUP and SIGTERM: %v\n%s", err, out)
 		}

@@ -6,16 +6,16 @@ package natstest
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 // ReadyTimeout bounds how long a started server may take to accept clients.
@@ -95,27 +95,11 @@ func Start(t testing.TB, mods ...func(*server.Options)) *server.Server {
 	return Run(t, o)
 }
 
-// FreePort returns a loopback TCP port that is free now, chosen at random
-// below the kernel's usual ephemeral range (32768 and up), so that servers
-// started with Port -1 and outgoing connections, which take their ports from
-// that range, do not grab it before the caller listens on it. Use it for a
-// server that must come back on the same port, or an address where a server
-// appears later.
+// FreePort is testutil.FreePort, for the tests that start servers with
+// this package.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for range 100 {
-		port := 20000 + rand.IntN(12000)
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		if err := l.Close(); err != nil {
-			t.Fatalf("natstest: close probe listener: %v", err)
-		}
-		return port
-	}
-	t.Fatal("natstest: no free port found in 100 tries")
-	return 0
+	return testutil.FreePort(t)
 }
 
 // Hub starts a JetStream server in domain with client and leafnode listeners

@@ -1,19 +1,17 @@
 package sim
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/edgetag/edgetag/internal/appcert"
 )
 
 // ApplicationURI is the simulator's application URI, in its certificate's
@@ -87,41 +85,24 @@ func loadCert(dir string) ([]byte, *rsa.PrivateKey, error) {
 // the current year for ten years, with the application URI, localhost,
 // 127.0.0.1 and host as subject alternative names.
 func newCert(host string) ([]byte, *rsa.PrivateKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate simulator key: %w", err)
+	spec := appcert.Spec{
+		URI:        ApplicationURI,
+		CommonName: "edgetag simulator",
+		DNSNames:   []string{"localhost"},
+		IPs:        []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:  appcert.YearStart(time.Now()),
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate serial: %w", err)
-	}
-	uri, err := url.Parse(ApplicationURI)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now().UTC()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "edgetag simulator", Organization: []string{"edgetag"}},
-		NotBefore:             time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(now.Year()+10, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment | x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		URIs:                  []*url.URL{uri},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
+	spec.NotAfter = spec.NotBefore.AddDate(10, 0, 0)
 	if ip := net.ParseIP(host); ip != nil {
 		if !ip.IsLoopback() && !ip.IsUnspecified() {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			spec.IPs = append(spec.IPs, ip)
 		}
 	} else if host != "" && host != "localhost" {
-		tmpl.DNSNames = append(tmpl.DNSNames, host)
+		spec.DNSNames = append(spec.DNSNames, host)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, key, err := appcert.New(spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create simulator certificate: %w", err)
+		return nil, nil, fmt.Errorf("simulator certificate: %w", err)
 	}
 	return der, key, nil
 }

@@ -1,3 +1,5 @@
+//go:build !edgetag_nolinkname
+
 package sink
 
 import (
@@ -6,11 +8,12 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// natsVersion is the nats.go release whose (*Conn).publish publishRaw was
-// checked against. TestRawPublishNatsVersion fails when go.mod names another
-// one, so that an upgrade re-checks the signature before it builds a binary
-// that would call the function with the wrong arguments.
-const natsVersion = "v1.55.0"
+// linkedPublish is nats.go's own publish path (see publishRaw). The build
+// tag edgetag_nolinkname leaves it out (publishunlinked.go), and choosePublish
+// takes it only for the nats.go release it was checked against.
+var linkedPublish publishFunc = func(nc *nats.Conn, subj, reply string, hdr, data []byte) error {
+	return publishRaw(nc, subj, reply, false, hdr, data)
+}
 
 // publishRaw is nats.go's own publish path, (*nats.Conn).publish, which every
 // exported publish method ends in: it validates the subject (and the reply
@@ -21,11 +24,10 @@ const natsVersion = "v1.55.0"
 // ("NATS/1.0\r\n" ... "\r\n").
 //
 // PublishMsg takes headers only as a nats.Header map, which it walks twice
-// and encodes anew for every message: with every meta key as a header that
-// was nearly a third of the agent's CPU. The sink encodes each message's
+// and encodes anew for every message. The sink encodes each message's
 // headers itself, straight from the engine's header blocks into a reused
-// buffer (appendHeaders), producing the bytes PublishMsg would, and
-// hands them here. nats.go exports no method that takes encoded headers.
+// buffer (appendHeaders), producing the bytes PublishMsg would, and hands
+// them here. nats.go exports no method that takes encoded headers.
 //
 //go:linkname publishRaw github.com/nats-io/nats%2ego.(*Conn).publish
 func publishRaw(nc *nats.Conn, subj, reply string, validateReply bool, hdr, data []byte) error

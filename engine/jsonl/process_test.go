@@ -1,4 +1,4 @@
-package engine
+package jsonl
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -35,15 +37,15 @@ type goldenConfig struct {
 	Timeout            string `json:"timeout"`
 }
 
-func (g goldenConfig) config() (Config, error) {
-	cfg := Config{
-		Defaults:           Snippet{Code: g.Defaults},
-		AdvancedProcessing: Snippet{Code: g.AdvancedProcessing},
+func (g goldenConfig) config() (engine.Config, error) {
+	cfg := engine.Config{
+		Defaults:           engine.Snippet{Code: g.Defaults},
+		AdvancedProcessing: engine.Snippet{Code: g.AdvancedProcessing},
 		SubjectPrefix:      g.SubjectPrefix,
 		Runtimes:           1,
 	}
 	for _, c := range g.Conditions {
-		cfg.Conditions = append(cfg.Conditions, Condition{If: Snippet{Code: c.If}, Then: Snippet{Code: c.Then}})
+		cfg.Conditions = append(cfg.Conditions, engine.Condition{If: engine.Snippet{Code: c.If}, Then: engine.Snippet{Code: c.Then}})
 	}
 	if g.Timeout != "" {
 		d, err := time.ParseDuration(g.Timeout)
@@ -95,7 +97,8 @@ func TestProcessGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := New(cfg, zerolog.Nop())
+			cfg.StatusName = opcua.StatusName
+			e, err := engine.New(cfg, zerolog.Nop())
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -107,7 +110,7 @@ func TestProcessGolden(t *testing.T) {
 			defer in.Close()
 			var out, errOut bytes.Buffer
 			if _, err := runProcess(e.Process, func() uint64 { return filteredTotal(e.Stats()) },
-				in, &out, &errOut, func() time.Time { return processClock }); err != nil {
+				in, &out, &errOut, opcua.StatusCodeByName, func() time.Time { return processClock }); err != nil {
 				t.Fatalf("runProcess: %v", err)
 			}
 			checkMessages(t, readLines(t, filepath.Join(dir, "want.jsonl")), lines(out.String()))
@@ -225,28 +228,29 @@ func lines(s string) []string {
 
 // fakeProcess stands in for Engine.Process in the runner's own tests (the
 // golden cases run the real engine): it publishes every sample under its
-// tag name with the codec, fails samples whose value is the string "fail",
+// tag name with its value as JSON, fails samples whose value is the string "fail",
 // and filters those whose value is the string "drop".
 func fakeProcess(filtered *uint64) processFunc {
-	return func(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+	return func(s *tag.Sample, dst []tag.Message, fail func(engine.Failure)) []tag.Message {
 		switch s.Value {
 		case "fail":
-			fail(Failure{Stage: StageDefaults, Reason: ReasonException, Line: 2, Column: 5, Source: "throw x", Err: errors.New("boom")})
+			fail(engine.Failure{Stage: engine.StageDefaults, Reason: engine.ReasonException, Line: 2, Column: 5, Source: "throw x", Err: errors.New("boom")})
 			return dst
 		case "drop":
 			*filtered++
 			return dst
 		}
-		subj, err := appendSubject(nil, "umh.v1", "acme", "_historian", "", s.Node.Name)
-		if err != nil {
-			fail(Failure{Stage: StageFinalize, Reason: ReasonInvalidSubject, Err: err})
+		if strings.ContainsAny(s.Node.Name, " .*>") || s.Node.Name == "" {
+			fail(engine.Failure{Stage: engine.StageFinalize, Reason: engine.ReasonInvalidSubject, Err: errors.New("bad tag name")})
 			return dst
 		}
-		payload, err := appendPayload(nil, s.Value, nil, "", s.ReceivedAt.UnixMilli(), HardMaxPayloadBytes)
+		subj := "umh.v1.acme._historian." + s.Node.Name
+		value, err := json.Marshal(s.Value)
 		if err != nil {
-			fail(Failure{Stage: StageFinalize, Reason: ReasonConversion, Err: err})
+			fail(engine.Failure{Stage: engine.StageFinalize, Reason: engine.ReasonConversion, Err: err})
 			return dst
 		}
+		payload := fmt.Appendf(nil, `{"value":%s,"timestamp_ms":%d}`, value, s.ReceivedAt.UnixMilli())
 		return append(dst, tag.Message{Subject: string(subj), Payload: payload,
 			Headers: []tag.Header{{Key: "tag_name", Value: s.Node.Name}, {Key: "q", Value: `"x"`}}})
 	}
@@ -307,7 +311,7 @@ func TestRunProcessLines(t *testing.T) {
 			var filtered uint64
 			var out, errOut bytes.Buffer
 			sum, err := runProcess(fakeProcess(&filtered), func() uint64 { return filtered },
-				strings.NewReader(tt.in), &out, &errOut, func() time.Time { return processClock })
+				strings.NewReader(tt.in), &out, &errOut, nil, func() time.Time { return processClock })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -363,7 +367,7 @@ func TestRunProcessWriteError(t *testing.T) {
 	t.Parallel()
 	var filtered uint64
 	_, err := runProcess(fakeProcess(&filtered), func() uint64 { return filtered },
-		strings.NewReader(`{"payload": 1, "meta": {"opcua_tag_name": "a"}}`+"\n"), errWriter{}, &bytes.Buffer{}, time.Now)
+		strings.NewReader(`{"payload": 1, "meta": {"opcua_tag_name": "a"}}`+"\n"), errWriter{}, &bytes.Buffer{}, nil, time.Now)
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "writing output") {
 		t.Errorf("error %v, want a write error naming the output", err)
 	}
@@ -379,11 +383,11 @@ func TestRunProcessInternsNodes(t *testing.T) {
 {"payload": 6, "meta": {"opcua_tag_name": "a", "x": "1", "opcua_source": "s2"}}
 `
 	var nodes []*tag.Node
-	process := func(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message {
+	process := func(s *tag.Sample, dst []tag.Message, fail func(engine.Failure)) []tag.Message {
 		nodes = append(nodes, s.Node)
 		return dst
 	}
-	if _, err := runProcess(process, func() uint64 { return 0 }, strings.NewReader(in), &bytes.Buffer{}, &bytes.Buffer{}, time.Now); err != nil {
+	if _, err := runProcess(process, func() uint64 { return 0 }, strings.NewReader(in), &bytes.Buffer{}, &bytes.Buffer{}, nil, time.Now); err != nil {
 		t.Fatal(err)
 	}
 	if len(nodes) != 6 {

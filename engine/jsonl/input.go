@@ -1,4 +1,4 @@
-package engine
+package jsonl
 
 import (
 	"bytes"
@@ -11,11 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/gopcua/opcua/ua"
-
+	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -63,9 +61,10 @@ type inputLine struct {
 // or the name and "" for a node at the root; the data type to type); opcua_source_timestamp
 // and opcua_server_timestamp (RFC 3339 or integer ms) set the sample's
 // SourceTime and ServerTime; opcua_status_code (Good, a status name such as
-// BadTimeout, or a number) sets Status. Every other key goes to Node.Extra.
+// BadTimeout, or a number) sets Status; codes looks status names up (nil
+// takes only Good and numbers). Every other key goes to Node.Extra.
 // ReceivedAt is left zero for the caller to set.
-func ParseInput(line []byte) (tag.Sample, error) {
+func ParseInput(line []byte, codes StatusCodes) (tag.Sample, error) {
 	var in inputLine
 	if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '{' {
 		var v json.RawMessage
@@ -102,7 +101,7 @@ func ParseInput(line []byte) (tag.Sample, error) {
 	if err != nil {
 		return tag.Sample{}, fmt.Errorf("input payload: %w", err)
 	}
-	if err := applyInputMeta(&s, in.Meta, in.Type); err != nil {
+	if err := applyInputMeta(&s, in.Meta, in.Type, codes); err != nil {
 		return tag.Sample{}, err
 	}
 	if in.TimestampMs != nil {
@@ -124,7 +123,7 @@ func bareInput(v []byte) []byte {
 }
 
 // applyInputMeta fills the node, timestamps and status of s from meta.
-func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
+func applyInputMeta(s *tag.Sample, meta map[string]any, typ string, codes StatusCodes) error {
 	n := s.Node
 	n.DataType = typ
 	browseName := ""
@@ -149,34 +148,34 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string) error {
 			return fmt.Errorf("input meta %q: value must be a string, not %s", k, jsonKind(x))
 		}
 		switch k {
-		case MetaSource:
+		case engine.MetaSource:
 			src.Name = v
-		case MetaEndpoint:
+		case engine.MetaEndpoint:
 			src.Endpoint = v
-		case MetaNodeID, MetaAttrNodeID:
+		case engine.MetaNodeID, engine.MetaAttrNodeID:
 			n.ID = v
-		case MetaTagName:
+		case engine.MetaTagName:
 			n.Name = v
-		case MetaTagGroup:
+		case engine.MetaTagGroup:
 			group, hasGroup = v, true
-		case MetaTagPath:
+		case engine.MetaTagPath:
 			path, hasPath = v, true
-		case MetaDataType:
+		case engine.MetaDataType:
 			n.DataType = v
-		case MetaAttrBrowseName:
+		case engine.MetaAttrBrowseName:
 			browseName = v
-		case MetaSourceTimestamp, MetaServerTimestamp:
+		case engine.MetaSourceTimestamp, engine.MetaServerTimestamp:
 			t, err := parseInputTime(v)
 			if err != nil {
 				return fmt.Errorf("input meta %q: %w", k, err)
 			}
-			if k == MetaSourceTimestamp {
+			if k == engine.MetaSourceTimestamp {
 				s.SourceTime = t
 			} else {
 				s.ServerTime = t
 			}
-		case MetaStatusCode:
-			code, err := parseStatusCode(v)
+		case engine.MetaStatusCode:
+			code, err := parseStatusCode(v, codes)
 			if err != nil {
 				return fmt.Errorf("input meta %q: %w", k, err)
 			}
@@ -218,29 +217,24 @@ func parseInputTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("timestamp %s is neither RFC 3339 nor integer milliseconds", quoteShort(v))
 }
 
-// statusCodesByName maps OPC UA status names (without the "Status" prefix)
-// to their codes.
-var statusCodesByName = sync.OnceValue(func() map[string]uint32 {
-	m := make(map[string]uint32, len(ua.StatusCodes))
-	for code, d := range ua.StatusCodes {
-		if d.Name != "" {
-			m[strings.TrimPrefix(d.Name, "Status")] = uint32(code)
-		}
-	}
-	return m
-})
+// StatusCodes returns the code of an OPC UA status name such as BadTimeout
+// ("Status" prefix allowed); ok is false for an unknown name.
+// opcua.StatusCodeByName is the one the command passes.
+type StatusCodes func(name string) (code uint32, ok bool)
 
 // parseStatusCode parses Good, a status name (BadTimeout), or a number
 // (decimal or 0x hex).
-func parseStatusCode(v string) (uint32, error) {
+func parseStatusCode(v string, codes StatusCodes) (uint32, error) {
 	if v == "Good" {
 		return 0, nil
 	}
 	if code, err := strconv.ParseUint(v, 0, 32); err == nil {
 		return uint32(code), nil
 	}
-	if code, ok := statusCodesByName()[strings.TrimPrefix(v, "Status")]; ok {
-		return code, nil
+	if codes != nil {
+		if code, ok := codes(v); ok {
+			return code, nil
+		}
 	}
 	return 0, fmt.Errorf("unknown status code %s (use Good, a name such as BadTimeout, or a number)", quoteShort(v))
 }
@@ -467,7 +461,7 @@ func inputFloat(v any, bits int) (float64, error) {
 	case "-Infinity":
 		return math.Inf(-1), nil
 	}
-	if _, ok := scanDecimal(s); !ok {
+	if !isDecimal(s) {
 		return 0, fmt.Errorf("%s is not a number", quoteShort(s))
 	}
 	f, err := strconv.ParseFloat(s, bits)
@@ -553,4 +547,28 @@ func inputLocalizedText(v any) (tag.LocalizedText, error) {
 		return lt, nil
 	}
 	return tag.LocalizedText{}, fmt.Errorf("want a string or {\"locale\", \"text\"}, got %s", jsonKind(v))
+}
+
+// nodeGroupFromMeta returns the folder path (tag.Node.Group) of a node of
+// name whose opcua_tag_group and opcua_tag_path are given as meta (an
+// `edgetag process` input line), the inverse of what the engine
+// derives from tag.Node.Group. Either may be absent. Values that UMH's rule cannot produce
+// (a path that differs from the group, or a group other than the name with
+// an empty path) are an error naming both.
+func nodeGroupFromMeta(name, group string, hasGroup bool, path string, hasPath bool) (string, error) {
+	switch {
+	case hasPath && path != "":
+		if hasGroup && group != path {
+			return "", fmt.Errorf("input meta %s %q and %s %q disagree: UMH sets both to the folder path of the node", engine.MetaTagGroup, group, engine.MetaTagPath, path)
+		}
+		return path, nil
+	case hasPath: // a node at the root
+		if hasGroup && group != name && group != "" {
+			return "", fmt.Errorf("input meta %s %q with an empty %s: UMH sets the group of a node at the root to its name %q", engine.MetaTagGroup, group, engine.MetaTagPath, name)
+		}
+		return "", nil
+	case hasGroup && group != name:
+		return group, nil
+	}
+	return "", nil
 }

@@ -1,4 +1,4 @@
-package engine
+package jsonl
 
 import (
 	"math"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -74,7 +75,7 @@ func TestParseInputValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ParseInput([]byte(tt.line))
+			s, err := ParseInput([]byte(tt.line), opcua.StatusCodeByName)
 			if err != nil {
 				t.Fatalf("ParseInput(%s): %v", tt.line, err)
 			}
@@ -96,7 +97,7 @@ func TestParseInputMeta(t *testing.T) {
 		"opcua_tag_name": "Temp", "opcua_tag_group": "Line1.Oven", "opcua_data_type": "Float",
 		"opcua_source_timestamp": "2024-01-02T03:04:05.123456789Z", "opcua_server_timestamp": "1700000000123",
 		"opcua_status_code": "BadTimeout", "location_path": "acme.berlin", "shift": 3, "ok": true}}`
-	s, err := ParseInput([]byte(line))
+	s, err := ParseInput([]byte(line), opcua.StatusCodeByName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestParseInputNodeDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ParseInput([]byte(tt.line))
+			s, err := ParseInput([]byte(tt.line), opcua.StatusCodeByName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +192,7 @@ func TestParseInputErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseInput([]byte(tt.line))
+			_, err := ParseInput([]byte(tt.line), opcua.StatusCodeByName)
 			if err == nil {
 				t.Fatalf("ParseInput(%s) succeeded, want an error", tt.line)
 			}
@@ -204,7 +205,7 @@ func TestParseInputErrors(t *testing.T) {
 
 func TestParseInputTimestampMs(t *testing.T) {
 	t.Parallel()
-	s, err := ParseInput([]byte(`{"payload": 1, "timestamp_ms": 1733903611000, "meta": {"opcua_server_timestamp": "1"}}`))
+	s, err := ParseInput([]byte(`{"payload": 1, "timestamp_ms": 1733903611000, "meta": {"opcua_server_timestamp": "1"}}`), opcua.StatusCodeByName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,9 @@
-package engine
+// Package jsonl runs the tag engine offline over JSON lines, the `edgetag
+// process` command: one sample per input line (ParseInput), one message or
+// failure per output line (Run). OPC UA status names come in through a
+// StatusCodes lookup, so neither this package nor the engine depends on
+// an OPC UA library.
+package jsonl
 
 import (
 	"bufio"
@@ -10,14 +15,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/tag"
 )
 
-// MaxInputLine is the longest input line RunProcess accepts; a longer line
+// MaxInputLine is the longest input line Run accepts; a longer line
 // is reported as an input error and skipped.
 const MaxInputLine = 64 << 20
 
-// Summary counts what RunProcess did.
+// Summary counts what Run did.
 type Summary struct {
 	// Lines is the number of non-blank input lines read.
 	Lines int `json:"lines"`
@@ -33,8 +39,9 @@ type Summary struct {
 	Filtered int `json:"filtered"`
 }
 
-// RunProcess runs e offline over JSON lines: every non-blank line of in is
-// parsed with ParseInput, processed with e.Process, and every resulting
+// Run runs e offline over JSON lines, the `edgetag process` command: every
+// non-blank line of in is parsed with ParseInput (status names looked up
+// with codes), processed with e.Process, and every resulting
 // message written to out as one line, in order:
 //
 //	{"subject":"...","payload":<the exact published JSON object>,"headers":{"key":"value",...}}
@@ -45,20 +52,20 @@ type Summary struct {
 //
 // with "line", "column" and "source" added when the failure points into a
 // snippet; a line that cannot be parsed gets stage and reason "input".
-// After the last line RunProcess writes one summary line to errOut,
+// After the last line Run writes one summary line to errOut,
 // {"summary":{"lines":..,"invalid":..,"messages":..,"failed":..,"filtered":..}},
 // and returns the same counts. A sample without timestamps is stamped with
 // the time it was read. Output is flushed whenever the input has no more
 // buffered data, so the command works interactively too. The error is
 // non-nil only when reading in or writing out fails; what the messages did
-// never makes RunProcess fail. e must not be used by others meanwhile (the
+// never makes Run fail. e must not be used by others meanwhile (the
 // filtered count is taken from its Stats).
-func RunProcess(e *Engine, in io.Reader, out, errOut io.Writer) (Summary, error) {
-	return runProcess(e.Process, func() uint64 { return filteredTotal(e.Stats()) }, in, out, errOut, time.Now)
+func Run(e *engine.Engine, in io.Reader, out, errOut io.Writer, codes StatusCodes) (Summary, error) {
+	return runProcess(e.Process, func() uint64 { return filteredTotal(e.Stats()) }, in, out, errOut, codes, time.Now)
 }
 
 // filteredTotal sums the filtered counters of all stages.
-func filteredTotal(s Stats) uint64 {
+func filteredTotal(s engine.Stats) uint64 {
 	var n uint64
 	for _, c := range s.Filtered {
 		n += c
@@ -66,11 +73,11 @@ func filteredTotal(s Stats) uint64 {
 	return n
 }
 
-// processFunc is Engine.Process.
-type processFunc func(s *tag.Sample, dst []tag.Message, fail func(Failure)) []tag.Message
+// processFunc is engine.Engine.Process.
+type processFunc func(s *tag.Sample, dst []tag.Message, fail func(engine.Failure)) []tag.Message
 
-// runProcess is RunProcess with its engine and clock as parameters.
-func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, errOut io.Writer, now func() time.Time) (Summary, error) {
+// runProcess is Run with its engine and clock as parameters.
+func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, errOut io.Writer, codes StatusCodes, now func() time.Time) (Summary, error) {
 	var sum Summary
 	filteredBefore := filtered()
 	br := bufio.NewReaderSize(in, 64<<10)
@@ -113,11 +120,11 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 		if tooLong {
 			err = fmt.Errorf("input line is longer than %d bytes", MaxInputLine)
 		} else {
-			s, err = ParseInput(line)
+			s, err = ParseInput(line, codes)
 		}
 		if err != nil {
 			sum.Invalid++
-			buf = appendFailureLine(buf[:0], lineNo, Failure{Stage: "input", Reason: "input", Err: err})
+			buf = appendFailureLine(buf[:0], lineNo, engine.Failure{Stage: "input", Reason: "input", Err: err})
 			if _, err := be.Write(buf); err != nil {
 				return sum, fmt.Errorf("process: writing errors: %w", err)
 			}
@@ -127,8 +134,8 @@ func runProcess(process processFunc, filtered func() uint64, in io.Reader, out, 
 				s.ReceivedAt = now()
 			}
 			var werr error
-			msgs = process(&s, msgs[:0], func(f Failure) {
-				if f.Reason == ReasonFiltered {
+			msgs = process(&s, msgs[:0], func(f engine.Failure) {
+				if f.Reason == engine.ReasonFiltered {
 					return
 				}
 				sum.Failed++
@@ -265,7 +272,7 @@ func appendMessageLine(dst []byte, m *tag.Message) []byte {
 }
 
 // appendFailureLine appends one error line for a failure of input line n.
-func appendFailureLine(dst []byte, n int, f Failure) []byte {
+func appendFailureLine(dst []byte, n int, f engine.Failure) []byte {
 	dst = append(dst, `{"input":`...)
 	dst = strconv.AppendInt(dst, int64(n), 10)
 	dst = append(dst, `,"stage":`...)
