@@ -9,8 +9,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
-
-	"github.com/edgetag/edgetag/opcua"
 )
 
 // ResultOK is the result of a successful command in audit records and
@@ -143,13 +141,6 @@ func (s *Service) AuditLost() uint64 {
 	s.audit.mu.Lock()
 	defer s.audit.mu.Unlock()
 	return s.audit.lost
-}
-
-func resultOf(e *opcua.CommandError) (result, status, msg string) {
-	if e == nil {
-		return ResultOK, "", ""
-	}
-	return string(e.Code), e.Status, e.Msg
 }
 
 // jsonSafe replaces the float values JSON cannot carry (NaN, ±Inf) by

@@ -36,8 +36,6 @@ type structLoader struct {
 	types   map[string]*typeInfo    // by data type node id; an entry in progress has st set but Fields nil
 	dicts   map[string]*schemaTypes // legacy dictionaries by node id
 	loaded  int
-	// warn reports a data type whose definition could not be loaded.
-	warn func(typeID string, err error)
 }
 
 // builtinByName maps built-in type names back to their ids.
