@@ -39,7 +39,9 @@ func simBatch(tick uint64) tag.Object {
 // every value decodes to what the simulator encoded, optional field and
 // union case included.
 func TestLegacyDictionaryStructures(t *testing.T) {
-	s := simtest.Start(t, sim.Config{LegacyStructures: true})
+	// Each value lasts longer than the sampling interval (100 ms), so every
+	// tick is sampled, not every other one.
+	s := simtest.Start(t, sim.Config{LegacyStructures: true, Rate: 300 * time.Millisecond})
 	cfg := peerConfig(t, s.Endpoint())
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Legacy.Batch"}}
 	src, err := NewSource(cfg, testLogger(t))
