@@ -67,14 +67,21 @@ func (s *subscription) chooseWitness(ss *session, h int) {
 // confirmWait is how long a suspect subscription may stay silent before
 // the next probe ends the session: a change read on the server is
 // notified within a sampling interval and a publishing interval; twice
-// that, and never less than the first-data wait.
+// that, and never less than the first-data wait. A subscription that has
+// not delivered yet gets its whole silence window: a server busy creating
+// many monitored items may take long to send their first values, and
+// ending its session would only make it start over.
 func (ss *session) confirmWait(s *subscription) time.Duration {
 	interval := s.sub.RevisedPublishingInterval
 	if interval <= 0 {
 		interval = ss.src.cfg.PublishingInterval
 	}
 	sampling := max(millis(ss.revisedSampling.max), ss.src.cfg.SamplingInterval)
-	return max(s.firstData, 2*(sampling+interval))
+	wait := max(s.firstData, 2*(sampling+interval))
+	if !s.delivered {
+		wait = max(wait, s.silence)
+	}
+	return wait
 }
 
 // checkStalled handles the silent subscriptions a probe found Good: one
