@@ -55,8 +55,8 @@ type commandEndpointFile struct {
 // GuardedEndpoints are the endpoints besides write and call that a
 // commands.allow[].endpoints[] entry may name; each is added to the
 // command service with command.Service.AddGuarded where it is built
-// (conditioncmds.go: acknowledge, confirm and comment on alarms).
-var GuardedEndpoints = []string{"ack", "confirm", "comment"}
+// (the alarm endpoints of command.AddConditionEndpoints).
+var GuardedEndpoints = command.ConditionEndpoints
 
 func str(p *string) string {
 	if p == nil {

@@ -46,7 +46,7 @@ func (a *Agent) startCommands(ctx context.Context, cfg *Config) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
-	if err := addConditionEndpoints(svc); err != nil {
+	if err := svc.AddConditionEndpoints(); err != nil {
 		return nil, err
 	}
 	a.commands.Store(svc)

@@ -1,4 +1,4 @@
-package agent
+package command
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/opcua"
 )
 
@@ -43,18 +42,23 @@ type conditionRequest struct {
 	Comment string `json:"comment"`
 }
 
-// addConditionEndpoints adds the endpoints of conditionEndpoints to svc.
-func addConditionEndpoints(svc *command.Service) error {
-	for name, call := range conditionEndpoints {
-		if err := svc.AddGuarded(name, conditionHandler(call)); err != nil {
+// ConditionEndpoints are the names of the endpoints AddConditionEndpoints
+// adds, the names commands.allow[].endpoints[] may use for them.
+var ConditionEndpoints = []string{"ack", "confirm", "comment"}
+
+// AddConditionEndpoints adds the ack, confirm and comment endpoints (see
+// AddGuarded); like AddGuarded it must be called before Run.
+func (s *Service) AddConditionEndpoints() error {
+	for _, name := range ConditionEndpoints {
+		if err := s.AddGuarded(name, conditionHandler(conditionEndpoints[name])); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func conditionHandler(call func(conditionMethods, context.Context, string, []byte, string) error) command.GuardedFunc {
-	return func(ctx context.Context, src command.Source, node string, raw json.RawMessage) (any, error) {
+func conditionHandler(call func(conditionMethods, context.Context, string, []byte, string) error) GuardedFunc {
+	return func(ctx context.Context, src Source, node string, raw json.RawMessage) (any, error) {
 		var req conditionRequest
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, &opcua.CommandError{Code: opcua.CodeInvalidRequest, Msg: err.Error()}
