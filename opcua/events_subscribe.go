@@ -14,7 +14,7 @@ import (
 // eventHandleBase is the client handle of the first events entry; data
 // items use their index, far below it, so one notification channel serves
 // both.
-const eventHandleBase = 1 << 31
+const eventHandleBase uint32 = 1 << 31
 
 // minEventQueue is the least queue size of an event monitored item: events
 // come in bursts (a ConditionRefresh re-sends every active alarm at once),
@@ -241,7 +241,7 @@ func (ss *session) eventItemRequest(e int) (*ua.MonitoredItemCreateRequest, erro
 		},
 		MonitoringMode: ua.MonitoringModeReporting,
 		RequestedParameters: &ua.MonitoringParameters{
-			ClientHandle:  uint32(eventHandleBase + e),
+			ClientHandle:  eventHandleBase + uint32(e),
 			Filter:        ua.NewExtensionObject(filter),
 			QueueSize:     max(ss.src.cfg.QueueSize, minEventQueue),
 			DiscardOldest: true,

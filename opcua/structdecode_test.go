@@ -215,7 +215,7 @@ func TestEncodeStructureErrors(t *testing.T) {
 		{"missing required", testOptions, map[string]any{"b": 1.0}, "field a: missing required field"},
 		{"unknown key", testAxis, map[string]any{"x": 1.0, "y": 2.0, "z": 3.0}, `field z: Axis has no field "z"`},
 		{"two union fields", testChoice, map[string]any{"num": 1, "text": "a"}, "more than one field set"},
-		{"out of range", testOptions, map[string]any{"a": 1 << 40}, "field a: value does not fit"},
+		{"out of range", testOptions, map[string]any{"a": int64(1 << 40)}, "field a: value does not fit"},
 		{"fraction for an integer", testOptions, map[string]any{"a": 1.5}, "field a: value does not fit"},
 		{"not an object", testAxis, 3, "want an object"},
 	}
