@@ -178,7 +178,10 @@ func (a *Agent) sourceReports() []sourceSeen {
 }
 
 // showLive records a published message in the status page's table of
-// latest values.
+// latest values, once the page (or its JSON) was first asked for: until
+// then the table costs nothing, and it fills as values arrive.
 func (a *Agent) showLive(m *tag.Message) {
-	a.page.Table.Update(m.Subject, payloadValue(m.Payload), m.TimestampMs)
+	if a.page.Table.Watched() {
+		a.page.Table.Update(m.Subject, payloadValue(m.Payload), m.TimestampMs)
+	}
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/agent/statuspage"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/tag"
 )
 
 // getJSON decodes the JSON body of a GET into v.
@@ -93,5 +96,23 @@ func TestStatusAPIReportsSourcesEngineFailuresAndNATS(t *testing.T) {
 	})
 	if v := values.Values[0]; !strings.HasPrefix(v.Subject, "umh.v1.acme.status._historian.") || v.Value == "" {
 		t.Errorf("value %+v", v)
+	}
+}
+
+// TestLiveTableFedOnlyOnceWatched checks that published messages reach the
+// status page's table only after the page or its JSON was first asked for.
+func TestLiveTableFedOnlyOnceWatched(t *testing.T) {
+	a := &Agent{page: statuspage.New(10, statuspage.HubConfig{})}
+	msg := &tag.Message{Subject: "umh.v1.a._historian.x", Payload: []byte(`{"value":1,"timestamp_ms":1}`), TimestampMs: 1}
+	a.showLive(msg)
+	if _, n := a.page.Table.Search("", 10); n != 0 {
+		t.Fatalf("unwatched table holds %d subjects", n)
+	}
+	mux := http.NewServeMux()
+	a.page.Register(mux)
+	mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/values", nil))
+	a.showLive(msg)
+	if vals, n := a.page.Table.Search("", 10); n != 1 || vals[0].Subject != msg.Subject {
+		t.Fatalf("watched table: %d subjects %+v, want %s", n, vals, msg.Subject)
 	}
 }

@@ -48,6 +48,9 @@ type Table struct {
 	max int
 
 	notKept atomic.Uint64
+	// watched is set by Watch: until a page or script first asks for the
+	// values, the agent does not feed the table (see Watched).
+	watched atomic.Bool
 
 	mu      sync.Mutex // guards the fields below
 	entries map[string]*entry
@@ -60,6 +63,14 @@ type Table struct {
 func NewTable(maxSubjects int) *Table {
 	return &Table{max: max(maxSubjects, 1), entries: make(map[string]*entry)}
 }
+
+// Watch marks the table as looked at: from now on Watched is true.
+func (t *Table) Watch() { t.watched.Store(true) }
+
+// Watched reports whether the values were ever asked for. A feeder may
+// skip Update while it is false, so a gateway whose status page nobody
+// opens pays neither the table's memory nor its time.
+func (t *Table) Watched() bool { return t.watched.Load() }
 
 // Update records value (the payload's value as JSON text) as the latest of
 // subject. It copies what it keeps; value may be reused by the caller.

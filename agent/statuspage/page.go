@@ -42,12 +42,19 @@ func (p *Page) Register(mux *http.ServeMux) {
 	sub, _ := fs.Sub(static, "static") // the directory is embedded: cannot fail
 	files := http.FileServerFS(sub)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		p.Table.Watch()
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFileFS(w, r, sub, "index.html")
 	})
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
-	mux.HandleFunc("GET /api/values", p.serveValues)
-	mux.HandleFunc("GET /events", p.Hub.ServeEvents)
+	mux.HandleFunc("GET /api/values", func(w http.ResponseWriter, r *http.Request) {
+		p.Table.Watch()
+		p.serveValues(w, r)
+	})
+	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+		p.Table.Watch()
+		p.Hub.ServeEvents(w, r)
+	})
 }
 
 // valuesReply is the body of /api/values.
