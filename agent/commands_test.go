@@ -3,7 +3,6 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/internal/natstest"
-	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua"
 )
 
@@ -107,17 +105,7 @@ func TestCommandsThroughTheAgent(t *testing.T) {
 		t.Skip("starts the OPC UA simulator")
 	}
 	t.Parallel()
-	cfg, err := Load(filepath.Join("..", "configs", "demo.yaml"), noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	simListen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	cfg.StateDir, cfg.HTTPListen = dir, ""
-	cfg.Simulator.Listen, cfg.Simulator.CertDir, cfg.Simulator.Rate = simListen, filepath.Join(dir, "sim"), 50*time.Millisecond
-	cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.StoreDir = "127.0.0.1:-1", filepath.Join(dir, "jetstream")
-	cfg.Sources[0].Endpoint, cfg.Sources[0].StateDir = "opc.tcp://"+simListen, dir
-	cfg.Sources[0].PublishingInterval, cfg.Sources[0].SamplingInterval = 50*time.Millisecond, 50*time.Millisecond
+	cfg := demoOnFreePorts(t)
 	cfg.Sources[0].Nodes = append(cfg.Sources[0].Nodes, opcua.NodeConfig{ID: "nsu=urn:edgetag:sim;s=Plant.Commands.Double"})
 	cfg.Commands = &command.Policy{Read: true, Timeout: 5 * time.Second, Sources: map[string]*command.SourceRules{
 		"sim": {Write: []command.NodeRule{{Node: "nsu=urn:edgetag:sim;s=Plant.Commands.*"}},

@@ -10,15 +10,11 @@ import (
 	"github.com/edgetag/edgetag/internal/testutil"
 )
 
-// TestDemoPipeline runs configs/demo.yaml through the real agent — its
-// simulator, source, tag engine and embedded NATS server, moved to free
-// ports and the test's own state directory — and waits on NATS for the
-// subjects the demo promises, with no engine failure.
-func TestDemoPipeline(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the OPC UA simulator")
-	}
-	t.Parallel()
+// demoOnFreePorts loads configs/demo.yaml with its simulator, sources and
+// embedded NATS server moved to free ports and the test's own state
+// directory, values every 50 ms and no HTTP listener.
+func demoOnFreePorts(t *testing.T) *Config {
+	t.Helper()
 	cfg, err := Load(filepath.Join("..", "configs", "demo.yaml"), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +28,19 @@ func TestDemoPipeline(t *testing.T) {
 		cfg.Sources[i].Endpoint, cfg.Sources[i].StateDir = "opc.tcp://"+simListen, dir
 		cfg.Sources[i].PublishingInterval, cfg.Sources[i].SamplingInterval = 50*time.Millisecond, 50*time.Millisecond
 	}
-	a := newAgent(t, cfg)
+	return cfg
+}
+
+// TestDemoPipeline runs configs/demo.yaml through the real agent — its
+// simulator, source, tag engine and embedded NATS server, moved to free
+// ports and the test's own state directory — and waits on NATS for the
+// subjects the demo promises, with no engine failure.
+func TestDemoPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the OPC UA simulator")
+	}
+	t.Parallel()
+	a := newAgent(t, demoOnFreePorts(t))
 	runAgent(t, a)
 	got := subscribe(t, a.SinkURL(), "umh.v1.>")
 
