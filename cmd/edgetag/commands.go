@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	cmdsvc "github.com/edgetag/edgetag/command"
-	"github.com/edgetag/edgetag/internal/redact"
 )
 
 // write and call are thin clients of the command service
@@ -21,16 +19,13 @@ import (
 
 // serviceFlags are the flags of every client of the command service.
 type serviceFlags struct {
-	server, creds, user, nkey, site, source string
-	timeout                                 time.Duration
+	natsClientFlags
+	site, source string
+	timeout      time.Duration
 }
 
 func (f *serviceFlags) define(fs *flag.FlagSet) {
-	fs.StringVar(&f.server, "server", "", "NATS server URL(s), comma-separated (default: $NATS_URL, else "+defaultNATSURL+")")
-	fs.StringVar(&f.server, "s", "", "same as --server")
-	fs.StringVar(&f.creds, "creds", "", "NATS credentials file")
-	fs.StringVar(&f.user, "user", "", "user name (password from $NATS_PASSWORD)")
-	fs.StringVar(&f.nkey, "nkey", "", "NKey seed file")
+	f.natsClientFlags.define(fs)
 	fs.StringVar(&f.site, "site", "", "the site (its site file's site:) whose agent executes the request (required)")
 	fs.StringVar(&f.source, "source", "", "the source (its name in the site file) the node belongs to")
 	fs.DurationVar(&f.timeout, "timeout", cmdsvc.DefaultTimeout, "how long the agent may take")
@@ -43,31 +38,9 @@ func (f *serviceFlags) request(name, endpoint string, req any, stdout, stderr io
 		fmt.Fprintf(stderr, "edgetag %s: --site is required\n", name)
 		return exitUsage
 	}
-	server := f.server
-	if server == "" {
-		server = os.Getenv("NATS_URL")
-	}
-	if server == "" {
-		server = defaultNATSURL
-	}
-	opts := []nats.Option{nats.Name("edgetag " + name)}
-	switch {
-	case f.creds != "":
-		opts = append(opts, nats.UserCredentials(f.creds))
-	case f.nkey != "":
-		o, err := nats.NkeyOptionFromSeed(f.nkey)
-		if err != nil {
-			fmt.Fprintf(stderr, "edgetag %s: --nkey %s: %v\n", name, f.nkey, err)
-			return exitUsage
-		}
-		opts = append(opts, o)
-	case f.user != "":
-		opts = append(opts, nats.UserInfo(f.user, os.Getenv("NATS_PASSWORD")))
-	}
-	nc, err := nats.Connect(server, opts...)
-	if err != nil {
-		fmt.Fprintln(stderr, redact.URLs(fmt.Sprintf("edgetag %s: connect %s: %v", name, server, err)))
-		return exitFailure
+	nc, code := f.connect(name, stderr)
+	if nc == nil {
+		return code
 	}
 	defer nc.Close()
 	data, err := json.Marshal(req)
