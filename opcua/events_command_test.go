@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/internal/natstest"
+	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
 )
@@ -60,23 +61,20 @@ func TestNodeOPCUAAcknowledgeOverNATS(t *testing.T) {
 	// satisfies ok.
 	waitAlarm := func(from int, what string, ok func(tag.Sample) bool) (tag.Sample, int) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
+		var found tag.Sample
+		at := -1
+		testutil.WaitUntil(t, 60*time.Second, "an alarm event "+what, func() bool {
 			mu.Lock()
+			defer mu.Unlock()
 			for i := from; i < len(alarms); i++ {
 				if ok(alarms[i]) {
-					s := alarms[i]
-					mu.Unlock()
-					return s, i
+					found, at = alarms[i], i
+					return true
 				}
 			}
-			n := len(alarms)
-			mu.Unlock()
-			if time.Now().After(deadline) {
-				t.Fatalf("no alarm event %s within 60s (%d alarm events)", what, n)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return false
+		})
+		return found, at
 	}
 	active, at := waitAlarm(0, "active and unacknowledged", func(s tag.Sample) bool {
 		return field(s, "ActiveState.Id") == true && field(s, "AckedState.Id") == false

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgetag/edgetag/internal/testutil"
 )
 
 // startPage serves a page whose hub sends every interval until the test
@@ -80,13 +83,12 @@ func next(t *testing.T, ch <-chan event) event {
 // waitClients polls until the hub has n clients.
 func waitClients(t *testing.T, h *Hub, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.Stats().Clients != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("hub has %d clients, want %d", h.Stats().Clients, n)
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if c := h.Stats().Clients; c != n {
+			return fmt.Errorf("hub has %d clients, want %d", c, n)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestEventsSendChangesMatchingTheQuery(t *testing.T) {
