@@ -324,7 +324,14 @@ func (s *Sink) readEmbeddedStream() (streamReading, error) {
 		}
 	}
 	// Only this stream's own errors count: the server's health also covers
-	// what the watch has no business restarting JetStream for.
+	// what the watch has no business restarting JetStream for. And only
+	// while the stream exists: the health check lists every stream folder
+	// on disk, so a stream being deleted shows there as "could not be
+	// recovered" until its folder is gone; a missing stream is created
+	// again (checkStream), not a reason to restart JetStream.
+	if !r.exists {
+		return r, nil
+	}
 	if h := s.srv.Healthz(&server.HealthzOptions{Details: true}); h != nil && h.Status != "ok" {
 		for _, e := range h.Errors {
 			if e.Stream == name {
