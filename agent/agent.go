@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/agent/statuspage"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/redact"
@@ -44,7 +45,7 @@ type Agent struct {
 
 	// mu guards cfg, sources and the reload channel's consumer state.
 	mu      sync.Mutex
-	cfg     *Config
+	cfg     *siteconfig.Config
 	sources map[string]*runningSource
 
 	sink    *sink.Sink
@@ -86,13 +87,13 @@ type runningSource struct {
 }
 
 type reloadRequest struct {
-	cfg   *Config
+	cfg   *siteconfig.Config
 	reply chan error
 }
 
 // New validates that every component can be built from cfg (the engine is
 // compiled here, so a script error fails New); it starts nothing.
-func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
+func New(cfg *siteconfig.Config, log zerolog.Logger, opts Options) (*Agent, error) {
 	if cfg == nil {
 		return nil, errors.New("agent: nil config")
 	}
@@ -130,7 +131,7 @@ func New(cfg *Config, log zerolog.Logger, opts Options) (*Agent, error) {
 	}
 	queue := cfg.QueueSize
 	if queue <= 0 {
-		queue = DefaultQueueSize
+		queue = siteconfig.DefaultQueueSize
 	}
 	var taps []func(*tag.Message)
 	if opts.Tap != nil {
@@ -285,7 +286,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	timeout := cfg.ShutdownTimeout
 	if timeout <= 0 {
-		timeout = DefaultShutdownTimeout
+		timeout = siteconfig.DefaultShutdownTimeout
 	}
 	// The drain ends closeReserve before shutdown_timeout, so closing
 	// NATS and HTTP after a drain cut short still fits in it.
@@ -374,7 +375,7 @@ func closeReserve(timeout time.Duration) time.Duration { return min(timeout/5, t
 // removed ones stopped. Settings that need a restart (nats, http, simulator,
 // workers) are kept as they are, with a warning. It returns an error (and
 // keeps everything as it was) when the new engine does not compile.
-func (a *Agent) Reload(ctx context.Context, cfg *Config) error {
+func (a *Agent) Reload(ctx context.Context, cfg *siteconfig.Config) error {
 	req := reloadRequest{cfg: cfg, reply: make(chan error, 1)}
 	select {
 	case a.reloadCh <- req:
@@ -389,7 +390,7 @@ func (a *Agent) Reload(ctx context.Context, cfg *Config) error {
 	}
 }
 
-func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *Config) error {
+func (a *Agent) applyReload(ctx context.Context, g *errgroup.Group, cfg *siteconfig.Config) error {
 	eng, err := engine.New(cfg.Engine, a.log.With().Str("component", "engine").Logger())
 	if err != nil {
 		return fmt.Errorf("tag_processor: %w", err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/internal/testutil"
@@ -32,11 +33,11 @@ const simPlantRoot = "nsu=urn:edgetag:sim;s=Plant"
 
 // simSite is a complete site: the in-process simulator, one source reading
 // its plant, the given engine, and the embedded NATS server on a random port.
-func simSite(t testing.TB, eng engine.Config, js bool) *Config {
+func simSite(t testing.TB, eng engine.Config, js bool) *siteconfig.Config {
 	t.Helper()
 	dir := t.TempDir()
 	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	return &Config{
+	return &siteconfig.Config{
 		Site:       "test-site",
 		StateDir:   dir,
 		HTTPListen: fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)),
@@ -115,7 +116,7 @@ func runAgent(t testing.TB, a *Agent) (stop func() error) {
 	return stop
 }
 
-func newAgent(t testing.TB, cfg *Config) *Agent {
+func newAgent(t testing.TB, cfg *siteconfig.Config) *Agent {
 	t.Helper()
 	a, err := New(cfg, zerolog.Nop(), Options{})
 	if err != nil {

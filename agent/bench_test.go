@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/agent/statuspage"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/testutil"
@@ -62,7 +63,7 @@ func benchNodes() []*tag.Node {
 // does when its HTTP listener is on (the default).
 func BenchmarkPipeline(b *testing.B) {
 	lean := []string{engine.MetaNodeID, engine.MetaStatusCode}
-	def := []string(defaultHeaders)
+	def := defaultHeaders(b)
 	none, s2 := sink.CompressionNone, sink.CompressionS2
 	for _, mode := range []struct {
 		name        string
@@ -85,7 +86,7 @@ func BenchmarkPipeline(b *testing.B) {
 				live := statuspage.NewTable(LiveSubjects)
 				tap = func(m *tag.Message) { live.Update(m.Subject, payloadValue(m.Payload), m.TimestampMs) }
 			}
-			p := newPipeline(mustEngine(b, cfg), snk, defaultWorkers(), DefaultQueueSize, nil, tap, zerolog.Nop())
+			p := newPipeline(mustEngine(b, cfg), snk, defaultWorkers(), siteconfig.DefaultQueueSize, nil, tap, zerolog.Nop())
 			ctx := b.Context()
 			p.start(ctx)
 			nodes := benchNodes()
@@ -113,4 +114,14 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/sample")
 		})
 	}
+}
+
+// defaultHeaders is the header set a site file without nats.headers sends.
+func defaultHeaders(tb testing.TB) []string {
+	tb.Helper()
+	cfg, err := siteconfig.Parse([]byte(minimal), "site.yaml", noEnv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg.Engine.Headers
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/internal/testutil"
@@ -56,13 +57,13 @@ func TestCountersMonotonicAcrossReload(t *testing.T) {
 	dir := t.TempDir()
 	simPort := testutil.FreePort(t)
 	first := reloadSiteFile(dir, "before", simPort, testutil.FreePort(t))
-	load := func(text string) *Config {
+	load := func(text string) *siteconfig.Config {
 		t.Helper()
 		path := filepath.Join(dir, "site.yaml")
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := Load(path, noEnv)
+		cfg, err := siteconfig.Load(path, noEnv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestStreamMetricsAndReadiness(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(path, noEnv)
+	cfg, err := siteconfig.Load(path, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/opcua"
@@ -111,11 +112,11 @@ func TestCommandsThroughTheAgent(t *testing.T) {
 // and a reload that changes it says so.
 func TestReloadKeepsCommands(t *testing.T) {
 	t.Parallel()
-	old, err := Parse([]byte(minimal), "site.yaml", noEnv)
+	old, err := siteconfig.Parse([]byte(minimal), "site.yaml", noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := Parse([]byte(minimal+"commands:\n  read: true\n"), "site.yaml", noEnv)
+	next, err := siteconfig.Parse([]byte(minimal+"commands:\n  read: true\n"), "site.yaml", noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

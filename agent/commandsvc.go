@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/tag"
@@ -36,7 +37,7 @@ func (a *Agent) nodeOfSubject(subject string) (*tag.Node, bool) {
 // startCommands builds and starts the command service; the returned stop
 // function cancels it and waits until it has stopped. An error building
 // it is returned (a registration error later is logged).
-func (a *Agent) startCommands(ctx context.Context, cfg *Config) (stop func(), err error) {
+func (a *Agent) startCommands(ctx context.Context, cfg *siteconfig.Config) (stop func(), err error) {
 	svc, err := command.New(command.Config{
 		Site:    cfg.Site,
 		Policy:  cfg.Commands,

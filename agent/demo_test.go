@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/internal/testutil"
 )
@@ -13,9 +14,9 @@ import (
 // demoOnFreePorts loads configs/demo.yaml with its simulator, sources and
 // embedded NATS server moved to free ports and the test's own state
 // directory, values every 50 ms and no HTTP listener.
-func demoOnFreePorts(t *testing.T) *Config {
+func demoOnFreePorts(t *testing.T) *siteconfig.Config {
 	t.Helper()
-	cfg, err := Load(filepath.Join("..", "configs", "demo.yaml"), noEnv)
+	cfg, err := siteconfig.Load(filepath.Join("..", "configs", "demo.yaml"), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

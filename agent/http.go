@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/opcua"
 	"github.com/edgetag/edgetag/sink"
 )
@@ -39,7 +40,7 @@ func (h *httpServer) shutdown(ctx context.Context) {
 // listener is opened before it returns, so a port in use or a bad
 // certificate fails the start with a clear error. The status page's hub
 // runs until shutdown or until ctx is done.
-func (a *Agent) serveHTTP(ctx context.Context, cfg *Config) (*httpServer, error) {
+func (a *Agent) serveHTTP(ctx context.Context, cfg *siteconfig.Config) (*httpServer, error) {
 	listen := cfg.HTTPListen
 	tc, err := httpTLSConfig(cfg.HTTPTLS)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/agent/siteconfig"
 )
 
 // autoMemoryBase is the soft memory limit memory_limit: auto keeps while
@@ -61,7 +63,7 @@ func (g *memoryGovernor) apply(limit int64, getenv func(string) string) {
 		g.log.Info().Str("GOMEMLIMIT", env).Str("memory_limit", memoryLimitString(limit)).Msg("GOMEMLIMIT is set in the environment; it takes precedence over memory_limit")
 		return
 	}
-	if limit == MemoryLimitAuto {
+	if limit == siteconfig.MemoryLimitAuto {
 		if !g.auto.Swap(true) {
 			g.log.Info().Int64("base_bytes", autoMemoryBase).
 				Msg("memory limit derived from the live heap (memory_limit: auto): the garbage collector works harder as memory nears it")
@@ -120,7 +122,7 @@ func (g *memoryGovernor) setLimit(limit int64) bool {
 
 // memoryLimitString renders a memory_limit value for a log line.
 func memoryLimitString(limit int64) string {
-	if limit == MemoryLimitAuto {
+	if limit == siteconfig.MemoryLimitAuto {
 		return "auto"
 	}
 	return fmt.Sprint(limit)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/edgetag/edgetag/agent/siteconfig"
 )
 
 // TestApplyMemoryLimit sets the process-wide limit, so it does not run in
@@ -32,7 +34,7 @@ func TestApplyMemoryLimit(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("with GOMEMLIMIT set, the limit changed to %d", got)
 	}
-	g.apply(MemoryLimitAuto, func(k string) string {
+	g.apply(siteconfig.MemoryLimitAuto, func(k string) string {
 		if k == "GOMEMLIMIT" {
 			return "100MiB"
 		}
@@ -48,7 +50,7 @@ func TestApplyMemoryLimit(t *testing.T) {
 
 	// auto: the base while the live heap is small, and the governor's
 	// goroutine keeps following it.
-	g.apply(MemoryLimitAuto, noEnv)
+	g.apply(siteconfig.MemoryLimitAuto, noEnv)
 	if got, want := debug.SetMemoryLimit(-1), autoLimit(liveHeapNow()); got != want || got < autoMemoryBase {
 		t.Errorf("auto: limit %d, want %d (at least %d)", got, want, autoMemoryBase)
 	}

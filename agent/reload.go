@@ -6,12 +6,13 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/opcua"
 )
 
 // restartOnly lists the settings that differ between old and next but are
 // applied only on restart.
-func restartOnly(old, next *Config) []string {
+func restartOnly(old, next *siteconfig.Config) []string {
 	var keys []string
 	if !reflect.DeepEqual(old.NATS, next.NATS) {
 		keys = append(keys, "nats")
@@ -43,7 +44,7 @@ func restartOnly(old, next *Config) []string {
 func sourceConfigEqual(a, b opcua.Config) bool { return reflect.DeepEqual(a, b) }
 
 // LoadFunc loads and validates a site file.
-type LoadFunc func(path string) (*Config, error)
+type LoadFunc func(path string) (*siteconfig.Config, error)
 
 // WatchReloads reloads the agent from path whenever trigger fires (SIGHUP)
 // and, when poll > 0, whenever the modification time or size of the file,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/internal/testlog"
 	"github.com/edgetag/edgetag/internal/testutil"
@@ -58,7 +59,9 @@ func TestWatchReloadsFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(first), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	load := func(p string) (*Config, error) { return Load(p, func(string) (string, bool) { return "", false }) }
+	load := func(p string) (*siteconfig.Config, error) {
+		return siteconfig.Load(p, func(string) (string, bool) { return "", false })
+	}
 	cfg, err := load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +121,9 @@ func TestWatchReloadsNodesFile(t *testing.T) {
 	if err := os.WriteFile(tags, []byte(simPlantRoot+".Line1.Press.Temperature\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	load := func(p string) (*Config, error) { return Load(p, func(string) (string, bool) { return "", false }) }
+	load := func(p string) (*siteconfig.Config, error) {
+		return siteconfig.Load(p, func(string) (string, bool) { return "", false })
+	}
 	cfg, err := load(path)
 	if err != nil {
 		t.Fatal(err)

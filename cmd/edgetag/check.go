@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/sink"
 )
 
@@ -19,7 +19,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "edgetag check: -c site.yaml is required")
 		return exitUsage
 	}
-	r := agent.Preflight(*file, os.LookupEnv)
+	r := siteconfig.Preflight(*file, os.LookupEnv)
 	if code := printProblems(stderr, *file, r); code != exitOK {
 		return code
 	}
@@ -39,7 +39,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 // printProblems prints every problem of r, one line each, and a count; it
 // returns exitInvalidSite when there is any, else exitOK. check, run and
 // process report an invalid site file through it.
-func printProblems(stderr io.Writer, file string, r agent.CheckResult) int {
+func printProblems(stderr io.Writer, file string, r siteconfig.CheckResult) int {
 	if len(r.Problems) == 0 {
 		return exitOK
 	}
@@ -54,7 +54,7 @@ func printProblems(stderr io.Writer, file string, r agent.CheckResult) int {
 // when nats.jetstream.max_bytes is auto with the embedded server: the same
 // derivation (sink.BufferFromDisk) on the same store directory, so check
 // says how long an outage the gateway rides out before run starts.
-func printDiskBuffer(stdout, stderr io.Writer, file string, r agent.CheckResult) {
+func printDiskBuffer(stdout, stderr io.Writer, file string, r siteconfig.CheckResult) {
 	n := r.Config.NATS
 	if n.URL != "" || !n.JetStream.Enabled || n.JetStream.MaxBytes != 0 {
 		return

@@ -16,7 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/internal/natstest"
 )
 
@@ -149,11 +149,11 @@ func TestSubServerHabits(t *testing.T) {
 func TestConfigPrintsTheReference(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := run(t, "config")
-	if code != exitOK || out != string(agent.Reference) {
-		t.Fatalf("exit %d, stderr %s, stdout differs from agent/reference.yaml", code, errOut)
+	if code != exitOK || out != string(siteconfig.Reference) {
+		t.Fatalf("exit %d, stderr %s, stdout differs from agent/siteconfig/reference.yaml", code, errOut)
 	}
 	env := func(k string) (string, bool) { return "x", true }
-	if _, err := agent.Parse([]byte(out), "reference", env); err != nil {
+	if _, err := siteconfig.Parse([]byte(out), "reference", env); err != nil {
 		t.Fatalf("the printed reference does not parse: %v", err)
 	}
 	if code, _, _ := run(t, "config", "extra"); code != exitUsage {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 )
 
 func configCmd(args []string, stdout, stderr io.Writer) int {
@@ -16,6 +16,6 @@ func configCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "edgetag config: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	_, _ = stdout.Write(agent.Reference)
+	_, _ = stdout.Write(siteconfig.Reference)
 	return exitOK
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 )
 
 // hintRepeat is how often run repeats its "watch from elsewhere" line
@@ -29,7 +29,7 @@ type hint struct {
 	hupStops bool
 }
 
-func newHint(cfg *agent.Config, natsURL string, hupStops bool) hint {
+func newHint(cfg *siteconfig.Config, natsURL string, hupStops bool) hint {
 	h := hint{httpBase: httpBaseURL(cfg), hupStops: hupStops, prefix: cfg.Engine.SubjectPrefix}
 	if m := cfg.NATS.Embedded.MQTT.Listen; cfg.NATS.URL == "" && m != "" {
 		h.mqtt = "mqtt://" + localAddr(m)
@@ -76,7 +76,7 @@ func (h hint) repeat(ctx context.Context, w io.Writer, period time.Duration) {
 // httpBaseURL is the base URL of the HTTP listener for a browser on this
 // machine ("" when HTTP is off): https when it has TLS, and a wildcard
 // listen address shown as 127.0.0.1.
-func httpBaseURL(cfg *agent.Config) string {
+func httpBaseURL(cfg *siteconfig.Config) string {
 	if cfg.HTTPListen == "" {
 		return ""
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/sink"
 )
 
@@ -23,7 +23,7 @@ func TestHTTPBaseURL(t *testing.T) {
 		{"", false, ""},
 	}
 	for _, tt := range tests {
-		cfg := &agent.Config{HTTPListen: tt.listen}
+		cfg := &siteconfig.Config{HTTPListen: tt.listen}
 		if tt.tls {
 			cfg.HTTPTLS = sink.ServerTLS{Cert: "c", Key: "k"}
 		}
@@ -38,7 +38,7 @@ func TestHTTPBaseURL(t *testing.T) {
 // works from this build (the test binary is built like go run builds).
 func TestHintNamesURLsAndARunnableCommand(t *testing.T) {
 	t.Parallel()
-	cfg, err := agent.Parse([]byte(siteWithEngine+"nats:\n  embedded:\n    mqtt: {listen: \"127.0.0.1:1883\"}\n"), "hint.yaml", func(string) (string, bool) { return "", false })
+	cfg, err := siteconfig.Parse([]byte(siteWithEngine+"nats:\n  embedded:\n    mqtt: {listen: \"127.0.0.1:1883\"}\n"), "hint.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}

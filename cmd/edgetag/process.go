@@ -7,7 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/engine/jsonl"
 	"github.com/edgetag/edgetag/internal/redact"
@@ -34,7 +34,7 @@ config is valid, whatever the messages did; 2 for an invalid site file.`, stderr
 	}
 	// The site file is validated and compiled as check does; the files it
 	// names (certificates, credentials) are not needed offline.
-	r := agent.ProcessReport(*file, os.LookupEnv)
+	r := siteconfig.ProcessReport(*file, os.LookupEnv)
 	if code := printProblems(stderr, *file, r); code != exitOK {
 		return code
 	}

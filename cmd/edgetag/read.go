@@ -14,7 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/configs"
 	"github.com/edgetag/edgetag/engine"
 	"github.com/edgetag/edgetag/opcua"
@@ -50,16 +50,16 @@ func readSite(file string, stdout, stderr io.Writer) int {
 }
 
 func readSiteWithin(file string, timeout time.Duration, stdout, stderr io.Writer) int {
-	var cfg *agent.Config
+	var cfg *siteconfig.Config
 	if file == "" {
-		c, err := agent.Parse(configs.Demo, "demo.yaml (built in)", os.LookupEnv)
+		c, err := siteconfig.Parse(configs.Demo, "demo.yaml (built in)", os.LookupEnv)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitInvalidSite
 		}
 		cfg = c
 	} else {
-		r := agent.Preflight(file, os.LookupEnv)
+		r := siteconfig.Preflight(file, os.LookupEnv)
 		if code := printProblems(stderr, file, r); code != exitOK {
 			return code
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgetag/edgetag/agent"
+	"github.com/edgetag/edgetag/agent/siteconfig"
 	"github.com/edgetag/edgetag/configs"
 	"github.com/edgetag/edgetag/internal/redact"
 )
@@ -38,8 +39,8 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	// scrub is set once the first config is loaded; a reload adds the
 	// secrets of the new file before anything of it is logged.
 	var scrub *redact.Scrubber
-	load := func(path string) (*agent.Config, error) {
-		r := agent.Preflight(path, os.LookupEnv)
+	load := func(path string) (*siteconfig.Config, error) {
+		r := siteconfig.Preflight(path, os.LookupEnv)
 		if r.Config == nil {
 			return nil, errors.Join(r.Problems...)
 		}
@@ -48,15 +49,15 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return r.Config, nil
 	}
-	var cfg *agent.Config
+	var cfg *siteconfig.Config
 	if *file == "" {
-		cfg, err = agent.Parse(configs.Demo, "demo.yaml (built in)", os.LookupEnv)
+		cfg, err = siteconfig.Parse(configs.Demo, "demo.yaml (built in)", os.LookupEnv)
 		if err != nil {
 			fmt.Fprintln(stderr, redact.URLs(err.Error()))
 			return exitInvalidSite
 		}
 	} else {
-		r := agent.Preflight(*file, os.LookupEnv)
+		r := siteconfig.Preflight(*file, os.LookupEnv)
 		if code := printProblems(stderr, *file, r); code != exitOK {
 			return code
 		}
