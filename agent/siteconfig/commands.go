@@ -52,11 +52,11 @@ type commandEndpointFile struct {
 	Path *string `yaml:"path"`
 }
 
-// GuardedEndpoints are the endpoints besides write and call that a
+// guardedEndpoints are the endpoints besides write and call that a
 // commands.allow[].endpoints[] entry may name; each is added to the
 // command service with command.Service.AddGuarded where it is built
 // (the alarm endpoints of command.AddConditionEndpoints).
-var GuardedEndpoints = command.ConditionEndpoints
+var guardedEndpoints = command.ConditionEndpoints
 
 func str(p *string) string {
 	if p == nil {
@@ -134,13 +134,13 @@ func (c *converter) commands(f *commandsFile, cfg *Config) *command.Policy {
 			ep := fmt.Sprintf("%s.endpoints[%d]", ap, k)
 			en := str(e.Name)
 			known := false
-			for _, g := range GuardedEndpoints {
+			for _, g := range guardedEndpoints {
 				known = known || g == en
 			}
 			if !known {
 				allowed := "none are available in this version"
-				if len(GuardedEndpoints) > 0 {
-					allowed = fmt.Sprintf("use one of %v", GuardedEndpoints)
+				if len(guardedEndpoints) > 0 {
+					allowed = fmt.Sprintf("use one of %v", guardedEndpoints)
 				}
 				c.errorf(ep+".name", "%q is not an endpoint that takes an allow-list (write and call have their own keys; %s)", en, allowed)
 			}

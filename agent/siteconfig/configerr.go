@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// ConfigError is one problem in a site file, located by line and column
+// Error is one problem in a site file, located by line and column
 // (1-based; 0 when unknown) and by its key path, such as
 // sources[1].nodes[0].id.
-type ConfigError struct {
+type Error struct {
 	File   string
 	Line   int
 	Column int
@@ -26,7 +26,7 @@ type ConfigError struct {
 
 // Error renders "file:line:col: path: msg", leaving out the parts that are
 // unknown.
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
 		b.WriteString(e.File)
@@ -52,14 +52,14 @@ func (e *ConfigError) Error() string {
 }
 
 // Unwrap returns the underlying error, if any.
-func (e *ConfigError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// ConfigErrors is every problem found in one site file, sorted by line and
+// Errors is every problem found in one site file, sorted by line and
 // column. Load and Parse return it (as an error) when the file is invalid.
-type ConfigErrors []*ConfigError
+type Errors []*Error
 
 // Error renders one problem per line.
-func (es ConfigErrors) Error() string {
+func (es Errors) Error() string {
 	var b strings.Builder
 	for i, e := range es {
 		if i > 0 {
@@ -70,9 +70,9 @@ func (es ConfigErrors) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the problems, so errors.As finds a *ConfigError and
+// Unwrap returns the problems, so errors.As finds a *Error and
 // anything it wraps.
-func (es ConfigErrors) Unwrap() []error {
+func (es Errors) Unwrap() []error {
 	out := make([]error, len(es))
 	for i, e := range es {
 		out[i] = e
@@ -83,8 +83,8 @@ func (es ConfigErrors) Unwrap() []error {
 // sortErrors orders problems by file (a site file's problems and those of
 // the nodes files it names stay together), then line, then column, then
 // path, keeping the order of discovery among equals.
-func sortErrors(es ConfigErrors) {
-	slices.SortStableFunc(es, func(a, b *ConfigError) int {
+func sortErrors(es Errors) {
+	slices.SortStableFunc(es, func(a, b *Error) int {
 		if c := cmp.Compare(a.File, b.File); c != 0 {
 			return c
 		}

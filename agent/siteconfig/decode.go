@@ -54,7 +54,7 @@ type decoder struct {
 	overBudget bool
 	lines      []string // the file's lines, to locate code in block scalars
 	structs    map[reflect.Type]*structKeys
-	errs       ConfigErrors
+	errs       Errors
 }
 
 func newDecoder(file string, expanded map[*yaml.Node]bool) *decoder {
@@ -102,7 +102,7 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 
 // add records a problem at node n (which may be nil).
 func (d *decoder) add(n *yaml.Node, path, msg string) {
-	e := &ConfigError{File: d.file, Path: path, Msg: msg}
+	e := &Error{File: d.file, Path: path, Msg: msg}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}

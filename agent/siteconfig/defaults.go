@@ -14,7 +14,7 @@ import (
 
 // Defaults of the site file that are not a component's own default. Every
 // default of the site file is applied in applyDefaults and nowhere else;
-// agent/reference.yaml shows them all.
+// reference.yaml shows them all.
 const (
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = "auto"

@@ -46,7 +46,7 @@ type expander struct {
 	lookup   lookupFunc
 	expanded map[*yaml.Node]bool // scalars whose text came from expansion
 	missing  []envRef
-	errs     ConfigErrors
+	errs     Errors
 }
 
 // expandEnv expands every string scalar below root. It returns the set of
@@ -54,7 +54,7 @@ type expander struct {
 // all missing variables, and one per malformed reference.
 // The paths of the values with a problem are returned too, so that
 // validation does not report them again (as empty, say).
-func expandEnv(root *yaml.Node, file string, lookup lookupFunc) (expanded map[*yaml.Node]bool, failed []string, errs ConfigErrors) {
+func expandEnv(root *yaml.Node, file string, lookup lookupFunc) (expanded map[*yaml.Node]bool, failed []string, errs Errors) {
 	x := &expander{file: file, lookup: lookup, expanded: map[*yaml.Node]bool{}}
 	x.walk(root, "")
 	if len(x.missing) > 0 {
@@ -126,7 +126,7 @@ func (x *expander) scalar(n *yaml.Node, path string) {
 		case strings.HasPrefix(s[i:], "${"):
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				x.errs = append(x.errs, &ConfigError{File: x.file, Line: n.Line, Column: n.Column, Path: path,
+				x.errs = append(x.errs, &Error{File: x.file, Line: n.Line, Column: n.Column, Path: path,
 					Msg: fmt.Sprintf("unterminated variable reference in %q (write $${ for a literal ${)", s)})
 				return
 			}
@@ -134,7 +134,7 @@ func (x *expander) scalar(n *yaml.Node, path string) {
 			i += 2 + end + 1
 			name, def, hasDef := strings.Cut(ref, ":")
 			if !validVarName(name) {
-				x.errs = append(x.errs, &ConfigError{File: x.file, Line: n.Line, Column: n.Column, Path: path,
+				x.errs = append(x.errs, &Error{File: x.file, Line: n.Line, Column: n.Column, Path: path,
 					Msg: fmt.Sprintf("invalid variable reference ${%s}: a name is letters, digits and _ and does not start with a digit (write $${ for a literal ${)", ref)})
 				return
 			}
@@ -163,7 +163,7 @@ func (x *expander) scalar(n *yaml.Node, path string) {
 
 // missingError lists every missing variable, in order of first use, with
 // the lines that use it; it is located at the first use.
-func (x *expander) missingError() *ConfigError {
+func (x *expander) missingError() *Error {
 	var order []string
 	lines := map[string][]int{}
 	for _, r := range x.missing {
@@ -190,7 +190,7 @@ func (x *expander) missingError() *ConfigError {
 	if len(order) > 1 {
 		noun, pron = "variables", "them"
 	}
-	return &ConfigError{File: x.file, Line: first.line, Column: first.column,
+	return &Error{File: x.file, Line: first.line, Column: first.column,
 		Msg: fmt.Sprintf("missing environment %s %s: set %s or give a default as ${VAR:default}", noun, strings.Join(parts, ", "), pron)}
 }
 

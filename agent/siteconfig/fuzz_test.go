@@ -11,7 +11,7 @@ import (
 )
 
 // FuzzParse checks that no site file, however broken, makes Parse panic,
-// and that Parse returns either a Config or located ConfigErrors.
+// and that Parse returns either a Config or located Errors.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
 	for _, file := range append(files, "reference.yaml") {
@@ -47,9 +47,9 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		var ces ConfigErrors
+		var ces Errors
 		if !errors.As(err, &ces) || len(ces) == 0 {
-			t.Fatalf("error %v is not a non-empty ConfigErrors", err)
+			t.Fatalf("error %v is not a non-empty Errors", err)
 		}
 		for _, e := range ces {
 			if e.File != "fuzz.yaml" || e.Msg == "" {

@@ -34,9 +34,9 @@ func checkErrors(t *testing.T, err error, wants []want) {
 		}
 		return
 	}
-	var ces ConfigErrors
+	var ces Errors
 	if !errors.As(err, &ces) {
-		t.Fatalf("error %v (%T) is not a ConfigErrors", err, err)
+		t.Fatalf("error %v (%T) is not a Errors", err, err)
 	}
 	if len(ces) != len(wants) {
 		t.Fatalf("got %d problems, want %d:\n%v", len(ces), len(wants), err)

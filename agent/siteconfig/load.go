@@ -19,9 +19,9 @@ import (
 
 // Load reads the site file at path and returns the validated Config with
 // every default applied. lookupEnv resolves ${VAR} references (nil means
-// os.LookupEnv). When the file is invalid the error is a ConfigErrors with
+// os.LookupEnv). When the file is invalid the error is a Errors with
 // every problem found, sorted by line; when it cannot be read, a
-// ConfigErrors with one entry wrapping the read error.
+// Errors with one entry wrapping the read error.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	cfg, _, errs := load(path, lookupEnv)
 	if len(errs) > 0 {
@@ -42,7 +42,7 @@ func Parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Co
 
 // Check validates the site file at path as Load does and, when its
 // tag_processor block is valid, compiles its JavaScript as the engine will
-// (engine.New). It returns every problem found, each a *ConfigError (those
+// (engine.New). It returns every problem found, each a *Error (those
 // from the engine wrap an *engine.CompileError); none means the file is
 // ready to run.
 func Check(path string, lookupEnv func(string) (string, bool)) []error {
@@ -74,7 +74,7 @@ func CheckReport(path string, lookupEnv func(string) (string, bool)) CheckResult
 func checkReport(path string, lookupEnv func(string) (string, bool), engineOnly bool) CheckResult {
 	cfg, cols, errs := load(path, lookupEnv)
 	if engineOnly && cfg != nil && len(cfg.Sources) == 0 && cfg.Simulator == nil {
-		errs = slices.DeleteFunc(errs, func(e *ConfigError) bool { return e.Path == "sources" })
+		errs = slices.DeleteFunc(errs, func(e *Error) bool { return e.Path == "sources" })
 	}
 	if cfg != nil && !errs.touch("tag_processor") {
 		errs = append(errs, compileErrors(cfg, cols)...)
@@ -95,7 +95,7 @@ func checkReport(path string, lookupEnv func(string) (string, bool), engineOnly 
 }
 
 // touch reports whether any problem is at path or below it.
-func (es ConfigErrors) touch(path string) bool {
+func (es Errors) touch(path string) bool {
 	for _, e := range es {
 		if e.Path == path || strings.HasPrefix(e.Path, path+".") || strings.HasPrefix(e.Path, path+"[") {
 			return true
@@ -107,7 +107,7 @@ func (es ConfigErrors) touch(path string) bool {
 // compileErrors compiles cfg's engine and locates each compile error in
 // the site file; cols maps a stage to the file column of its snippet's
 // column 1, where that is known.
-func compileErrors(cfg *Config, cols map[string]int) ConfigErrors {
+func compileErrors(cfg *Config, cols map[string]int) Errors {
 	eng, err := engine.New(cfg.Engine, zerolog.Nop())
 	if err == nil {
 		eng.Close()
@@ -119,9 +119,9 @@ func compileErrors(cfg *Config, cols map[string]int) ConfigErrors {
 	} else {
 		leaves = []error{err}
 	}
-	var out ConfigErrors
+	var out Errors
 	for _, e := range leaves {
-		ce := &ConfigError{File: cfg.File, Path: "tag_processor", Msg: e.Error(), Err: e}
+		ce := &Error{File: cfg.File, Path: "tag_processor", Msg: e.Error(), Err: e}
 		var cerr *engine.CompileError
 		if errors.As(e, &cerr) {
 			ce.Path = "tag_processor." + cerr.Stage
@@ -140,10 +140,10 @@ func compileErrors(cfg *Config, cols map[string]int) ConfigErrors {
 }
 
 // load reads and parses the file at path.
-func load(path string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErrors) {
+func load(path string, lookupEnv lookupFunc) (*Config, map[string]int, Errors) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, ConfigErrors{{File: path, Msg: fmt.Sprintf("read site file: %v", err), Err: err}}
+		return nil, nil, Errors{{File: path, Msg: fmt.Sprintf("read site file: %v", err), Err: err}}
 	}
 	return parse(data, path, lookupEnv)
 }
@@ -152,7 +152,7 @@ func load(path string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErr
 // the best Config it could build (nil only when the YAML itself is
 // unreadable or its aliases expand out of bounds), the file column of each script stage's column 1 where known
 // (for compile errors), and every problem found, sorted.
-func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, map[string]int, ConfigErrors) {
+func parse(data []byte, file string, lookupEnv lookupFunc) (*Config, map[string]int, Errors) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -211,22 +211,22 @@ func scriptColumns(tp *tagProcessorFile) map[string]int {
 }
 
 // parseYAML parses exactly one YAML document into a node tree.
-func parseYAML(data []byte, file string) (*yaml.Node, ConfigErrors) {
+func parseYAML(data []byte, file string) (*yaml.Node, Errors) {
 	if ce := checkUTF8(data, file); ce != nil {
-		return nil, ConfigErrors{ce}
+		return nil, Errors{ce}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, ConfigErrors{syntaxError(data, file, err)}
+		return nil, Errors{syntaxError(data, file, err)}
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, ConfigErrors{syntaxError(data, file, err)}
+		return nil, Errors{syntaxError(data, file, err)}
 	default:
-		return nil, ConfigErrors{{File: file, Line: extra.Line, Column: extra.Column,
+		return nil, Errors{{File: file, Line: extra.Line, Column: extra.Column,
 			Msg: "a site file holds one YAML document; remove the second (after ---)"}}
 	}
 	return &doc, nil

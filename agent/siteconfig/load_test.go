@@ -415,7 +415,7 @@ func TestLoad(t *testing.T) {
 
 	missing := filepath.Join(dir, "missing.yaml")
 	_, err = Load(missing, nil)
-	var ces ConfigErrors
+	var ces Errors
 	if !errors.As(err, &ces) || len(ces) != 1 || !errors.Is(err, fs.ErrNotExist) || ces[0].File != missing {
 		t.Fatalf("want one located not-exist error, got %v", err)
 	}
@@ -424,17 +424,17 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func TestConfigErrorText(t *testing.T) {
+func TestErrorText(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		err  ConfigError
+		err  Error
 		want string
 	}{
-		{ConfigError{File: "a.yaml", Line: 3, Column: 5, Path: "sources[0].name", Msg: "bad"}, "a.yaml:3:5: sources[0].name: bad"},
-		{ConfigError{File: "a.yaml", Line: 3, Path: "site", Msg: "bad"}, "a.yaml:3: site: bad"},
-		{ConfigError{File: "a.yaml", Msg: "bad"}, "a.yaml: bad"},
-		{ConfigError{Line: 2, Column: 1, Msg: "bad"}, "2:1: bad"},
-		{ConfigError{Path: "x", Msg: "bad"}, "x: bad"},
+		{Error{File: "a.yaml", Line: 3, Column: 5, Path: "sources[0].name", Msg: "bad"}, "a.yaml:3:5: sources[0].name: bad"},
+		{Error{File: "a.yaml", Line: 3, Path: "site", Msg: "bad"}, "a.yaml:3: site: bad"},
+		{Error{File: "a.yaml", Msg: "bad"}, "a.yaml: bad"},
+		{Error{Line: 2, Column: 1, Msg: "bad"}, "2:1: bad"},
+		{Error{Path: "x", Msg: "bad"}, "x: bad"},
 	} {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
@@ -505,7 +505,7 @@ func TestCheck(t *testing.T) {
 		path         string
 	}{{9, 4, "tag_processor.defaults"}, {11, 10, "tag_processor.conditions[0].if"}}
 	for i, w := range wantAt {
-		var ce *ConfigError
+		var ce *Error
 		var comp *engine.CompileError
 		if !errors.As(errs[i], &ce) || !errors.As(errs[i], &comp) {
 			t.Fatalf("error %d (%v) is not a located compile error", i, errs[i])

@@ -11,7 +11,8 @@ import (
 const minMemoryLimit = 32 << 20
 
 // MemoryLimitAuto is Config.MemoryLimit for memory_limit: auto (the
-// default): the soft limit is derived from the live heap (see autoLimit).
+// default): the soft limit is derived from the live heap (the agent's
+// memory governor follows it).
 const MemoryLimitAuto = -1
 
 // memoryLimitSetting is memory_limit in the site file: a size, 0 (none) or

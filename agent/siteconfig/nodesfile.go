@@ -95,14 +95,14 @@ func (c *converter) nodesFile(p, name string, sc *opcua.Config, seen *nodeIndex)
 	added, problems, unlisted := 0, 0, 0 // unlisted: the line of the first problem not listed
 	problem := func(line int, format string, args ...any) {
 		if problems++; problems <= maxNodesFileProblems {
-			c.d.errs = append(c.d.errs, &ConfigError{File: file, Line: line, Path: key, Msg: fmt.Sprintf(format, args...)})
+			c.d.errs = append(c.d.errs, &Error{File: file, Line: line, Path: key, Msg: fmt.Sprintf(format, args...)})
 		} else if problems == maxNodesFileProblems+1 {
 			unlisted = line
 		}
 	}
 	defer func() {
 		if more := problems - maxNodesFileProblems; more > 0 {
-			c.d.errs = append(c.d.errs, &ConfigError{File: file, Line: unlisted, Path: key, Msg: fmt.Sprintf(
+			c.d.errs = append(c.d.errs, &Error{File: file, Line: unlisted, Path: key, Msg: fmt.Sprintf(
 				"%d more problems from this line on are not listed: is this the file meant "+
 					"(one node id per line, or CSV with an id column in a file named .csv)?", more)})
 		}

@@ -218,9 +218,9 @@ func TestNodesFileErrors(t *testing.T) {
 			t.Parallel()
 			path := nodesFileSite(t, tt.nodes, tt.file, tt.files)
 			_, err := Load(path, noEnv)
-			var ces ConfigErrors
+			var ces Errors
 			if !errors.As(err, &ces) {
-				t.Fatalf("error %v is not a ConfigErrors", err)
+				t.Fatalf("error %v is not a Errors", err)
 			}
 			if len(ces) != len(tt.want) {
 				t.Fatalf("got %d problems, want %d:\n%v", len(ces), len(tt.want), err)

@@ -66,7 +66,7 @@ func (c *Config) referencedFiles() []referencedFile {
 	return out
 }
 
-// FileProblems returns a *ConfigError for every file the config names
+// FileProblems returns a *Error for every file the config names
 // (certificates, keys, CAs, credentials, NKey seeds) that does not exist,
 // is a directory or cannot be opened for reading by this process, located
 // at its key in the site file. Relative paths are taken from the working
@@ -81,13 +81,13 @@ func (c *Config) FileProblems() []error {
 			}
 		}
 	}
-	var errs ConfigErrors
+	var errs Errors
 	for _, rf := range c.referencedFiles() {
 		err := readable(rf.file)
 		if err == nil {
 			continue
 		}
-		ce := &ConfigError{File: c.File, Path: rf.path, Err: err,
+		ce := &Error{File: c.File, Path: rf.path, Err: err,
 			Msg: fmt.Sprintf("file %q cannot be read: %v", rf.file, err)}
 		if n := nodeAt(root, rf.path); n != nil {
 			ce.Line, ce.Column = n.Line, n.Column

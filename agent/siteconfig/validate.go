@@ -120,11 +120,11 @@ func (c *converter) atLeast(p string, v, lo int) int {
 	return v
 }
 
-// MaxNameLength bounds a site or source name: the site is also the NATS
+// maxNameLength bounds a site or source name: the site is also the NATS
 // connection name, the JetStream domain and a metric label, and a long one
 // makes the server refuse the connection ("maximum control line
 // exceeded") only when run starts.
-const MaxNameLength = 128
+const maxNameLength = 128
 
 // payloadBytes checks tag_processor.max_payload_bytes: 1 byte to the
 // engine's hard maximum (NATS refuses more than 64 MiB in any case).
@@ -164,8 +164,8 @@ func (c *converter) name(p, v string) {
 		c.errorf(p, "is required: a name of letters, digits, '_' and '-'")
 		return
 	}
-	if len(v) > MaxNameLength {
-		c.errorf(p, "is %d bytes long: at most %d are allowed (it names the NATS connection and metric labels)", len(v), MaxNameLength)
+	if len(v) > maxNameLength {
+		c.errorf(p, "is %d bytes long: at most %d are allowed (it names the NATS connection and metric labels)", len(v), maxNameLength)
 		return
 	}
 	if !isSafeName(v) {

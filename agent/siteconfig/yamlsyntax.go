@@ -25,8 +25,8 @@ const maxProblemSearch = 5000
 // 7), so the line of the problem itself is found by parsing ever longer
 // prefixes of the file from there: the first that fails the same way ends
 // on it.
-func syntaxError(data []byte, file string, err error) *ConfigError {
-	ce := &ConfigError{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+func syntaxError(data []byte, file string, err error) *Error {
+	ce := &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
 		return ce
@@ -80,7 +80,7 @@ func parseAll(data []byte) error {
 // checkUTF8 reports the first byte of data that is not UTF-8 with its line
 // and column (yaml.v3 names neither). A file starting with a UTF-16 byte
 // order mark is left to yaml.v3, which reads UTF-16.
-func checkUTF8(data []byte, file string) *ConfigError {
+func checkUTF8(data []byte, file string) *Error {
 	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || utf8.Valid(data) {
 		return nil
 	}
@@ -93,7 +93,7 @@ func checkUTF8(data []byte, file string) *ConfigError {
 		off += size
 	}
 	lineStart := bytes.LastIndexByte(data[:off], '\n') + 1
-	return &ConfigError{
+	return &Error{
 		File: file, Line: bytes.Count(data[:off], []byte("\n")) + 1, Column: utf8.RuneCount(data[lineStart:off]) + 1,
 		Msg: fmt.Sprintf("invalid YAML: byte 0x%02X is not UTF-8 (save the file as UTF-8; was it written as Latin-1 or Windows-1252?)", data[off]),
 	}
