@@ -29,8 +29,6 @@ import (
 // simPlantRoot is the simulator's plant folder, in the form a site file uses.
 const simPlantRoot = "nsu=urn:edgetag:sim;s=Plant"
 
-// freePort is a port for a server the test starts itself.
-
 // simSite is a complete site: the in-process simulator, one source reading
 // its plant, the given engine, and the embedded NATS server on a random port.
 func simSite(t testing.TB, eng engine.Config, js bool) *siteconfig.Config {
