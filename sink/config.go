@@ -21,11 +21,11 @@ const (
 	// stream, which holds its message ids in the gateway's memory (about
 	// 150 bytes each, see JetStream.DuplicateWindow) and loses no ack in
 	// transit: an attempt is unsure only when its ack is late (the store
-	// stalled). The window covers the first retry after such an ack
-	// timeout (DefaultAckTimeout, the expiry scan's second and the first
-	// backoff: at most 6.2 s) with room to spare; a retry later than the
-	// window is logged. At 10,000 messages/s 8 s hold 80,000 ids,
-	// about 12 MB (15 s held 22 MB).
+	// stalled). It is EmbeddedDupeWindow(DefaultAckTimeout): it covers the
+	// first retry after such an ack timeout (at most 6.2 s after the first
+	// attempt) with room to spare; a retry later than the window is
+	// logged. At 10,000 messages/s 8 s hold 80,000 ids, about 15 MB (15 s
+	// held 30 MB).
 	DefaultDupeWindow         = 2 * time.Minute
 	DefaultEmbeddedDupeWindow = 8 * time.Second
 	DefaultAckTimeout         = 5 * time.Second
@@ -164,7 +164,7 @@ type JetStream struct {
 	MaxBytes int64
 	MaxAge   time.Duration
 	// DuplicateWindow is the stream's de-duplication window; 0 =
-	// DefaultEmbeddedDupeWindow with the embedded server, else
+	// EmbeddedDupeWindow(AckTimeout) with the embedded server, else
 	// DefaultDupeWindow. The server holds the id of every message of the
 	// window in memory, about 150 bytes each with 16-character ids (the
 	// map, its entries, the ids and the expiry list, in a heap profile at
@@ -230,17 +230,17 @@ func (c Config) withDefaults() Config {
 	if js.MaxBytes == 0 && c.URL != "" {
 		js.MaxBytes = DefaultMaxBytes
 	}
+	if js.AckTimeout == 0 {
+		js.AckTimeout = DefaultAckTimeout
+	}
 	if js.DuplicateWindow == 0 {
 		js.DuplicateWindow = DefaultDupeWindow
 		if c.URL == "" {
-			js.DuplicateWindow = DefaultEmbeddedDupeWindow
+			js.DuplicateWindow = EmbeddedDupeWindow(js.AckTimeout)
 		}
 	}
 	if js.MaxAckPending == 0 {
 		js.MaxAckPending = DefaultMaxAckPending
-	}
-	if js.AckTimeout == 0 {
-		js.AckTimeout = DefaultAckTimeout
 	}
 	if js.Compression == "" {
 		js.Compression = DefaultCompression
