@@ -23,6 +23,12 @@
 # The simulator changes TAGS extra Double variables every RATE; the agent
 # subscribes to all of them (publishing interval 100 ms) and runs the engine
 # benchmark's config C, publishing to its embedded NATS server.
+#
+# With jetstream, measure for at least 150 seconds: the file store keeps each
+# 8 MB block's per-subject state for two minutes after the block's last write,
+# so the resident memory grows for the first two minutes of a steady rate. The
+# line printed at the end gives the RSS at the end and its mean over the last
+# minute of the measurement (or its second half, if shorter).
 set -euo pipefail
 tags=${1:-10000} rate=${2:-1s} secs=${3:-30} mode=${4:-core}
 # PORTS=http,opcua,nats moves the listeners (runs side by side); HTTP_PORT, SIM_PORT and
@@ -107,11 +113,21 @@ echo "subscribed nodes: $(metric edgetag_source_nodes) after $(($(date +%s) - st
 sleep 5 # let the first burst settle
 hz=$(getconf CLK_TCK)
 s0=$(metric edgetag_source_samples_total) p0=$(metric edgetag_nats_published_total) c0=$(cpu) t0=$(date +%s.%N)
-sleep "$secs"
+# Sample the agent's RSS once a second; the mean covers the last minute (or
+# the second half of a shorter measurement).
+tail_secs=$(( secs / 2 < 60 ? secs / 2 : 60 ))
+rss_sum=0 rss_n=0
+for ((i = 1; i <= secs; i++)); do
+  sleep 1
+  if (( i > secs - tail_secs )); then
+    r=$(kib $agent VmRSS 2>/dev/null) || { echo "agent ended during the measurement"; tail -n 5 "$work/agent.log"; exit 1; }
+    rss_sum=$((rss_sum + ${r:-0})) rss_n=$((rss_n + 1))
+  fi
+done
 [ -n "${HEAPPROFILE:-}" ] && curl -s -o "$HEAPPROFILE" "127.0.0.1:$http_port/debug/pprof/heap?gc=1"
 s1=$(metric edgetag_source_samples_total) p1=$(metric edgetag_nats_published_total) c1=$(cpu) t1=$(date +%s.%N)
-awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(kib $agent VmRSS)" -v hwm="$(kib $agent VmHWM)" -v srss="$(kib $sim VmRSS)" -v shwm="$(kib $sim VmHWM)" -v tags="$tags" -v rate="$rate" -v mode="$mode" 'BEGIN {
+awk -v s="$((s1-s0))" -v p="$((p1-p0))" -v c="$((c1-c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v rss="$(kib $agent VmRSS)" -v hwm="$(kib $agent VmHWM)" -v srss="$(kib $sim VmRSS)" -v shwm="$(kib $sim VmHWM)" -v tags="$tags" -v rate="$rate" -v mode="$mode" -v rsum="$rss_sum" -v rn="$rss_n" -v rt="$tail_secs" 'BEGIN {
   dt = t1 - t0; cpu = c / hz
-  printf "tags=%d rate=%s nats=%s: %.0f samples/s in, %.0f msgs/s published, agent CPU %.2f cores (%.2f us/sample), agent RSS %.0f MiB (peak %.0f MiB), simulator RSS %.0f MiB (peak %.0f MiB)\n",
-    tags, rate, mode, s/dt, p/dt, cpu/dt, (s > 0 ? cpu*1e6/s : 0), rss/1024, hwm/1024, srss/1024, shwm/1024 }'
+  printf "tags=%d rate=%s nats=%s: %.0f samples/s in, %.0f msgs/s published, agent CPU %.2f cores (%.2f us/sample), agent RSS %.0f MiB (mean of the last %d s %.0f MiB, peak %.0f MiB), simulator RSS %.0f MiB (peak %.0f MiB)\n",
+    tags, rate, mode, s/dt, p/dt, cpu/dt, (s > 0 ? cpu*1e6/s : 0), rss/1024, rt, (rn > 0 ? rsum/rn/1024 : 0), hwm/1024, srss/1024, shwm/1024 }'
 grep -iE '"level":"(error|fatal)"' "$work/agent.log" | head -5 || true

@@ -24,8 +24,8 @@ const (
 // the message timestamp, so messages without a source timestamp still differ
 // by their receive time.
 //
-// 96 bits keep a false duplicate out of reach (about 2^-57 for the 525,000
-// ids of a 15 s window at 35,000 msg/s) while the id is half the 32 hex
+// 96 bits keep a false duplicate out of reach (about 2^-61 for the 280,000
+// ids of the embedded stream's 8 s window at 35,000 msg/s) while the id is half the 32 hex
 // digits of the full hash: every stored message carries it, and the server
 // holds every id of the window in memory.
 func MsgID(m *tag.Message) string {

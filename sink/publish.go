@@ -307,8 +307,7 @@ func (s *Sink) retryLoop() {
 // retried, until Close. One ticker serves every message in flight.
 func (s *Sink) ackTimeoutLoop() {
 	defer s.wg.Done()
-	every := min(max(s.cfg.JetStream.AckTimeout/4, 10*time.Millisecond), time.Second)
-	ticker := time.NewTicker(every)
+	ticker := time.NewTicker(ackScanEvery(s.cfg.JetStream.AckTimeout))
 	defer ticker.Stop()
 	for {
 		select {

@@ -143,12 +143,12 @@ func applyDefaults(f *siteFile, file string) {
 	}
 	setDefault(&js.MaxBytes, autoStreamSize)
 	setDefault(&js.MaxAge, duration(0))
+	setDefault(&js.AckTimeout, duration(sink.DefaultAckTimeout))
 	if len(n.URL) == 0 {
-		setDefault(&js.DuplicateWindow, duration(sink.DefaultEmbeddedDupeWindow))
+		setDefault(&js.DuplicateWindow, duration(sink.EmbeddedDupeWindow(time.Duration(*js.AckTimeout))))
 	}
 	setDefault(&js.DuplicateWindow, duration(sink.DefaultDupeWindow))
 	setDefault(&js.MaxAckPending, sink.DefaultMaxAckPending)
-	setDefault(&js.AckTimeout, duration(sink.DefaultAckTimeout))
 	setDefault(&js.Compression, sink.DefaultCompression)
 }
 
