@@ -60,7 +60,7 @@ func (s *structures) unnamedEnum(count func()) func(e *EnumDef, v int64) {
 		if count != nil {
 			count()
 		}
-		if k := "enum:" + e.TypeID; !s.warned[k] {
+		if k := "enum:" + e.TypeID + ":" + e.Name; !s.warned[k] { // a legacy dictionary's enumeration has no TypeID
 			s.warned[k] = true
 			s.log.Warn().Str("data_type", e.Name).Str("data_type_id", e.TypeID).Int64("value", v).
 				Msg("enumeration value has no name; published as its number (further ones of this type are only counted)")
