@@ -33,6 +33,9 @@ type structures struct {
 	log       zerolog.Logger
 	// started is the server's start time as this session read it.
 	started time.Time
+	// cache is the definitions cache the session decodes from; a value
+	// that does not decode marks it stale (may be nil).
+	cache *structCache
 }
 
 // active reports whether sample values need any work: structures to
@@ -69,8 +72,9 @@ func (s *structures) unnamedEnum(count func()) func(e *EnumDef, v int64) {
 }
 
 // structCache is the definitions one session loaded, kept by the Source for
-// the next session while the server's namespaces and build are unchanged
-// (as resolvedSet keeps the nodes); otherwise they are loaded anew.
+// the next session while the server's namespaces, build and start time are
+// unchanged and every value decoded from them; otherwise they are loaded
+// anew (structCacheFor).
 type structCache struct {
 	types      map[string]*typeInfo
 	dicts      map[string]*schemaTypes
@@ -80,6 +84,11 @@ type structCache struct {
 	// server does not tell): a restarted server may have loaded another
 	// model under the same namespaces and build.
 	started time.Time
+	// stale is set when a value did not decode from these definitions:
+	// the server's model may have changed under the same namespaces,
+	// build and start time, so the next session reads them again. Set
+	// and read by the sessions' goroutines, one after the other.
+	stale bool
 }
 
 // resolve returns the StructDef of an encoding id, or nil.
@@ -167,6 +176,9 @@ func (s *structures) decodeOne(eo tag.ExtensionObject) any {
 		if s.undecoded != nil {
 			s.undecoded()
 		}
+		if s.cache != nil {
+			s.cache.stale = true
+		}
 		if !s.warned[def.TypeID] {
 			s.warned[def.TypeID] = true
 			s.log.Warn().Err(err).Str("data_type", def.Name).Str("data_type_id", def.TypeID).
@@ -182,9 +194,10 @@ func (s *structures) decodeOne(eo tag.ExtensionObject) any {
 // since it was loaded (a reconnect to the same running server), otherwise
 // a new, empty one (the server's model may have changed: every definition
 // is read again). A server that does not tell its start time (zero) is
-// judged by namespaces and build alone.
+// judged by namespaces and build alone. A cache marked stale (a value did
+// not decode from it) is never reused.
 func structCacheFor(cache *structCache, namespaces []string, build string, started time.Time) *structCache {
-	if cache != nil && build == cache.build && slices.Equal(namespaces, cache.namespaces) && started.Equal(cache.started) {
+	if cache != nil && !cache.stale && build == cache.build && slices.Equal(namespaces, cache.namespaces) && started.Equal(cache.started) {
 		return cache
 	}
 	return &structCache{types: map[string]*typeInfo{}, dicts: map[string]*schemaTypes{}, namespaces: namespaces, build: build, started: started}
@@ -209,8 +222,10 @@ func (ss *session) structHandles(handles []int) []int {
 // registers their encodings with gopcua, so that their values arrive with
 // their bodies. It is called before the items are monitored or read: at
 // connect for all items, and for items found by a retry. Definitions are
-// kept for the next session while the server's namespaces and build are
-// unchanged. A type whose definition cannot be loaded is logged; its
+// kept for the next session while the server's namespaces, build and start
+// time are unchanged and every value decoded (structCacheFor). With
+// enumerations named, items of type Int32 whose DataType is an enumeration
+// get their names too (structures.enumNodes). A type whose definition cannot be loaded is logged; its
 // values stay tag.ExtensionObject. Only a failed request on the connection
 // is returned.
 func (ss *session) loadStructures(ctx context.Context, build string, handles []int) error {
@@ -235,9 +250,10 @@ func (ss *session) loadStructures(ctx context.Context, build string, handles []i
 	}
 	cache := structCacheFor(src.structs, ss.namespaces, build, ss.structs.started)
 	if src.structs != nil && cache != src.structs {
-		ss.log.Info().Msg("structure definitions are read again: the server's namespaces, build or start time changed")
+		ss.log.Info().Msg("structure definitions are read again: the server's namespaces, build or start time changed, or a value did not decode")
 	}
 	src.structs = cache
+	ss.structs.cache = cache
 	handles = ss.structHandles(handles)
 	if len(handles) == 0 {
 		return nil

@@ -37,6 +37,10 @@ func TestStructCacheFor(t *testing.T) {
 			t.Fatalf("namespaces %v build %q started %v: the old definitions were kept", c.ns, c.build, c.started)
 		}
 	}
+	first.stale = true // a value did not decode from it
+	if got := structCacheFor(first, ns, "PLC 1.0", started); got == first || len(got.types) != 0 {
+		t.Fatal("a stale cache was reused")
+	}
 }
 
 // TestStructuresDecodeKeepsWhatFails checks the session's decode step: an
@@ -49,7 +53,8 @@ func TestStructuresDecodeKeepsWhatFails(t *testing.T) {
 	def.EncodingID = "ns=2;i=106"
 	n := 0
 	var logs testlog.Buffer
-	s := &structures{byEncoding: map[string]*StructDef{def.EncodingID: &def}, warned: map[string]bool{}, undecoded: func() { n++ }, log: zerolog.New(&logs)}
+	cache := &structCache{}
+	s := &structures{byEncoding: map[string]*StructDef{def.EncodingID: &def}, warned: map[string]bool{}, undecoded: func() { n++ }, log: zerolog.New(&logs), cache: cache}
 	good := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(1), int32(5))}
 	bad := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(9))}
 	unknown := tag.ExtensionObject{TypeID: "ns=2;i=999", Body: []byte{1}}
@@ -74,6 +79,9 @@ func TestStructuresDecodeKeepsWhatFails(t *testing.T) {
 	}
 	if n != 4 {
 		t.Fatalf("undecoded counted %d, want 4", n)
+	}
+	if !cache.stale {
+		t.Fatal("the definitions a value did not decode from are not marked stale for the next session")
 	}
 	if c := strings.Count(logs.String(), "structure value not decoded"); c != 1 {
 		t.Fatalf("%d warnings, want one per type", c)
