@@ -15,7 +15,7 @@ import (
 func (ss *session) sample(h int, dv *ua.DataValue, now time.Time) tag.Sample {
 	smp := SampleFromDataValue(ss.items[h].node, dv, now)
 	if ss.structs.active() {
-		smp.Value = ss.structs.value(h, smp.Value)
+		smp.Value = ss.structs.value(h, ss.items[h].node.ID, smp.Value)
 	}
 	return smp
 }

@@ -142,20 +142,33 @@ func TestStructuresValueEnumNodeAndMatrix(t *testing.T) {
 		return tag.Object{TypeName: "Choice", Fields: []tag.Field{{Name: "num", Value: n}}}
 	}
 	m := tag.Matrix{Dimensions: []int{2, 2}, Elements: []any{eo(1), eo(2), eo(3), tag.ExtensionObject{TypeID: "ns=2;i=999"}}}
-	got := s.value(0, m)
+	got := s.value(0, "ns=2;s=Grid", m)
 	want := tag.Matrix{Dimensions: []int{2, 2}, Elements: []any{choice(1), choice(2), choice(3), tag.ExtensionObject{TypeID: "ns=2;i=999"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("matrix of structures:\n got %#v\nwant %#v", got, want)
 	}
 
-	if got := s.value(3, int32(2)); got != "Manual" {
+	// An element that does not decode stays as it is, and the warning
+	// names the node, the type and what failed.
+	bad := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(9))}
+	got = s.value(0, "ns=2;s=Grid", tag.Matrix{Dimensions: []int{1, 2}, Elements: []any{eo(1), bad}})
+	want = tag.Matrix{Dimensions: []int{1, 2}, Elements: []any{choice(1), bad}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("matrix with a bad element:\n got %#v\nwant %#v", got, want)
+	}
+	if w := logs.String(); !strings.Contains(w, `"node":"ns=2;s=Grid"`) || !strings.Contains(w, `"data_type":"Choice"`) ||
+		!strings.Contains(w, "union switch value has no field") {
+		t.Fatalf("warning does not name node, type and cause:\n%s", w)
+	}
+
+	if got := s.value(3, "ns=2;s=Mode", int32(2)); got != "Manual" {
 		t.Fatalf("enumeration node: %#v, want Manual", got)
 	}
-	if got := s.value(0, int32(2)); got != int32(2) {
+	if got := s.value(0, "ns=2;s=Count", int32(2)); got != int32(2) {
 		t.Fatalf("a node that is no enumeration: %#v, want 2 unchanged", got)
 	}
 	for range 3 {
-		if got := s.value(3, int32(9)); got != int32(9) {
+		if got := s.value(3, "ns=2;s=Mode", int32(9)); got != int32(9) {
 			t.Fatalf("number without a name: %#v, want 9", got)
 		}
 	}

@@ -44,11 +44,11 @@ func (s *structures) active() bool {
 	return s != nil && (len(s.byEncoding) > 0 || len(s.enumNodes) > 0)
 }
 
-// value converts the value of item h: structures decoded, and the value
-// of an enumeration node in the configured form.
-func (s *structures) value(h int, v any) any {
+// value converts the value of item h, node id node: structures decoded,
+// and the value of an enumeration node in the configured form.
+func (s *structures) value(h int, node string, v any) any {
 	if len(s.byEncoding) > 0 {
-		v = s.decode(v)
+		v = s.decodeNode(node, v)
 	}
 	if e := s.enumNodes[h]; e != nil {
 		v = s.enums.convert(e, v)
@@ -106,9 +106,15 @@ func (s *structures) resolve(encodingID string) *StructDef {
 // not decode stays a tag.ExtensionObject with its type id and raw body,
 // and is counted and logged once per type.
 func (s *structures) decode(v any) any {
+	return s.decodeNode("", v)
+}
+
+// decodeNode is decode for a value of node (named in the warning about a
+// body that does not decode).
+func (s *structures) decodeNode(node string, v any) any {
 	switch t := v.(type) {
 	case tag.ExtensionObject:
-		return s.decodeOne(t)
+		return s.decodeOne(node, t)
 	case tag.Matrix:
 		var out []any // decoded elements, once one decoded
 		for i, e := range t.Elements {
@@ -116,7 +122,7 @@ func (s *structures) decode(v any) any {
 			if !ok {
 				continue
 			}
-			if o, isObj := s.decodeOne(eo).(tag.Object); isObj {
+			if o, isObj := s.decodeOne(node, eo).(tag.Object); isObj {
 				if out == nil {
 					out = slices.Clone(t.Elements)
 				}
@@ -136,7 +142,7 @@ func (s *structures) decode(v any) any {
 				all = false
 				continue
 			}
-			d := s.decodeOne(eo)
+			d := s.decodeOne(node, eo)
 			o, isObj := d.(tag.Object)
 			if !isObj {
 				all = false
@@ -163,7 +169,7 @@ func (s *structures) decode(v any) any {
 	return v
 }
 
-func (s *structures) decodeOne(eo tag.ExtensionObject) any {
+func (s *structures) decodeOne(node string, eo tag.ExtensionObject) any {
 	if eo.Body == nil {
 		return eo
 	}
@@ -181,7 +187,7 @@ func (s *structures) decodeOne(eo tag.ExtensionObject) any {
 		}
 		if !s.warned[def.TypeID] {
 			s.warned[def.TypeID] = true
-			s.log.Warn().Err(err).Str("data_type", def.Name).Str("data_type_id", def.TypeID).
+			s.log.Warn().Err(err).Str("node", node).Str("data_type", def.Name).Str("data_type_id", def.TypeID).
 				Msg("structure value not decoded; published with its raw body (further failures of this type are only counted)")
 		}
 		return eo
@@ -225,9 +231,9 @@ func (ss *session) structHandles(handles []int) []int {
 // kept for the next session while the server's namespaces, build and start
 // time are unchanged and every value decoded (structCacheFor). With
 // enumerations named, items of type Int32 whose DataType is an enumeration
-// get their names too (structures.enumNodes). A type whose definition cannot be loaded is logged; its
-// values stay tag.ExtensionObject. Only a failed request on the connection
-// is returned.
+// get their names too (structures.enumNodes). A type whose definition
+// cannot be loaded is logged; its values stay tag.ExtensionObject. Only a
+// failed request on the connection is returned.
 func (ss *session) loadStructures(ctx context.Context, build string, handles []int) error {
 	src := ss.src
 	if ss.structs == nil {
