@@ -1,9 +1,14 @@
 package opcua
 
 import (
+	"bytes"
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/edgetag/edgetag/internal/testutil"
 	"github.com/edgetag/edgetag/tag"
@@ -14,6 +19,7 @@ import (
 // once: one with enumerations as numbers (the default), one with names.
 // Phase's names come from its EnumValues property, as the server gives no
 // DataTypeDefinition for it; Modes holds 5, a number without a name.
+// Browse lists the enumerations of the enumeration variables.
 func TestNodeOPCUAEnumsAndMatrix(t *testing.T) {
 	p := startPeer(t, "STRUCTS=1", "COUNT=0")
 	names := []string{"Structs.Machine", "Structs.Mode", "Structs.Phase", "Structs.Modes", "Structs.Grid"}
@@ -92,5 +98,22 @@ func TestNodeOPCUAEnumsAndMatrix(t *testing.T) {
 	}
 	if st := numSrc.Status(); st.UnnamedEnumValues != 0 || st.UndecodedStructures != 0 {
 		t.Errorf("enums number: %d unnamed numbers, %d undecoded structures; want none", st.UnnamedEnumValues, st.UndecodedStructures)
+	}
+
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := BrowseEndpoint(ctx, peerConfig(t, p.Endpoint), nsuID("Plant.Structs"), false, BrowseOptions{}, &out, "text", zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"# 2 enumerations of variables (Int32 values; named with the source's enums: name or both)\n",
+		"# Mode (ns=2;i=3000, 2 variables): 0 Off, 1 Auto, 2 Manual\n",
+		"1 variables): 10 Fill, 20 Dose, 30 Drain\n",
+		"Grid      ExtensionObject[,]",
+	} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("browse output misses %q:\n%s", w, out.String())
+		}
 	}
 }
