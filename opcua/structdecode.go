@@ -266,7 +266,13 @@ func (d *structDecoder) matrix(f *FieldDef, depth int, path string) (any, error)
 	}
 	m.Elements = make([]any, total)
 	for i := range m.Elements {
-		v, err := d.scalar(f, depth, path)
+		p := path
+		if f.Struct != nil {
+			// Errors inside a structure element name it by its flat
+			// (row-major) index.
+			p = fmt.Sprintf("%s[%d]", path, i)
+		}
+		v, err := d.scalar(f, depth, p)
 		if err != nil {
 			return nil, err
 		}
