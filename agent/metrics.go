@@ -30,6 +30,7 @@ type metrics struct {
 	streamBufferSeconds                                                                   *prometheus.Desc
 	engineStuck, abandonedSamples                                                         *prometheus.Desc
 	commands, commandsAuditLost                                                           *prometheus.Desc
+	sourceUnnamedEnumValues                                                               *prometheus.Desc
 	sourceUndecodedStructures                                                             *prometheus.Desc
 }
 
@@ -95,6 +96,8 @@ func newMetrics(a *Agent) *metrics {
 			"and result (ok or the error code).", "op", "result"),
 		commandsAuditLost: d("commands_audit_lost_total", "Audit records that could not be published to commands.audit_subject."),
 	}
+	m.sourceUnnamedEnumValues = d("source_enum_values_unnamed_total", "Enumeration numbers without a name in their "+
+		"enumeration, when the source's enums is name or both: published as the number (one warning per type in the log).", "source")
 	m.sourceUndecodedStructures = d("source_structures_undecoded_total", "Structure values whose body did not decode "+
 		"from the server's definition: published as type_id and raw body (one warning per type in the log).", "source")
 	m.reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -125,6 +128,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(m.sourceReconnects, float64(s.Reconnects), s.Name)
 		gauge(m.sourceBrowse, s.BrowseTime.Seconds(), s.Name)
 		counter(m.sourceUndecodedStructures, float64(s.UndecodedStructures), s.Name)
+		counter(m.sourceUnnamedEnumValues, float64(s.UnnamedEnumValues), s.Name)
 	}
 	es := m.a.carried.engineStats(func() engine.Stats { return m.a.pipe.engine.Load().Stats() })
 	counter(m.engineSamples, float64(es.Samples))

@@ -75,3 +75,54 @@ func TestStructureEndToEnd(t *testing.T) {
 		t.Errorf("/metrics lacks %q", want)
 	}
 }
+
+// TestStructureEnumsEndToEnd publishes the simulator's Batch with the
+// source's enums set to both: its State field (the legacy dictionary's
+// enumeration BatchState) arrives on NATS as {"value": n, "name": ...},
+// the other fields unchanged.
+func TestStructureEnumsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	cfg := simSite(t, historian("acme.demo"), false)
+	cfg.Simulator.LegacyStructures = true
+	cfg.Sources[0].Nodes = []opcua.NodeConfig{{ID: "nsu=urn:edgetag:sim;s=Plant.Legacy.Batch"}}
+	cfg.Sources[0].Enums = opcua.EnumsBoth
+	a := newAgent(t, cfg)
+	runAgent(t, a)
+	const subject = "umh.v1.acme.demo._historian.Batch"
+	got := subscribe(t, a.SinkURL(), subject)
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		if got.len() < 3 {
+			return fmt.Errorf("%d messages on %s", got.len(), subject)
+		}
+		return nil
+	})
+	names := []string{"Idle", "Running", "Done"}
+	for _, m := range got.snapshot() {
+		var p struct {
+			Value struct {
+				ID    string `json:"Id"`
+				State json.RawMessage
+				Tick  uint64
+			} `json:"value"`
+		}
+		if err := json.Unmarshal(m.Data, &p); err != nil {
+			t.Fatalf("payload %s: %v", m.Data, err)
+		}
+		want := fmt.Sprintf(`{"value":%d,"name":%q}`, p.Value.Tick%3, names[p.Value.Tick%3])
+		if string(p.Value.State) != want || p.Value.ID != fmt.Sprintf("B-%d", p.Value.Tick) {
+			t.Fatalf("payload %s: State %s, want %s", m.Data, p.Value.State, want)
+		}
+		if dt := m.Header.Get("opcua_data_type"); dt != "Batch" {
+			t.Fatalf("header opcua_data_type %q, want Batch", dt)
+		}
+	}
+	body, _, err := get("http://" + cfg.HTTPListen + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `edgetag_source_enum_values_unnamed_total{site="test-site",source="sim"} 0`; !strings.Contains(body, want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
+}

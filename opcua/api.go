@@ -46,7 +46,11 @@ type Status struct {
 	// decode from the loaded definition; they are published as type_id
 	// and raw body instead (one warning per type in the log).
 	UndecodedStructures uint64
-	BrowseTime          time.Duration
+	// UnnamedEnumValues counts enumeration numbers that have no name in
+	// their enumeration, when Config.Enums names them; they are published
+	// as their number (one warning per type in the log).
+	UnnamedEnumValues uint64
+	BrowseTime        time.Duration
 	// Failed lists some of the failed items (at most MaxFailedListed, in
 	// node order: roots, pending browses, then items), for a person to see
 	// which nodes and why; FailedItems is the full count.

@@ -80,11 +80,11 @@ func BrowseEndpoint(ctx context.Context, cfg Config, root string, all bool, opt 
 		return err
 	}
 	// The fields of the structures the variables hold (structbrowse.go).
-	defs, failed, err := loadBrowsedStructures(ctx, c, vars, cfg.withDefaults().RequestTimeout)
+	defs, enums, failed, err := loadBrowsedStructures(ctx, c, vars, cfg.withDefaults().RequestTimeout)
 	if err != nil {
 		return fmt.Errorf("browse %s: %w", cfg.Endpoint, err)
 	}
-	return printStructures(w, defs, failed)
+	return printStructures(w, defs, enums, failed)
 }
 
 // serverSummary is the comment line BrowseEndpoint prints above the tree:

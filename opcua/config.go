@@ -145,6 +145,10 @@ type Config struct {
 	// KeepAlive is the requested time between keep-alive messages of a
 	// quiet subscription (0 = DefaultKeepAlive).
 	KeepAlive time.Duration
+	// Enums is how values of enumerated DataTypes (nodes, and fields of
+	// structures) are published: EnumsNumber ("" = default), EnumsName
+	// or EnumsBoth.
+	Enums string
 }
 
 // withDefaults returns cfg with every zero field set to its default.
@@ -194,6 +198,9 @@ func (cfg Config) withDefaults() Config {
 		t := true
 		cfg.ReuseNodes = &t
 	}
+	if cfg.Enums == "" {
+		cfg.Enums = EnumsNumber
+	}
 	return cfg
 }
 
@@ -228,6 +235,9 @@ func (cfg Config) validate(forSource bool) error {
 	}
 	if cfg.Auth.Certificate != "" && cfg.Auth.Username != "" {
 		bad("auth: username and certificate are exclusive")
+	}
+	if _, err := parseEnumForm(cfg.Enums); err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.Auth.Password != "" && cfg.Auth.Username == "" {
 		bad("auth: password without username")

@@ -14,7 +14,10 @@ type statusBox struct {
 	// undecodedStructures counts structure values whose body did not
 	// decode from its definition (published raw instead).
 	undecodedStructures atomic.Uint64
-	events              atomic.Uint64 // of them, events
+	// unnamedEnumValues counts enumeration numbers without a name, when
+	// enumerations are published as names.
+	unnamedEnumValues atomic.Uint64
+	events            atomic.Uint64 // of them, events
 
 	mu sync.Mutex // guards the fields below
 	st Status
@@ -38,6 +41,7 @@ func (b *statusBox) snapshot() Status {
 	b.mu.Unlock()
 	st.Samples = b.samples.Load()
 	st.UndecodedStructures = b.undecodedStructures.Load()
+	st.UnnamedEnumValues = b.unnamedEnumValues.Load()
 	st.Events = b.events.Load()
 	return st
 }

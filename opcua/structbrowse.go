@@ -19,13 +19,14 @@ import (
 const structReadBatch = 500
 
 // loadBrowsedStructures returns the definitions of the structured data
-// types of vars (those whose data type is ExtensionObject or unknown), with
-// the number of variables of each, and the types that failed to load with
+// types of vars (those whose data type is ExtensionObject or unknown) and
+// of their enumerations (data type Int32 from a server namespace), each
+// with its number of variables, and the types that failed to load with
 // why.
-func loadBrowsedStructures(ctx context.Context, c *gopcua.Client, vars []Variable, timeout time.Duration) (defs map[*StructDef]int, failed map[string]error, err error) {
+func loadBrowsedStructures(ctx context.Context, c *gopcua.Client, vars []Variable, timeout time.Duration) (defs map[*StructDef]int, enums map[*EnumDef]int, failed map[string]error, err error) {
 	var ids []*ua.NodeID
 	for _, v := range vars {
-		if v.DataType == "ExtensionObject" || v.DataType == "" {
+		if v.DataType == "ExtensionObject" || v.DataType == "" || v.DataType == "Int32" {
 			ids = append(ids, v.ID)
 		}
 	}
@@ -33,7 +34,7 @@ func loadBrowsedStructures(ctx context.Context, c *gopcua.Client, vars []Variabl
 		return context.WithTimeout(ctx, timeout)
 	}
 	l := &structLoader{c: c, request: request, types: map[string]*typeInfo{}, dicts: map[string]*schemaTypes{}}
-	defs, failed = map[*StructDef]int{}, map[string]error{}
+	defs, enums, failed = map[*StructDef]int{}, map[*EnumDef]int{}, map[string]error{}
 	for lo := 0; lo < len(ids); lo += structReadBatch {
 		hi := min(lo+structReadBatch, len(ids))
 		req := &ua.ReadRequest{}
@@ -44,7 +45,7 @@ func loadBrowsedStructures(ctx context.Context, c *gopcua.Client, vars []Variabl
 		resp, err := c.Read(rctx, req)
 		cancel()
 		if err != nil {
-			return nil, nil, fmt.Errorf("read data types: %w", err)
+			return nil, nil, nil, fmt.Errorf("read data types: %w", err)
 		}
 		for _, r := range resp.Results {
 			if r == nil || r.Status != ua.StatusOK || r.Value == nil {
@@ -62,20 +63,46 @@ func loadBrowsedStructures(ctx context.Context, c *gopcua.Client, vars []Variabl
 			if ti.st != nil {
 				defs[ti.st]++
 			}
+			if ti.en != nil {
+				enums[ti.en]++
+			}
 		}
 	}
-	return defs, failed, nil
+	return defs, enums, failed, nil
 }
 
 // printStructures writes the structures of defs, and the structures nested
 // in them, as comment lines (so that a yaml listing stays pasteable): per
 // structure its name, data type id, kind and fields in encoding order, an
-// enumeration field with its values.
-func printStructures(w io.Writer, defs map[*StructDef]int, failed map[string]error) error {
-	if len(defs) == 0 && len(failed) == 0 {
+// enumeration field with its values; then the enumerations of enumeration
+// variables (enums) with their values.
+func printStructures(w io.Writer, defs map[*StructDef]int, enums map[*EnumDef]int, failed map[string]error) error {
+	if len(defs) == 0 && len(enums) == 0 && len(failed) == 0 {
 		return nil
 	}
 	bw := bufio.NewWriter(w)
+	if len(defs) > 0 {
+		writeStructDefs(bw, defs)
+	}
+	if len(enums) > 0 {
+		writeEnumDefs(bw, enums)
+	}
+	keys := make([]string, 0, len(failed))
+	for k := range failed {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(bw, "# data type %s: not decodable: %s\n", k, oneLine(failed[k].Error()))
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("print structures: %w", err)
+	}
+	return nil
+}
+
+// writeStructDefs writes the structures of defs and those nested in them.
+func writeStructDefs(bw *bufio.Writer, defs map[*StructDef]int) {
 	all := map[*StructDef]int{}
 	var walk func(d *StructDef, depth int)
 	walk = func(d *StructDef, depth int) {
@@ -117,18 +144,36 @@ func printStructures(w io.Writer, defs map[*StructDef]int, failed map[string]err
 			fmt.Fprintf(bw, "#   %s: %s\n", oneLine(f.Name), fieldTypeString(f))
 		}
 	}
-	keys := make([]string, 0, len(failed))
-	for k := range failed {
-		keys = append(keys, k)
+}
+
+// writeEnumDefs writes the enumerations of enumeration variables with
+// their values, as a source with enums name or both publishes them.
+func writeEnumDefs(bw *bufio.Writer, enums map[*EnumDef]int) {
+	list := make([]*EnumDef, 0, len(enums))
+	for e := range enums {
+		list = append(list, e)
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fmt.Fprintf(bw, "# data type %s: not decodable: %s\n", k, oneLine(failed[k].Error()))
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].Name < list[j].Name || list[i].Name == list[j].Name && list[i].TypeID < list[j].TypeID
+	})
+	fmt.Fprintf(bw, "# %d enumerations of variables (Int32 values; named with the source's enums: name or both)\n", len(list))
+	for _, e := range list {
+		fmt.Fprintf(bw, "# %s (%s, %d variables): %s\n", oneLine(e.Name), e.TypeID, enums[e], enumValuesString(e))
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("print structures: %w", err)
+}
+
+// enumValuesString lists an enumeration's values by number: "0 Off, 1 Auto".
+func enumValuesString(e *EnumDef) string {
+	nums := make([]int64, 0, len(e.Values))
+	for n := range e.Values {
+		nums = append(nums, n)
 	}
-	return nil
+	slices.Sort(nums)
+	parts := make([]string, len(nums))
+	for i, n := range nums {
+		parts[i] = fmt.Sprintf("%d %s", n, oneLine(e.Values[n]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // fieldTypeString renders a field's type: Double, Axis, Tool[], Int16[,],
@@ -150,16 +195,7 @@ func fieldTypeString(f FieldDef) string {
 		b.WriteString("[" + strings.Repeat(",", int(f.ValueRank)-1) + "]")
 	}
 	if f.Enum != nil {
-		nums := make([]int64, 0, len(f.Enum.Values))
-		for n := range f.Enum.Values {
-			nums = append(nums, n)
-		}
-		slices.Sort(nums)
-		parts := make([]string, len(nums))
-		for i, n := range nums {
-			parts[i] = fmt.Sprintf("%d %s", n, oneLine(f.Enum.Values[n]))
-		}
-		b.WriteString(" (enumeration: " + strings.Join(parts, ", ") + ")")
+		b.WriteString(" (enumeration: " + enumValuesString(f.Enum) + ")")
 	}
 	if f.Optional {
 		b.WriteString(", optional")

@@ -62,14 +62,38 @@ type ExtensionResolver func(encodingID string) *StructDef
 // same Go types as Value gives them. ExtensionObjects inside the body whose
 // encoding resolve knows are decoded too; others stay tag.ExtensionObject.
 // It never panics; an error is a *StructError naming type and field.
-func DecodeStructure(def *StructDef, body []byte, resolve ExtensionResolver) (obj tag.Object, err error) {
+func DecodeStructure(def *StructDef, body []byte, resolve ExtensionResolver) (tag.Object, error) {
+	return DecodeStructureWith(def, body, resolve, DecodeOptions{})
+}
+
+// DecodeOptions change how DecodeStructureWith publishes some fields.
+type DecodeOptions struct {
+	// Enums is the form of enumeration fields: EnumsNumber ("", the
+	// default), EnumsName or EnumsBoth (see those).
+	Enums string
+	// Unnamed is called for every enumeration number that has no name in
+	// its enumeration, when Enums is not EnumsNumber (may be nil).
+	Unnamed func(e *EnumDef, v int64)
+}
+
+// DecodeStructureWith is DecodeStructure with enumeration fields in the
+// form opts.Enums says.
+func DecodeStructureWith(def *StructDef, body []byte, resolve ExtensionResolver, opts DecodeOptions) (obj tag.Object, err error) {
+	var namer *enumNamer
+	if opts.Enums == EnumsName || opts.Enums == EnumsBoth {
+		namer = &enumNamer{form: opts.Enums, unnamed: opts.Unnamed}
+	}
+	return decodeStructure(def, body, resolve, namer)
+}
+
+func decodeStructure(def *StructDef, body []byte, resolve ExtensionResolver, enums *enumNamer) (obj tag.Object, err error) {
 	if def == nil {
 		return tag.Object{}, &StructError{Err: errors.New("no definition")}
 	}
 	if len(body) > maxStructBodyBytes {
 		return tag.Object{}, &StructError{Type: def.Name, Err: errStructTooLarge}
 	}
-	d := structDecoder{buf: ua.NewBuffer(body), resolve: resolve, top: def.Name}
+	d := structDecoder{buf: ua.NewBuffer(body), resolve: resolve, enums: enums, top: def.Name}
 	defer func() {
 		// gopcua's decoders of built-in types can panic on corrupt input
 		// (a negative Variant array length): a bad body, not a crash.
@@ -91,6 +115,7 @@ func DecodeStructure(def *StructDef, body []byte, resolve ExtensionResolver) (ob
 type structDecoder struct {
 	buf     *ua.Buffer
 	resolve ExtensionResolver
+	enums   *enumNamer // nil: enumerations stay numbers
 	top     string
 	path    string // field being decoded, for errors
 }
@@ -241,7 +266,13 @@ func (d *structDecoder) matrix(f *FieldDef, depth int, path string) (any, error)
 	}
 	m.Elements = make([]any, total)
 	for i := range m.Elements {
-		v, err := d.scalar(f, depth, path)
+		p := path
+		if f.Struct != nil {
+			// Errors inside a structure element name it by its flat
+			// (row-major) index.
+			p = fmt.Sprintf("%s[%d]", path, i)
+		}
+		v, err := d.scalar(f, depth, p)
 		if err != nil {
 			return nil, err
 		}
@@ -323,6 +354,9 @@ func (d *structDecoder) array(f *FieldDef, n int, depth int, path string) (any, 
 	}
 	if err := b.Error(); err != nil {
 		return nil, d.fail(err)
+	}
+	if f.Enum != nil && d.enums.active() {
+		return d.enums.convert(f.Enum, x), nil
 	}
 	return convert(x, depth+1), nil
 }
@@ -422,6 +456,10 @@ func (d *structDecoder) scalar(f *FieldDef, depth int, path string) (any, error)
 		}
 	case time.Time:
 		return t, nil
+	case int32:
+		if f.Enum != nil && d.enums.active() {
+			return d.enums.value(f.Enum, t), nil
+		}
 	}
 	return convert(x, depth+1), nil
 }
@@ -440,7 +478,7 @@ func (d *structDecoder) extension(eo *ua.ExtensionObject, depth int) (any, error
 	if depth+1 >= maxStructDepth {
 		return nil, d.fail(errStructTooDeep)
 	}
-	inner := structDecoder{buf: ua.NewBuffer(raw.body), resolve: d.resolve, top: d.top}
+	inner := structDecoder{buf: ua.NewBuffer(raw.body), resolve: d.resolve, enums: d.enums, top: d.top}
 	obj, err := inner.object(def, depth+1, d.path)
 	if err != nil {
 		return nil, err

@@ -37,6 +37,8 @@ func fuzzDef(spec []byte, depth int) (*StructDef, []byte) {
 		f.Optional = def.Kind == StructOptional && c&0x20 != 0
 		t := c & 0x1f
 		switch {
+		case t == uint8(ua.TypeIDInt32):
+			f.Type, f.Enum = ua.TypeIDInt32, testMode // an enumeration
 		case t >= 1 && t <= 25:
 			f.Type = ua.TypeID(t)
 		case depth < 4:
@@ -50,9 +52,10 @@ func fuzzDef(spec []byte, depth int) (*StructDef, []byte) {
 	return def, spec
 }
 
-// FuzzDecodeStructure decodes random bodies with random definitions: it
-// must never panic, fail only with a *StructError, and never produce more
-// array elements than the body has bytes.
+// FuzzDecodeStructure decodes random bodies with random definitions, with
+// enumeration fields in a form the bytes pick: it must never panic, fail
+// only with a *StructError, and never produce more array elements than the
+// body has bytes.
 func FuzzDecodeStructure(f *testing.F) {
 	f.Add([]byte{0, 6, 11, 0xff}, []byte{0, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{1, 6, 0x26, 0x4b, 0xff}, []byte{3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
@@ -62,7 +65,8 @@ func FuzzDecodeStructure(f *testing.F) {
 	f.Add([]byte{0, 22, 24, 23, 25}, []byte{1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, spec, body []byte) {
 		def, _ := fuzzDef(spec, 0)
-		obj, err := DecodeStructure(def, body, func(string) *StructDef { return def })
+		opts := DecodeOptions{Enums: EnumForms[len(spec)%len(EnumForms)], Unnamed: func(*EnumDef, int64) {}}
+		obj, err := DecodeStructureWith(def, body, func(string) *StructDef { return def }, opts)
 		if err != nil {
 			var se *StructError
 			if !errors.As(err, &se) {
@@ -82,6 +86,9 @@ func FuzzDecodeStructure(f *testing.F) {
 func countElements(v any) int {
 	switch t := v.(type) {
 	case tag.Object:
+		if t.TypeName == testMode.Name {
+			return 1 // an enumeration value with its name: one Int32
+		}
 		n := 0
 		for _, f := range t.Fields {
 			n += countElements(f.Value)

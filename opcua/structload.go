@@ -160,8 +160,72 @@ func (l *structLoader) load(ctx context.Context, dt *ua.NodeID, depth int) (*typ
 		return ti, nil
 	}
 	ti := &typeInfo{builtin: sti.builtin, en: sti.en}
+	if sti.en != nil || (super.Namespace() == 0 && super.IntID() == id.Enumeration) {
+		// An enumeration without DataTypeDefinition (OPC UA 1.03): its
+		// names are in its EnumStrings or EnumValues property; a subtype
+		// without either keeps its supertype's names.
+		en, err := l.enumProperties(ctx, dt, key, name)
+		if err != nil {
+			return nil, fmt.Errorf("enumeration %s (%s): %w", key, name, err)
+		}
+		if en != nil {
+			ti.en = en
+		}
+	}
 	l.types[key] = ti
 	return ti, nil
+}
+
+// enumProperties reads the names of enumeration dt from its EnumStrings
+// property (LocalizedText[], the name of value i at index i) or its
+// EnumValues property (EnumValueType[], for numbers that are not 0..n-1).
+// It returns nil when dt has neither.
+func (l *structLoader) enumProperties(ctx context.Context, dt *ua.NodeID, key, name string) (*EnumDef, error) {
+	refs, err := l.browse(ctx, dt, id.HasProperty, ua.BrowseDirectionForward)
+	if err != nil {
+		return nil, fmt.Errorf("browse properties: %w", err)
+	}
+	var prop *ua.NodeID
+	for _, r := range refs {
+		if r.BrowseName != nil && (r.BrowseName.Name == "EnumStrings" || r.BrowseName.Name == "EnumValues") &&
+			r.NodeID != nil && r.NodeID.NodeID != nil {
+			prop = r.NodeID.NodeID
+			break
+		}
+	}
+	if prop == nil {
+		return nil, nil
+	}
+	rctx, cancel := l.request(ctx)
+	resp, err := l.c.Read(rctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{{NodeID: prop, AttributeID: ua.AttributeIDValue}}})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", FormatNodeID(prop), err)
+	}
+	if len(resp.Results) != 1 || resp.Results[0] == nil || resp.Results[0].Status != ua.StatusOK || resp.Results[0].Value == nil {
+		return nil, fmt.Errorf("read %s: no value", FormatNodeID(prop))
+	}
+	en := &EnumDef{Name: name, TypeID: key, Values: map[int64]string{}}
+	switch v := resp.Results[0].Value.Value().(type) {
+	case []*ua.LocalizedText:
+		for i, t := range v {
+			if t != nil && t.Text != "" {
+				en.Values[int64(i)] = t.Text
+			}
+		}
+	case []*ua.ExtensionObject:
+		for _, eo := range v {
+			if eo == nil {
+				continue
+			}
+			if ev, ok := eo.Value.(*ua.EnumValueType); ok && ev != nil && ev.DisplayName != nil {
+				en.Values[ev.Value] = ev.DisplayName.Text
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%s is %T, want LocalizedText[] or EnumValueType[]", FormatNodeID(prop), v)
+	}
+	return en, nil
 }
 
 // structure builds the definition of a structure from its

@@ -3,6 +3,7 @@ package opcua
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -11,26 +12,34 @@ import (
 )
 
 // TestStructCacheFor checks when a reconnect reuses the loaded definitions:
-// only for the same namespaces and build.
+// only for the same namespaces, build and server start time.
 func TestStructCacheFor(t *testing.T) {
 	ns := []string{"http://opcfoundation.org/UA/", "urn:plc"}
-	first := structCacheFor(nil, ns, "PLC 1.0")
+	started := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+	first := structCacheFor(nil, ns, "PLC 1.0", started)
 	first.types["ns=1;i=1"] = &typeInfo{}
-	if got := structCacheFor(first, []string{"http://opcfoundation.org/UA/", "urn:plc"}, "PLC 1.0"); got != first {
-		t.Fatal("same namespaces and build: definitions loaded again")
+	if got := structCacheFor(first, []string{"http://opcfoundation.org/UA/", "urn:plc"}, "PLC 1.0", started); got != first {
+		t.Fatal("same namespaces, build and start time: definitions loaded again")
 	}
 	for _, c := range []struct {
-		ns    []string
-		build string
+		ns      []string
+		build   string
+		started time.Time
 	}{
-		{[]string{"http://opcfoundation.org/UA/", "urn:other"}, "PLC 1.0"},
-		{[]string{"http://opcfoundation.org/UA/"}, "PLC 1.0"},
-		{ns, "PLC 1.1"},
+		{[]string{"http://opcfoundation.org/UA/", "urn:other"}, "PLC 1.0", started},
+		{[]string{"http://opcfoundation.org/UA/"}, "PLC 1.0", started},
+		{ns, "PLC 1.1", started},
+		{ns, "PLC 1.0", started.Add(time.Minute)}, // restarted, maybe with another model
+		{ns, "PLC 1.0", time.Time{}},
 	} {
-		got := structCacheFor(first, c.ns, c.build)
+		got := structCacheFor(first, c.ns, c.build, c.started)
 		if got == first || len(got.types) != 0 {
-			t.Fatalf("namespaces %v build %q: the old definitions were kept", c.ns, c.build)
+			t.Fatalf("namespaces %v build %q started %v: the old definitions were kept", c.ns, c.build, c.started)
 		}
+	}
+	first.stale = true // a value did not decode from it
+	if got := structCacheFor(first, ns, "PLC 1.0", started); got == first || len(got.types) != 0 {
+		t.Fatal("a stale cache was reused")
 	}
 }
 
@@ -44,7 +53,8 @@ func TestStructuresDecodeKeepsWhatFails(t *testing.T) {
 	def.EncodingID = "ns=2;i=106"
 	n := 0
 	var logs testlog.Buffer
-	s := &structures{byEncoding: map[string]*StructDef{def.EncodingID: &def}, warned: map[string]bool{}, undecoded: func() { n++ }, log: zerolog.New(&logs)}
+	cache := &structCache{}
+	s := &structures{byEncoding: map[string]*StructDef{def.EncodingID: &def}, warned: map[string]bool{}, undecoded: func() { n++ }, log: zerolog.New(&logs), cache: cache}
 	good := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(1), int32(5))}
 	bad := tag.ExtensionObject{TypeID: def.EncodingID, Body: le(uint32(9))}
 	unknown := tag.ExtensionObject{TypeID: "ns=2;i=999", Body: []byte{1}}
@@ -69,6 +79,9 @@ func TestStructuresDecodeKeepsWhatFails(t *testing.T) {
 	}
 	if n != 4 {
 		t.Fatalf("undecoded counted %d, want 4", n)
+	}
+	if !cache.stale {
+		t.Fatal("the definitions a value did not decode from are not marked stale for the next session")
 	}
 	if c := strings.Count(logs.String(), "structure value not decoded"); c != 1 {
 		t.Fatalf("%d warnings, want one per type", c)

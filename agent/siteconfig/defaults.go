@@ -197,6 +197,7 @@ func defaultSource(s *sourceFile) {
 	setDefault(&s.ReadAfterReconnect, true)
 	setDefault(&s.ReuseNodes, true)
 	setDefault(&s.RetryFailedItems, duration(opcua.DefaultRetryFailedItems))
+	setDefault(&s.Enums, opcua.EnumsNumber)
 	defaultEvents(s)
 }
 

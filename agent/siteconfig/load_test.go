@@ -55,6 +55,7 @@ func TestParseDefaults(t *testing.T) {
 			ReadAfterReconnect: &yes,
 			ReuseNodes:         &yes,
 			RetryFailedItems:   opcua.DefaultRetryFailedItems,
+			Enums:              opcua.EnumsNumber,
 		}},
 		Engine: engine.Config{
 			Defaults:           engine.Snippet{File: "sites/press-hall.yaml"},
@@ -148,6 +149,7 @@ sources:
     read_after_reconnect: false
     reuse_nodes: false
     retry_failed_items: 5m
+    enums: both
 tag_processor:
   subject_prefix: acme.uns
   timeout: 50ms
@@ -191,7 +193,7 @@ nats:
 			MaxMonitoredItemsPerSubscription: 3000},
 		StateDir: "/var/lib/edgetag", ReconnectMin: 2 * time.Second, ReconnectMax: 30 * time.Second,
 		Heartbeat: 10 * time.Second, KeepAlive: 20 * time.Second, RequestTimeout: 5 * time.Second,
-		ReadAfterReconnect: &no, ReuseNodes: &no, RetryFailedItems: 5 * time.Minute,
+		ReadAfterReconnect: &no, ReuseNodes: &no, RetryFailedItems: 5 * time.Minute, Enums: opcua.EnumsBoth,
 	}}
 	want.Engine = engine.Config{
 		Defaults: engine.Snippet{File: "x.yaml"}, AdvancedProcessing: engine.Snippet{File: "x.yaml"},

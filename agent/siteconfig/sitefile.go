@@ -77,6 +77,7 @@ type sourceFile struct {
 	ReuseNodes         *bool         `yaml:"reuse_nodes"`
 	RetryFailedItems   *duration     `yaml:"retry_failed_items"`
 	Events             []eventFile   `yaml:"events"`
+	Enums              *string       `yaml:"enums"`
 }
 
 type securityFile struct {

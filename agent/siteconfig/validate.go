@@ -357,7 +357,9 @@ func (c *converter) source(p string, s *sourceFile, cfg *Config) opcua.Config {
 		ReadAfterReconnect: s.ReadAfterReconnect,
 		ReuseNodes:         s.ReuseNodes,
 		RetryFailedItems:   c.positive(p+".retry_failed_items", *s.RetryFailedItems),
+		Enums:              *s.Enums,
 	}
+	c.oneOf(p+".enums", sc.Enums, opcua.EnumForms)
 	c.name(p+".name", sc.Name)
 	c.endpoint(p+".endpoint", sc.Endpoint)
 	c.oneOf(p+".security.policy", sc.Security.Policy, securityPolicies)

@@ -105,6 +105,18 @@ tag_processor: {bad_status: show, shortcuts: maybe}
 			},
 		},
 		{
+			name: "enumeration form",
+			yaml: `sources:
+  - name: a
+    endpoint: opc.tcp://h:4840
+    enums: names
+    nodes: [{id: i=85}]
+`,
+			errs: []want{
+				{"4:12", "sources[0].enums", `"names" is not allowed (did you mean "name"?); use one of number, name, both`},
+			},
+		},
+		{
 			name: "security pair, auth, deadband",
 			yaml: `sources:
   - name: a

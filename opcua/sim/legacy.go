@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopcua/opcua/id"
@@ -91,6 +92,30 @@ func BatchBody(tick uint64) []byte {
 	return b
 }
 
+// batchLineField is the field revision 2 of Batch adds at its end.
+const batchLineField = `<opc:Field Name="Line" TypeName="opc:String"/>`
+
+// legacyDictionary is the dictionary of Batch's revision (see
+// Config.LegacyBatchRevision).
+func legacyDictionary(revision int) string {
+	if revision < 2 {
+		return LegacyDictionary
+	}
+	note := `<opc:Field Name="Note" TypeName="opc:String" SwitchField="NoteSpecified"/>`
+	return strings.Replace(LegacyDictionary, note, note+"\n    "+batchLineField, 1)
+}
+
+// BatchBodyRevision is BatchBody for Batch's revision: revision 2 ends
+// with the field Line, "L1".
+func BatchBodyRevision(tick uint64, revision int) []byte {
+	b := BatchBody(tick)
+	if revision >= 2 {
+		b = binary.LittleEndian.AppendUint32(b, 2)
+		b = append(b, "L1"...)
+	}
+	return b
+}
+
 // legacyRef is a reference to a node, for nodes built here.
 func legacyRef(refType uint32, forward bool, target *ua.NodeID, name string, class ua.NodeClass) *ua.ReferenceDescription {
 	return &ua.ReferenceDescription{
@@ -108,7 +133,7 @@ func legacyRef(refType uint32, forward bool, target *ua.NodeID, name string, cla
 // tick) and, for it, the data type node without a DataTypeDefinition, its
 // Default Binary encoding, and the DataTypeDictionary with its
 // DataTypeDescription.
-func (p *plant) legacyStructures(root *server.Node) {
+func (p *plant) legacyStructures(root *server.Node, revision int) {
 	ns := p.ns.ID()
 	dtID := ua.NewStringNodeID(ns, "Types.Batch")
 	encID := ua.NewStringNodeID(ns, "Types.Batch.DefaultBinary")
@@ -146,7 +171,7 @@ func (p *plant) legacyStructures(root *server.Node) {
 		server.References{
 			legacyRef(id.HasTypeDefinition, true, ua.NewNumericNodeID(0, id.DataTypeDictionaryType), "DataTypeDictionaryType", ua.NodeClassVariableType),
 			legacyRef(id.HasComponent, true, descID, "Batch", ua.NodeClassVariable),
-		}, constant([]byte(LegacyDictionary)))
+		}, constant([]byte(legacyDictionary(revision))))
 	node(descID, ua.NodeClassVariable, "Batch",
 		server.Attributes{ua.AttributeIDDataType: server.DataValueFromValue(ua.NewNumericNodeID(0, id.String))},
 		server.References{
@@ -157,7 +182,7 @@ func (p *plant) legacyStructures(root *server.Node) {
 	folder := p.object(root, "Plant.Legacy", "Legacy")
 	enc := ua.NewExpandedNodeID(encID, "", 0)
 	v := &variable{id: ua.NewStringNodeID(ns, "Plant.Legacy.Batch"), next: func(t uint64, _ time.Time) any {
-		return &ua.ExtensionObject{EncodingMask: ua.ExtensionObjectBinary, TypeID: enc, Value: rawStruct(BatchBody(t))}
+		return &ua.ExtensionObject{EncodingMask: ua.ExtensionObjectBinary, TypeID: enc, Value: rawStruct(BatchBodyRevision(t, revision))}
 	}}
 	v.key = v.id.String()
 	now := time.Now().UTC()

@@ -98,6 +98,11 @@ type Config struct {
 	// by a legacy DataTypeDictionary (no DataTypeDefinition attribute), as
 	// servers before OPC UA 1.04 serve them; see BatchBody.
 	LegacyStructures bool
+	// LegacyBatchRevision 2 gives the legacy Batch one more field, Line
+	// (String "L1"), after the others, as a PLC download that changed a
+	// type does while the server's namespaces and build stay the same
+	// (see BatchBodyRevision). 0 and 1 serve LegacyDictionary as it is.
+	LegacyBatchRevision int
 	// HideBrowseLimit leaves ServerCapabilities.MaxBrowseContinuationPoints
 	// at 0 (no limit announced) while BrowseContinuationPoints is enforced,
 	// as some servers do.
@@ -222,7 +227,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.plant = &plant{ns: ns}
 		s.plant.build(objects, s.cfg.ExtraTags)
 		if s.cfg.LegacyStructures {
-			s.plant.legacyStructures(s.plant.ns.Node(ua.NewStringNodeID(ns.ID(), "Plant")))
+			s.plant.legacyStructures(s.plant.ns.Node(ua.NewStringNodeID(ns.ID(), "Plant")), s.cfg.LegacyBatchRevision)
 		}
 		(&subscriptions{failPublishes: &s.failPublishes}).register(srv)
 		s.plant.commands.register(srv)

@@ -16,7 +16,7 @@
 //              urn:edgetag:test:structs, registered before
 //              urn:edgetag:test:nodeopcua, whose index then moves up by one)
 //              and adds Plant/Structs with structured variables (see
-//              addStructs)
+//              addStructs, addStructGaps)
 //   EVENTS     when 1, adds the event objects of addEvents (below)
 //   LEVEL      with EVENTS: the first value of Plant.Boiler.Level
 //              (default 50; 95 starts the level alarm active)
@@ -98,6 +98,66 @@ function addStructs(addressSpace, ns, plant) {
     add("Mode", "Mode", { dataType: DataType.Int32, value: 1 });
     const counting = add("Counting", "Machine", { dataType: DataType.ExtensionObject, value: machine("counting", [0, 0]) });
     return (tick) => counting.setValueFromSource(new Variant({ dataType: DataType.ExtensionObject, value: machine("counting", [0, tick]) }));
+}
+
+// addStructGaps adds to Plant/Structs (STRUCTS=1) the enumeration and
+// multi-dimensional cases: Phase (a node of the Phase enumeration, numbers
+// 10/20/30 in EnumValues, served without DataTypeDefinition as an OPC UA
+// 1.03 server does), Modes (an array of Mode with 5, a number without a
+// name) and Grid (a 2x2 matrix of Machine, row-major "r0c0" .. "r1c1" with
+// counters 0..3). The values match the Go tests (struct_peer_test.go).
+function addStructGaps(addressSpace, ns) {
+    const sns = addressSpace.getNamespace("urn:edgetag:test:structs");
+    const folder = addressSpace.findNode("ns=" + ns.index + ";s=Plant.Structs");
+    const phase = ns.addEnumerationType({
+        browseName: "Phase",
+        enumeration: [
+            { displayName: "Fill", value: 10 },
+            { displayName: "Dose", value: 20 },
+            { displayName: "Drain", value: 30 },
+        ],
+    });
+    phase._getDefinition = () => undefined;
+    const add = (name, dataType, value, valueRank, arrayDimensions) =>
+        ns.addVariable({
+            componentOf: folder,
+            browseName: name,
+            nodeId: "s=Plant.Structs." + name,
+            dataType,
+            valueRank,
+            arrayDimensions,
+            minimumSamplingInterval: 50,
+            value,
+        });
+    add("Phase", phase, { dataType: DataType.Int32, value: 20 }, -1);
+    add("Modes", addressSpace.findDataType("Mode", sns.index), {
+        dataType: DataType.Int32,
+        arrayType: VariantArrayType.Array,
+        value: [0, 2, 5],
+    }, 1);
+    const machine = addressSpace.findDataType("Machine", sns.index);
+    const cell = (name, counter) =>
+        addressSpace.constructExtensionObject(machine, {
+            name,
+            mode: 2,
+            counter: [0, counter],
+            axis: { x: 1.5, y: 0.25 },
+            tools: [
+                { id: "T1", wear: 0.125 },
+                { id: "T2", wear: 0.5 },
+            ],
+            temps: [20.5, 21],
+            options: { a: 7, c: "set" },
+            choice: { text: "chosen" },
+            running: true,
+            started: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, 123)),
+        });
+    add("Grid", machine, {
+        dataType: DataType.ExtensionObject,
+        arrayType: VariantArrayType.Matrix,
+        dimensions: [2, 2],
+        value: [cell("r0c0", 0), cell("r0c1", 1), cell("r1c0", 2), cell("r1c1", 3)],
+    }, 2, [2, 2]);
 }
 
 async function main() {
@@ -187,6 +247,9 @@ async function main() {
     let tick = 0;
     const vars = [];
     const structsTick = process.env.STRUCTS === "1" ? addStructs(addressSpace, ns, plant) : null;
+    if (process.env.STRUCTS === "1") {
+        addStructGaps(addressSpace, ns);
+    }
     const add = (parent, name, dataType, value) => {
         const v = ns.addVariable({
             componentOf: parent,
