@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopcua/opcua/ua"
@@ -308,11 +309,22 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 		b.WriteStruct(id)
 	case ua.TypeIDQualifiedName:
-		x, ok := v.(tag.QualifiedName)
-		if !ok {
+		var qn ua.QualifiedName
+		switch x := v.(type) {
+		case tag.QualifiedName:
+			qn = ua.QualifiedName{NamespaceIndex: x.NamespaceIndex, Name: x.Name}
+		case string:
+			// "<ns>:name" or "name", as a write of a QualifiedName node.
+			qn.Name = x
+			if ns, rest, ok := strings.Cut(x, ":"); ok {
+				if n, err := strconv.ParseUint(ns, 10, 16); err == nil {
+					qn = ua.QualifiedName{NamespaceIndex: uint16(n), Name: rest}
+				}
+			}
+		default:
 			return bad()
 		}
-		b.WriteStruct(&ua.QualifiedName{NamespaceIndex: x.NamespaceIndex, Name: x.Name})
+		b.WriteStruct(&qn)
 	case ua.TypeIDLocalizedText:
 		var lt *ua.LocalizedText
 		switch x := v.(type) {
@@ -320,10 +332,32 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 			lt = ua.NewLocalizedTextWithLocale(x.Text, x.Locale)
 		case string:
 			lt = ua.NewLocalizedText(x)
+		case map[string]any:
+			// {"text": ..., "locale": ...} as JSON carries it.
+			text, ok := x["text"].(string)
+			locale, lok := x["locale"].(string)
+			if !ok || (x["locale"] != nil && !lok) || len(x) > 2 || len(x) == 2 && x["locale"] == nil {
+				return bad()
+			}
+			lt = ua.NewLocalizedTextWithLocale(text, locale)
 		default:
 			return bad()
 		}
 		b.WriteStruct(lt)
+	case ua.TypeIDGUID:
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case tag.GUID:
+			s = string(x)
+		default:
+			return bad()
+		}
+		if !validGUID(s) {
+			return e.fail(path, fmt.Errorf("%q is not a GUID (8-4-4-4-12 hex digits)", s))
+		}
+		b.WriteStruct(ua.NewGUID(s))
 	case ua.TypeIDVariant:
 		vv, err := ua.NewVariant(v)
 		if err != nil {

@@ -214,6 +214,9 @@ func (ss *session) loadStructures(ctx context.Context, build string, handles []i
 			ss.addStruct(ti.st)
 		}
 	}
+	if ss.live != nil {
+		ss.live.shareStructs(cache.types)
+	}
 	if n := len(ss.structs.byEncoding); n > 0 {
 		ss.log.Info().Int("structures", n).Int("nodes_checked", len(handles)).Msg("structure definitions loaded")
 	}
