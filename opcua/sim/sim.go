@@ -96,7 +96,8 @@ type Config struct {
 	BrowseContinuationPoints int
 	// LegacyStructures adds Plant/Legacy/Batch, a structure described only
 	// by a legacy DataTypeDictionary (no DataTypeDefinition attribute), as
-	// servers before OPC UA 1.04 serve them; see BatchBody.
+	// servers before OPC UA 1.04 serve them (see BatchBody), and
+	// Plant/Legacy/Recipe, a writable Batch.
 	LegacyStructures bool
 	// HideBrowseLimit leaves ServerCapabilities.MaxBrowseContinuationPoints
 	// at 0 (no limit announced) while BrowseContinuationPoints is enforced,
