@@ -59,7 +59,7 @@ func TestStructWriteNodeOPCUA(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	// The command read decodes the structure.
+	// The command read decodes structures.
 	rv, err := src.Read(ctx, []string{nsuID("Plant.Structs.Setpoint")})
 	if err != nil || rv[0].Err != nil {
 		t.Fatalf("read: %v %v", err, rv[0].Err)
@@ -122,8 +122,24 @@ func TestStructWriteNodeOPCUA(t *testing.T) {
 	}
 	checkObject(t, "after the refused writes", rv[0].Value, setpointWritten())
 
+	// A second source uses only the enumeration node, so it has loaded
+	// no structure definition: reading and writing structured nodes
+	// loads them on demand.
+	cfg2 := peerConfig(t, p.Endpoint)
+	cfg2.Name = "peer2"
+	cfg2.Nodes = []NodeConfig{{ID: nsuID("Plant.Structs.Mode")}}
+	src2, err := NewSource(cfg2, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col2 collector
+	stop2 := runSource(t, src2, col2.emit)
+	defer stop2()
+	testutil.WaitUntil(t, 60*time.Second, "the second source's first value", func() bool {
+		return col2.count(0, "Structs.Mode") > 0
+	})
 	// An array of structures on a node no item uses.
-	res, err = src.Write(ctx, []WriteItem{{Node: nsuID("Plant.Structs.Setpoints"), Value: json.RawMessage(`[{"a":1},{"a":2,"c":"two"},{"a":3,"b":0.5,"c":""}]`)}}, WriteOptions{Verify: true})
+	res, err = src2.Write(ctx, []WriteItem{{Node: nsuID("Plant.Structs.Setpoints"), Value: json.RawMessage(`[{"a":1},{"a":2,"c":"two"},{"a":3,"b":0.5,"c":""}]`)}}, WriteOptions{Verify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +152,21 @@ func TestStructWriteNodeOPCUA(t *testing.T) {
 	}
 	checkObject(t, "Setpoints[1]", back[1], tag.Object{TypeName: "Options", Fields: []tag.Field{{Name: "a", Value: int32(2)}, {Name: "c", Value: "two"}}})
 	checkObject(t, "Setpoints[2]", back[2], tag.Object{TypeName: "Options", Fields: []tag.Field{{Name: "a", Value: int32(3)}, {Name: "b", Value: 0.5}, {Name: "c", Value: ""}}})
-	res, err = src.Write(ctx, []WriteItem{{Node: nsuID("Plant.Structs.Setpoints"), Value: json.RawMessage(`[{"a":1},{"b":2}]`)}}, WriteOptions{})
+	res, err = src2.Write(ctx, []WriteItem{{Node: nsuID("Plant.Structs.Setpoints"), Value: json.RawMessage(`[{"a":1},{"b":2}]`)}}, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := res[0].Err; e == nil || e.Code != CodeTypeMismatch || !strings.Contains(e.Msg, "$[1].a: missing required field") {
 		t.Fatalf("error %v, want $[1].a: missing required field", e)
+	}
+	rv, err = src2.Read(ctx, []string{nsuID("Plant.Structs.Sparse"), nsuID("Plant.Structs.Machines")})
+	if err != nil || rv[0].Err != nil || rv[1].Err != nil {
+		t.Fatalf("read: %v %+v", err, rv)
+	}
+	checkObject(t, "read Sparse", rv[0].Value, tag.Object{TypeName: "Options", Fields: []tag.Field{{Name: "a", Value: int32(-3)}}})
+	if ms, ok := rv[1].Value.([]tag.Object); !ok || len(ms) != 2 || rv[1].DataType != "Machine" {
+		t.Fatalf("read Machines %s %T %#v, want two Machine", rv[1].DataType, rv[1].Value, rv[1].Value)
+	} else {
+		checkObject(t, "read Machines[1]", ms[1], structMachine("press 2", 2))
 	}
 }
