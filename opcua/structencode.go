@@ -24,7 +24,10 @@ import (
 // json.Number and must fit the field's type exactly; a DateTime field takes
 // a time.Time or an RFC 3339 string; a ByteString field a []byte or a
 // base64 string (as JSON carries it); an enumeration field its number or
-// its value's name. Errors name the field.
+// its value's name; a LocalizedText field a string or {"text", "locale"};
+// a QualifiedName field "name" or "<ns>:name"; a Guid field its string
+// form; a Variant field a scalar, a JSON number there being an Int64 when
+// integral and a Double otherwise. Errors name the field.
 //
 // The write path builds an ExtensionObject with TypeID def.EncodingID and
 // this body.
@@ -178,6 +181,12 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error 
 
 var errEncodeType = errors.New("value does not fit the field's type")
 
+// intBits is the width of each integer type.
+var intBits = map[ua.TypeID]uint{
+	ua.TypeIDSByte: 8, ua.TypeIDInt16: 16, ua.TypeIDInt32: 32, ua.TypeIDInt64: 64,
+	ua.TypeIDByte: 8, ua.TypeIDUint16: 16, ua.TypeIDUint32: 32, ua.TypeIDUint64: 64,
+}
+
 func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error {
 	if f.Struct != nil && !f.Subtyped {
 		return e.object(f.Struct, v, depth+1, path)
@@ -201,7 +210,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		b.WriteBool(x)
 	case ua.TypeIDSByte, ua.TypeIDInt16, ua.TypeIDInt32, ua.TypeIDInt64:
 		n, ok := toInt64(v)
-		bits := map[ua.TypeID]uint{ua.TypeIDSByte: 8, ua.TypeIDInt16: 16, ua.TypeIDInt32: 32, ua.TypeIDInt64: 64}[f.Type]
+		bits := intBits[f.Type]
 		if !ok || bits < 64 && (n < -(1<<(bits-1)) || n >= 1<<(bits-1)) {
 			return bad()
 		}
@@ -217,7 +226,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 	case ua.TypeIDByte, ua.TypeIDUint16, ua.TypeIDUint32, ua.TypeIDUint64:
 		n, ok := toUint64(v)
-		bits := map[ua.TypeID]uint{ua.TypeIDByte: 8, ua.TypeIDUint16: 16, ua.TypeIDUint32: 32, ua.TypeIDUint64: 64}[f.Type]
+		bits := intBits[f.Type]
 		if !ok || bits < 64 && n >= 1<<bits {
 			return bad()
 		}
@@ -359,6 +368,17 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 		b.WriteStruct(ua.NewGUID(s))
 	case ua.TypeIDVariant:
+		if n, ok := v.(json.Number); ok {
+			// A JSON number in a Variant field: an integer is an Int64,
+			// anything else a Double.
+			if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+				v = i
+			} else if f, err := n.Float64(); err == nil {
+				v = f
+			} else {
+				return e.fail(path, fmt.Errorf("%s is not a number a Variant can hold", n))
+			}
+		}
 		vv, err := ua.NewVariant(v)
 		if err != nil {
 			return e.fail(path, err)
