@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gopcua/opcua/ua"
 
@@ -25,6 +26,11 @@ import (
 // own cache belongs to its goroutine, so commands keep theirs: seeded from
 // the session's after every loading pass, extended on demand.
 type commandStructs struct {
+	// shared is the session's latest snapshot of its definitions, merged
+	// under mu on the next use. The session only stores it, so it never
+	// waits for a command (mu is held while a definition loads).
+	shared atomic.Pointer[map[string]*typeInfo]
+
 	mu         sync.Mutex
 	loader     *structLoader         // types and dicts by node id; its count bounds loading
 	byEncoding map[string]*StructDef // concrete structures by Default Binary encoding id
@@ -39,16 +45,29 @@ func newCommandStructs(l *liveSession) *commandStructs {
 	}
 }
 
-// shareStructs adds the definitions of the session's cache that commands
-// do not have yet. It runs on the session's goroutine, which owns types.
+// shareStructs hands the definitions of the session's cache to commands.
+// It runs on the session's goroutine, which owns types, and copies them
+// (the cache only grows during a session, so a later snapshot holds an
+// earlier one).
 func (l *liveSession) shareStructs(types map[string]*typeInfo) {
-	cs := l.structs
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
+	snap := make(map[string]*typeInfo, len(types))
 	for k, ti := range types {
 		if ti.st != nil && ti.st.Fields == nil {
 			continue // still loading (not after a finished pass)
 		}
+		snap[k] = ti
+	}
+	l.structs.shared.Store(&snap)
+}
+
+// mergeShared adds what the session shared since the last use. Callers
+// hold mu.
+func (cs *commandStructs) mergeShared() {
+	p := cs.shared.Swap(nil)
+	if p == nil {
+		return
+	}
+	for k, ti := range *p {
 		if _, ok := cs.loader.types[k]; !ok {
 			cs.loader.types[k] = ti
 		}
@@ -84,6 +103,7 @@ func (l *liveSession) structFor(ctx context.Context, dt *ua.NodeID) (*StructDef,
 	cs := l.structs
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	cs.mergeShared()
 	before := len(cs.loader.types)
 	ti, err := cs.loader.load(ctx, dt, 0)
 	if err != nil {
@@ -121,6 +141,7 @@ func (l *liveSession) decodeStructs(v any) (any, string) {
 	cs := l.structs
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	cs.mergeShared()
 	if len(cs.byEncoding) == 0 {
 		return v, ""
 	}
@@ -144,6 +165,7 @@ func (l *liveSession) undecodedStruct(v any) bool {
 	cs := l.structs
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	cs.mergeShared()
 	check := func(e any) bool {
 		eo, ok := e.(tag.ExtensionObject)
 		return ok && (eo.Body == nil || cs.byEncoding[eo.TypeID] == nil)
