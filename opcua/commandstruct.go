@@ -278,6 +278,8 @@ func (l *liveSession) structValue(ctx context.Context, raw json.RawMessage, m *n
 	switch {
 	case errors.Is(err, errNotStructure):
 		return nil, cmdErr(CodeTypeMismatch, "data type %s is an abstract structure type; writing it is not supported", FormatNodeID(m.DataType))
+	case err != nil && (ctx.Err() != nil || l.lost.Err() != nil):
+		return nil, requestErr(ctx, l, err, "load the definition of data type "+FormatNodeID(m.DataType))
 	case err != nil:
 		return nil, cmdErr(CodeTypeMismatch, "the definition of data type %s could not be loaded: %v", FormatNodeID(m.DataType), err)
 	case def == nil:
