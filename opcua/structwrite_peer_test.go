@@ -3,6 +3,7 @@ package opcua
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,21 @@ func TestStructWriteNodeOPCUA(t *testing.T) {
 	}
 	if e := res[0].Err; e == nil || e.Code != CodeTypeMismatch || !strings.Contains(e.Msg, "$[1].a: missing required field") {
 		t.Fatalf("error %v, want $[1].a: missing required field", e)
+	}
+	// A method argument of a structured type is encoded the same way;
+	// its structured output comes back decoded.
+	outs, err := src2.Call(ctx, nsuID("Plant.Structs"), nsuID("Plant.Structs.Echo"), []json.RawMessage{json.RawMessage(`{"a":4,"b":1.5}`)})
+	if err != nil {
+		t.Fatalf("call Echo: %v", err)
+	}
+	if len(outs) != 1 || outs[0].DataType != "Options" {
+		t.Fatalf("Echo returned %+v, want one Options", outs)
+	}
+	checkObject(t, "Echo output", outs[0].Value, tag.Object{TypeName: "Options", Fields: []tag.Field{{Name: "a", Value: int32(5)}, {Name: "b", Value: 1.5}, {Name: "c", Value: "echo"}}})
+	_, err = src2.Call(ctx, nsuID("Plant.Structs"), nsuID("Plant.Structs.Echo"), []json.RawMessage{json.RawMessage(`{"b":1.5}`)})
+	var cerr *CommandError
+	if !errors.As(err, &cerr) || cerr.Code != CodeTypeMismatch || !strings.Contains(cerr.Msg, "argument 0 (options): $.a: missing required field") {
+		t.Fatalf("call without a: %v, want type_mismatch naming argument 0 and $.a", err)
 	}
 	rv, err = src2.Read(ctx, []string{nsuID("Plant.Structs.Sparse"), nsuID("Plant.Structs.Machines")})
 	if err != nil || rv[0].Err != nil || rv[1].Err != nil {

@@ -59,6 +59,8 @@ const path = require("path");
 // enumeration) and Counting (a Machine whose counter follows the tick).
 // The values match structMachine in the Go tests. Setpoint (a Machine) and
 // Setpoints (an array of Options) are writable, unchanged until written.
+// The method Echo(options Options) -> Options on Plant/Structs returns its
+// argument with a incremented and c set to "echo".
 function addStructs(addressSpace, ns, plant) {
     const sns = addressSpace.getNamespace("urn:edgetag:test:structs");
     const dt = (name) => addressSpace.findDataType(name, sns.index);
@@ -106,6 +108,17 @@ function addStructs(addressSpace, ns, plant) {
         arrayType: VariantArrayType.Array,
         value: [addressSpace.constructExtensionObject(dt("Options"), { a: 0 })],
     }, 1, rw);
+    const echo = ns.addMethod(folder, {
+        browseName: "Echo",
+        nodeId: "s=Plant.Structs.Echo",
+        inputArguments: [{ name: "options", dataType: dt("Options").nodeId }],
+        outputArguments: [{ name: "same", dataType: dt("Options").nodeId }],
+    });
+    echo.bindMethod((inputArguments, context, callback) => {
+        const o = inputArguments[0].value;
+        const out = addressSpace.constructExtensionObject(dt("Options"), { a: o.a + 1, b: o.b, c: "echo" });
+        callback(null, { statusCode: StatusCodes.Good, outputArguments: [{ dataType: DataType.ExtensionObject, value: out }] });
+    });
     const counting = add("Counting", "Machine", { dataType: DataType.ExtensionObject, value: machine("counting", [0, 0]) });
     return (tick) => counting.setValueFromSource(new Variant({ dataType: DataType.ExtensionObject, value: machine("counting", [0, tick]) }));
 }
