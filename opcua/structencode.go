@@ -54,6 +54,29 @@ func (e *structEncoder) fail(path string, err error) error {
 	return &StructError{Type: e.top, Field: path, Err: err}
 }
 
+// fieldPath names the field (or array element) being encoded; its string
+// form ("axis.x", "tools[1]") is built only when needed: for an error, or
+// as the prefix of a nested structure.
+type fieldPath struct {
+	prefix string // the path of the enclosing structure
+	name   string
+	index  int // element index, -1 for the field itself
+}
+
+// at is the path of element i of the field.
+func (p fieldPath) at(i int) fieldPath {
+	p.index = i
+	return p
+}
+
+func (p fieldPath) String() string {
+	s := join(p.prefix, p.name)
+	if p.index >= 0 {
+		s += "[" + strconv.Itoa(p.index) + "]"
+	}
+	return s
+}
+
 // fieldsOf returns the named values of a tag.Object or a map.
 func fieldsOf(v any) (map[string]any, bool) {
 	switch t := v.(type) {
@@ -100,7 +123,7 @@ func (e *structEncoder) object(def *StructDef, v any, depth int, prefix string) 
 			return nil
 		}
 		f := &def.Fields[chosen]
-		return e.field(f, m[f.Name], depth, join(prefix, f.Name))
+		return e.field(f, m[f.Name], depth, fieldPath{prefix: prefix, name: f.Name, index: -1})
 	case StructOptional:
 		var mask uint32
 		bit := 0
@@ -124,7 +147,7 @@ func (e *structEncoder) object(def *StructDef, v any, depth int, prefix string) 
 			}
 			return e.fail(join(prefix, f.Name), errors.New("missing required field"))
 		}
-		if err := e.field(f, x, depth, join(prefix, f.Name)); err != nil {
+		if err := e.field(f, x, depth, fieldPath{prefix: prefix, name: f.Name, index: -1}); err != nil {
 			return err
 		}
 	}
@@ -140,7 +163,7 @@ func slicesContainsField(fs []FieldDef, name string) bool {
 	return false
 }
 
-func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error {
+func (e *structEncoder) field(f *FieldDef, v any, depth int, path fieldPath) error {
 	if f.ValueRank < 1 {
 		return e.scalar(f, v, depth, path)
 	}
@@ -150,14 +173,14 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error 
 			e.buf.WriteInt32(int32(d))
 		}
 		for i, x := range m.Elements {
-			if err := e.scalar(f, x, depth, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := e.scalar(f, x, depth, path.at(i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if f.ValueRank > 1 {
-		return e.fail(path, fmt.Errorf("want a matrix, got %T", v))
+		return e.fail(path.String(), fmt.Errorf("want a matrix, got %T", v))
 	}
 	if v == nil {
 		e.buf.WriteInt32(-1)
@@ -165,14 +188,14 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error 
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Slice || (f.Type != ua.TypeIDByte && rv.Type() == byteSliceType) {
-		return e.fail(path, fmt.Errorf("want an array, got %T", v))
+		return e.fail(path.String(), fmt.Errorf("want an array, got %T", v))
 	}
 	if rv.Len() > maxStructArrayLen {
-		return e.fail(path, fmt.Errorf("%w: %d", errStructArrayLen, rv.Len()))
+		return e.fail(path.String(), fmt.Errorf("%w: %d", errStructArrayLen, rv.Len()))
 	}
 	e.buf.WriteInt32(int32(rv.Len()))
 	for i := 0; i < rv.Len(); i++ {
-		if err := e.scalar(f, rv.Index(i).Interface(), depth, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+		if err := e.scalar(f, rv.Index(i).Interface(), depth, path.at(i)); err != nil {
 			return err
 		}
 	}
@@ -187,9 +210,9 @@ var intBits = map[ua.TypeID]uint{
 	ua.TypeIDByte: 8, ua.TypeIDUint16: 16, ua.TypeIDUint32: 32, ua.TypeIDUint64: 64,
 }
 
-func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error {
+func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path fieldPath) error {
 	if f.Struct != nil && !f.Subtyped {
-		return e.object(f.Struct, v, depth+1, path)
+		return e.object(f.Struct, v, depth+1, path.String())
 	}
 	if name, ok := v.(string); ok && f.Enum != nil {
 		for n, vn := range f.Enum.Values {
@@ -200,7 +223,9 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 	}
 	b := e.buf
-	bad := func() error { return e.fail(path, fmt.Errorf("%w: %T for %s", errEncodeType, v, TypeName(f.Type))) }
+	bad := func() error {
+		return e.fail(path.String(), fmt.Errorf("%w: %T for %s", errEncodeType, v, TypeName(f.Type)))
+	}
 	switch f.Type {
 	case ua.TypeIDBoolean:
 		x, ok := v.(bool)
@@ -272,7 +297,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		case string:
 			t, err := time.Parse(time.RFC3339Nano, x)
 			if err != nil {
-				return e.fail(path, err)
+				return e.fail(path.String(), err)
 			}
 			b.WriteTime(t)
 		default:
@@ -285,7 +310,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		case string:
 			var d []byte
 			if err := json.Unmarshal([]byte(strconv.Quote(x)), &d); err != nil {
-				return e.fail(path, fmt.Errorf("ByteString: %w", err))
+				return e.fail(path.String(), fmt.Errorf("ByteString: %w", err))
 			}
 			b.WriteByteString(d)
 		default:
@@ -314,7 +339,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 		id, err := ua.ParseNodeID(s)
 		if err != nil {
-			return e.fail(path, err)
+			return e.fail(path.String(), err)
 		}
 		b.WriteStruct(id)
 	case ua.TypeIDQualifiedName:
@@ -364,7 +389,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 			return bad()
 		}
 		if !validGUID(s) {
-			return e.fail(path, fmt.Errorf("%q is not a GUID (8-4-4-4-12 hex digits)", s))
+			return e.fail(path.String(), fmt.Errorf("%q is not a GUID (8-4-4-4-12 hex digits)", s))
 		}
 		b.WriteStruct(ua.NewGUID(s))
 	case ua.TypeIDVariant:
@@ -376,19 +401,19 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 			} else if f, err := n.Float64(); err == nil {
 				v = f
 			} else {
-				return e.fail(path, fmt.Errorf("%s is not a number a Variant can hold", n))
+				return e.fail(path.String(), fmt.Errorf("%s is not a number a Variant can hold", n))
 			}
 		}
 		vv, err := ua.NewVariant(v)
 		if err != nil {
-			return e.fail(path, err)
+			return e.fail(path.String(), err)
 		}
 		b.WriteStruct(vv)
 	default:
-		return e.fail(path, fmt.Errorf("encoding %s fields is not supported", TypeName(f.Type)))
+		return e.fail(path.String(), fmt.Errorf("encoding %s fields is not supported", TypeName(f.Type)))
 	}
 	if err := b.Error(); err != nil {
-		return e.fail(path, err)
+		return e.fail(path.String(), err)
 	}
 	return nil
 }
