@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/edgetag/edgetag/command"
 	"github.com/edgetag/edgetag/internal/natstest"
 	"github.com/edgetag/edgetag/opcua"
 )
@@ -124,5 +127,81 @@ func TestStructureEnumsEndToEnd(t *testing.T) {
 	}
 	if want := `edgetag_source_enum_values_unnamed_total{site="test-site",source="sim"} 0`; !strings.Contains(body, want) {
 		t.Errorf("/metrics lacks %q", want)
+	}
+}
+
+// TestStructureWriteThroughTheAgent writes a JSON object to the
+// simulator's structured Plant.Legacy.Recipe by its UNS subject over the
+// command service: the reply carries the written and read-back objects,
+// the subject publishes the new object, and a missing required field is
+// one type_mismatch naming the field, with nothing written.
+func TestStructureWriteThroughTheAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	t.Parallel()
+	cfg := simSite(t, historian("acme.demo"), false)
+	cfg.Simulator.LegacyStructures = true
+	cfg.Sources[0].Nodes = []opcua.NodeConfig{{ID: "nsu=urn:edgetag:sim;s=Plant.Legacy.Recipe"}}
+	cfg.Commands = &command.Policy{Read: true, Timeout: 10 * time.Second, Sources: map[string]*command.SourceRules{
+		"sim": {Write: []command.NodeRule{{Node: "nsu=urn:edgetag:sim;s=Plant.Legacy.*"}}},
+	}}
+	a := newAgent(t, cfg)
+	runAgent(t, a)
+	const subject = "umh.v1.acme.demo._historian.Recipe"
+	got := subscribe(t, a.SinkURL(), subject)
+	natstest.WaitFor(t, 60*time.Second, func() error {
+		if got.len() == 0 {
+			return fmt.Errorf("no message on %s yet", subject)
+		}
+		return nil
+	})
+	nc, err := nats.Connect(a.SinkURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ask := func(req string) (command.Reply, string) {
+		t.Helper()
+		m, err := nc.Request(command.Subject(cfg.Site, "write"), []byte(req), 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep command.Reply
+		if err := json.Unmarshal(m.Data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep, string(m.Data)
+	}
+	const recipe = `{"Id":"R-7","State":"Done","Tick":7,"Doses":[{"Material":"sugar","Kg":1.25}],"Last":{"Count":3}}`
+	const want = `{"Id":"R-7","State":2,"Tick":7,"Doses":[{"Material":"sugar","Kg":1.25}],"Last":{"Count":3}}`
+
+	// Missing a required field: refused, nothing written.
+	rep, raw := ask(`{"subject":"` + subject + `","value":{"Id":"R-0","State":0}}`)
+	if rep.OK || rep.Error == nil || rep.Error.Code != opcua.CodeTypeMismatch || !strings.Contains(rep.Error.Message, "$.Tick: missing required field") {
+		t.Fatalf("write without Tick: %s", raw)
+	}
+	from := got.len()
+	rep, raw = ask(`{"subject":"` + subject + `","value":` + recipe + `,"verify":true}`)
+	if !rep.OK || rep.Results[0].DataType != "Batch" {
+		t.Fatalf("write: %s", raw)
+	}
+	for _, part := range []string{`"value":` + want, `"read_back":` + want} {
+		if !strings.Contains(raw, part) {
+			t.Fatalf("reply %s lacks %s", raw, part)
+		}
+	}
+	natstest.WaitFor(t, 30*time.Second, func() error {
+		for _, m := range got.snapshot()[from:] {
+			if strings.Contains(string(m.Data), `"value":`+want) {
+				return nil
+			}
+		}
+		return fmt.Errorf("the written recipe not published on %s yet (%d messages)", subject, got.len()-from)
+	})
+	for _, m := range got.snapshot() {
+		if strings.Contains(string(m.Data), `"R-0"`) {
+			t.Fatalf("the refused value was published: %s", m.Data)
+		}
 	}
 }

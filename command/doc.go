@@ -10,6 +10,12 @@
 // out_of_range, bad_status, timeout, source_down, invalid_request,
 // verify_failed, rate_limited).
 //
+// A structured node (a PLC UDT) is written, read and passed as a method
+// argument as a JSON object: package opcua encodes it from the data type's
+// definition on the server, and a missing required field, an unknown key
+// or a field value that does not fit is type_mismatch naming the field's
+// JSON path ($.axis.x).
+//
 // The service fails closed: without a Policy (the site file's commands:
 // block) no write or call is executed; with one, only nodes and methods
 // its allow-list names for their source, within its min/max and rate

@@ -106,8 +106,10 @@ type ItemResult struct {
 	Source  string `json:"source,omitempty"`
 	Node    string `json:"node,omitempty"`
 	Subject string `json:"subject,omitempty"`
-	// Value is the value written (write) or read (read).
-	Value    any        `json:"value,omitempty"`
+	// Value is the value written (write) or read (read); a structure is
+	// a JSON object of its fields in definition order.
+	Value any `json:"value,omitempty"`
+	// DataType is the node's built-in type, or a structure's name.
 	DataType string     `json:"data_type,omitempty"`
 	Old      any        `json:"old,omitempty"`
 	ReadBack any        `json:"read_back,omitempty"`

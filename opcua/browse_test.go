@@ -343,7 +343,7 @@ func TestBrowseEndpoint(t *testing.T) {
 		{name: "structure fields", root: "nsu=urn:edgetag:sim;s=Plant.Legacy", format: "yaml",
 			want: []string{"  - id: \"nsu=urn:edgetag:sim;s=Plant.Legacy.Batch\"  # Batch (ExtensionObject, r)\n",
 				"# 3 structures (fields in encoding order)\n",
-				"# Batch (ns=1;s=Types.Batch, structure_with_optional_fields, 1 variables):\n",
+				"# Batch (ns=1;s=Types.Batch, structure_with_optional_fields, 2 variables):\n",
 				"#   State: BatchState (enumeration: 0 Idle, 1 Running, 2 Done)\n",
 				"#   Doses: Dose[]\n", "#   Note: String, optional\n",
 				"# Reading (legacy dictionary, union, nested):\n"}},

@@ -154,6 +154,10 @@ type liveSession struct {
 	nodes       map[string]*nodeMeta // node id string -> metadata
 	methodsArgs map[string][]argSpec // method node id string -> input arguments
 	typeNames   map[string]string    // data type id string -> built-in type name
+
+	// structs are the structure definitions of writes and reads
+	// (commandstruct.go); they have their own lock.
+	structs *commandStructs
 }
 
 // maxCachedNodes bounds the node metadata cached per session.
@@ -173,13 +177,16 @@ type argSpec struct {
 	Name      string
 	TypeName  string
 	ValueRank int32
+	DataType  *ua.NodeID // the argument's data type (structures are encoded from its definition)
 }
 
 func newLiveSession(ss *session) *liveSession {
-	return &liveSession{
+	l := &liveSession{
 		c: ss.c, lost: ss.lost, namespaces: ss.namespaces, readBatch: ss.limits.Read, log: ss.log,
 		nodes: map[string]*nodeMeta{}, methodsArgs: map[string][]argSpec{}, typeNames: map[string]string{},
 	}
+	l.structs = newCommandStructs(l)
+	return l
 }
 
 // acquire returns the live session and holds one of the source's command

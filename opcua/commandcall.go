@@ -18,7 +18,9 @@ type CallOutput struct {
 // Call calls method (a node id) on object (a node id) through the source's
 // session with args converted, like write values, to the types of the
 // method's InputArguments property (read from the server and cached per
-// session). It returns the output arguments. Every failure is a
+// session); an argument of a structured type takes a JSON object encoded
+// from the type's definition, as a write does, and a structured output
+// comes back decoded. It returns the output arguments. Every failure is a
 // *CommandError: invalid_request for a wrong argument count, the
 // conversion's codes naming the argument, bad_status with the server's
 // status (BadMethodInvalid, BadUserAccessDenied, ...), source_down, timeout.
@@ -51,8 +53,20 @@ func (s *Source) Call(ctx context.Context, object, method string, args []json.Ra
 	}
 	in := make([]*ua.Variant, len(args))
 	for i, a := range specs {
-		v, cerr := JSONToVariant(args[i], a.TypeName, a.ValueRank, live.namespaces)
+		var v *ua.Variant
+		var cerr *CommandError
+		if a.TypeName == "ExtensionObject" && a.DataType != nil {
+			var sw *structWrite
+			if sw, cerr = live.structValue(rctx, args[i], &nodeMeta{DataType: a.DataType, ValueRank: a.ValueRank}); sw != nil {
+				v = sw.variant
+			}
+		} else {
+			v, cerr = JSONToVariant(args[i], a.TypeName, a.ValueRank, live.namespaces)
+		}
 		if cerr != nil {
+			if live.lost.Err() != nil {
+				return nil, ErrSourceDown
+			}
 			cerr.Msg = fmt.Sprintf("method %s argument %d (%s): %s", method, i, a.Name, cerr.Msg)
 			return nil, cerr
 		}
@@ -75,6 +89,9 @@ func (s *Source) Call(ctx context.Context, object, method string, args []json.Ra
 	out := make([]CallOutput, len(res.OutputArguments))
 	for i, v := range res.OutputArguments {
 		out[i].Value, out[i].DataType = Value(v)
+		if d, name := live.decodeStructs(out[i].Value); name != "" {
+			out[i].Value, out[i].DataType = d, name
+		}
 	}
 	return out, nil
 }
@@ -139,7 +156,7 @@ func (l *liveSession) inputArguments(ctx context.Context, method *ua.NodeID) ([]
 		}
 		names := l.typeNamesOf(ctx, types)
 		for _, a := range args {
-			sp := argSpec{Name: a.Name, ValueRank: a.ValueRank}
+			sp := argSpec{Name: a.Name, ValueRank: a.ValueRank, DataType: a.DataType}
 			if a.DataType != nil {
 				sp.TypeName = names[FormatNodeID(a.DataType)]
 			}

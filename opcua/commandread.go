@@ -49,10 +49,67 @@ func (s *Source) Read(ctx context.Context, nodes []string) ([]ReadValue, error) 
 	if rerr != nil {
 		return nil, requestErr(rctx, live, rerr, "read")
 	}
+	// Structures whose definitions commands have not loaded (a node no
+	// item uses) came without their bodies: load them and read those
+	// nodes again.
+	var again []int
 	for k, dv := range dvs {
-		out[idx[k]] = readValue(nodes[idx[k]], dv)
+		if dv != nil && dv.Value != nil {
+			if v, _ := Value(dv.Value); live.undecodedStruct(v) {
+				again = append(again, k)
+			}
+		}
+	}
+	if len(again) > 0 {
+		if err := live.loadStructsOf(rctx, ids, again, dvs); err != nil {
+			return nil, requestErr(rctx, live, err, "read")
+		}
+	}
+	for k, dv := range dvs {
+		out[idx[k]] = live.readValue(nodes[idx[k]], dv)
 	}
 	return out, nil
+}
+
+// loadStructsOf loads the structure definitions of the nodes ids[k] for k
+// in which and reads their values again into dvs. A node whose definition
+// cannot be loaded keeps the value first read (a tag.ExtensionObject);
+// the error is that of a failed request.
+func (l *liveSession) loadStructsOf(ctx context.Context, ids []*ua.NodeID, which []int, dvs []*ua.DataValue) error {
+	sub := make([]*ua.NodeID, len(which))
+	for j, k := range which {
+		sub[j] = ids[k]
+	}
+	metas, _, err := l.nodeMetas(ctx, sub)
+	if err != nil {
+		return err
+	}
+	loaded := false
+	for _, m := range metas {
+		if m == nil || m.DataType == nil || m.TypeName != "ExtensionObject" {
+			continue
+		}
+		def, err := l.structFor(ctx, m.DataType)
+		if err != nil {
+			if l.lost.Err() != nil {
+				return err
+			}
+			l.log.Debug().Err(err).Str("data_type_id", FormatNodeID(m.DataType)).Msg("structure definition for a read not loaded")
+			continue
+		}
+		loaded = loaded || def != nil
+	}
+	if !loaded {
+		return nil
+	}
+	fresh, err := l.readValues(ctx, sub)
+	if err != nil {
+		return err
+	}
+	for j, k := range which {
+		dvs[k] = fresh[j]
+	}
+	return nil
 }
 
 // readValue converts one read result.

@@ -33,7 +33,9 @@ import (
 //     values; -1 a scalar; -2 (any) either; 2 and more nested arrays are not
 //     supported (CodeTypeMismatch).
 //
-// Other types (structures, Variant, DiagnosticInfo) are CodeTypeMismatch.
+// Other types (Variant, DiagnosticInfo) are CodeTypeMismatch. Structures
+// are not converted here: Write and Call encode them from the data type's
+// definition (structVariant).
 func JSONToVariant(raw json.RawMessage, typeName string, valueRank int32, namespaces []string) (*ua.Variant, *CommandError) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {

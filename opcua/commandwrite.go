@@ -25,10 +25,11 @@ type WriteOptions struct {
 // WriteResult is the outcome of one WriteItem.
 type WriteResult struct {
 	Node string
-	// DataType is the node's built-in type the value was converted to.
+	// DataType is the node's built-in type the value was converted to;
+	// for a structured node, the structure's name.
 	DataType string
-	// Written is the value sent, as Value converts it (nil when the item
-	// failed before the write).
+	// Written is the value sent, as Value converts it (a structure as
+	// its decoded tag.Object; nil when the item failed before the write).
 	Written any
 	// Old and ReadBack are the values read before and after the write
 	// (Verify only).
@@ -76,6 +77,7 @@ func (s *Source) Write(ctx context.Context, items []WriteItem, opt WriteOptions)
 	var send []*ua.WriteValue
 	var sendIdx []int
 	var sendIDs []*ua.NodeID
+	written := make([]*structWrite, len(items)) // structured items by index
 	for k, i := range idx {
 		r := &out[i]
 		if merrs[k] != nil {
@@ -89,13 +91,29 @@ func (s *Source) Write(ctx context.Context, items []WriteItem, opt WriteOptions)
 				Msg: "node " + items[i].Node + " is not writable for this session (UserAccessLevel)"}
 			continue
 		}
-		v, cerr := JSONToVariant(items[i].Value, m.TypeName, m.ValueRank, live.namespaces)
+		var v *ua.Variant
+		var cerr *CommandError
+		if m.TypeName == "ExtensionObject" && m.DataType != nil {
+			var sw *structWrite
+			sw, cerr = live.structValue(rctx, items[i].Value, m)
+			if sw != nil {
+				v, r.Written, r.DataType = sw.variant, sw.written, sw.def.Name
+				written[i] = sw
+			}
+		} else {
+			v, cerr = JSONToVariant(items[i].Value, m.TypeName, m.ValueRank, live.namespaces)
+			if cerr == nil {
+				r.Written, _ = Value(v)
+			}
+		}
 		if cerr != nil {
+			if live.lost.Err() != nil {
+				return nil, ErrSourceDown
+			}
 			cerr.Msg = "node " + items[i].Node + ": " + cerr.Msg
 			r.Err = cerr
 			continue
 		}
-		r.Written, _ = Value(v)
 		send = append(send, &ua.WriteValue{NodeID: ids[k], AttributeID: ua.AttributeIDValue,
 			Value: &ua.DataValue{EncodingMask: ua.DataValueValue, Value: v}})
 		sendIdx = append(sendIdx, i)
@@ -110,7 +128,7 @@ func (s *Source) Write(ctx context.Context, items []WriteItem, opt WriteOptions)
 			return nil, requestErr(rctx, live, err, "read old values")
 		}
 		for k, dv := range dvs {
-			old := readValue(items[sendIdx[k]].Node, dv)
+			old := live.readValue(items[sendIdx[k]].Node, dv)
 			out[sendIdx[k]].Old = &old
 		}
 	}
@@ -152,10 +170,16 @@ func (s *Source) Write(ctx context.Context, items []WriteItem, opt WriteOptions)
 	for j, dv := range dvs {
 		k := backK[j]
 		r := &out[sendIdx[k]]
-		back := readValue(r.Node, dv)
+		back := live.readValue(r.Node, dv)
 		r.ReadBack = &back
 		if back.Err != nil {
 			r.Err = &CommandError{Code: CodeVerifyFailed, Status: back.Err.Status, Msg: "reading back failed: " + back.Err.Msg}
+			continue
+		}
+		if sw := written[sendIdx[k]]; sw != nil && decodedStruct(back.Value) {
+			if d := diffValues(sw.written, back.Value, "$"); d != "" {
+				r.Err = cmdErr(CodeVerifyFailed, "node %s: the value read back differs from the one written at %s", r.Node, d)
+			}
 			continue
 		}
 		if !sameValue(send[k].Value.Value, dv.Value) {

@@ -58,7 +58,10 @@ type session struct {
 
 	// structs decodes the values of structured data types (structures.go).
 	structs *structures
-	build   string // the server's build, as resolvedSet and structCache record it
+	// live is what commands use of this session (nil for a read-once
+	// session); loadStructures shares its definitions with it.
+	live  *liveSession
+	build string // the server's build, as resolvedSet and structCache record it
 }
 
 // allHandles returns the handles of every item.
@@ -122,6 +125,7 @@ func (ss *session) run(ctx context.Context) error {
 	// withdrawn before the client is closed.
 	if !ss.once {
 		live := newLiveSession(ss)
+		ss.live = live
 		s.live.Store(live)
 		defer s.live.CompareAndSwap(live, nil)
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopcua/opcua/ua"
@@ -23,7 +24,10 @@ import (
 // json.Number and must fit the field's type exactly; a DateTime field takes
 // a time.Time or an RFC 3339 string; a ByteString field a []byte or a
 // base64 string (as JSON carries it); an enumeration field its number or
-// its value's name. Errors name the field.
+// its value's name; a LocalizedText field a string or {"text", "locale"};
+// a QualifiedName field "name" or "<ns>:name"; a Guid field its string
+// form; a Variant field a scalar, a JSON number there being an Int64 when
+// integral and a Double otherwise. Errors name the field.
 //
 // The write path builds an ExtensionObject with TypeID def.EncodingID and
 // this body.
@@ -48,6 +52,29 @@ type structEncoder struct {
 
 func (e *structEncoder) fail(path string, err error) error {
 	return &StructError{Type: e.top, Field: path, Err: err}
+}
+
+// fieldPath names the field (or array element) being encoded; its string
+// form ("axis.x", "tools[1]") is built only when needed: for an error, or
+// as the prefix of a nested structure.
+type fieldPath struct {
+	prefix string // the path of the enclosing structure
+	name   string
+	index  int // element index, -1 for the field itself
+}
+
+// at is the path of element i of the field.
+func (p fieldPath) at(i int) fieldPath {
+	p.index = i
+	return p
+}
+
+func (p fieldPath) String() string {
+	s := join(p.prefix, p.name)
+	if p.index >= 0 {
+		s += "[" + strconv.Itoa(p.index) + "]"
+	}
+	return s
 }
 
 // fieldsOf returns the named values of a tag.Object or a map.
@@ -96,7 +123,7 @@ func (e *structEncoder) object(def *StructDef, v any, depth int, prefix string) 
 			return nil
 		}
 		f := &def.Fields[chosen]
-		return e.field(f, m[f.Name], depth, join(prefix, f.Name))
+		return e.field(f, m[f.Name], depth, fieldPath{prefix: prefix, name: f.Name, index: -1})
 	case StructOptional:
 		var mask uint32
 		bit := 0
@@ -120,7 +147,7 @@ func (e *structEncoder) object(def *StructDef, v any, depth int, prefix string) 
 			}
 			return e.fail(join(prefix, f.Name), errors.New("missing required field"))
 		}
-		if err := e.field(f, x, depth, join(prefix, f.Name)); err != nil {
+		if err := e.field(f, x, depth, fieldPath{prefix: prefix, name: f.Name, index: -1}); err != nil {
 			return err
 		}
 	}
@@ -136,7 +163,7 @@ func slicesContainsField(fs []FieldDef, name string) bool {
 	return false
 }
 
-func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error {
+func (e *structEncoder) field(f *FieldDef, v any, depth int, path fieldPath) error {
 	if f.ValueRank < 1 {
 		return e.scalar(f, v, depth, path)
 	}
@@ -146,14 +173,14 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error 
 			e.buf.WriteInt32(int32(d))
 		}
 		for i, x := range m.Elements {
-			if err := e.scalar(f, x, depth, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := e.scalar(f, x, depth, path.at(i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if f.ValueRank > 1 {
-		return e.fail(path, fmt.Errorf("want a matrix, got %T", v))
+		return e.fail(path.String(), fmt.Errorf("want a matrix, got %T", v))
 	}
 	if v == nil {
 		e.buf.WriteInt32(-1)
@@ -161,14 +188,14 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error 
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Slice || (f.Type != ua.TypeIDByte && rv.Type() == byteSliceType) {
-		return e.fail(path, fmt.Errorf("want an array, got %T", v))
+		return e.fail(path.String(), fmt.Errorf("want an array, got %T", v))
 	}
 	if rv.Len() > maxStructArrayLen {
-		return e.fail(path, fmt.Errorf("%w: %d", errStructArrayLen, rv.Len()))
+		return e.fail(path.String(), fmt.Errorf("%w: %d", errStructArrayLen, rv.Len()))
 	}
 	e.buf.WriteInt32(int32(rv.Len()))
 	for i := 0; i < rv.Len(); i++ {
-		if err := e.scalar(f, rv.Index(i).Interface(), depth, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+		if err := e.scalar(f, rv.Index(i).Interface(), depth, path.at(i)); err != nil {
 			return err
 		}
 	}
@@ -177,9 +204,15 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path string) error 
 
 var errEncodeType = errors.New("value does not fit the field's type")
 
-func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error {
+// intBits is the width of each integer type.
+var intBits = map[ua.TypeID]uint{
+	ua.TypeIDSByte: 8, ua.TypeIDInt16: 16, ua.TypeIDInt32: 32, ua.TypeIDInt64: 64,
+	ua.TypeIDByte: 8, ua.TypeIDUint16: 16, ua.TypeIDUint32: 32, ua.TypeIDUint64: 64,
+}
+
+func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path fieldPath) error {
 	if f.Struct != nil && !f.Subtyped {
-		return e.object(f.Struct, v, depth+1, path)
+		return e.object(f.Struct, v, depth+1, path.String())
 	}
 	if name, ok := v.(string); ok && f.Enum != nil {
 		for n, vn := range f.Enum.Values {
@@ -190,7 +223,9 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 	}
 	b := e.buf
-	bad := func() error { return e.fail(path, fmt.Errorf("%w: %T for %s", errEncodeType, v, TypeName(f.Type))) }
+	bad := func() error {
+		return e.fail(path.String(), fmt.Errorf("%w: %T for %s", errEncodeType, v, TypeName(f.Type)))
+	}
 	switch f.Type {
 	case ua.TypeIDBoolean:
 		x, ok := v.(bool)
@@ -200,7 +235,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		b.WriteBool(x)
 	case ua.TypeIDSByte, ua.TypeIDInt16, ua.TypeIDInt32, ua.TypeIDInt64:
 		n, ok := toInt64(v)
-		bits := map[ua.TypeID]uint{ua.TypeIDSByte: 8, ua.TypeIDInt16: 16, ua.TypeIDInt32: 32, ua.TypeIDInt64: 64}[f.Type]
+		bits := intBits[f.Type]
 		if !ok || bits < 64 && (n < -(1<<(bits-1)) || n >= 1<<(bits-1)) {
 			return bad()
 		}
@@ -216,7 +251,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 	case ua.TypeIDByte, ua.TypeIDUint16, ua.TypeIDUint32, ua.TypeIDUint64:
 		n, ok := toUint64(v)
-		bits := map[ua.TypeID]uint{ua.TypeIDByte: 8, ua.TypeIDUint16: 16, ua.TypeIDUint32: 32, ua.TypeIDUint64: 64}[f.Type]
+		bits := intBits[f.Type]
 		if !ok || bits < 64 && n >= 1<<bits {
 			return bad()
 		}
@@ -262,7 +297,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		case string:
 			t, err := time.Parse(time.RFC3339Nano, x)
 			if err != nil {
-				return e.fail(path, err)
+				return e.fail(path.String(), err)
 			}
 			b.WriteTime(t)
 		default:
@@ -275,7 +310,7 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		case string:
 			var d []byte
 			if err := json.Unmarshal([]byte(strconv.Quote(x)), &d); err != nil {
-				return e.fail(path, fmt.Errorf("ByteString: %w", err))
+				return e.fail(path.String(), fmt.Errorf("ByteString: %w", err))
 			}
 			b.WriteByteString(d)
 		default:
@@ -304,15 +339,26 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 		}
 		id, err := ua.ParseNodeID(s)
 		if err != nil {
-			return e.fail(path, err)
+			return e.fail(path.String(), err)
 		}
 		b.WriteStruct(id)
 	case ua.TypeIDQualifiedName:
-		x, ok := v.(tag.QualifiedName)
-		if !ok {
+		var qn ua.QualifiedName
+		switch x := v.(type) {
+		case tag.QualifiedName:
+			qn = ua.QualifiedName{NamespaceIndex: x.NamespaceIndex, Name: x.Name}
+		case string:
+			// "<ns>:name" or "name", as a write of a QualifiedName node.
+			qn.Name = x
+			if ns, rest, ok := strings.Cut(x, ":"); ok {
+				if n, err := strconv.ParseUint(ns, 10, 16); err == nil {
+					qn = ua.QualifiedName{NamespaceIndex: uint16(n), Name: rest}
+				}
+			}
+		default:
 			return bad()
 		}
-		b.WriteStruct(&ua.QualifiedName{NamespaceIndex: x.NamespaceIndex, Name: x.Name})
+		b.WriteStruct(&qn)
 	case ua.TypeIDLocalizedText:
 		var lt *ua.LocalizedText
 		switch x := v.(type) {
@@ -320,21 +366,54 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path string) error
 			lt = ua.NewLocalizedTextWithLocale(x.Text, x.Locale)
 		case string:
 			lt = ua.NewLocalizedText(x)
+		case map[string]any:
+			// {"text": ..., "locale": ...} as JSON carries it.
+			text, ok := x["text"].(string)
+			locale, lok := x["locale"].(string)
+			if !ok || (x["locale"] != nil && !lok) || len(x) > 2 || len(x) == 2 && x["locale"] == nil {
+				return bad()
+			}
+			lt = ua.NewLocalizedTextWithLocale(text, locale)
 		default:
 			return bad()
 		}
 		b.WriteStruct(lt)
+	case ua.TypeIDGUID:
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case tag.GUID:
+			s = string(x)
+		default:
+			return bad()
+		}
+		if !validGUID(s) {
+			return e.fail(path.String(), fmt.Errorf("%q is not a GUID (8-4-4-4-12 hex digits)", s))
+		}
+		b.WriteStruct(ua.NewGUID(s))
 	case ua.TypeIDVariant:
+		if n, ok := v.(json.Number); ok {
+			// A JSON number in a Variant field: an integer is an Int64,
+			// anything else a Double.
+			if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+				v = i
+			} else if f, err := n.Float64(); err == nil {
+				v = f
+			} else {
+				return e.fail(path.String(), fmt.Errorf("%s is not a number a Variant can hold", n))
+			}
+		}
 		vv, err := ua.NewVariant(v)
 		if err != nil {
-			return e.fail(path, err)
+			return e.fail(path.String(), err)
 		}
 		b.WriteStruct(vv)
 	default:
-		return e.fail(path, fmt.Errorf("encoding %s fields is not supported", TypeName(f.Type)))
+		return e.fail(path.String(), fmt.Errorf("encoding %s fields is not supported", TypeName(f.Type)))
 	}
 	if err := b.Error(); err != nil {
-		return e.fail(path, err)
+		return e.fail(path.String(), err)
 	}
 	return nil
 }

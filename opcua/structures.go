@@ -328,6 +328,9 @@ func (ss *session) loadStructures(ctx context.Context, build string, handles []i
 			ss.addStruct(ti.st)
 		}
 	}
+	if ss.live != nil {
+		ss.live.shareStructs(cache.types)
+	}
 	if n, e := len(ss.structs.byEncoding), len(ss.structs.enumNodes); n > 0 || e > 0 {
 		ss.log.Info().Int("structures", n).Int("enumeration_nodes", e).Int("nodes_checked", len(handles)).Msg("structure definitions loaded")
 	}

@@ -46,6 +46,8 @@ func TestWriteAndCallSendServiceRequests(t *testing.T) {
 		{"by subject", []string{"write", "-s", url, "--site", "s1", "umh.v1.a.b", "42.5"}, exitOK, `{"subject":"umh.v1.a.b","value":42.5,"timeout":"5s"}`},
 		{"by node", []string{"write", "-s", url, "--site", "s1", "--source", "plc", "--verify", "ns=2;s=X", "Line1"}, exitOK,
 			`{"source":"plc","node":"ns=2;s=X","value":"Line1","verify":true,"timeout":"5s"}`},
+		{"structure", []string{"write", "-s", url, "--site", "s1", "umh.v1.a.r", `{"Id":"R-1","Tick":2}`}, exitOK,
+			`{"subject":"umh.v1.a.r","value":{"Id":"R-1","Tick":2},"timeout":"5s"}`},
 		{"refused", []string{"write", "-s", url, "--site", "s1", "umh.v1.Bad", "1"}, exitFailure, `"umh.v1.Bad"`},
 		{"call", []string{"call", "-s", url, "--site", "s1", "--source", "plc", "ns=1;s=O", "ns=1;s=M", "2", "3.5"}, exitOK,
 			`{"source":"plc","object":"ns=1;s=O","method":"ns=1;s=M","args":[2,3.5],"timeout":"5s"}`},

@@ -22,6 +22,9 @@ import (
 //	                 written
 //	DoubleArray, Int32Array, StringArray, ByteArray  writable arrays
 //	ReadOnly         a Double that is not writable (BadNotWritable)
+//
+// With Config.LegacyStructures, Plant/Legacy/Recipe (a Batch structure) is
+// writable too: an ExtensionObject of Batch's encoding (structureWritten).
 //	Add              a method: Add(a Double, b Double) -> Double on the
 //	                 object Plant.Commands
 //
@@ -43,6 +46,9 @@ type writable struct {
 	v     *variable
 	typ   ua.TypeID
 	array bool
+	// encoding is set for a structure (typ ExtensionObject): the Default
+	// Binary encoding id a written ExtensionObject must carry.
+	encoding *ua.NodeID
 }
 
 // commands serves Write and Call for Plant/Commands.
@@ -167,6 +173,11 @@ func (c *commands) writeOne(wv *ua.WriteValue) ua.StatusCode {
 	if v.Type() != w.typ || (v.EncodingMask()&ua.VariantArrayValues != 0) != w.array || v.ArrayDimensions() != nil && len(v.ArrayDimensions()) > 1 {
 		return ua.StatusBadTypeMismatch
 	}
+	if w.encoding != nil {
+		if st := structureWritten(v, w.encoding); st != ua.StatusOK {
+			return st
+		}
+	}
 	c.writes.Lock()
 	defer c.writes.Unlock()
 	now := time.Now().UTC()
@@ -174,6 +185,25 @@ func (c *commands) writeOne(wv *ua.WriteValue) ua.StatusCode {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	notifier{mis: c.srv.MonitoredItemService}.notify(ctx, []*variable{w.v}, now.Add(100*time.Millisecond))
+	return ua.StatusOK
+}
+
+// structureWritten checks a structured value written: an ExtensionObject
+// of encoding enc whose body was kept. gopcua decodes the body of an
+// encoding it knows only (edgetag registers the encodings it loaded, so in
+// the process of an edgetag with the built-in simulator the body is kept);
+// a body it dropped is BadDataEncodingUnsupported rather than an empty
+// value stored.
+func structureWritten(v *ua.Variant, enc *ua.NodeID) ua.StatusCode {
+	eo, ok := v.Value().(*ua.ExtensionObject)
+	switch {
+	case !ok || eo == nil || eo.TypeID == nil || eo.TypeID.NodeID == nil:
+		return ua.StatusBadTypeMismatch
+	case !eo.TypeID.NodeID.Equal(enc):
+		return ua.StatusBadTypeMismatch
+	case eo.Value == nil:
+		return ua.StatusBadDataEncodingUnsupported
+	}
 	return ua.StatusOK
 }
 

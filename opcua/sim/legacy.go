@@ -130,8 +130,9 @@ func legacyRef(refType uint32, forward bool, target *ua.NodeID, name string, cla
 }
 
 // legacyStructures adds Plant/Legacy/Batch (data type Batch, changing every
-// tick) and, for it, the data type node without a DataTypeDefinition, its
-// Default Binary encoding, and the DataTypeDictionary with its
+// tick), Plant/Legacy/Recipe (a writable Batch, BatchBody(0) until
+// written) and, for them, the data type node without a DataTypeDefinition,
+// its Default Binary encoding, and the DataTypeDictionary with its
 // DataTypeDescription.
 func (p *plant) legacyStructures(root *server.Node, revision int) {
 	ns := p.ns.ID()
@@ -181,26 +182,38 @@ func (p *plant) legacyStructures(root *server.Node, revision int) {
 
 	folder := p.object(root, "Plant.Legacy", "Legacy")
 	enc := ua.NewExpandedNodeID(encID, "", 0)
-	v := &variable{id: ua.NewStringNodeID(ns, "Plant.Legacy.Batch"), next: func(t uint64, _ time.Time) any {
+	batch := func(t uint64, _ time.Time) any {
 		return &ua.ExtensionObject{EncodingMask: ua.ExtensionObjectBinary, TypeID: enc, Value: rawStruct(BatchBodyRevision(t, revision))}
-	}}
+	}
+	p.vars = append(p.vars, p.structVariable(folder, "Plant.Legacy.Batch", "Batch", dtID, byte(ua.AccessLevelTypeCurrentRead), batch))
+	// Recipe holds Batch 0 until a client writes another Batch.
+	rec := p.structVariable(folder, "Plant.Legacy.Recipe", "Recipe", dtID,
+		byte(ua.AccessLevelTypeCurrentRead|ua.AccessLevelTypeCurrentWrite), func(uint64, time.Time) any { return batch(0, time.Time{}) })
+	p.commands.writable[rec.key] = &writable{v: rec, typ: ua.TypeIDExtensionObject, encoding: encID}
+}
+
+// structVariable adds a scalar variable of structured data type dt below
+// folder; next gives its value (an ExtensionObject) at a tick.
+func (p *plant) structVariable(folder *server.Node, path, name string, dt *ua.NodeID, access byte, next func(uint64, time.Time) any) *variable {
+	ns := p.ns.ID()
+	v := &variable{id: ua.NewStringNodeID(ns, path), next: next}
 	v.key = v.id.String()
 	now := time.Now().UTC()
 	v.set(v.next(0, now), now)
 	a := server.Attributes{
 		ua.AttributeIDNodeClass:       server.DataValueFromValue(int32(ua.NodeClassVariable)),
-		ua.AttributeIDBrowseName:      server.DataValueFromValue(&ua.QualifiedName{NamespaceIndex: ns, Name: "Batch"}),
-		ua.AttributeIDDisplayName:     server.DataValueFromValue(attrs.DisplayName("Batch", "")),
+		ua.AttributeIDBrowseName:      server.DataValueFromValue(&ua.QualifiedName{NamespaceIndex: ns, Name: name}),
+		ua.AttributeIDDisplayName:     server.DataValueFromValue(attrs.DisplayName(name, "")),
 		ua.AttributeIDDescription:     server.DataValueFromValue(&ua.LocalizedText{}),
-		ua.AttributeIDDataType:        server.DataValueFromValue(dtID),
+		ua.AttributeIDDataType:        server.DataValueFromValue(dt),
 		ua.AttributeIDValueRank:       server.DataValueFromValue(int32(-1)),
-		ua.AttributeIDAccessLevel:     server.DataValueFromValue(byte(ua.AccessLevelTypeCurrentRead)),
-		ua.AttributeIDUserAccessLevel: server.DataValueFromValue(byte(ua.AccessLevelTypeCurrentRead)),
+		ua.AttributeIDAccessLevel:     server.DataValueFromValue(access),
+		ua.AttributeIDUserAccessLevel: server.DataValueFromValue(access),
 		ua.AttributeIDHistorizing:     server.DataValueFromValue(false),
 	}
 	typeRef := *p.varType
 	v.node = server.NewNode(v.id, a, server.References{&typeRef}, func() *ua.DataValue { return v.cur.Load() })
 	p.ns.AddNode(v.node)
 	folder.AddRef(v.node, id.HasComponent, true)
-	p.vars = append(p.vars, v)
+	return v
 }

@@ -96,7 +96,8 @@ type Config struct {
 	BrowseContinuationPoints int
 	// LegacyStructures adds Plant/Legacy/Batch, a structure described only
 	// by a legacy DataTypeDictionary (no DataTypeDefinition attribute), as
-	// servers before OPC UA 1.04 serve them; see BatchBody.
+	// servers before OPC UA 1.04 serve them (see BatchBody), and
+	// Plant/Legacy/Recipe, a writable Batch.
 	LegacyStructures bool
 	// LegacyBatchRevision 2 gives the legacy Batch one more field, Line
 	// (String "L1"), after the others, as a PLC download that changed a

@@ -57,7 +57,10 @@ const path = require("path");
 // fields, Choice union, Boolean, DateTime), Machines (an array of two
 // Machine), Sparse (Options with no optional field set), Mode (the Mode
 // enumeration) and Counting (a Machine whose counter follows the tick).
-// The values match structMachine in the Go tests.
+// The values match structMachine in the Go tests. Setpoint (a Machine) and
+// Setpoints (an array of Options) are writable, unchanged until written.
+// The method Echo(options Options) -> Options on Plant/Structs returns its
+// argument with a incremented and c set to "echo".
 function addStructs(addressSpace, ns, plant) {
     const sns = addressSpace.getNamespace("urn:edgetag:test:structs");
     const dt = (name) => addressSpace.findDataType(name, sns.index);
@@ -78,13 +81,15 @@ function addStructs(addressSpace, ns, plant) {
             running: true,
             started: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, 123)),
         });
-    const add = (name, dataType, value, valueRank) =>
+    const add = (name, dataType, value, valueRank, access) =>
         ns.addVariable({
             componentOf: folder,
             browseName: name,
             nodeId: "s=Plant.Structs." + name,
             dataType: dt(dataType),
             valueRank: valueRank === undefined ? -1 : valueRank,
+            accessLevel: access || "CurrentRead",
+            userAccessLevel: access || "CurrentRead",
             minimumSamplingInterval: 50,
             value,
         });
@@ -96,6 +101,24 @@ function addStructs(addressSpace, ns, plant) {
     }, 1);
     add("Sparse", "Options", { dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(dt("Options"), { a: -3 }) });
     add("Mode", "Mode", { dataType: DataType.Int32, value: 1 });
+    const rw = "CurrentRead | CurrentWrite";
+    add("Setpoint", "Machine", { dataType: DataType.ExtensionObject, value: machine("setpoint", [0, 0]) }, -1, rw);
+    add("Setpoints", "Options", {
+        dataType: DataType.ExtensionObject,
+        arrayType: VariantArrayType.Array,
+        value: [addressSpace.constructExtensionObject(dt("Options"), { a: 0 })],
+    }, 1, rw);
+    const echo = ns.addMethod(folder, {
+        browseName: "Echo",
+        nodeId: "s=Plant.Structs.Echo",
+        inputArguments: [{ name: "options", dataType: dt("Options").nodeId }],
+        outputArguments: [{ name: "same", dataType: dt("Options").nodeId }],
+    });
+    echo.bindMethod((inputArguments, context, callback) => {
+        const o = inputArguments[0].value;
+        const out = addressSpace.constructExtensionObject(dt("Options"), { a: o.a + 1, b: o.b, c: "echo" });
+        callback(null, { statusCode: StatusCodes.Good, outputArguments: [{ dataType: DataType.ExtensionObject, value: out }] });
+    });
     const counting = add("Counting", "Machine", { dataType: DataType.ExtensionObject, value: machine("counting", [0, 0]) });
     return (tick) => counting.setValueFromSource(new Variant({ dataType: DataType.ExtensionObject, value: machine("counting", [0, tick]) }));
 }
