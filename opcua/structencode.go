@@ -204,6 +204,28 @@ func (e *structEncoder) field(f *FieldDef, v any, depth int, path fieldPath) err
 
 var errEncodeType = errors.New("value does not fit the field's type")
 
+// enumNumber accepts each form an enumeration is published in (see
+// Config.Enums), so a value read can be written back as it came: the number,
+// the name, or the object {"value": n, "name": ...} of enums: both (its
+// value wins; the name is not checked against it). Anything else is
+// returned unchanged for the type check to refuse.
+func enumNumber(en *EnumDef, v any) any {
+	if fields, ok := fieldsOf(v); ok {
+		if n, ok := fields["value"]; ok {
+			return n
+		}
+		return v
+	}
+	if name, ok := v.(string); ok {
+		for n, vn := range en.Values {
+			if vn == name {
+				return n
+			}
+		}
+	}
+	return v
+}
+
 // intBits is the width of each integer type.
 var intBits = map[ua.TypeID]uint{
 	ua.TypeIDSByte: 8, ua.TypeIDInt16: 16, ua.TypeIDInt32: 32, ua.TypeIDInt64: 64,
@@ -214,13 +236,8 @@ func (e *structEncoder) scalar(f *FieldDef, v any, depth int, path fieldPath) er
 	if f.Struct != nil && !f.Subtyped {
 		return e.object(f.Struct, v, depth+1, path.String())
 	}
-	if name, ok := v.(string); ok && f.Enum != nil {
-		for n, vn := range f.Enum.Values {
-			if vn == name {
-				v = n
-				break
-			}
-		}
+	if f.Enum != nil {
+		v = enumNumber(f.Enum, v)
 	}
 	b := e.buf
 	bad := func() error {

@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -189,5 +190,27 @@ func TestParseEnumForm(t *testing.T) {
 	}
 	if _, err := parseEnumForm("Name"); err == nil || !strings.Contains(err.Error(), "number, name or both") {
 		t.Errorf("Name: %v, want an error listing the forms", err)
+	}
+}
+
+// TestEncodeStructureEnumForms writes back what each enumeration form
+// publishes: a value read as number, name or value-and-name object encodes
+// to the body it was decoded from.
+func TestEncodeStructureEnumForms(t *testing.T) {
+	for _, form := range []string{EnumsNumber, EnumsName, EnumsBoth} {
+		obj, err := DecodeStructureWith(testStation, testStationBody, nil, DecodeOptions{Enums: form})
+		if err != nil {
+			t.Fatalf("%s: decode: %v", form, err)
+		}
+		body, err := EncodeStructure(testStation, obj)
+		if err != nil {
+			t.Fatalf("%s: encode %v: %v", form, obj, err)
+		}
+		if !bytes.Equal(body, testStationBody) {
+			t.Errorf("%s: encoded % x, want % x", form, body, testStationBody)
+		}
+	}
+	if _, err := EncodeStructure(testStep, map[string]any{"mode": map[string]any{"name": "Auto"}}); err == nil {
+		t.Error("an enumeration object without value encoded")
 	}
 }
