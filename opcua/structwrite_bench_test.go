@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/edgetag/edgetag/opcua/sim"
 )
 
 // BenchmarkStructureEncode measures the cost of one structure write's
@@ -17,14 +15,7 @@ import (
 // simulator's legacy-dictionary Batch (optional field, union, array of
 // nested structures).
 func BenchmarkStructureEncode(b *testing.B) {
-	schema, err := parseBinarySchema([]byte(sim.LegacyDictionary))
-	if err != nil {
-		b.Fatal(err)
-	}
-	batch, err := newSchemaTypes(schema).structure("Batch", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	batch := benchBatchDef(b)
 	batch.EncodingID = "ns=1;s=Types.Batch.DefaultBinary"
 	// Machine without its matrix field, which JSON cannot give.
 	machine := *testMachine
