@@ -13,6 +13,7 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 
+	"github.com/edgetag/edgetag/internal/jsonkind"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -224,7 +225,7 @@ func (l *liveSession) structVariant(raw json.RawMessage, def *StructDef, valueRa
 	cs := l.structs
 	one := func(v any, path string) (*ua.ExtensionObject, tag.Object, *CommandError) {
 		if _, ok := v.(map[string]any); !ok {
-			return nil, tag.Object{}, cmdErr(CodeTypeMismatch, "%s: want a %s object, got %s", path, def.Name, jsonKind(v))
+			return nil, tag.Object{}, cmdErr(CodeTypeMismatch, "%s: want a %s object, got %s", path, def.Name, jsonkind.Of(v))
 		}
 		eo, err := StructureExtensionObject(def, v)
 		if err != nil {
@@ -332,23 +333,6 @@ func structCmdErr(err error, root string) *CommandError {
 		msg = strings.ReplaceAll(msg, "<nil>", "null")
 	}
 	return cmdErr(CodeTypeMismatch, "%s: %s", path, msg)
-}
-
-// jsonKind names the JSON kind of a decoded JSON value.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	}
-	return "an object"
 }
 
 // diffValues returns the path of the first difference between two decoded

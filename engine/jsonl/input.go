@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgetag/edgetag/engine"
+	"github.com/edgetag/edgetag/internal/jsonkind"
 	"github.com/edgetag/edgetag/tag"
 )
 
@@ -145,7 +146,7 @@ func applyInputMeta(s *tag.Sample, meta map[string]any, typ string, codes Status
 		case bool:
 			v = strconv.FormatBool(x)
 		default:
-			return fmt.Errorf("input meta %q: value must be a string, not %s", k, jsonKind(x))
+			return fmt.Errorf("input meta %q: value must be a string, not %s", k, jsonkind.Of(x))
 		}
 		switch k {
 		case engine.MetaSource:
@@ -383,25 +384,6 @@ func typed[T any](raw any, arr []any, isArray bool, conv func(any) (T, error)) (
 	return conv(raw)
 }
 
-// jsonKind names the kind of a decoded JSON value in error messages.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 // numberText returns the text of a JSON number or of a string holding one.
 func numberText(v any) (string, error) {
 	switch x := v.(type) {
@@ -410,14 +392,14 @@ func numberText(v any) (string, error) {
 	case string:
 		return x, nil
 	}
-	return "", fmt.Errorf("want a number, got %s", jsonKind(v))
+	return "", fmt.Errorf("want a number, got %s", jsonkind.Of(v))
 }
 
 func inputBool(v any) (bool, error) {
 	if b, ok := v.(bool); ok {
 		return b, nil
 	}
-	return false, fmt.Errorf("want true or false, got %s", jsonKind(v))
+	return false, fmt.Errorf("want true or false, got %s", jsonkind.Of(v))
 }
 
 func inputInt[T int8 | int16 | int32 | int64](bits int) func(any) (T, error) {
@@ -482,7 +464,7 @@ func inputString(v any) (string, error) {
 	if s, ok := v.(string); ok {
 		return s, nil
 	}
-	return "", fmt.Errorf("want a string, got %s", jsonKind(v))
+	return "", fmt.Errorf("want a string, got %s", jsonkind.Of(v))
 }
 
 func inputStringAs[T ~string](v any) (T, error) {
@@ -497,7 +479,7 @@ func inputDateTime(v any) (time.Time, error) {
 	case json.Number:
 		return parseInputTime(string(x))
 	}
-	return time.Time{}, fmt.Errorf("want an RFC 3339 string or integer milliseconds, got %s", jsonKind(v))
+	return time.Time{}, fmt.Errorf("want an RFC 3339 string or integer milliseconds, got %s", jsonkind.Of(v))
 }
 
 func inputByteString(v any) ([]byte, error) {
@@ -546,7 +528,7 @@ func inputLocalizedText(v any) (tag.LocalizedText, error) {
 		}
 		return lt, nil
 	}
-	return tag.LocalizedText{}, fmt.Errorf("want a string or {\"locale\", \"text\"}, got %s", jsonKind(v))
+	return tag.LocalizedText{}, fmt.Errorf("want a string or {\"locale\", \"text\"}, got %s", jsonkind.Of(v))
 }
 
 // nodeGroupFromMeta returns the folder path (tag.Node.Group) of a node of
