@@ -54,14 +54,19 @@ func TestSimReconnectReusesNodes(t *testing.T) {
 			}
 			var col collector
 			stop := runSource(t, src, col.emit)
-			testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Tag00049") >= 2 })
+			// A new client's publish loop can stall at its start (see
+			// stall.go); the session then ends only after its first-data
+			// probe and the silence window (5 s + 30 s by default), so
+			// each wait for values allows for one such recovery.
+			const valuesWait = 60 * time.Second
+			testutil.WaitUntil(t, valuesWait, "first values", func() bool { return col.count(0, "Tag00049") >= 2 })
 			before, _ := col.last("Tag00049")
 			if n := s.DropConnections(); n == 0 {
 				t.Fatal("no connection dropped")
 			}
 			testutil.WaitUntil(t, 30*time.Second, "reconnected", func() bool { return src.Status().Reconnects >= 1 })
 			mark := col.len()
-			testutil.WaitUntil(t, 30*time.Second, "values after reconnect", func() bool { return col.count(mark, "Tag00049") >= 2 })
+			testutil.WaitUntil(t, valuesWait, "values after reconnect", func() bool { return col.count(mark, "Tag00049") >= 2 })
 			after, _ := col.last("Tag00049")
 			if same := before.Node == after.Node; same != reuse {
 				t.Fatalf("node of Tag00049 after the reconnect is the one before: %v, want %v", same, reuse)
