@@ -133,12 +133,7 @@ func TestNodeOPCUATrust(t *testing.T) {
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.Security = Security{"Basic256Sha256", "SignAndEncrypt"}
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 
 	rejectedDir := filepath.Join(cfg.StateDir, "pki", "rejected")
 	var rejected []os.DirEntry
@@ -194,12 +189,7 @@ func TestNodeOPCUAAcquire(t *testing.T) {
 			cfg := peerConfig(t, p.Endpoint)
 			cfg.Mode = tt.mode
 			cfg.Nodes = append(append([]NodeConfig{}, tt.nodes...), NodeConfig{ID: nsuID("Plant.DoesNotExist")})
-			src, err := NewSource(cfg, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var col collector
-			stop := runSource(t, src, col.emit)
+			src, col, stop := collectSource(t, cfg)
 			testutil.WaitUntil(t, 30*time.Second, "changing values", func() bool {
 				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.Scale.Tag00009") >= 3
 			})
@@ -238,12 +228,7 @@ func TestNodeOPCUAReconnect(t *testing.T) {
 	p := startPeer(t)
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.Static")}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
 	if n := col.count(0, "Plant.Static"); n != 1 {
 		t.Fatalf("Static before the gap: %d samples, want 1 (the subscription's initial value)", n)
@@ -289,12 +274,7 @@ func TestNodeOPCUAHalfOpen(t *testing.T) {
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.RequestTimeout = 2 * time.Second
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
 
 	p.signal(syscall.SIGSTOP)
@@ -324,12 +304,7 @@ func TestNodeOPCUARetryFailedItems(t *testing.T) {
 			cfg.Mode = mode
 			cfg.RetryFailedItems = 200 * time.Millisecond
 			cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.Late")}}
-			src, err := NewSource(cfg, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var col collector
-			stop := runSource(t, src, col.emit)
+			src, col, stop := collectSource(t, cfg)
 			testutil.WaitUntil(t, 30*time.Second, "values of the good node", func() bool { return col.count(0, "Plant.Counter") >= 1 })
 			if col.count(0, "Plant.Late") == 0 {
 				if st := src.Status(); st.FailedItems != 1 || st.State != StateDegraded {
@@ -368,12 +343,7 @@ func TestNodeOPCUANewCertificate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	trustRejected()
 	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Plant.Counter") >= 3 })
 
@@ -404,12 +374,7 @@ func TestNodeOPCUADeadband(t *testing.T) {
 			cfg := peerConfig(t, p.Endpoint)
 			cfg.Deadband = db
 			cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Counter")}, {ID: nsuID("Plant.State")}}
-			src, err := NewSource(cfg, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var col collector
-			stop := runSource(t, src, col.emit)
+			src, col, stop := collectSource(t, cfg)
 			testutil.WaitUntil(t, 30*time.Second, "values", func() bool {
 				return col.count(0, "Plant.Counter") >= 3 && col.count(0, "Plant.State") >= 3
 			})

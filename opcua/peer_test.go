@@ -448,3 +448,16 @@ func startUntilReady(t testing.TB, cmd *exec.Cmd, name string, timeout time.Dura
 	}
 	return done
 }
+
+// collectSource makes a source for cfg and runs it, its samples collected
+// by col; stop ends it (also at the test's cleanup) and returns what Run
+// returned.
+func collectSource(t testing.TB, cfg Config) (src *Source, col *collector, stop func() error) {
+	t.Helper()
+	src, err := NewSource(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col = &collector{}
+	return src, col, runSource(t, src, col.emit)
+}

@@ -48,12 +48,7 @@ func TestSimReconnectReusesNodes(t *testing.T) {
 			cfg := simConfig(t, s.Endpoint())
 			cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Scale"}}
 			cfg.ReuseNodes = &reuse
-			src, err := NewSource(cfg, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var col collector
-			stop := runSource(t, src, col.emit)
+			src, col, stop := collectSource(t, cfg)
 			// A new client's publish loop can stall at its start (see
 			// stall.go); the session then ends only after its first-data
 			// probe and the silence window (5 s + 30 s by default), so

@@ -78,12 +78,7 @@ func TestSimAcquire(t *testing.T) {
 			cfg := simConfig(t, s.Endpoint())
 			cfg.Mode = mode
 			cfg.Nodes = append(simTypeNodes(), NodeConfig{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Nope"})
-			src, err := NewSource(cfg, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var col collector
-			stop := runSource(t, src, col.emit)
+			src, col, stop := collectSource(t, cfg)
 			testutil.WaitUntil(t, 30*time.Second, "every type changing", func() bool {
 				for _, n := range simTypes {
 					if col.count(0, "Plant.Types."+n) < 2 {
@@ -126,12 +121,7 @@ func TestSimReconnect(t *testing.T) {
 	s := simtest.Start(t, sim.Config{})
 	cfg := simConfig(t, s.Endpoint())
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
 	for i := 1; i <= 2; i++ {
 		if n := s.DropConnections(); n == 0 {
@@ -205,12 +195,7 @@ func TestSimProcessRestart(t *testing.T) {
 	cfg.Trust.AcceptAny = true
 	cfg.RequestTimeout = 10 * time.Second
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
 	sp.kill()
 	testutil.WaitUntil(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
@@ -238,12 +223,7 @@ func TestSimProcessFrozen(t *testing.T) {
 	cfg.Security = Security{"None", "None"}
 	cfg.RequestTimeout = 2 * time.Second
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 30*time.Second, "first values", func() bool { return col.count(0, "Double") >= 3 })
 	sp.signal(syscall.SIGSTOP)
 	resumed := false
@@ -340,12 +320,7 @@ func TestSimSeveralSubscriptions(t *testing.T) {
 	// Values after the reconnect must come from the subscriptions.
 	noRead := false
 	cfg.ReadAfterReconnect = &noRead
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	everyTag := func(what string) {
 		t.Helper()
 		seen := make(map[string]bool, tags)

@@ -26,12 +26,7 @@ func TestSimPublishStall(t *testing.T) {
 	s.FailPublishes(1)
 	cfg := simConfig(t, s.Endpoint())
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Types.Double"}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 90*time.Second, "values", func() bool { return col.count(0, "Double") >= 3 })
 	if st := src.Status(); st.Reconnects != 1 || st.State != StateConnected {
 		t.Fatalf("status %+v", st)

@@ -38,12 +38,7 @@ func TestRunStopsWhileDisconnected(t *testing.T) {
 		Name: "gone", Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", testutil.FreePort(t)), StateDir: t.TempDir(),
 		Nodes: []NodeConfig{{ID: "i=2258"}}, ReconnectMin: time.Hour, ReconnectMax: time.Hour,
 	}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, _, stop := collectSource(t, cfg)
 	testutil.WaitUntil(t, 30*time.Second, "disconnected", func() bool { return src.Status().State == StateDisconnected })
 	if st := src.Status(); st.LastError == "" || st.Since.IsZero() {
 		t.Fatalf("status %+v", st)

@@ -56,12 +56,7 @@ func TestNodeOPCUAStructures(t *testing.T) {
 	p := startPeer(t, "STRUCTS=1", "COUNT=0")
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Structs")}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	defer stop()
 	names := []string{"Structs.Machine", "Structs.Machines", "Structs.Sparse", "Structs.Mode", "Structs.Counting"}
 	testutil.WaitUntil(t, 60*time.Second, "a value of every structured node", func() bool {

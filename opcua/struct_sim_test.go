@@ -44,12 +44,7 @@ func TestLegacyDictionaryStructures(t *testing.T) {
 	s := simtest.Start(t, sim.Config{LegacyStructures: true, Rate: 300 * time.Millisecond})
 	cfg := peerConfig(t, s.Endpoint())
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Legacy.Batch"}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	defer stop()
 	seen := map[uint64]bool{}
 	testutil.WaitUntil(t, 60*time.Second, "batches with and without the optional field, of both union cases", func() bool {

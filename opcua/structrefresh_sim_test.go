@@ -54,12 +54,7 @@ func TestStructureDefinitionsAfterServerRestart(t *testing.T) {
 	stopFirst := startSimAt(t, simCfg)
 	cfg := simConfig(t, "opc.tcp://"+listen)
 	cfg.Nodes = []NodeConfig{{ID: "nsu=" + sim.NamespaceURI + ";s=Plant.Legacy.Batch"}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	defer stop()
 	hasLine := func(smp tag.Sample) bool {
 		obj, ok := smp.Value.(tag.Object)

@@ -47,12 +47,7 @@ func TestStructWriteNodeOPCUA(t *testing.T) {
 	p := startPeer(t, "STRUCTS=1", "COUNT=0")
 	cfg := peerConfig(t, p.Endpoint)
 	cfg.Nodes = []NodeConfig{{ID: nsuID("Plant.Structs.Setpoint")}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	defer stop()
 	testutil.WaitUntil(t, 60*time.Second, "the first Setpoint value", func() bool {
 		return col.count(0, "Structs.Setpoint") > 0

@@ -37,12 +37,7 @@ func TestStructWriteLegacySim(t *testing.T) {
 	recipe := "nsu=" + sim.NamespaceURI + ";s=Plant.Legacy.Recipe"
 	cfg := peerConfig(t, s.Endpoint())
 	cfg.Nodes = []NodeConfig{{ID: recipe}}
-	src, err := NewSource(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var col collector
-	stop := runSource(t, src, col.emit)
+	src, col, stop := collectSource(t, cfg)
 	defer stop()
 	testutil.WaitUntil(t, 60*time.Second, "the first Recipe value", func() bool {
 		return col.count(0, "Legacy.Recipe") > 0
