@@ -52,6 +52,27 @@ const {
 } = require("node-opcua");
 const path = require("path");
 
+// machineValue is a Machine of the test namespace (the values of
+// structMachine in the Go tests), named name, its UInt64 counter [high, low].
+function machineValue(addressSpace, name, counter) {
+    const sns = addressSpace.getNamespace("urn:edgetag:test:structs");
+    return addressSpace.constructExtensionObject(addressSpace.findDataType("Machine", sns.index), {
+        name,
+        mode: 2,
+        counter,
+        axis: { x: 1.5, y: 0.25 },
+        tools: [
+            { id: "T1", wear: 0.125 },
+            { id: "T2", wear: 0.5 },
+        ],
+        temps: [20.5, 21],
+        options: { a: 7, c: "set" },
+        choice: { text: "chosen" },
+        running: true,
+        started: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, 123)),
+    });
+}
+
 // addStructs adds Plant/Structs: Machine (a Machine structure: enum,
 // UInt64, nested Axis, array of Tool, array of Double, Options with optional
 // fields, Choice union, Boolean, DateTime), Machines (an array of two
@@ -65,22 +86,7 @@ function addStructs(addressSpace, ns, plant) {
     const sns = addressSpace.getNamespace("urn:edgetag:test:structs");
     const dt = (name) => addressSpace.findDataType(name, sns.index);
     const folder = ns.addFolder(plant, { browseName: "Structs", nodeId: "s=Plant.Structs" });
-    const machine = (name, counter) =>
-        addressSpace.constructExtensionObject(dt("Machine"), {
-            name,
-            mode: 2,
-            counter,
-            axis: { x: 1.5, y: 0.25 },
-            tools: [
-                { id: "T1", wear: 0.125 },
-                { id: "T2", wear: 0.5 },
-            ],
-            temps: [20.5, 21],
-            options: { a: 7, c: "set" },
-            choice: { text: "chosen" },
-            running: true,
-            started: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, 123)),
-        });
+    const machine = (name, counter) => machineValue(addressSpace, name, counter);
     const add = (name, dataType, value, valueRank, access) =>
         ns.addVariable({
             componentOf: folder,
@@ -159,22 +165,7 @@ function addStructGaps(addressSpace, ns) {
         value: [0, 2, 5],
     }, 1);
     const machine = addressSpace.findDataType("Machine", sns.index);
-    const cell = (name, counter) =>
-        addressSpace.constructExtensionObject(machine, {
-            name,
-            mode: 2,
-            counter: [0, counter],
-            axis: { x: 1.5, y: 0.25 },
-            tools: [
-                { id: "T1", wear: 0.125 },
-                { id: "T2", wear: 0.5 },
-            ],
-            temps: [20.5, 21],
-            options: { a: 7, c: "set" },
-            choice: { text: "chosen" },
-            running: true,
-            started: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, 123)),
-        });
+    const cell = (name, counter) => machineValue(addressSpace, name, [0, counter]);
     add("Grid", machine, {
         dataType: DataType.ExtensionObject,
         arrayType: VariantArrayType.Matrix,
