@@ -99,7 +99,10 @@ func (s *Sink) publishCore(ctx context.Context, o *outMsg) error {
 	for {
 		err := s.publish(s.nc, o.subject, "", o.hdr, o.data)
 		if err == nil {
-			if !s.state.connected() {
+			// The client's own status, not s.state: its disconnect
+			// handler runs later on the client's callback goroutine, and
+			// a message buffered in between must count as buffered.
+			if !s.nc.IsConnected() {
 				s.buffered.Add(1)
 			}
 			s.c.published.Add(1)
